@@ -1,0 +1,156 @@
+"""What every resolving command needs before it starts: merged settings,
+the ordered indexes, and the target environment."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from freewheel.errors import UsageError
+from freewheel.gather import Gathered
+from freewheel.inputs.pyproject import IndexConfig, read_freewheel_toml, read_index_config
+from freewheel.settings import (
+    IndexSettings,
+    Layer,
+    Sourced,
+    cli_layer,
+    env_layer,
+    find_project_root,
+    first,
+    home_config_path,
+    index_settings,
+)
+from freewheel.target import TargetEnvironment
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CommandContext:
+    cwd: Path
+    layers: tuple[Layer, ...]
+    indexes: IndexSettings
+    target: TargetEnvironment
+    quiet: int
+    verbose: int
+    cache_dir: Path | None
+
+    def setting(self, key: str) -> Sourced[object] | None:
+        return first(self.layers, key)
+
+
+def _config_layer(config: IndexConfig, name: str) -> Layer:
+    default: object = next((i for i in config.indexes if i.default), None) or config.index_url
+    return Layer(
+        name,
+        {
+            "default_index": default,
+            "extra_index_urls": config.extra_index_urls,
+            "find_links": config.find_links,
+            "no_index": config.no_index,
+            "index_strategy": config.index_strategy,
+            "prerelease": config.prerelease,
+            "resolution": config.resolution,
+            "exclude_newer": config.exclude_newer,
+        },
+    )
+
+
+def _project_config(gathered: Gathered, cwd: Path) -> IndexConfig:
+    """``freewheel.toml`` beside the project wins over its ``pyproject.toml``, as
+    ``uv.toml`` does in uv."""
+    root = gathered.pyprojects[0].parent if gathered.pyprojects else find_project_root(cwd)
+    if root is None:
+        return IndexConfig()
+    if (root / "freewheel.toml").is_file():
+        return read_freewheel_toml(root / "freewheel.toml")
+    if (root / "pyproject.toml").is_file():
+        return read_index_config(root / "pyproject.toml")
+    return IndexConfig()
+
+
+def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:
+    from freewheel.pipconfig import load_pip_config
+
+    pip = load_pip_config(section=section, environ=environ)
+
+    def sourced(setting: object) -> Sourced[object] | None:
+        return None if setting is None else Sourced(setting.value, setting.origin)  # type: ignore[attr-defined]
+
+    return Layer(
+        "pip configuration",
+        {
+            "default_index": sourced(pip.index_url),
+            "extra_index_urls": sourced(pip.extra_index_urls),
+            "find_links": sourced(pip.find_links),
+            "no_index": sourced(pip.no_index),
+        },
+    )
+
+
+def _files_layer(gathered: Gathered) -> Layer:
+    index_url = next((f.index_url for f in reversed(gathered.files) if f.index_url), None)
+    no_index = any(f.no_index for f in gathered.files) or None
+    return Layer("requirements file", {"default_index": index_url, "no_index": no_index})
+
+
+def _target(args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path) -> TargetEnvironment:
+    from freewheel.interpreter import find_python, probe
+    from freewheel.target import for_request
+
+    requested = first(layers, "python")
+    base = None
+    try:
+        base = probe(find_python(None if requested is None else str(requested.value), cwd=cwd))
+    except UsageError:
+        if requested is not None:
+            raise
+        # With no interpreter asked for and none found, resolve for the one
+        # running freewheel, as a bare machine would expect.
+    return for_request(base, python_version=args.python_version, python_platform=args.python_platform)
+
+
+def build_context(args: argparse.Namespace, gathered: Gathered, *, pip_section: str) -> CommandContext:
+    cwd = Path.cwd()
+    environ = os.environ
+    env = env_layer(environ)
+    no_config = bool(args.no_config) or bool(first([env], "no_config"))
+    layers = [cli_layer(args), env, _files_layer(gathered)]
+    config = IndexConfig() if no_config else _project_config(gathered, cwd)
+    if config.source:
+        layers.append(_config_layer(config, config.source))
+    user_file = home_config_path(environ)
+    user = IndexConfig()
+    if not no_config and user_file.is_file():
+        user = read_freewheel_toml(user_file)
+        layers.append(_config_layer(user, str(user_file)))
+    if not no_config:
+        layers.append(_pip_layer(pip_section, environ))
+    frozen = tuple(layers)
+
+    file_extras = [
+        Sourced(url, "requirements file") for f in gathered.files for url in f.extra_index_urls
+    ]
+    file_links = [Sourced(url, "requirements file") for f in gathered.files for url in f.find_links]
+    from freewheel.pipconfig import pip_default_index_url
+
+    indexes = index_settings(
+        frozen,
+        configured_indexes=config.indexes + user.indexes,
+        pins={**user.pins, **config.pins},
+        file_extra_index_urls=file_extras,
+        file_find_links=file_links,
+        default_index=pip_default_index_url,
+        cwd=cwd,
+    )
+    cache_dir = first(frozen, "cache_dir")
+    return CommandContext(
+        cwd=cwd,
+        layers=frozen,
+        indexes=indexes,
+        target=_target(args, frozen, cwd),
+        quiet=args.quiet,
+        verbose=args.verbose,
+        cache_dir=Path(str(cache_dir.value)) if cache_dir else None,
+    )

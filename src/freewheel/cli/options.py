@@ -1,0 +1,129 @@
+"""Option groups shared by several commands, named and spelled as uv's.
+
+Each ``add_*`` function adds one group to a parser. Defaults are ``None`` (or
+empty lists) so that :mod:`freewheel.settings` can tell "not given on the
+command line" from an explicit value and fall back to the environment and
+configuration files.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+PRERELEASE_MODES = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
+RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Global options")
+    group.add_argument("-q", "--quiet", action="count", default=0, help="Use quiet output")
+    group.add_argument("-v", "--verbose", action="count", default=0, help="Use verbose output")
+    group.add_argument(
+        "--no-config",
+        action="store_true",
+        default=None,
+        help="Ignore configuration files: pyproject.toml and freewheel.toml settings, "
+        "the user configuration, and pip's configuration files and PIP_* variables",
+    )
+    group.add_argument("--offline", action="store_true", default=None, help="Disable network access")
+    group.add_argument("--cache-dir", help="Path to the cache directory")
+    group.add_argument("-n", "--no-cache", action="store_true", default=None, help="Don't use the cache")
+    group.add_argument("--no-progress", action="store_true", default=None, help="Hide progress output")
+    group.add_argument(
+        "--color", choices=("auto", "always", "never"), default=None, help="Control colors in output"
+    )
+    group.add_argument("--directory", help="Change to this directory before running the command")
+
+
+def add_index_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Index options")
+    group.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="[NAME=]URL",
+        help="An index to use, in addition to the default index; earlier ones take priority",
+    )
+    group.add_argument("--default-index", metavar="URL", help="The default package index")
+    group.add_argument(
+        "-i", "--index-url", metavar="URL", help="The default package index (same as --default-index)"
+    )
+    group.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="Extra package indexes, consulted before the default index",
+    )
+    group.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="LOCATION",
+        help="Directories or HTML pages of links to search for distributions, "
+        "in addition to the indexes",
+    )
+    group.add_argument(
+        "--no-index",
+        action="store_true",
+        default=None,
+        help="Ignore the package indexes; use only --find-links locations",
+    )
+    group.add_argument(
+        "--index-strategy",
+        choices=INDEX_STRATEGIES,
+        help="How to resolve a package offered by several indexes",
+    )
+
+
+def add_resolver_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Resolver options")
+    group.add_argument("-U", "--upgrade", action="store_true", default=None, help="Ignore pins in the output file")
+    group.add_argument(
+        "-P",
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="Ignore the output file's pin for this package",
+    )
+    group.add_argument("--resolution", choices=RESOLUTION_MODES, help="Which compatible version to prefer")
+    group.add_argument("--prerelease", choices=PRERELEASE_MODES, help="When to consider pre-releases")
+    group.add_argument(
+        "--exclude-newer",
+        metavar="DATE",
+        help="Only consider files uploaded before this date (RFC 3339 timestamp or YYYY-MM-DD)",
+    )
+    group.add_argument(
+        "--no-binary",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="Don't use wheels for this package (:all: for every package)",
+    )
+    group.add_argument(
+        "--only-binary",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="Only use wheels for this package (:all: for every package)",
+    )
+    group.add_argument("--no-deps", action="store_true", default=None, help="Ignore package dependencies")
+
+
+def add_python_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Python options")
+    group.add_argument("-p", "--python", help="The Python interpreter whose environment to resolve for")
+    group.add_argument("--python-version", help="The Python version to resolve for, e.g. 3.11")
+    group.add_argument("--python-platform", help="The platform to resolve for, e.g. linux or x86_64-manylinux_2_28")
+
+
+def add_requirement_sources(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Requirement sources")
+    group.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE", help="Constrain versions with these requirement files")
+    group.add_argument("--override", "--overrides", dest="overrides", action="append", default=[], metavar="FILE", help="Override versions with these requirement files")
+    group.add_argument("--extra", action="append", default=[], help="Include this optional dependency group of a pyproject.toml")
+    group.add_argument("--all-extras", action="store_true", default=None, help="Include all optional dependencies")
+    group.add_argument("--group", action="append", default=[], help="Include this dependency group of a pyproject.toml")

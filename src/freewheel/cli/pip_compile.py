@@ -1,0 +1,87 @@
+"""``freewheel pip compile``: requirements in, a pinned requirements.txt out."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from freewheel.cli.context import CommandContext, build_context
+from freewheel.cli.resolve import ResolveRequest, run_resolution
+from freewheel.errors import UsageError
+from freewheel.fsutil import atomic_write_text
+from freewheel.gather import gather
+from freewheel.output import OutputOptions, render
+
+# Options uv leaves out of the header because they say where packages came
+# from (and may carry credentials), unless the matching --emit-* is given.
+_INDEX_FLAGS = {"--index", "--default-index", "-i", "--index-url", "--extra-index-url"}
+_FIND_LINKS_FLAGS = {"-f", "--find-links"}
+_QUIET_FLAGS = {"-q", "--quiet", "-v", "--verbose", "--no-progress"}
+_VALUE_FLAGS = _INDEX_FLAGS | _FIND_LINKS_FLAGS
+
+
+def header_command(argv: list[str], *, emit_index_url: bool, emit_find_links: bool) -> str:
+    """The command line as the header shows it."""
+    dropped = set(_QUIET_FLAGS)
+    if not emit_index_url:
+        dropped |= _INDEX_FLAGS
+    if not emit_find_links:
+        dropped |= _FIND_LINKS_FLAGS
+    kept: list[str] = []
+    skip_value = False
+    for arg in argv:
+        if skip_value:
+            skip_value = False
+            continue
+        flag, eq, _ = arg.partition("=")
+        if flag in dropped or (arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) <= {"q", "v"}):
+            skip_value = flag in _VALUE_FLAGS and not eq
+            continue
+        kept.append(arg)
+    return " ".join(["freewheel", "pip", "compile", *(shlex.quote(a) for a in kept)])
+
+
+def pip_compile(args: argparse.Namespace, argv: list[str]) -> int:
+    started = time.monotonic()
+    if not args.src_files and not args.group:
+        raise UsageError(
+            "No requirements given: name a requirements.in, pyproject.toml or setup.cfg "
+            "file, or - to read requirements from standard input."
+        )
+    sources = args.src_files or ["pyproject.toml"]
+    gathered = gather(
+        sources,
+        constraints=args.constraints,
+        overrides=args.overrides,
+        extras=args.extra,
+        all_extras=bool(args.all_extras),
+        groups=args.group,
+    )
+    context: CommandContext = build_context(args, gathered, pip_section="install")
+    output_path = Path(args.output_file) if args.output_file else None
+    request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
+    pins = run_resolution(request, context)
+
+    options = OutputOptions(
+        header=not args.no_header,
+        command=args.custom_compile_command
+        or header_command(argv, emit_index_url=bool(args.emit_index_url), emit_find_links=bool(args.emit_find_links)),
+        annotate=not args.no_annotate,
+        annotation_style=args.annotation_style or "split",
+        hashes=bool(args.generate_hashes),
+        strip_extras=not args.no_strip_extras,
+        emit_index_url=bool(args.emit_index_url),
+        emit_find_links=bool(args.emit_find_links),
+        emit_index_annotation=bool(args.emit_index_annotation),
+    )
+    text = render(pins, context.indexes.indexes, options)
+    if output_path is not None:
+        atomic_write_text(output_path, text)
+    if not context.quiet:
+        sys.stdout.write(text)
+        elapsed = (time.monotonic() - started) * 1000
+        print(f"Resolved {len(pins)} packages in {elapsed:.0f}ms", file=sys.stderr)
+    return 0

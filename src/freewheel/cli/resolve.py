@@ -1,0 +1,241 @@
+"""Turning gathered requirements and settings into a resolution.
+
+Shared by every command that resolves (``pip compile`` now; ``pip
+install``, ``lock`` later): it evaluates markers for the target, builds the
+candidate policy, runs the resolver over an event loop, and reports what
+each index answered when asked to (``-v``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import hashlib
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from packaging.ranges import VersionRange
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from freewheel.cli.context import CommandContext
+from freewheel.errors import InputError, UsageError
+from freewheel.gather import Gathered
+from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
+from freewheel.output import PinnedPackage
+from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
+from freewheel.resolver.provider import Provider, Requirements
+from freewheel.settings import parse_exclude_newer
+from freewheel.target import TargetEnvironment
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResolveRequest:
+    requirements: Requirements
+    via_sources: Mapping[NormalizedName, tuple[str, ...]]
+    policy: CandidatePolicy
+    resolution: str
+    no_deps: bool
+    hashes: bool
+
+    @classmethod
+    def from_args(
+        cls,
+        args: argparse.Namespace,
+        gathered: Gathered,
+        context: CommandContext,
+        *,
+        existing_output: Path | None,
+    ) -> ResolveRequest:
+        target = context.target
+        direct = _applicable(gathered.requirements, target)
+        via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
+        for sourced, requirement in direct:
+            via[canonicalize_name(requirement.name)].add(sourced.source.annotation())
+        direct_requirements = tuple(r for _, r in direct)
+
+        constraints: dict[NormalizedName, VersionRange] = {}
+        for _, requirement in _applicable(gathered.constraints, target):
+            name = canonicalize_name(requirement.name)
+            range_ = requirement.specifier.to_range()
+            constraints[name] = constraints[name] & range_ if name in constraints else range_
+        overrides = {
+            canonicalize_name(r.name): r for _, r in _applicable(gathered.overrides, target)
+        }
+
+        upgrade_all = bool(args.upgrade)
+        upgrade = {canonicalize_name(n) for n in args.upgrade_package}
+        preferences = {} if upgrade_all or existing_output is None else _pins_in(existing_output)
+        preferences = {n: v for n, v in preferences.items() if n not in upgrade}
+
+        prerelease = context.setting("prerelease")
+        mode = str(prerelease.value) if prerelease else "if-necessary"
+        if any(f.pre for f in gathered.files):
+            mode = "allow"
+        exclude_newer = context.setting("exclude_newer")
+        policy = CandidatePolicy(
+            target=target,
+            prerelease=mode,  # type: ignore[arg-type]
+            explicit_prereleases=frozenset(_names_asking_prereleases(direct_requirements)),
+            exclude_newer=parse_exclude_newer(str(exclude_newer.value)) if exclude_newer else None,
+            binary=_binary_policy(args, gathered),
+            allow_yanked=frozenset(_exact_pins(direct_requirements)),
+        )
+        resolution = context.setting("resolution")
+        return cls(
+            requirements=Requirements(direct_requirements, constraints, overrides, preferences),
+            via_sources={n: tuple(sorted(s)) for n, s in via.items()},
+            policy=policy,
+            resolution=str(resolution.value) if resolution else "highest",
+            no_deps=bool(args.no_deps),
+            hashes=bool(getattr(args, "generate_hashes", False)),
+        )
+
+
+def _applicable(
+    sourced: Iterable[SourcedRequirement], target: TargetEnvironment
+) -> list[tuple[SourcedRequirement, Requirement]]:
+    """Named requirements whose markers hold for *target*."""
+    kept = []
+    for entry in sourced:
+        requirement = entry.requirement
+        if requirement is None or entry.url is not None or entry.editable:
+            where = entry.source.annotation()
+            raise UsageError(
+                f"The requirement {entry.url or requirement} ({where}) is a direct URL, path or "
+                "editable requirement; these are not supported yet. Publish it to an index or a "
+                "--find-links directory and require it by name."
+            )
+        if requirement.marker is None or target.evaluate(requirement.marker):
+            kept.append((entry, requirement))
+    return kept
+
+
+def _names_asking_prereleases(requirements: Iterable[Requirement]) -> Iterable[NormalizedName]:
+    for requirement in requirements:
+        if requirement.specifier.prereleases:
+            yield canonicalize_name(requirement.name)
+
+
+def _exact_pins(requirements: Iterable[Requirement]) -> Iterable[tuple[NormalizedName, Version]]:
+    for requirement in requirements:
+        for spec in requirement.specifier:
+            if spec.operator in ("==", "===") and not spec.version.endswith(".*"):
+                try:
+                    yield canonicalize_name(requirement.name), Version(spec.version)
+                except InvalidVersion:
+                    continue
+
+
+def _names(values: Iterable[str]) -> frozenset[str]:
+    names: set[str] = set()
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if item == ":none:":
+                names.clear()
+            elif item:
+                names.add(item if item == ALL else canonicalize_name(item))
+    return frozenset(names)
+
+
+def _binary_policy(args: argparse.Namespace, gathered: Gathered) -> BinaryPolicy:
+    no_binary = [*args.no_binary, *(v for f in gathered.files for v in f.no_binary)]
+    only_binary = [*args.only_binary, *(v for f in gathered.files for v in f.only_binary)]
+    return BinaryPolicy(no_binary=_names(no_binary), only_binary=_names(only_binary))
+
+
+def _pins_in(path: Path) -> dict[NormalizedName, Version]:
+    """``name==version`` pins of an existing output file, to keep them stable.
+
+    A previous output that no longer parses is not an error: it only loses
+    its say in which versions are preferred.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        parsed = read_requirements(path)
+    except InputError:
+        return {}
+    pins = {}
+    for entry in parsed.requirements:
+        if entry.requirement is None:
+            continue
+        specs = list(entry.requirement.specifier)
+        if len(specs) == 1 and specs[0].operator == "==" and not specs[0].version.endswith(".*"):
+            try:
+                pins[canonicalize_name(entry.requirement.name)] = Version(specs[0].version)
+            except InvalidVersion:
+                continue
+    return pins
+
+
+def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:
+    """Resolve *request* against the context's indexes."""
+    from freewheel.index.client import IndexClient
+    from freewheel.metadata import MetadataSource
+    from freewheel.net.fetcher import Fetcher
+    from freewheel.resolver.resolution import resolve
+    from freewheel.resolver.source import AsyncRunner, PackageSource
+
+    runner = AsyncRunner()
+
+    async def make_fetcher() -> Fetcher:
+        return Fetcher()
+
+    fetcher = runner.run(make_fetcher())
+    provider = None
+    try:
+        indexes = context.indexes
+        client = IndexClient(
+            fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins
+        )
+        source = PackageSource(
+            runner, client, MetadataSource(fetcher), request.policy, strategy=indexes.strategy.value
+        )
+        provider = Provider(
+            source,
+            request.policy,
+            request.requirements,
+            resolution=request.resolution,
+            no_deps=request.no_deps,
+        )
+        pins = resolve(provider, request.via_sources)
+        if request.hashes:
+            pins = [_with_hashes(runner, fetcher, pin) for pin in pins]
+        return pins
+    finally:
+        if provider is not None and context.verbose:
+            _report_indexes(provider)
+        runner.run(fetcher.aclose())
+        runner.close()
+
+
+def _with_hashes(runner: object, fetcher: object, pin: PinnedPackage) -> PinnedPackage:
+    """*pin* with a sha256 for every file, downloading the files that have none.
+
+    Flat directories and some mirrors publish no hashes; a hash-checking
+    install needs one per file, so they are computed from the files.
+    """
+    files = []
+    for dist in pin.files:
+        if "sha256" not in dist.hashes:
+            response = runner.run(fetcher.get(dist.url))  # type: ignore[attr-defined]
+            if response.status == 200:
+                digest = hashlib.sha256(response.content).hexdigest()
+                dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digest})
+        files.append(dist)
+    return dataclasses.replace(pin, files=tuple(files))
+
+
+def _report_indexes(provider: Provider) -> None:
+    """``-v``: every index asked for every package, and its answer."""
+    for name in sorted(provider.listings):
+        listing = provider.listings[name]
+        for outcome in listing.outcomes:
+            print(f"{name}: {outcome.index.label}: {outcome.detail}", file=sys.stderr)
+        for index in listing.skipped:
+            print(f"{name}: {index.label}: not asked", file=sys.stderr)

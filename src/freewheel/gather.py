@@ -1,0 +1,98 @@
+"""Gathering what the user asked for from the command's sources.
+
+``pip compile`` (and later ``pip install``) accept any mix of requirements
+files, ``pyproject.toml``, ``setup.cfg`` and standard input, plus
+constraints and overrides files. :func:`gather` reads them all into one
+:class:`Gathered` value, keeping each requirement's source for ``# via``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from freewheel.errors import InputError
+from freewheel.inputs.pyproject import read_pyproject
+from freewheel.inputs.requirements_txt import (
+    RequirementsFile,
+    SourcedRequirement,
+    parse_requirements,
+    read_requirements,
+)
+from freewheel.inputs.setup_cfg import read_setup_cfg
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Gathered:
+    """Requirements, constraints and overrides, plus file-level options."""
+
+    requirements: tuple[SourcedRequirement, ...]
+    constraints: tuple[SourcedRequirement, ...]
+    overrides: tuple[SourcedRequirement, ...]
+    files: tuple[RequirementsFile, ...]
+    pyprojects: tuple[Path, ...]
+
+
+def _read_source(
+    path: str, *, extras: Sequence[str], all_extras: bool, groups: Sequence[str]
+) -> tuple[RequirementsFile | None, tuple[SourcedRequirement, ...], Path | None]:
+    if path == "-":
+        parsed = parse_requirements(sys.stdin.read(), source_path=None, base_dir=Path.cwd())
+        return parsed, parsed.requirements, None
+    file = Path(path)
+    if not file.exists():
+        raise InputError(f"The requirements source {path} does not exist.")
+    if file.name == "pyproject.toml":
+        project = read_pyproject(file, extras=extras, all_extras=all_extras, groups=groups)
+        return None, project.requirements, file
+    if file.name == "setup.cfg":
+        project = read_setup_cfg(file, extras=extras, all_extras=all_extras)
+        return None, project.requirements, None
+    parsed = read_requirements(file)
+    return parsed, parsed.requirements, None
+
+
+def gather(
+    sources: Sequence[str],
+    *,
+    constraints: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    extras: Sequence[str] = (),
+    all_extras: bool = False,
+    groups: Sequence[str] = (),
+) -> Gathered:
+    """Read every source; raise :class:`InputError` on the first bad one."""
+    if (extras or all_extras or groups) and not any(
+        Path(s).name in ("pyproject.toml", "setup.cfg") for s in sources
+    ):
+        raise InputError(
+            "--extra, --all-extras and --group need a pyproject.toml or setup.cfg source "
+            "to take them from."
+        )
+    requirements: list[SourcedRequirement] = []
+    constraint_list: list[SourcedRequirement] = []
+    files: list[RequirementsFile] = []
+    pyprojects: list[Path] = []
+    for source in sources:
+        parsed, found, pyproject = _read_source(
+            source, extras=extras, all_extras=all_extras, groups=groups
+        )
+        requirements += found
+        if parsed is not None:
+            files.append(parsed)
+            constraint_list += parsed.constraints
+        if pyproject is not None:
+            pyprojects.append(pyproject)
+    for path in constraints:
+        parsed = read_requirements(path, kind="constraints")
+        constraint_list += parsed.requirements + parsed.constraints
+        files.append(parsed)
+    override_list: list[SourcedRequirement] = []
+    for path in overrides:
+        parsed = read_requirements(path, kind="overrides")
+        override_list += parsed.requirements
+    return Gathered(
+        tuple(requirements), tuple(constraint_list), tuple(override_list), tuple(files), tuple(pyprojects)
+    )

@@ -1,0 +1,14 @@
+"""Reading package indexes: simple (PEP 503/691) indexes and flat locations."""
+
+from freewheel.index.client import IndexClient, ProjectListing, outcome_error
+from freewheel.index.strategy import STRATEGIES, IndexOutcome, Strategy, merge_listings
+
+__all__ = [
+    "STRATEGIES",
+    "IndexClient",
+    "IndexOutcome",
+    "ProjectListing",
+    "Strategy",
+    "merge_listings",
+    "outcome_error",
+]

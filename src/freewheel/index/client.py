@@ -1,0 +1,280 @@
+"""Ask the configured indexes what they offer for a project.
+
+:class:`IndexClient` decides which indexes to ask (pins, explicit indexes,
+the index strategy), asks them through a :class:`~freewheel.net.Fetcher`,
+and hands the answers to :func:`~freewheel.index.strategy.merge_listings`.
+Each project is looked up once per client, however many callers ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Generic, TypeVar
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from freewheel.errors import IndexAccessError, UsageError
+from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
+from freewheel.index.simple import ACCEPT, UnreadablePage, parse_project_page, project_url
+from freewheel.index.strategy import (
+    STRATEGIES,
+    Candidates,
+    IndexOutcome,
+    OutcomeStatus,
+    Strategy,
+    merge_listings,
+)
+from freewheel.models import Index
+from freewheel.net.fetcher import Fetcher, FetchError, Response
+
+_STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectListing:
+    """Everything the indexes offer for one project, ordered by the strategy.
+
+    ``versions`` are candidates in preference order (for resolving to the
+    highest), each with its usable files. ``outcomes`` has one entry per
+    index asked, in configuration order; ``skipped`` lists the indexes not
+    asked. ``error`` is the outcome that made the search stop short; the
+    listing is then incomplete and :meth:`raise_for_error` explains why.
+    """
+
+    name: NormalizedName
+    versions: Candidates
+    outcomes: tuple[IndexOutcome, ...]
+    skipped: tuple[Index, ...]
+    error: IndexOutcome | None = None
+
+    def raise_for_error(self) -> None:
+        """Raise :class:`~freewheel.errors.IndexAccessError` if the search failed."""
+        if self.error is not None:
+            raise outcome_error(self.error, self.name)
+
+
+def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
+    """The user-facing error for an index that stopped the search for *project*."""
+    index = outcome.index
+    kind = "find-links location" if index.format == "flat" else "index"
+    has_credentials = urlsplit(index.url).username is not None
+    credentials_hint = (
+        "Check the username and password in the index URL."
+        if has_credentials
+        else "Give credentials in the index URL, as https://user:password@host/simple/."
+    )
+    match outcome.status:
+        case "unauthorized" | "forbidden":
+            refusal = (
+                "rejected the credentials given in its URL"
+                if has_credentials
+                else "requires credentials, and none were given"
+            )
+            return IndexAccessError(
+                f"The {kind} {index.label} refused to list {project!r} ({outcome.detail}): it "
+                f"{refusal}. freewheel does not fall back to other indexes when one refuses "
+                "access, so that a package is never taken from an index you did not intend.",
+                hint=credentials_hint,
+            )
+        case "unreachable":
+            return IndexAccessError(
+                f"Could not reach the {kind} {index.label} while looking for {project!r}: "
+                f"{outcome.detail}.",
+                hint="Check the URL and your network connection.",
+            )
+        case _:
+            return IndexAccessError(
+                f"The {kind} {index.label} gave an unusable answer for {project!r}: "
+                f"{outcome.detail}.",
+            )
+
+
+def _status(response: Response) -> tuple[OutcomeStatus, str]:
+    """Classify a response that is not a successful page."""
+    detail = f"HTTP {response.status}"
+    match response.status:
+        case 404:
+            return "not-found", detail
+        case 401:
+            return "unauthorized", detail
+        case 403:
+            return "forbidden", detail
+    return "error", detail
+
+
+def _local_directory(url: str) -> Path | None:
+    if not url.startswith("file:"):
+        return None
+    path = Path(url2pathname(unquote(urlsplit(url).path)))
+    return path if path.is_dir() else None
+
+
+def _count(files: Sequence[object]) -> str:
+    return "1 file" if len(files) == 1 else f"{len(files)} files"
+
+
+_T = TypeVar("_T")
+
+
+class _Memo(Generic[_T]):
+    """Run each keyed coroutine once; concurrent callers share the result."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[object, asyncio.Task[_T]] = {}
+
+    async def get(self, key: object, make: Callable[[], Awaitable[_T]]) -> _T:
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = asyncio.ensure_future(make())
+        # One caller being cancelled must not cancel the lookup for the others.
+        return await asyncio.shield(task)
+
+
+class IndexClient:
+    """Look projects up on an ordered list of indexes.
+
+    *indexes* come highest priority first. *pins* map a project to the name
+    of the only index it may come from; an ``explicit`` index serves pinned
+    projects only. Flat locations that are not explicit are consulted for
+    every project, whatever the strategy.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        indexes: Sequence[Index],
+        *,
+        strategy: str = "first-index",
+        pins: Mapping[NormalizedName, str] | None = None,
+    ) -> None:
+        if strategy not in STRATEGIES:
+            raise UsageError(
+                f"Unknown index strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}."
+            )
+        by_name = {index.name: index for index in reversed(indexes) if index.name}
+        pinned: dict[NormalizedName, Index] = {}
+        for project, index_name in (pins or {}).items():
+            if index_name not in by_name:
+                defined = ", ".join(sorted(by_name)) or "none"
+                raise UsageError(
+                    f"{project!r} is pinned to the index {index_name!r}, but no index has that "
+                    f"name (defined index names: {defined})."
+                )
+            pinned[canonicalize_name(project)] = by_name[index_name]
+        self._fetcher = fetcher
+        self._indexes = tuple(indexes)
+        self._strategy: Strategy = strategy  # type: ignore[assignment]
+        self._pins = pinned
+        self._projects: _Memo[ProjectListing] = _Memo()
+        self._offers: _Memo[tuple[IndexOutcome, ...]] = _Memo()
+        self._flat: _Memo[FlatListing | IndexOutcome] = _Memo()
+
+    async def project(self, name: str) -> ProjectListing:
+        """What the indexes offer for *name*, ordered by the strategy."""
+        project = canonicalize_name(name)
+        return await self._projects.get(project, lambda: self._lookup(project))
+
+    async def other_offers(self, name: str) -> tuple[IndexOutcome, ...]:
+        """Ask the indexes :meth:`project` skipped for *name*.
+
+        For hints such as "the version you need is on another index"; the
+        answers never become candidates.
+        """
+        project = canonicalize_name(name)
+
+        async def ask_skipped() -> tuple[IndexOutcome, ...]:
+            listing = await self.project(project)
+            return tuple(
+                await asyncio.gather(*(self._ask(index, project) for index in listing.skipped))
+            )
+
+        return await self._offers.get(project, ask_skipped)
+
+    def _eligible(self, project: NormalizedName) -> list[Index]:
+        """The indexes to consider for *project*, in priority order."""
+        pinned = self._pins.get(project)
+
+        def eligible(index: Index) -> bool:
+            if index is pinned:
+                return True
+            if index.explicit:
+                return False
+            # A pin replaces every simple index; flat locations still add files.
+            return pinned is None or index.format == "flat"
+
+        return [index for index in self._indexes if eligible(index)]
+
+    async def _lookup(self, project: NormalizedName) -> ProjectListing:
+        eligible = self._eligible(project)
+        simple = [index for index in eligible if index.format == "simple"]
+        flat = [index for index in eligible if index.format == "flat"]
+        flat_outcomes = asyncio.gather(*(self._ask(index, project) for index in flat))
+        if self._strategy == "first-index":
+            simple_outcomes = []
+            for index in simple:
+                outcome = await self._ask(index, project)
+                simple_outcomes.append(outcome)
+                if outcome.status != "not-found":
+                    break
+        else:
+            simple_outcomes = list(
+                await asyncio.gather(*(self._ask(index, project) for index in simple))
+            )
+        asked = {outcome.index: outcome for outcome in [*simple_outcomes, *await flat_outcomes]}
+        outcomes = tuple(asked[index] for index in self._indexes if index in asked)
+        return ProjectListing(
+            name=project,
+            versions=merge_listings(self._strategy, outcomes),
+            outcomes=outcomes,
+            skipped=tuple(index for index in self._indexes if index not in asked),
+            error=next((o for o in outcomes if o.status in _STOPPING), None),
+        )
+
+    async def _ask(self, index: Index, project: NormalizedName) -> IndexOutcome:
+        if index.format == "flat":
+            listing = await self._flat.get(index, lambda: self._read_flat(index))
+            if isinstance(listing, IndexOutcome):
+                return listing
+            files = listing.get(project, ())
+            return IndexOutcome(index, "found" if files else "not-found", _count(files), files)
+        try:
+            response = await self._fetcher.get(
+                project_url(index, project), headers={"Accept": ACCEPT}
+            )
+        except FetchError as exc:
+            return IndexOutcome(index, "unreachable", exc.reason)
+        if response.status != 200:
+            return IndexOutcome(index, *_status(response))
+        try:
+            files = parse_project_page(
+                response.content,
+                response.headers.get("content-type"),
+                response.url,
+                index,
+                project,
+            )
+        except UnreadablePage as exc:
+            return IndexOutcome(index, "error", exc.reason)
+        return IndexOutcome(index, "found", _count(files), tuple(files))
+
+    async def _read_flat(self, index: Index) -> FlatListing | IndexOutcome:
+        """Read a whole flat location once; an outcome stands for a failure."""
+        directory = _local_directory(index.url)
+        if directory is not None:
+            names = await asyncio.to_thread(os.listdir, directory)
+            return directory_listing(names, index.url, index)
+        try:
+            response = await self._fetcher.get(index.url, headers={"Accept": "text/html"})
+        except FetchError as exc:
+            return IndexOutcome(index, "unreachable", exc.reason)
+        if response.status != 200:
+            status, detail = _status(response)
+            # A find-links location that is missing is a mistake, not a miss.
+            return IndexOutcome(index, "error" if status == "not-found" else status, detail)
+        return parse_flat_page(response.content, response.url, index)

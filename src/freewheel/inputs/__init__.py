@@ -1,0 +1,6 @@
+"""Readers for what users hand freewheel: requirements files, ``pyproject.toml``,
+``setup.cfg`` and ``freewheel.toml``.
+
+Each reader returns frozen dataclasses and reports malformed input as an
+:class:`~freewheel.errors.InputError` that names the file and the place in it.
+"""

@@ -1,0 +1,548 @@
+"""Read pip-style requirements files (``requirements.in``, ``constraints.txt``).
+
+The syntax is pip's, and where pip and uv differ, uv's: comments start with
+``#`` at the beginning of a line or after whitespace, a trailing ``\\`` joins
+the next line, ``${VAR}`` (upper-case letters, digits and ``_`` only) is
+replaced by the environment variable and left as written when it is unset,
+``-r``/``-c`` paths are relative to the including file, and option lines set
+indexes and binary preferences for the whole run. Nested files are merged into
+one :class:`RequirementsFile`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+
+from freewheel.errors import InputError
+from freewheel.inputs._shared import invalid_requirement_reason, is_url, location_url
+
+RequirementsKind = Literal["requirements", "constraints", "overrides"]
+SourceKind = Literal[
+    "requirements", "constraints", "pyproject", "setup.cfg", "stdin", "command line", "overrides"
+]
+
+_FLAGS: dict[str, str] = {"requirements": "-r", "constraints": "-c", "overrides": "--override"}
+
+
+@dataclasses.dataclass(frozen=True)
+class RequirementSource:
+    """Where a requirement was written, for ``# via`` annotations and messages.
+
+    ``path`` is the file as the user wrote it; a file included with ``-r`` is
+    shown joined to the including file's directory, as uv shows it
+    (``sub/../other.in``). ``project`` is the normalized project name for
+    ``pyproject`` and ``setup.cfg`` sources, and ``group`` the dependency group
+    a requirement came from.
+    """
+
+    kind: SourceKind
+    path: str | None = None
+    line: int | None = None
+    project: str | None = None
+    group: str | None = None
+
+    def annotation(self) -> str:
+        """How a lock file's ``# via`` comment names this source.
+
+        ``-r requirements.in``, ``-c constraints.txt``, ``--override
+        overrides.txt``, ``-r -`` for standard input, ``example
+        (pyproject.toml)`` or ``example (pyproject.toml:dev)`` for a group.
+        """
+        if self.kind in ("pyproject", "setup.cfg"):
+            where = f"{self.path}:{self.group}" if self.group else self.path
+            return f"{self.project} ({where})" if self.project else f"{where}"
+        if self.kind == "stdin":
+            return "-r -"
+        if self.kind == "command line":
+            return "command line"
+        return f"{_FLAGS[self.kind]} {self.path}"
+
+
+@dataclasses.dataclass(frozen=True)
+class SourcedRequirement:
+    """One requirement and where it came from.
+
+    ``url`` is the direct reference (an absolute ``file://`` URL for a local
+    path), else ``None``. ``requirement`` is ``None`` for a path or URL whose
+    project name is only known after reading its metadata; such a requirement
+    keeps the extras and marker it was written with in ``extras`` and
+    ``marker`` (a named one carries them in ``requirement``). A wheel's name is
+    read from its file name, so a wheel is never nameless.
+    """
+
+    requirement: Requirement | None
+    url: str | None
+    editable: bool
+    hashes: tuple[str, ...]
+    source: RequirementSource
+    extras: frozenset[str] = frozenset()
+    marker: Marker | None = None
+
+    @property
+    def name(self) -> NormalizedName | None:
+        """The normalized project name, when known."""
+        return None if self.requirement is None else canonicalize_name(self.requirement.name)
+
+
+@dataclasses.dataclass(frozen=True)
+class RequirementsFile:
+    """Everything read from a requirements file and the files it includes.
+
+    Requirements from ``-c`` includes land in ``constraints``. Of several
+    ``--index-url`` options the last wins, as in pip. Local ``-i``/``-f``
+    paths are absolute ``file://`` URLs. ``only_binary``/``no_binary`` hold
+    the comma-separated entries as written (names, ``:all:``, ``:none:``).
+    """
+
+    requirements: tuple[SourcedRequirement, ...] = ()
+    constraints: tuple[SourcedRequirement, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    only_binary: tuple[str, ...] = ()
+    no_binary: tuple[str, ...] = ()
+    trusted_hosts: tuple[str, ...] = ()
+
+
+def read_requirements(
+    path: str | Path, *, kind: RequirementsKind = "requirements"
+) -> RequirementsFile:
+    """Read the requirements file at *path* and every file it includes.
+
+    *kind* says what the file's requirements are: ``"constraints"`` for a
+    ``-c`` file and ``"overrides"`` for an overrides file put them in the
+    matching place and annotation.
+    """
+    reader = _Reader()
+    reader.read_file(Path(path), str(path), kind, included_from=None)
+    return reader.result()
+
+
+def parse_requirements(
+    text: str,
+    *,
+    source_path: str | None,
+    base_dir: Path,
+    kind: RequirementsKind = "requirements",
+) -> RequirementsFile:
+    """Parse requirements *text*; ``source_path=None`` means standard input.
+
+    Relative paths in *text* are taken relative to *base_dir*.
+    """
+    reader = _Reader()
+    reader.parse(text, source_path, Path(base_dir), kind)
+    return reader.result()
+
+
+# Options taking a value, by every spelling, mapped to their long name.
+_VALUE_OPTIONS = {
+    "-r": "--requirement",
+    "--requirement": "--requirement",
+    "-c": "--constraint",
+    "--constraint": "--constraint",
+    "-e": "--editable",
+    "--editable": "--editable",
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--only-binary": "--only-binary",
+    "--no-binary": "--no-binary",
+    "--trusted-host": "--trusted-host",
+    "--hash": "--hash",
+}
+_FLAG_OPTIONS = {"--no-index", "--pre", "--prefer-binary"}
+_STRONG_HASHES = ("sha256", "sha384", "sha512")
+_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+_ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# ``name @ url`` and ``name[extra] @ url``: PEP 508 even when the URL ends in ``.whl``.
+_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+_EXTRAS_RE = re.compile(r"^(?P<location>.+?)\[(?P<extras>[^\]]*)\]$")
+_ARCHIVE_SUFFIXES = (
+    ".whl",
+    ".zip",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tar",
+)
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(first line number, line)`` with continuations joined and comments removed.
+
+    A comment line ends a continuation, as in pip.
+    """
+    parts: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not parts:
+            start = number
+        if line.endswith("\\") and not _COMMENT_RE.match(line):
+            parts.append(line[:-1])
+            continue
+        parts.append(" " + line if _COMMENT_RE.match(line) else line)
+        yield start, _COMMENT_RE.sub("", "".join(parts)).strip()
+        parts = []
+    if parts:
+        yield start, _COMMENT_RE.sub("", "".join(parts)).strip()
+
+
+def _expand_env(line: str) -> str:
+    # An unset variable stays as written, as in pip and uv.
+    return _ENV_VAR_RE.sub(lambda m: os.environ.get(m.group(1)) or m.group(0), line)
+
+
+def _split_options(line: str) -> tuple[str, str]:
+    """Split a requirement line into the requirement and its trailing options.
+
+    Options start at the first whitespace-separated token beginning with
+    ``-``, pip's rule.
+    """
+    tokens = line.split(" ")
+    for position, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:position]).strip(), " ".join(tokens[position:])
+    return line, ""
+
+
+class _Reader:
+    """Accumulates what a requirements file and its includes declare."""
+
+    def __init__(self) -> None:
+        self.requirements: list[SourcedRequirement] = []
+        self.constraints: list[SourcedRequirement] = []
+        self.index_url: str | None = None
+        self.no_index = False
+        self.pre = False
+        self.lists: dict[str, list[str]] = {
+            "extra_index_urls": [],
+            "find_links": [],
+            "only_binary": [],
+            "no_binary": [],
+            "trusted_hosts": [],
+        }
+        # Files being read, innermost last, to report include cycles.
+        self.stack: list[tuple[Path, str]] = []
+        self.done: set[tuple[Path, str]] = set()
+
+    def result(self) -> RequirementsFile:
+        return RequirementsFile(
+            requirements=tuple(self.requirements),
+            constraints=tuple(self.constraints),
+            index_url=self.index_url,
+            extra_index_urls=tuple(self.lists["extra_index_urls"]),
+            find_links=tuple(self.lists["find_links"]),
+            no_index=self.no_index,
+            pre=self.pre,
+            only_binary=tuple(self.lists["only_binary"]),
+            no_binary=tuple(self.lists["no_binary"]),
+            trusted_hosts=tuple(self.lists["trusted_hosts"]),
+        )
+
+    def read_file(
+        self,
+        path: Path,
+        display: str,
+        kind: RequirementsKind,
+        included_from: tuple[str, int] | None,
+    ) -> None:
+        real = path.resolve()
+        chain = [shown for _, shown in self.stack]
+        if any(real == seen for seen, _ in self.stack):
+            cycle = " -> ".join(f"`{shown}`" for shown in [*chain, display])
+            raise InputError(f"Requirements files include each other in a cycle: {cycle}.")
+        if (real, kind) in self.done:
+            return
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            where = (
+                f" (included from `{included_from[0]}` at line {included_from[1]})"
+                if included_from
+                else ""
+            )
+            reason = (
+                "does not exist"
+                if isinstance(exc, FileNotFoundError)
+                else f"cannot be read: {exc.strerror}"
+            )
+            raise InputError(f"Requirements file `{display}`{where} {reason}.") from None
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"Requirements file `{display}` is not UTF-8 text (byte {exc.start} is invalid)."
+            ) from None
+        self.stack.append((real, display))
+        try:
+            self.parse(text, display, path.parent, kind)
+        finally:
+            self.stack.pop()
+        self.done.add((real, kind))
+
+    def parse(self, text: str, display: str | None, base_dir: Path, kind: RequirementsKind) -> None:
+        shown = display if display is not None else "-"
+        for number, line in _logical_lines(text):
+            if not line:
+                continue
+            line = _expand_env(line)
+            source = _make_source(kind, display, number)
+            if line.startswith("-"):
+                self._option_line(line, shown, number, base_dir, kind, source)
+            else:
+                spec, options = _split_options(line)
+                entry = _parse_requirement(
+                    spec, editable=False, base_dir=base_dir, source=source, shown=shown
+                )
+                hashes = self._hashes(_tokens(options, shown, number), shown, number)
+                self._add(dataclasses.replace(entry, hashes=hashes), kind)
+
+    def _add(self, entry: SourcedRequirement, kind: RequirementsKind) -> None:
+        (self.constraints if kind == "constraints" else self.requirements).append(entry)
+
+    def _hashes(
+        self, tokens: list[tuple[str, str | None]], shown: str, number: int
+    ) -> tuple[str, ...]:
+        hashes = []
+        for option, value in tokens:
+            if option != "--hash":
+                raise InputError(
+                    f"Option `{option}` in `{shown}` at line {number} cannot follow a requirement; "
+                    "only `--hash` can."
+                )
+            assert value is not None
+            hashes.append(_check_hash(value, shown, number))
+        return tuple(hashes)
+
+    def _option_line(
+        self,
+        line: str,
+        shown: str,
+        number: int,
+        base_dir: Path,
+        kind: RequirementsKind,
+        source: RequirementSource,
+    ) -> None:
+        tokens = _tokens(line, shown, number)
+        position = 0
+        while position < len(tokens):
+            option, value = tokens[position]
+            position += 1
+            if option == "--hash":
+                raise InputError(
+                    f"`--hash` in `{shown}` at line {number} must follow a requirement "
+                    "on the same line."
+                )
+            if option == "--editable":
+                assert value is not None
+                entry = _parse_requirement(
+                    value, editable=True, base_dir=base_dir, source=source, shown=shown
+                )
+                rest = tokens[position:]
+                position = len(tokens)
+                self._add(
+                    dataclasses.replace(entry, hashes=self._hashes(rest, shown, number)), kind
+                )
+            elif option in ("--requirement", "--constraint"):
+                assert value is not None
+                nested: RequirementsKind = (
+                    "constraints" if option == "--constraint" or kind == "constraints" else kind
+                )
+                self._include(value, shown, number, base_dir, nested)
+            else:
+                self._setting(option, value, base_dir)
+
+    def _include(
+        self, target: str, shown: str, number: int, base_dir: Path, kind: RequirementsKind
+    ) -> None:
+        if is_url(target):
+            raise InputError(
+                f"`{shown}` includes `{target}` at line {number}, but including requirements "
+                "from a URL is not supported yet.",
+                hint="Download the file and include it by path.",
+            )
+        target_path = Path(target).expanduser()
+        display = (
+            str(target_path)
+            if target_path.is_absolute() or shown == "-"
+            else os.path.join(os.path.dirname(shown), target)
+        )
+        self.read_file(base_dir / target_path, display, kind, included_from=(shown, number))
+
+    def _setting(self, option: str, value: str | None, base_dir: Path) -> None:
+        if option == "--index-url":
+            assert value is not None
+            self.index_url = location_url(value, base_dir)
+        elif option == "--extra-index-url":
+            assert value is not None
+            self.lists["extra_index_urls"].append(location_url(value, base_dir))
+        elif option == "--find-links":
+            assert value is not None
+            self.lists["find_links"].append(location_url(value, base_dir))
+        elif option in ("--only-binary", "--no-binary"):
+            assert value is not None
+            entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+            self.lists[option[2:].replace("-", "_")].extend(entries)
+        elif option == "--trusted-host":
+            assert value is not None
+            self.lists["trusted_hosts"].append(value)
+        elif option == "--no-index":
+            self.no_index = True
+        elif option == "--pre":
+            self.pre = True
+        # --prefer-binary is accepted for compatibility and changes nothing.
+
+
+def _make_source(kind: RequirementsKind, display: str | None, number: int) -> RequirementSource:
+    if display is None:
+        if kind == "requirements":
+            return RequirementSource("stdin", None, number)
+        return RequirementSource(kind, "-", number)
+    return RequirementSource(kind, display, number)
+
+
+def _tokens(text: str, shown: str, number: int) -> list[tuple[str, str | None]]:
+    """Split an options string into ``(long option, value)`` pairs.
+
+    Accepts ``-r FILE``, ``-rFILE``, ``--requirement FILE`` and
+    ``--requirement=FILE``.
+    """
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise InputError(
+            f"Couldn't parse the options in `{shown}` at line {number}: {exc}."
+        ) from None
+    pairs: list[tuple[str, str | None]] = []
+    position = 0
+    while position < len(words):
+        word = words[position]
+        position += 1
+        if not word.startswith("-"):
+            raise InputError(
+                f"Unexpected `{word}` in `{shown}` at line {number}: expected an option."
+            )
+        spelling, equals, inline = (
+            word.partition("=") if word.startswith("--") else (word[:2], "", word[2:])
+        )
+        if word in _FLAG_OPTIONS:
+            pairs.append((word, None))
+            continue
+        if spelling not in _VALUE_OPTIONS:
+            raise InputError(f"Unknown option `{word}` in `{shown}` at line {number}.")
+        if equals or inline:
+            pairs.append((_VALUE_OPTIONS[spelling], inline))
+        elif position < len(words):
+            pairs.append((_VALUE_OPTIONS[spelling], words[position]))
+            position += 1
+        else:
+            raise InputError(f"Option `{spelling}` in `{shown}` at line {number} needs a value.")
+    return pairs
+
+
+def _check_hash(value: str, shown: str, number: int) -> str:
+    algorithm, _, digest = value.partition(":")
+    if algorithm not in _STRONG_HASHES or not re.fullmatch(r"[0-9a-fA-F]+", digest):
+        raise InputError(
+            f"Invalid `--hash={value}` in `{shown}` at line {number}: expected "
+            "`algorithm:hexdigest` with algorithm sha256, sha384 or sha512."
+        )
+    return value
+
+
+def _parse_requirement(
+    text: str, *, editable: bool, base_dir: Path, source: RequirementSource, shown: str
+) -> SourcedRequirement:
+    """Parse a requirement: PEP 508, or a bare path or URL with optional extras and marker."""
+
+    def fail(reason: str) -> InputError:
+        return InputError(
+            f"Couldn't parse requirement in `{shown}` at line {source.line}: `{text}`: {reason}"
+        )
+
+    location, marker_text = _split_marker(text)
+    match = _EXTRAS_RE.match(location)
+    bare = location if match is None else match.group("location")
+    looks_like_location = _NAMED_URL_RE.match(text) is None and (
+        is_url(bare)
+        or bare.startswith((".", "/", "~", "\\"))
+        or bare.lower().endswith(_ARCHIVE_SUFFIXES)
+    )
+    if not looks_like_location:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            if "/" in bare or os.sep in bare:
+                looks_like_location = True
+            else:
+                raise fail(invalid_requirement_reason(exc)) from None
+        else:
+            if editable:
+                raise fail("an editable requirement must be a local path or a URL")
+            url = None
+            if req.url is not None:
+                url = location_url(req.url, base_dir)
+                req.url = url
+            return SourcedRequirement(req, url, False, (), source)
+
+    try:
+        marker = Marker(marker_text) if marker_text else None
+    except InvalidMarker as exc:
+        raise fail(str(exc).splitlines()[0]) from None
+    extras = (
+        frozenset(e.strip() for e in match.group("extras").split(",") if e.strip())
+        if match
+        else frozenset()
+    )
+    url = location_url(bare, base_dir)
+    name = _wheel_name(url)
+    if name is None:
+        return SourcedRequirement(None, url, editable, (), source, extras, marker)
+    spelled = f"{name}[{','.join(sorted(extras))}]" if extras else name
+    req = Requirement(f"{spelled} @ {url}" + (f" ; {marker}" if marker else ""))
+    return SourcedRequirement(req, url, editable, (), source)
+
+
+def _split_marker(text: str) -> tuple[str, str | None]:
+    """Split ``location ; marker``: a URL needs whitespace around ``;``, as in pip."""
+    for separator in ("; ", " ;"):
+        if separator in text:
+            location, _, marker = text.partition(separator)
+            return location.strip(), marker.strip()
+    if not is_url(text) and ";" in text:
+        location, _, marker = text.partition(";")
+        return location.strip(), marker.strip()
+    return text.strip(), None
+
+
+def _wheel_name(url: str) -> str | None:
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not filename.endswith(".whl"):
+        return None
+    try:
+        return parse_wheel_filename(filename)[0]
+    except InvalidWheelFilename:
+        return None

@@ -1,0 +1,105 @@
+"""Read a project's static requirements from ``setup.cfg``.
+
+Only what setuptools reads without running ``setup.py`` is understood:
+``[metadata] name``, ``[options] install_requires`` and ``python_requires``,
+and ``[options.extras_require]``. Values are split as setuptools splits them:
+one requirement per line, or ``;``-separated on a single line.
+"""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from freewheel.errors import InputError
+from freewheel.inputs._shared import defined_names, invalid_requirement_reason
+from freewheel.inputs.pyproject import ProjectRequirements
+from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
+
+
+def read_setup_cfg(
+    path: str | Path, *, extras: Sequence[str] = (), all_extras: bool = False
+) -> ProjectRequirements:
+    """Read ``install_requires`` and the requirements of *extras* from *path*.
+
+    With *all_extras*, every extra in ``[options.extras_require]`` is included.
+    """
+    shown = str(path)
+    parser = configparser.ConfigParser(interpolation=None)
+    # setuptools keeps option names as written; extras are case-preserving.
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        with open(path, encoding="utf-8") as file:
+            parser.read_file(file)
+    except FileNotFoundError:
+        raise InputError(f"`{shown}` does not exist.") from None
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        raise InputError(f"`{shown}` cannot be read: {str(exc).splitlines()[0]}") from None
+
+    name = parser.get("metadata", "name", fallback=None)
+    normalized = canonicalize_name(name) if name else None
+    by_extra = {
+        canonicalize_name(extra): (extra, value)
+        for extra, value in (
+            parser.items("options.extras_require")
+            if parser.has_section("options.extras_require")
+            else ()
+        )
+    }
+    wanted = list(by_extra) if all_extras else [canonicalize_name(extra) for extra in extras]
+    for extra in wanted:
+        if extra not in by_extra:
+            raise InputError(
+                f"Extra `{extra}` is not defined in `[options.extras_require]` of `{shown}`; "
+                + defined_names("extras", (spelled for spelled, _ in by_extra.values()))
+            )
+
+    fields = [
+        ("options", "install_requires", parser.get("options", "install_requires", fallback=""))
+    ]
+    fields += [
+        ("options.extras_require", by_extra[extra][0], by_extra[extra][1]) for extra in wanted
+    ]
+    source = RequirementSource("setup.cfg", shown, None, normalized)
+    requirements = tuple(
+        SourcedRequirement(req, req.url, False, (), source)
+        for section, key, value in fields
+        for req in _requirements(value, f"[{section}] {key}", shown)
+    )
+    return ProjectRequirements(normalized, requirements, _python_requires(parser, shown))
+
+
+def _requirements(value: str, where: str, shown: str) -> list[Requirement]:
+    # setuptools splits a multi-line value by lines and a one-line value by ";".
+    items = value.splitlines() if "\n" in value else value.split(";")
+    requirements = []
+    for item in items:
+        text = item.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as exc:
+            raise InputError(
+                f"Couldn't parse requirement in `{shown}` ({where}): `{text}`: "
+                + invalid_requirement_reason(exc)
+            ) from None
+    return requirements
+
+
+def _python_requires(parser: configparser.ConfigParser, shown: str) -> SpecifierSet | None:
+    value = parser.get("options", "python_requires", fallback=None)
+    if value is None:
+        return None
+    try:
+        return SpecifierSet(value)
+    except InvalidSpecifier:
+        raise InputError(
+            f"In `{shown}`, `[options] python_requires` is not a valid version specifier: "
+            f"`{value}`."
+        ) from None

@@ -1,0 +1,186 @@
+"""Core metadata of a distribution: what it requires.
+
+Sources, cheapest first: the PEP 658 metadata file an index offers next to a
+wheel; the ``METADATA`` inside the wheel; the ``PKG-INFO`` of an sdist when
+PEP 643 says it is static. An sdist whose dependencies are dynamic needs a
+build, which is reported as a :class:`~freewheel.errors.MetadataError`
+naming the package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import io
+import tarfile
+import zipfile
+from collections.abc import Mapping
+
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from freewheel.errors import MetadataError
+from freewheel.models import DistFile, redact_url
+from freewheel.net.fetcher import Fetcher, FetchError
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoreMetadata:
+    """The parts of a distribution's core metadata the resolver needs."""
+
+    name: NormalizedName
+    version: Version
+    requires_dist: tuple[Requirement, ...]
+    requires_python: SpecifierSet | None
+    provides_extra: frozenset[NormalizedName]
+
+
+def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
+    """Parse ``METADATA``/``PKG-INFO`` bytes; *source* names them in errors.
+
+    Parsing is lenient where the resolver does not care (descriptions,
+    classifiers) and strict where it does: a malformed ``Requires-Dist``
+    makes the whole file unusable, because silently dropping a requirement
+    would produce a wrong resolution.
+    """
+    raw, _unparsed = parse_email(data)
+    try:
+        name = canonicalize_name(raw["name"])
+        version = Version(raw["version"])
+    except KeyError as missing:
+        raise MetadataError(f"The metadata of {source} has no {missing.args[0]} field.") from None
+    except InvalidVersion:
+        raise MetadataError(f"The metadata of {source} has an invalid version {raw['version']!r}.") from None
+    requirements = []
+    for line in raw.get("requires_dist", []):
+        try:
+            requirements.append(Requirement(line))
+        except InvalidRequirement as error:
+            raise MetadataError(
+                f"The metadata of {source} has a malformed requirement {line!r}: {error}"
+            ) from None
+    requires_python = None
+    if "requires_python" in raw:
+        try:
+            requires_python = SpecifierSet(raw["requires_python"])
+        except InvalidSpecifier:
+            # Old uploads carry things like ">=2.7.*"; like pip, ignore it
+            # rather than make the version unusable.
+            requires_python = None
+    extras = frozenset(canonicalize_name(e) for e in raw.get("provides_extra", []))
+    return CoreMetadata(name, version, tuple(requirements), requires_python, extras)
+
+
+def wheel_metadata_bytes(archive: zipfile.ZipFile, filename: str) -> bytes:
+    """The ``*.dist-info/METADATA`` member of a wheel."""
+    candidates = [
+        n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+    ]
+    if len(candidates) != 1:
+        raise MetadataError(f"{filename} is not a valid wheel: it has no single .dist-info/METADATA file.")
+    return archive.read(candidates[0])
+
+
+def _sdist_pkg_info(data: bytes, filename: str) -> bytes:
+    try:
+        if filename.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+                return archive.read(names[0]) if names else b""
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            for member in archive.getmembers():
+                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO") and member.isfile():
+                    extracted = archive.extractfile(member)
+                    return extracted.read() if extracted else b""
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
+        raise MetadataError(f"{filename} is not a valid source distribution: {error}") from None
+    return b""
+
+
+def sdist_static_metadata(data: bytes, filename: str) -> CoreMetadata:
+    """Metadata of an sdist whose ``PKG-INFO`` is static (PEP 643), or an error.
+
+    ``PKG-INFO`` before metadata 2.2, or one that lists ``Requires-Dist`` (or
+    ``Requires-Python``) as dynamic, only says what the build produced on
+    someone else's machine, so it cannot stand in for a build here.
+    """
+    pkg_info = _sdist_pkg_info(data, filename)
+    if pkg_info:
+        raw, _ = parse_email(pkg_info)
+        dynamic = {d.lower() for d in raw.get("dynamic", [])}
+        metadata_version = Version(raw.get("metadata_version", "1.0"))
+        if metadata_version >= Version("2.2") and not {"requires-dist", "requires-python"} & dynamic:
+            return parse_core_metadata(pkg_info, source=filename)
+    raise MetadataError(
+        f"{filename} is a source distribution whose dependencies are only known after "
+        "building it, and building source distributions is not supported yet.",
+        hint="use a version that has a wheel, or pass --only-binary for this package",
+    )
+
+
+def _check_hashes(data: bytes, expected: Mapping[str, str], what: str) -> None:
+    for algorithm, digest in expected.items():
+        if algorithm not in hashlib.algorithms_guaranteed:
+            continue
+        actual = hashlib.new(algorithm, data).hexdigest()
+        if actual != digest.lower():
+            raise MetadataError(
+                f"The {algorithm} hash of {what} does not match the index: expected {digest}, got {actual}."
+            )
+        return
+
+
+class MetadataSource:
+    """Fetches and memoizes :class:`CoreMetadata` per file URL.
+
+    Concurrent requests for one file share a single fetch, so the resolver
+    and the prefetcher never download the same thing twice.
+    """
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+        self._tasks: dict[str, asyncio.Task[CoreMetadata]] = {}
+
+    def get(self, dist: DistFile) -> asyncio.Task[CoreMetadata]:
+        task = self._tasks.get(dist.url)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(dist))
+            self._tasks[dist.url] = task
+        return task
+
+    async def _download(self, url: str, what: str) -> bytes:
+        try:
+            response = await self._fetcher.get(url)
+        except FetchError as error:
+            raise MetadataError(f"Could not download {what}: {error.reason}.") from None
+        if response.status != 200:
+            raise MetadataError(f"Could not download {what} from {redact_url(url)}: HTTP {response.status}.")
+        return response.content
+
+    async def _fetch(self, dist: DistFile) -> CoreMetadata:
+        if dist.kind == "wheel" and dist.metadata_url is not None:
+            data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
+            _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
+            metadata = parse_core_metadata(data, source=dist.filename)
+        else:
+            data = await self._download(dist.url, dist.filename)
+            _check_hashes(data, dist.hashes, dist.filename)
+            if dist.kind == "wheel":
+                try:
+                    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                        raw = wheel_metadata_bytes(archive, dist.filename)
+                except zipfile.BadZipFile:
+                    raise MetadataError(f"{dist.filename} is not a valid wheel: it is not a zip file.") from None
+                metadata = parse_core_metadata(raw, source=dist.filename)
+            else:
+                metadata = sdist_static_metadata(data, dist.filename)
+        if metadata.name != dist.name or metadata.version != dist.version:
+            raise MetadataError(
+                f"{dist.filename} says it is {metadata.name} {metadata.version}, "
+                f"which does not match its file name."
+            )
+        return metadata

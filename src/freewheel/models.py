@@ -1,0 +1,114 @@
+"""Plain data shared by every layer: indexes and the files they offer.
+
+Nothing here performs I/O, so the resolver core and the marker code can use
+these types without pulling in the network stack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+IndexFormat = Literal["simple", "flat"]
+
+
+def redact_url(url: str) -> str:
+    """Return *url* with any password replaced by ``****``.
+
+    Credentials may ride in index URLs; they must never reach output files,
+    logs or error messages in clear.
+    """
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    netloc = f"{user}:****@{host}" if parts.password is not None else f"{user}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def strip_credentials(url: str) -> str:
+    """Return *url* without any user name or password.
+
+    Used for what freewheel writes into files users commit: the credentials
+    stay in the user's configuration, never in a requirements file.
+    """
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Index:
+    """A place that offers distributions.
+
+    ``format="simple"`` is a PEP 503/691 index (one page per project);
+    ``format="flat"`` is a ``--find-links`` location (a directory or an HTML
+    page listing files directly). An ``explicit`` index is only consulted for
+    packages pinned to it by name. ``origin`` says where the user configured
+    it, for messages.
+    """
+
+    url: str
+    name: str | None = None
+    format: IndexFormat = "simple"
+    explicit: bool = False
+    default: bool = False
+    origin: str = "command line"
+
+    @property
+    def display(self) -> str:
+        """The URL safe to print: credentials redacted."""
+        return redact_url(self.url)
+
+    @property
+    def label(self) -> str:
+        """How messages name this index: ``name (url)`` or just the URL."""
+        return f"{self.name} ({self.display})" if self.name else self.display
+
+
+DistKind = Literal["wheel", "sdist"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DistFile:
+    """One file (wheel or sdist) offered by an index for a project version.
+
+    ``yanked`` is ``None`` when the file is not yanked, else the reason (an
+    empty string when the index gave none). ``core_metadata`` is ``None`` when
+    the index offers no PEP 658 metadata file, else the hashes it declared for
+    it (possibly empty).
+    """
+
+    filename: str
+    url: str
+    index: Index
+    name: NormalizedName
+    version: Version
+    kind: DistKind
+    tags: frozenset[Tag] = frozenset()
+    hashes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    requires_python: SpecifierSet | None = None
+    yanked: str | None = None
+    core_metadata: Mapping[str, str] | None = None
+    upload_time: datetime | None = None
+    size: int | None = None
+
+    @property
+    def metadata_url(self) -> str | None:
+        """The PEP 658 metadata URL, when the index offers one."""
+        if self.core_metadata is None:
+            return None
+        return self.url.split("#", 1)[0] + ".metadata"

@@ -1,0 +1,1 @@
+"""Dependency resolution: the PubGrub core and the providers that feed it."""

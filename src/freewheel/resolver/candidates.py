@@ -1,0 +1,169 @@
+"""Which offered files and versions a resolution may use, and why not.
+
+Pure functions over :class:`~freewheel.models.DistFile` lists: no I/O, so the
+provider, the prefetcher, ``explain`` and the failure hints all share one
+definition of "usable" and can say exactly why a version was passed over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from freewheel.models import DistFile
+
+if TYPE_CHECKING:
+    from freewheel.target import TargetEnvironment
+
+PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+ALL = ":all:"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BinaryPolicy:
+    """``--no-binary`` / ``--only-binary`` as sets of names (``:all:`` for every package)."""
+
+    no_binary: frozenset[str] = frozenset()
+    only_binary: frozenset[str] = frozenset()
+
+    def wheels_allowed(self, name: NormalizedName) -> bool:
+        return not ({name, ALL} & self.no_binary) or name in self.only_binary
+
+    def sdists_allowed(self, name: NormalizedName) -> bool:
+        return not ({name, ALL} & self.only_binary) or name in self.no_binary
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CandidatePolicy:
+    """Everything besides version ranges that decides whether a file is usable.
+
+    ``explicit_prereleases`` names the packages whose direct requirement
+    mentions a pre-release (``>=2.0b1``); ``allow_yanked`` the exact versions
+    a direct requirement pins with ``==``, which PEP 592 lets through even
+    when yanked.
+    """
+
+    target: TargetEnvironment
+    prerelease: PrereleaseMode = "if-necessary"
+    explicit_prereleases: frozenset[NormalizedName] = frozenset()
+    exclude_newer: datetime | None = None
+    binary: BinaryPolicy = BinaryPolicy()
+    allow_yanked: frozenset[tuple[NormalizedName, Version]] = frozenset()
+
+    def prereleases_for(self, name: NormalizedName) -> Literal["never", "fallback", "always"]:
+        """How pre-releases of *name* rank: never used, used only once no
+        final release fits, or ranked together with final releases."""
+        mode = self.prerelease
+        if mode == "allow":
+            return "always"
+        if mode == "disallow":
+            return "never"
+        if mode == "explicit" and name not in self.explicit_prereleases:
+            return "never"
+        return "fallback"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Candidate:
+    """A version with the files a resolution may use for it, best first.
+
+    ``rejection`` explains why no file is usable (``files`` is then empty).
+    """
+
+    name: NormalizedName
+    version: Version
+    files: tuple[DistFile, ...]
+    rejection: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.rejection is None
+
+
+def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:
+    """Why *dist* cannot be used for the target, or ``None`` if it can."""
+    target = policy.target
+    if dist.yanked is not None and (dist.name, dist.version) not in policy.allow_yanked:
+        return f"yanked ({dist.yanked})" if dist.yanked else "yanked"
+    if dist.requires_python is not None and not dist.requires_python.contains(
+        target.python_version, prereleases=True
+    ):
+        return f"requires Python {dist.requires_python} (resolving for {target.python_version})"
+    if policy.exclude_newer is not None and (
+        dist.upload_time is None or dist.upload_time > policy.exclude_newer
+    ):
+        when = dist.upload_time.isoformat() if dist.upload_time else "at an unknown time"
+        return f"uploaded {when}, after --exclude-newer {policy.exclude_newer.isoformat()}"
+    if dist.kind == "wheel":
+        if not policy.binary.wheels_allowed(dist.name):
+            return "a wheel, and --no-binary excludes wheels"
+        if target.tag_priority(dist.tags) is None:
+            return f"no wheel for {target.describe()}"
+    elif not policy.binary.sdists_allowed(dist.name):
+        return "a source distribution, and --only-binary excludes them"
+    return None
+
+
+def _file_rank(policy: CandidatePolicy, dist: DistFile) -> tuple[int, int]:
+    if dist.kind == "wheel":
+        priority = policy.target.tag_priority(dist.tags)
+        return (0, priority if priority is not None else 0)
+    return (1, 0)
+
+
+def evaluate(
+    policy: CandidatePolicy, name: NormalizedName, version: Version, files: Sequence[DistFile]
+) -> Candidate:
+    """Sort *files* of one version into usable (best first) or a rejection.
+
+    When every file is rejected the distinct reasons are joined in the order
+    first met, so "requires Python >=3.12" is what a user reads when that is
+    the whole story.
+    """
+    usable: list[DistFile] = []
+    reasons: dict[str, None] = {}
+    for dist in files:
+        reason = file_rejection(policy, dist)
+        if reason is None:
+            usable.append(dist)
+        else:
+            reasons.setdefault(reason)
+    if usable:
+        usable.sort(key=lambda d: _file_rank(policy, d))
+        return Candidate(name, version, tuple(usable))
+    return Candidate(name, version, (), "; ".join(reasons) or "no files")
+
+
+def preference_order(
+    policy: CandidatePolicy, candidates: Iterable[Candidate], *, lowest: bool
+) -> list[Candidate]:
+    """Usable *candidates* in the order the resolver should try them.
+
+    *candidates* arrive in the index strategy's order, which is the order
+    for "highest"; for "lowest" versions are tried ascending. Pre-releases
+    go last, or are dropped, as :meth:`CandidatePolicy.prereleases_for` says.
+    """
+    usable = [c for c in candidates if c.usable]
+    if lowest:
+        usable.sort(key=lambda c: c.version)
+    if not usable:
+        return usable
+    mode = policy.prereleases_for(usable[0].name)
+    if mode == "always":
+        return usable
+    finals = [c for c in usable if not c.version.is_prerelease]
+    if mode == "never":
+        return finals
+    return finals + [c for c in usable if c.version.is_prerelease]
+
+
+def prerelease_rejection(policy: CandidatePolicy, candidate: Candidate) -> str | None:
+    """Why a usable pre-release candidate is never tried, if it is not."""
+    if candidate.version.is_prerelease and policy.prereleases_for(candidate.name) == "never":
+        return f"a pre-release, and --prerelease is {policy.prerelease}"
+    return None

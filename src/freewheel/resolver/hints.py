@@ -1,0 +1,99 @@
+"""Hints that name the fix when a resolution fails.
+
+The derivation tree says *what* conflicts; users mostly need *why a version
+they expected was not there*: it is on an index the strategy skipped, on an
+explicit index nothing pins the package to, or it was excluded by
+``Requires-Python``, platform tags, yanking, the pre-release policy or
+``--exclude-newer``. Each hint says which, and what to type.
+"""
+
+from __future__ import annotations
+
+from packaging.ranges import VersionRange
+
+from freewheel.resolver import pubgrub
+from freewheel.resolver.candidates import prerelease_rejection
+from freewheel.resolver.provider import Package, Provider
+
+_MAX_LISTED = 3
+
+
+def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
+    hints: list[str] = []
+    seen: set[object] = set()
+    for incompatibility in failure.incompatibility.external_incompatibilities():
+        cause = incompatibility.cause
+        if not isinstance(cause, pubgrub.NoVersions):
+            continue
+        package = cause.package
+        if not isinstance(package, Package) or package.name in seen:
+            continue
+        seen.add(package.name)
+        hints += _no_versions_hints(provider, package, cause.range)
+    return hints
+
+
+def _no_versions_hints(provider: Provider, package: Package, range_: VersionRange) -> list[str]:
+    name = package.name
+    if name not in provider.listings:
+        return []
+    every, usable = provider.candidates(name)
+    term = pubgrub.describe_term(package, range_)
+    hints: list[str] = []
+
+    rejected = [c for c in every if not c.usable and range_.contains(c.version)]
+    if rejected:
+        rejected.sort(key=lambda c: c.version, reverse=True)
+        parts = [f"{c.version} ({c.rejection})" for c in rejected[:_MAX_LISTED]]
+        more = f" and {len(rejected) - _MAX_LISTED} more" if len(rejected) > _MAX_LISTED else ""
+        hints.append(f"{name} has versions matching {term} that cannot be used: {', '.join(parts)}{more}.")
+
+    untried = [
+        c for c in every if c.usable and range_.contains(c.version) and prerelease_rejection(provider.policy, c)
+    ]
+    if untried:
+        versions = ", ".join(str(c.version) for c in untried[:_MAX_LISTED])
+        hints.append(
+            f"{name} {versions} would match {term} but pre-releases are not allowed for {name} "
+            f"(--prerelease {provider.policy.prerelease}); pass --prerelease allow, or ask for "
+            f"a pre-release explicitly (e.g. {name}>={untried[0].version})."
+        )
+
+    if not any(range_.contains(c.version) for c in every):
+        hints += _other_index_hints(provider, package, range_, term)
+    return hints
+
+
+def _other_index_hints(provider: Provider, package: Package, range_: VersionRange, term: str) -> list[str]:
+    name = package.name
+    listing = provider.listings[name]
+    hints: list[str] = []
+    used = [o for o in listing.outcomes if o.status == "found"]
+    for outcome in provider.source.other_offers(name):
+        matching = sorted({f.version for f in outcome.files if range_.contains(f.version)}, reverse=True)
+        if not matching:
+            continue
+        versions = ", ".join(str(v) for v in matching[:_MAX_LISTED])
+        index = outcome.index
+        pin_name = index.name or "NAME"
+        pin = (
+            f'pin {name} to it with `[tool.freewheel.sources] {name} = {{ index = "{pin_name}" }}`'
+            + ("" if index.name else f" after naming it (`--index {pin_name}={index.display}`)")
+        )
+        if index.explicit:
+            hints.append(
+                f"{name} {versions} (matching {term}) is on the explicit index {index.label}, "
+                f"which is only used for packages pinned to it: {pin}."
+            )
+        else:
+            first = used[0].index.label if used else "an earlier index"
+            hints.append(
+                f"{name} {versions} (matching {term}) is on {index.label}, but {first} also offers "
+                f"{name} and under --index-strategy {provider.source.strategy} only the first index "
+                f"that offers a package is used. Either pass --index-strategy unsafe-best-match "
+                f"(or unsafe-first-match), or {pin}."
+            )
+    if not hints and not used:
+        asked = "; ".join(f"{o.index.label} ({o.detail})" for o in listing.outcomes) or "no index"
+        hints.append(f"{name} was not found on any index. Asked: {asked}.")
+    return hints

@@ -1,0 +1,227 @@
+"""The PubGrub dependency provider: requirements and index data as terms.
+
+Packages are :class:`Package` values: a project name, optionally with one
+extra. ``foo[bar]`` is its own package whose versions each depend on
+``foo`` at exactly that version plus the requirements ``bar`` adds, which
+is how PubGrub keeps extras consistent with their base.
+
+Costs (the contract with :mod:`freewheel.resolver.pubgrub`): ``prioritize``
+is a dictionary look-up; ``choose_version`` may block on a project page the
+first time a project is seen, later calls are in memory;
+``get_dependencies`` may block on one metadata fetch per version tried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+
+from packaging.ranges import VersionRange
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from freewheel.errors import MetadataError
+from freewheel.index.client import ProjectListing
+from freewheel.resolver.candidates import Candidate, CandidatePolicy
+from freewheel.resolver.pubgrub import Unavailable
+from freewheel.resolver.source import PackageSource, ordered_candidates
+
+
+@dataclasses.dataclass(frozen=True, slots=True, order=True)
+class Package:
+    """A project, or one extra of a project, as the solver sees it."""
+
+    name: NormalizedName
+    extra: NormalizedName | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}[{self.extra}]" if self.extra else self.name
+
+
+class Root:
+    """The user's requirements, as a package of their own."""
+
+    def __str__(self) -> str:
+        return "your requirements"
+
+    def __repr__(self) -> str:
+        return "Root()"
+
+
+ROOT = Root()
+ROOT_VERSION = Version("0")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Requirements:
+    """What the user asked for, after markers were evaluated for the target.
+
+    ``direct`` keeps the user's order, which is also the order in which the
+    solver decides them. ``constraints`` narrow a package only if something
+    requires it; ``overrides`` replace every requirement on a package.
+    """
+
+    direct: tuple[Requirement, ...]
+    constraints: Mapping[NormalizedName, VersionRange]
+    overrides: Mapping[NormalizedName, Requirement]
+    preferences: Mapping[NormalizedName, Version]
+
+
+def requirement_range(requirement: Requirement) -> VersionRange:
+    return requirement.specifier.to_range()
+
+
+class Provider:
+    """Answers the solver's questions from a :class:`PackageSource`."""
+
+    def __init__(
+        self,
+        source: PackageSource,
+        policy: CandidatePolicy,
+        requirements: Requirements,
+        *,
+        resolution: str = "highest",
+        no_deps: bool = False,
+    ) -> None:
+        self.source = source
+        self.policy = policy
+        self.requirements = requirements
+        self.resolution = resolution
+        self.no_deps = no_deps
+        self._direct_names = {canonicalize_name(r.name): i for i, r in enumerate(requirements.direct)}
+        self._discovery: dict[NormalizedName, int] = {}
+        self._candidates: dict[NormalizedName, tuple[list[Candidate], list[Candidate]]] = {}
+        self.listings: dict[NormalizedName, ProjectListing] = {}
+        self.dependencies: dict[tuple[Package, Version], dict[Package, VersionRange]] = {}
+
+    # -- the solver's contract -------------------------------------------
+
+    def prioritize(self, package: Package | Root, range_: VersionRange) -> tuple[int, int]:
+        if isinstance(package, Root):
+            return (0, 0)
+        name = package.name
+        direct = self._direct_names.get(name)
+        if direct is not None:
+            return (1, direct)
+        return (2, self._discovery.get(name, len(self._discovery)))
+
+    def choose_version(self, package: Package | Root, range_: VersionRange) -> Version | None:
+        if isinstance(package, Root):
+            return ROOT_VERSION
+        preferred = self.requirements.preferences.get(package.name)
+        usable = self.candidates(package.name)[1]
+        if preferred is not None and range_.contains(preferred):
+            if any(c.version == preferred for c in usable):
+                return preferred
+        for candidate in usable:
+            if range_.contains(candidate.version):
+                return candidate.version
+        return None
+
+    def get_dependencies(
+        self, package: Package | Root, version: Version
+    ) -> dict[Package, VersionRange] | Unavailable:
+        if isinstance(package, Root):
+            deps = self._collect(self.requirements.direct, parent=None)
+            self._prefetch(deps)
+            return deps
+        key = (package, version)
+        if key in self.dependencies:
+            return self.dependencies[key]
+        try:
+            deps = self._dependencies_of(package, version)
+        except MetadataError as error:
+            return Unavailable(error.message)
+        self.dependencies[key] = deps
+        self._prefetch(deps)
+        return deps
+
+    # -- helpers -----------------------------------------------------------
+
+    def listing(self, name: NormalizedName) -> ProjectListing:
+        listing = self.listings.get(name)
+        if listing is None:
+            listing = self.source.listing(name)
+            listing.raise_for_error()
+            self.listings[name] = listing
+        return listing
+
+    def candidates(self, name: NormalizedName) -> tuple[list[Candidate], list[Candidate]]:
+        """(every candidate, the usable ones in preference order) of *name*."""
+        cached = self._candidates.get(name)
+        if cached is None:
+            cached = ordered_candidates(self.policy, self.listing(name), lowest=self._lowest(name))
+            self._candidates[name] = cached
+        return cached
+
+    def candidate(self, name: NormalizedName, version: Version) -> Candidate:
+        return next(c for c in self.candidates(name)[1] if c.version == version)
+
+    def _lowest(self, name: NormalizedName) -> bool:
+        if self.resolution == "lowest":
+            return True
+        return self.resolution == "lowest-direct" and name in self._direct_names
+
+    def _dependencies_of(self, package: Package, version: Version) -> dict[Package, VersionRange]:
+        candidate = self.candidate(package.name, version)
+        metadata = self.source.metadata(candidate.files[0])
+        target = self.policy.target
+        if metadata.requires_python is not None and not metadata.requires_python.contains(
+            target.python_version, prereleases=True
+        ):
+            raise MetadataError(
+                f"{package.name} {version} requires Python {metadata.requires_python} "
+                f"(resolving for {target.python_version})"
+            )
+        deps: dict[Package, VersionRange] = {}
+        if package.extra is not None:
+            deps[Package(package.name)] = VersionRange.singleton(version)
+            if package.extra not in metadata.provides_extra:
+                return deps
+        if self.no_deps:
+            return deps
+        extra = package.extra or ""
+        wanted = [
+            req
+            for req in metadata.requires_dist
+            if req.marker is None or target.evaluate(req.marker, [extra] if extra else [])
+        ]
+        if package.extra is not None:
+            # The extra adds only what its marker selects; the base package
+            # brings the rest.
+            wanted = [r for r in wanted if r.marker is not None and not target.evaluate(r.marker, [])]
+        for dep, dep_range in self._collect(wanted, parent=package.name).items():
+            deps[dep] = deps[dep] & dep_range if dep in deps else dep_range
+        return deps
+
+    def _collect(
+        self, requirements: Sequence[Requirement], parent: NormalizedName | None
+    ) -> dict[Package, VersionRange]:
+        deps: dict[Package, VersionRange] = {}
+        for req in requirements:
+            name = canonicalize_name(req.name)
+            if name == parent:
+                continue
+            override = self.requirements.overrides.get(name)
+            if override is not None:
+                req = override
+            if req.url:
+                raise MetadataError(
+                    f"{parent or 'The requirements'} depend on {req.name} from a direct URL "
+                    f"({req.url}), which is not supported yet."
+                )
+            range_ = requirement_range(req)
+            constraint = self.requirements.constraints.get(name)
+            if constraint is not None:
+                range_ = range_ & constraint
+            for dep in [Package(name)] + [Package(name, canonicalize_name(e)) for e in sorted(req.extras)]:
+                deps[dep] = deps[dep] & range_ if dep in deps else range_
+        return deps
+
+    def _prefetch(self, deps: Mapping[Package, VersionRange]) -> None:
+        """Start fetching what *deps* will need, and fix their decision order:
+        transitive packages are decided in the order they are first listed."""
+        for dep, range_ in deps.items():
+            self._discovery.setdefault(dep.name, len(self._discovery))
+            self.source.prefetch(dep.name, range_, lowest=self._lowest(dep.name))

@@ -1,0 +1,125 @@
+"""Incompatibilities: sets of terms that must not all hold at once, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from packaging.ranges import VersionRange
+from packaging.version import Version
+
+from ._term import Term
+
+P = TypeVar("P", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class NotRoot(Generic[P]):
+    """The root package must be selected at its one version."""
+
+    package: P
+    version: Version
+
+
+@dataclass(frozen=True, slots=True)
+class NoVersions(Generic[P]):
+    """The provider has no version of ``package`` inside ``range``."""
+
+    package: P
+    range: VersionRange
+
+
+@dataclass(frozen=True, slots=True)
+class UnavailableVersions(Generic[P]):
+    """The versions of ``package`` in ``version_range`` cannot be used, for ``reason``."""
+
+    package: P
+    version_range: VersionRange
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FromDependency(Generic[P]):
+    """``package`` at versions in ``range`` depends on ``dependency`` in ``dep_range``."""
+
+    package: P
+    range: VersionRange
+    dependency: P
+    dep_range: VersionRange
+
+
+@dataclass(frozen=True, slots=True)
+class Derived(Generic[P]):
+    """The incompatibility was learned from two earlier ones by conflict resolution."""
+
+    cause1: Incompatibility[P]
+    cause2: Incompatibility[P]
+
+
+External = NotRoot[P] | NoVersions[P] | UnavailableVersions[P] | FromDependency[P]
+
+
+class Incompatibility(Generic[P]):
+    """A set of terms that cannot all be true in a solution, and the reason why.
+
+    An incompatibility holds at most one term per package (terms for the same
+    package are intersected on construction). Instances are compared by
+    identity: two incompatibilities with equal terms but different causes tell
+    different stories in a failure report.
+    """
+
+    __slots__ = ("cause", "terms")
+
+    terms: Mapping[P, Term]
+    cause: External[P] | Derived[P]
+
+    def __init__(self, terms: Iterable[tuple[P, Term]], cause: External[P] | Derived[P]) -> None:
+        merged: dict[P, Term] = {}
+        for package, term in terms:
+            previous = merged.get(package)
+            merged[package] = term if previous is None else previous.intersection(term)
+        self.terms = merged
+        self.cause = cause
+
+    @classmethod
+    def from_dependency(
+        cls, package: P, version: Version, dependency: P, dep_range: VersionRange
+    ) -> Incompatibility[P]:
+        """``package==version`` requires ``dependency`` in ``dep_range``."""
+        range_ = VersionRange.singleton(version)
+        return cls(
+            [(package, Term(True, range_)), (dependency, Term(False, dep_range))],
+            FromDependency(package, range_, dependency, dep_range),
+        )
+
+    @property
+    def is_derived(self) -> bool:
+        """Whether this incompatibility was learned rather than given by the provider."""
+        return isinstance(self.cause, Derived)
+
+    def external_incompatibilities(self) -> Iterator[Incompatibility[P]]:
+        """Every external incompatibility in this derivation tree, each once.
+
+        Depth-first, cause1 before cause2, so the order is deterministic.
+        """
+        seen: set[int] = set()
+        stack: list[Incompatibility[P]] = [self]
+        while stack:
+            incompatibility = stack.pop()
+            if id(incompatibility) in seen:
+                continue
+            seen.add(id(incompatibility))
+            cause = incompatibility.cause
+            if isinstance(cause, Derived):
+                stack.append(cause.cause2)
+                stack.append(cause.cause1)
+            else:
+                yield incompatibility
+
+    def __repr__(self) -> str:
+        terms = ", ".join(
+            f"{'' if term.positive else 'not '}{package!r} {term.range!r}"
+            for package, term in self.terms.items()
+        )
+        return f"<Incompatibility {{{terms}}} {type(self.cause).__name__}>"

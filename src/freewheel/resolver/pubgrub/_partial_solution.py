@@ -1,0 +1,181 @@
+"""The partial solution: the ordered decisions and derivations made so far."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from enum import Enum, auto
+from typing import Generic, TypeVar
+
+from packaging.ranges import VersionRange
+from packaging.version import Version
+
+from ._incompatibility import Incompatibility
+from ._term import EMPTY, Term
+
+P = TypeVar("P", bound=Hashable)
+
+#: What the partial solution says about a package it has no assignment for:
+#: anything, including "not selected".
+_UNCONSTRAINED = Term(False, EMPTY)
+
+
+class Relation(Enum):
+    """How an incompatibility stands against the partial solution."""
+
+    SATISFIED = auto()
+    CONTRADICTED = auto()
+    ALMOST_SATISFIED = auto()
+    INCONCLUSIVE = auto()
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment(Generic[P]):
+    """One decision or derivation, with the package's accumulated term after it."""
+
+    package: P
+    term: Term
+    accumulated: Term
+    decision_level: int
+    index: int
+    #: The incompatibility this was derived from; ``None`` for a decision.
+    cause: Incompatibility[P] | None
+
+    @property
+    def is_decision(self) -> bool:
+        return self.cause is None
+
+
+class PartialSolution(Generic[P]):
+    """Decisions and derivations in the order they were made.
+
+    Keeps, per package, its assignments and their running intersection, so
+    relating a term to the solution is one subset test, and backtracking is
+    popping.
+    """
+
+    def __init__(self) -> None:
+        self._assignments: list[Assignment[P]] = []
+        self._by_package: dict[P, list[Assignment[P]]] = {}
+        self._decisions: dict[P, Version] = {}
+        #: Packages that must be selected but are not decided yet, in the order
+        #: they first became so (the tie-breaker for decision order).
+        self._undecided: dict[P, None] = {}
+        self.decision_level = 0
+
+    # -- building ------------------------------------------------------------
+
+    def decide(self, package: P, version: Version) -> None:
+        """Select ``package`` at ``version``, opening a new decision level."""
+        self.decision_level += 1
+        self._assign(package, Term(True, VersionRange.singleton(version)), None)
+        self._decisions[package] = version
+        self._undecided.pop(package, None)
+
+    def derive(self, package: P, term: Term, cause: Incompatibility[P]) -> None:
+        """Record that ``term`` follows from ``cause`` and the assignments so far."""
+        self._assign(package, term, cause)
+
+    def _assign(self, package: P, term: Term, cause: Incompatibility[P] | None) -> None:
+        history = self._by_package.setdefault(package, [])
+        accumulated = term if not history else history[-1].accumulated.intersection(term)
+        assignment = Assignment(
+            package, term, accumulated, self.decision_level, len(self._assignments), cause
+        )
+        self._assignments.append(assignment)
+        history.append(assignment)
+        if accumulated.positive and package not in self._decisions:
+            self._undecided.setdefault(package, None)
+
+    def backtrack(self, decision_level: int) -> None:
+        """Drop every assignment made above ``decision_level``."""
+        while self._assignments and self._assignments[-1].decision_level > decision_level:
+            assignment = self._assignments.pop()
+            history = self._by_package[assignment.package]
+            history.pop()
+            if assignment.is_decision:
+                del self._decisions[assignment.package]
+            if not history:
+                del self._by_package[assignment.package]
+                self._undecided.pop(assignment.package, None)
+            elif history[-1].accumulated.positive:
+                self._undecided.setdefault(assignment.package, None)
+            else:
+                self._undecided.pop(assignment.package, None)
+        self.decision_level = decision_level
+
+    # -- querying ------------------------------------------------------------
+
+    @property
+    def decisions(self) -> dict[P, Version]:
+        """The selected version of every decided package."""
+        return dict(self._decisions)
+
+    def undecided(self) -> list[P]:
+        """Packages that must be selected but have no version yet, oldest first."""
+        return list(self._undecided)
+
+    def term(self, package: P) -> Term:
+        """The intersection of all the package's assignments."""
+        history = self._by_package.get(package)
+        return history[-1].accumulated if history else _UNCONSTRAINED
+
+    def decision_at(self, decision_level: int) -> P:
+        """The package decided at ``decision_level``."""
+        for assignment in self._assignments:
+            if assignment.decision_level == decision_level and assignment.is_decision:
+                return assignment.package
+        raise LookupError(decision_level)
+
+    def relation(self, incompatibility: Incompatibility[P]) -> tuple[Relation, P | None]:
+        """Relate ``incompatibility`` to the solution.
+
+        For an almost satisfied incompatibility, also return the package of
+        its one term that is not satisfied yet.
+        """
+        unsatisfied: P | None = None
+        for package, term in incompatibility.terms.items():
+            history = self._by_package.get(package)
+            if history is None:
+                # Cheap path for the common case of a package not seen yet.
+                if term.positive:
+                    relation_is_satisfied = False
+                else:
+                    relation_is_satisfied = term.range.is_empty
+                if not relation_is_satisfied:
+                    if unsatisfied is not None:
+                        return Relation.INCONCLUSIVE, None
+                    unsatisfied = package
+                continue
+            accumulated = history[-1].accumulated
+            if accumulated.is_subset(term):
+                continue
+            if accumulated.is_disjoint(term):
+                return Relation.CONTRADICTED, package
+            if unsatisfied is not None:
+                return Relation.INCONCLUSIVE, None
+            unsatisfied = package
+        if unsatisfied is None:
+            return Relation.SATISFIED, None
+        return Relation.ALMOST_SATISFIED, unsatisfied
+
+    def satisfier(self, package: P, term: Term, start: Term | None = None) -> Assignment[P]:
+        """The earliest assignment of ``package`` after which ``term`` is satisfied.
+
+        With ``start``, the assignments are taken as intersected with it first
+        (used to find the previous satisfier).
+        """
+        history = self._by_package[package]
+        # Accumulated terms only ever narrow, so "satisfies term" flips from
+        # false to true once along the history: bisect for it.
+        low, high = 0, len(history)
+        while low < high:
+            middle = (low + high) // 2
+            accumulated = history[middle].accumulated
+            if start is not None:
+                accumulated = accumulated.intersection(start)
+            if accumulated.is_subset(term):
+                high = middle
+            else:
+                low = middle + 1
+        return history[low]

@@ -1,0 +1,335 @@
+"""The PubGrub solving loop: unit propagation, decisions and conflict resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from packaging.ranges import VersionRange
+from packaging.version import Version
+
+from ._incompatibility import (
+    Derived,
+    Incompatibility,
+    NotRoot,
+    NoVersions,
+    UnavailableVersions,
+)
+from ._partial_solution import PartialSolution, Relation
+from ._term import Term, normalize
+
+P = TypeVar("P", bound=Hashable)
+
+Dependencies = Mapping[P, VersionRange]
+
+#: How many versions of a direct requirement may be rejected because of the
+#: version chosen for another, earlier decided direct requirement before the
+#: two swap their decision order (see :func:`resolve`).
+DEFAULT_SWAP_THRESHOLD = 5
+
+
+class SupportsLessThan(Protocol):
+    def __lt__(self, other: Any, /) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """Returned by :meth:`DependencyProvider.get_dependencies` for a version that cannot be used."""
+
+    reason: str
+
+
+class DependencyProvider(Protocol[P]):
+    """What the solver needs to know about packages; the solver does no I/O itself.
+
+    Ranges passed to and from the provider carry no configured pre-release
+    policy: the solver treats them as plain sets of versions, and which
+    pre-releases are acceptable is the provider's business (it simply does not
+    offer them from :meth:`choose_version`).
+    """
+
+    def prioritize(self, package: P, range: VersionRange) -> SupportsLessThan:
+        """Sort key for deciding ``package`` next; the lowest is decided first.
+
+        Called once per candidate package per decision, so it must be cheap.
+        """
+        ...
+
+    def choose_version(self, package: P, range: VersionRange) -> Version | None:
+        """The preferred version of ``package`` in ``range``, or ``None`` if there is none."""
+        ...
+
+    def get_dependencies(self, package: P, version: Version) -> Dependencies[P] | Unavailable:
+        """What ``package==version`` requires, or why that version cannot be used."""
+        ...
+
+
+class NoSolution(Exception):
+    """No set of versions satisfies the root's requirements.
+
+    ``incompatibility`` is the root of the derivation tree explaining why, and
+    ``root`` the package resolution started from; see
+    :func:`~freewheel.resolver.pubgrub.format_report`.
+    """
+
+    def __init__(self, incompatibility: Incompatibility[Any], root: Hashable) -> None:
+        super().__init__("no solution")
+        self.incompatibility = incompatibility
+        self.root = root
+
+
+def resolve(
+    provider: DependencyProvider[P],
+    root: P,
+    root_version: Version,
+    *,
+    swap_threshold: int = DEFAULT_SWAP_THRESHOLD,
+) -> dict[P, Version]:
+    """Select one version of every package needed by ``root``, or raise :class:`NoSolution`.
+
+    Packages are decided in ``provider.prioritize`` order, ties broken by the
+    order in which they became required. PubGrub undoes the most recent
+    decision involved in a conflict, so a package decided early keeps its
+    preferred version and later ones move around it: the provider gives the
+    user's direct requirements the first places, and transitive packages move
+    before direct ones ever do.
+
+    That leaves conflicts between two direct requirements, where the one
+    decided second pays: if every recent release of ``a`` conflicts with the
+    newest ``b``, PubGrub walks ``a`` back one release at a time, possibly into
+    ancient releases that predate the conflicting bound, although the release
+    of ``b`` just before would do. So once ``swap_threshold`` versions of a
+    direct requirement have been rejected because of the version chosen for
+    one earlier decided direct requirement, the solver backtracks to before
+    that one and decides the rejected package first. Each pair swaps at most
+    once, which keeps the search finite; and as all learned incompatibilities
+    are kept, the search stays complete: if only old releases of ``a`` work,
+    it still finds them.
+
+    The root is returned in the solution with ``root_version``.
+    """
+    return _Solver(provider, root, root_version, swap_threshold).solve()
+
+
+class _Solver(Generic[P]):
+    def __init__(
+        self,
+        provider: DependencyProvider[P],
+        root: P,
+        root_version: Version,
+        swap_threshold: int,
+    ) -> None:
+        self._provider = provider
+        self._root = root
+        self._root_version = root_version
+        self._swap_threshold = swap_threshold
+        self._solution: PartialSolution[P] = PartialSolution()
+        self._incompatibilities: dict[P, list[Incompatibility[P]]] = {}
+        self._direct: frozenset[P] = frozenset()
+        #: Packages moved ahead of the provider's order, in promotion order.
+        self._promoted: dict[P, None] = {}
+        self._rejections: dict[tuple[P, P], int] = {}
+        self._swapped: set[frozenset[P]] = set()
+
+    def solve(self) -> dict[P, Version]:
+        root_range = VersionRange.singleton(self._root_version)
+        self._add_incompatibility(
+            Incompatibility([(self._root, Term(False, root_range))], NotRoot(self._root, self._root_version))
+        )
+        next_package: P | None = self._root
+        while next_package is not None:
+            self._propagate(next_package)
+            next_package = self._decide()
+        return self._solution.decisions
+
+    # -- unit propagation ------------------------------------------------------
+
+    def _propagate(self, package: P) -> None:
+        changed: dict[P, None] = {package: None}
+        while changed:
+            current = next(iter(changed))
+            del changed[current]
+            # Newest first: learned incompatibilities are the most informative.
+            for incompatibility in reversed(self._incompatibilities.get(current, [])):
+                relation, unsatisfied = self._solution.relation(incompatibility)
+                if relation is Relation.SATISFIED:
+                    learned = self._resolve_conflict(incompatibility)
+                    if learned is None:
+                        # Swapped decision order: nothing is unit at the new level.
+                        changed.clear()
+                        break
+                    relation, unsatisfied = self._solution.relation(learned)
+                    assert relation is Relation.ALMOST_SATISFIED and unsatisfied is not None
+                    self._derive(unsatisfied, learned)
+                    changed.clear()
+                    changed[unsatisfied] = None
+                    break
+                if relation is Relation.ALMOST_SATISFIED:
+                    assert unsatisfied is not None
+                    self._derive(unsatisfied, incompatibility)
+                    changed[unsatisfied] = None
+
+    def _derive(self, package: P, incompatibility: Incompatibility[P]) -> None:
+        self._solution.derive(package, incompatibility.terms[package].negate(), incompatibility)
+
+    # -- conflict resolution ---------------------------------------------------
+
+    def _is_terminal(self, incompatibility: Incompatibility[P]) -> bool:
+        terms = incompatibility.terms
+        if not terms:
+            return True
+        if len(terms) == 1:
+            (package, term), = terms.items()
+            return package == self._root and term.positive
+        return False
+
+    def _resolve_conflict(self, incompatibility: Incompatibility[P]) -> Incompatibility[P] | None:
+        """Learn from a satisfied incompatibility and backjump.
+
+        Returns the learned incompatibility, now almost satisfied; or ``None``
+        when the solver swapped the decision order of two direct requirements
+        instead, backtracking past the point where it would be.
+        """
+        solution = self._solution
+        learned_something = False
+        while True:
+            if self._is_terminal(incompatibility):
+                raise NoSolution(incompatibility, self._root)
+            satisfiers = {
+                package: solution.satisfier(package, term)
+                for package, term in incompatibility.terms.items()
+            }
+            satisfier = max(satisfiers.values(), key=lambda assignment: assignment.index)
+            term = incompatibility.terms[satisfier.package]
+            # The previous satisfier: what, before the satisfier, made the other
+            # terms (and, with the satisfier's help, its own term) hold.
+            previous = [a for p, a in satisfiers.items() if p != satisfier.package]
+            if not satisfier.term.is_subset(term):
+                previous.append(solution.satisfier(satisfier.package, term, start=satisfier.term))
+            previous_level = max([1, *(a.decision_level for a in previous)])
+            if satisfier.is_decision or previous_level != satisfier.decision_level:
+                if learned_something:
+                    self._add_incompatibility(incompatibility)
+                if satisfier.is_decision and self._swap(satisfier.package, previous_level):
+                    return None
+                solution.backtrack(previous_level)
+                return incompatibility
+            # The satisfier was derived at the same level as an earlier
+            # assignment: replace it by the incompatibility it came from.
+            assert satisfier.cause is not None
+            terms = [
+                (package, t)
+                for package, t in (*incompatibility.terms.items(), *satisfier.cause.terms.items())
+                if package != satisfier.package
+            ]
+            if not satisfier.term.is_subset(term):
+                terms.append((satisfier.package, term.union(satisfier.term.negate())))
+            incompatibility = self._derived(terms, incompatibility, satisfier.cause)
+            learned_something = True
+
+    def _derived(
+        self,
+        terms: list[tuple[P, Term]],
+        cause1: Incompatibility[P],
+        cause2: Incompatibility[P],
+    ) -> Incompatibility[P]:
+        cause = Derived(cause1, cause2)
+        merged = Incompatibility(terms, cause)
+        root_term = merged.terms.get(self._root)
+        if root_term is not None and root_term.positive and len(merged.terms) > 1:
+            # The root is always selected, so saying so adds nothing.
+            return Incompatibility(
+                [(p, t) for p, t in merged.terms.items() if p != self._root], cause
+            )
+        return merged
+
+    def _swap(self, package: P, previous_level: int) -> bool:
+        """Count a rejection of ``package`` and swap decision order if it is due.
+
+        ``package`` is the decision being undone; the decision at
+        ``previous_level`` is the one it conflicted with.
+        """
+        if package not in self._direct or previous_level < 2:
+            return False
+        culprit = self._solution.decision_at(previous_level)
+        pair = frozenset((package, culprit))
+        if culprit not in self._direct or pair in self._swapped:
+            return False
+        count = self._rejections.get((package, culprit), 0) + 1
+        self._rejections[(package, culprit)] = count
+        if count < self._swap_threshold:
+            return False
+        self._swapped.add(pair)
+        self._promoted[package] = None
+        self._solution.backtrack(previous_level - 1)
+        return True
+
+    # -- decisions -------------------------------------------------------------
+
+    def _decide(self) -> P | None:
+        """Make the next decision; return the package to propagate from, or ``None`` when done."""
+        candidates = self._solution.undecided()
+        if not candidates:
+            return None
+        package = self._pick(candidates)
+        range_ = self._solution.term(package).range
+        if package == self._root:
+            version: Version | None = self._root_version
+        else:
+            version = self._provider.choose_version(package, range_)
+        if version is None:
+            self._add_incompatibility(
+                Incompatibility([(package, Term(True, range_))], NoVersions(package, range_))
+            )
+            return package
+        if version not in range_:
+            raise ValueError(f"choose_version({package!r}) returned {version}, outside {range_!r}")
+
+        dependencies = self._provider.get_dependencies(package, version)
+        if isinstance(dependencies, Unavailable):
+            singleton = VersionRange.singleton(version)
+            self._add_incompatibility(
+                Incompatibility(
+                    [(package, Term(True, singleton))],
+                    UnavailableVersions(package, singleton, dependencies.reason),
+                )
+            )
+            return package
+
+        conflict = False
+        for dependency, dep_range in dependencies.items():
+            if dependency == package and version in dep_range:
+                continue
+            incompatibility = Incompatibility.from_dependency(
+                package, version, dependency, normalize(dep_range)
+            )
+            self._add_incompatibility(incompatibility)
+            # Deciding would satisfy this incompatibility at once: let
+            # propagation reject the version instead.
+            dep_term = incompatibility.terms.get(dependency)
+            if dep_term is not None and self._solution.term(dependency).is_subset(dep_term):
+                conflict = True
+        if package == self._root:
+            self._direct = frozenset(d for d in dependencies if d != package)
+        if not conflict:
+            self._solution.decide(package, version)
+        return package
+
+    def _pick(self, candidates: list[P]) -> P:
+        if self._root in candidates:
+            return self._root
+        for package in self._promoted:
+            if package in candidates:
+                return package
+        provider = self._provider
+        solution = self._solution
+        # min() keeps the first of equal keys: candidates are in first-seen order.
+        return min(
+            candidates,
+            key=lambda package: provider.prioritize(package, solution.term(package).range),
+        )
+
+    def _add_incompatibility(self, incompatibility: Incompatibility[P]) -> None:
+        for package in incompatibility.terms:
+            self._incompatibilities.setdefault(package, []).append(incompatibility)

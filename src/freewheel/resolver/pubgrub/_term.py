@@ -1,0 +1,106 @@
+"""Terms: a statement that a package's selected version is (or is not) in a range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from packaging.ranges import VersionRange
+
+#: Every version and nothing else. ``VersionRange.full()`` also admits
+#: arbitrary non-version strings, which then never compares as a subset of a
+#: range built from specifiers; the solver only deals in versions, so it
+#: normalizes every range onto this one.
+FULL = VersionRange.full(admit_arbitrary=False)
+EMPTY = VersionRange.empty()
+
+
+def normalize(range_: VersionRange) -> VersionRange:
+    """Return ``range_`` restricted to versions (dropping arbitrary strings)."""
+    return _intersection(range_, FULL)
+
+
+# Range algebra is pure Python and costs microseconds per call; the solver asks
+# the same questions about the same few ranges over and over (every unit
+# propagation re-relates each incompatibility), so memoize the operations.
+@lru_cache(maxsize=1 << 16)
+def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
+    return a & b
+
+
+@lru_cache(maxsize=1 << 16)
+def _union(a: VersionRange, b: VersionRange) -> VersionRange:
+    return a | b
+
+
+@lru_cache(maxsize=1 << 16)
+def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
+    return a - b
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_subset(a: VersionRange, b: VersionRange) -> bool:
+    return a.is_subset(b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
+    return a.is_disjoint(b)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A positive term ``package in range`` or a negative term ``package not in range``.
+
+    A positive term requires the package to be selected at a version in
+    ``range``. A negative term is satisfied when the package is not selected
+    at all, or is selected at a version outside ``range``; so ``not in
+    EMPTY`` says nothing, while ``in EMPTY`` can never hold.
+    """
+
+    positive: bool
+    range: VersionRange
+
+    def negate(self) -> Term:
+        """The term that holds exactly when this one does not."""
+        return Term(not self.positive, self.range)
+
+    def intersection(self, other: Term) -> Term:
+        """The term that holds when both this term and ``other`` hold."""
+        if self.positive and other.positive:
+            return Term(True, _intersection(self.range, other.range))
+        if self.positive:
+            return Term(True, _difference(self.range, other.range))
+        if other.positive:
+            return Term(True, _difference(other.range, self.range))
+        return Term(False, _union(self.range, other.range))
+
+    def union(self, other: Term) -> Term:
+        """The term that holds when this term or ``other`` holds."""
+        return self.negate().intersection(other.negate()).negate()
+
+    def is_subset(self, other: Term) -> bool:
+        """Whether every selection satisfying this term satisfies ``other``."""
+        if self.positive and other.positive:
+            return _is_subset(self.range, other.range)
+        if self.positive:
+            return _is_disjoint(self.range, other.range)
+        if other.positive:
+            # "Not selected" satisfies a negative term but no positive one.
+            return False
+        return _is_subset(other.range, self.range)
+
+    def is_disjoint(self, other: Term) -> bool:
+        """Whether no selection satisfies both this term and ``other``."""
+        if self.positive and other.positive:
+            return _is_disjoint(self.range, other.range)
+        if self.positive:
+            return _is_subset(self.range, other.range)
+        if other.positive:
+            return _is_subset(other.range, self.range)
+        return False
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether no selection satisfies this term."""
+        return self.positive and self.range.is_empty

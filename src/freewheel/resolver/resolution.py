@@ -1,0 +1,89 @@
+"""Running a resolution end to end: requirements in, pinned packages out.
+
+This is where the pieces meet: the provider answers the PubGrub core, the
+solution becomes :class:`~freewheel.output.PinnedPackage` values with their
+``# via`` annotations, and a failure becomes a
+:class:`~freewheel.errors.ResolutionImpossible` whose message is the
+derivation tree in words followed by hints that name a fix.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from freewheel.errors import ResolutionImpossible
+from freewheel.output import PinnedPackage
+from freewheel.resolver import pubgrub
+from freewheel.resolver.hints import hints_for
+from freewheel.resolver.provider import ROOT, ROOT_VERSION, Package, Provider
+
+
+def resolve(provider: Provider, via_sources: Mapping[NormalizedName, tuple[str, ...]]) -> list[PinnedPackage]:
+    """Resolve *provider*'s requirements; *via_sources* annotates the direct
+    requirements with the file that asked for them."""
+    try:
+        solution = pubgrub.resolve(provider, ROOT, ROOT_VERSION)
+    except pubgrub.NoSolution as failure:
+        raise _impossible(provider, failure) from None
+    return _pins(provider, solution, via_sources)
+
+
+def _impossible(provider: Provider, failure: pubgrub.NoSolution) -> ResolutionImpossible:
+    report = pubgrub.format_report(failure)
+    hints = hints_for(provider, failure)
+    message = "No solution found when resolving dependencies:\n" + _indent(report)
+    if hints:
+        message += "\n\n" + "\n".join(f"hint: {h}" for h in hints)
+    return ResolutionImpossible(message)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else line for line in text.splitlines())
+
+
+def _pins(
+    provider: Provider,
+    solution: Mapping[object, Version],
+    via_sources: Mapping[NormalizedName, tuple[str, ...]],
+) -> list[PinnedPackage]:
+    versions: dict[NormalizedName, Version] = {}
+    extras: dict[NormalizedName, set[NormalizedName]] = collections.defaultdict(set)
+    for package, version in solution.items():
+        if isinstance(package, Package):
+            versions[package.name] = version
+            if package.extra:
+                extras[package.name].add(package.extra)
+
+    via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
+    for name, sources in via_sources.items():
+        via[name].update(sources)
+    for package, version in solution.items():
+        if not isinstance(package, Package):
+            continue
+        for dep in provider.dependencies.get((package, version), {}):
+            if dep.name != package.name:
+                via[dep.name].add(package.name)
+
+    pins = []
+    for name, version in versions.items():
+        candidate = provider.candidate(name, version)
+        chosen = candidate.files[0]
+        same_index = tuple(
+            f for v, files in provider.listing(name).versions if v == version
+            for f in files if f.index == chosen.index
+        )
+        pins.append(
+            PinnedPackage(
+                name=name,
+                version=version,
+                extras=frozenset(extras.get(name, ())),
+                files=same_index,
+                index=chosen.index,
+                via=tuple(sorted(via.get(name, ()))),
+            )
+        )
+    return sorted(pins, key=lambda p: p.name)

@@ -1,0 +1,118 @@
+"""The resolver's window onto indexes and metadata: blocking calls backed by
+an event loop in a background thread that keeps fetching ahead.
+
+The PubGrub core is synchronous; the network is not. :class:`PackageSource`
+gives the provider blocking ``listing``/``metadata`` calls, and ``prefetch``
+lets it say what it will probably need next: the page of each new
+dependency and the metadata of the version it would pick, fetched in
+parallel while the solver keeps deciding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from packaging.ranges import VersionRange
+from packaging.utils import NormalizedName
+
+from freewheel.index.client import IndexClient, ProjectListing
+from freewheel.metadata import CoreMetadata, MetadataSource
+from freewheel.models import DistFile
+from freewheel.resolver.candidates import Candidate, CandidatePolicy, evaluate, preference_order
+
+T = TypeVar("T")
+
+
+class AsyncRunner:
+    """An event loop running in a daemon thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="freewheel-io", daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run *coro* on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def spawn(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        """Start *coro* on the loop without waiting for it."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def close(self) -> None:
+        async def _cancel_rest() -> None:
+            current = asyncio.current_task()
+            tasks = [t for t in asyncio.all_tasks() if t is not current]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.run(_cancel_rest())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+def ordered_candidates(
+    policy: CandidatePolicy, listing: ProjectListing, *, lowest: bool
+) -> tuple[list[Candidate], list[Candidate]]:
+    """All candidates of *listing* (for messages) and the usable ones in the
+    order the resolver tries them."""
+    evaluated = [evaluate(policy, listing.name, version, files) for version, files in listing.versions]
+    return evaluated, preference_order(policy, evaluated, lowest=lowest)
+
+
+class PackageSource:
+    """Blocking, memoized access to project listings and metadata."""
+
+    def __init__(
+        self,
+        runner: AsyncRunner,
+        client: IndexClient,
+        metadata: MetadataSource,
+        policy: CandidatePolicy,
+        *,
+        strategy: str,
+    ) -> None:
+        self.strategy = strategy
+        self._runner = runner
+        self._client = client
+        self._metadata = metadata
+        self._policy = policy
+        self._prefetched: set[NormalizedName] = set()
+
+    def listing(self, name: NormalizedName) -> ProjectListing:
+        return self._runner.run(self._client.project(name))
+
+    def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
+        return self._runner.run(self._client.other_offers(name))
+
+    def metadata(self, dist: DistFile) -> CoreMetadata:
+        return self._runner.run(self._get_metadata(dist))
+
+    async def _get_metadata(self, dist: DistFile) -> CoreMetadata:
+        return await self._metadata.get(dist)
+
+    def prefetch(self, name: NormalizedName, range_: VersionRange, *, lowest: bool) -> None:
+        """Start fetching *name*'s page and its likely version's metadata."""
+        if name in self._prefetched:
+            return
+        self._prefetched.add(name)
+        future = self._runner.spawn(self._prefetch(name, range_, lowest))
+        # A failed prefetch is not an error: the resolver asks again and
+        # reports the failure at the point it actually needs the data.
+        future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
+
+    async def _prefetch(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> None:
+        listing = await self._client.project(name)
+        if listing.error is not None:
+            return
+        _, usable = ordered_candidates(self._policy, listing, lowest=lowest)
+        for candidate in usable:
+            if range_.contains(candidate.version):
+                await self._metadata.get(candidate.files[0])
+                return

@@ -1,0 +1,243 @@
+"""Settings from every layer, merged in one place, each remembering its origin.
+
+Precedence, highest first: the command line, ``FREEWHEEL_*`` environment
+variables, the project's configuration (``[tool.freewheel]``, else
+``[tool.uv]``, in ``pyproject.toml``, or a ``freewheel.toml`` beside it),
+the user's ``freewheel.toml``, and, for the ``pip`` commands, pip's own
+configuration files and ``PIP_*`` variables. For each setting the highest
+layer that sets it wins, lists included (``--extra-index-url`` on the
+command line replaces pip.conf's extra indexes, as a ``PIP_*`` variable
+replaces a pip.conf value in pip itself). Two exceptions follow uv: named
+indexes (``--index`` and ``[[tool.freewheel.index]]``) from all layers
+accumulate, and index options written inside requirements files join those
+of the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from packaging.utils import NormalizedName
+
+from freewheel.errors import UsageError
+from freewheel.models import Index
+
+T = TypeVar("T")
+
+ENV_PREFIX = "FREEWHEEL_"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Sourced(Generic[T]):
+    """A setting's value and where it came from (for ``-v`` and errors)."""
+
+    value: T
+    origin: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Layer:
+    """One source of settings: a name and the values it sets."""
+
+    name: str
+    values: Mapping[str, object]
+
+
+def first(layers: Sequence[Layer], key: str) -> Sourced[object] | None:
+    """The value of *key* from the highest layer that sets it.
+
+    A layer may hold a :class:`Sourced` value when its values come from
+    several places (pip's files and variables); that origin is kept.
+    """
+    for layer in layers:
+        value = layer.values.get(key)
+        if isinstance(value, Sourced):
+            return value
+        if value is not None and value != () and value != []:
+            return Sourced(value, layer.name)
+    return None
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(value.replace(",", " ").split())
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+# Environment variables and how to read them, keyed by setting name.
+_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
+    "index": ("INDEX", _split),
+    "default_index": ("DEFAULT_INDEX", str),
+    "extra_index_urls": ("EXTRA_INDEX_URL", _split),
+    "find_links": ("FIND_LINKS", _split),
+    "no_index": ("NO_INDEX", _truthy),
+    "index_strategy": ("INDEX_STRATEGY", str),
+    "prerelease": ("PRERELEASE", str),
+    "resolution": ("RESOLUTION", str),
+    "exclude_newer": ("EXCLUDE_NEWER", str),
+    "python": ("PYTHON", str),
+    "cache_dir": ("CACHE_DIR", str),
+    "offline": ("OFFLINE", _truthy),
+    "no_config": ("NO_CONFIG", _truthy),
+    "constraints": ("CONSTRAINT", _split),
+}
+
+
+def env_layer(environ: Mapping[str, str]) -> Layer:
+    values: dict[str, object] = {}
+    for key, (suffix, parse) in _ENV.items():
+        raw = environ.get(ENV_PREFIX + suffix)
+        if raw:
+            values[key] = Sourced(parse(raw), ENV_PREFIX + suffix)
+    # FREEWHEEL_INDEX_URL is the older spelling of FREEWHEEL_DEFAULT_INDEX.
+    if "default_index" not in values and environ.get(ENV_PREFIX + "INDEX_URL"):
+        values["default_index"] = Sourced(environ[ENV_PREFIX + "INDEX_URL"], ENV_PREFIX + "INDEX_URL")
+    return Layer("environment", values)
+
+
+def cli_layer(args: argparse.Namespace) -> Layer:
+    """The settings given on the command line (``None``/empty when absent)."""
+    values = dict(vars(args))
+    values["extra_index_urls"] = values.pop("extra_index_url", [])
+    values["default_index"] = values.get("default_index") or values.get("index_url")
+    return Layer("command line", values)
+
+
+def parse_index_argument(value: str, origin: str) -> Index:
+    """``--index [NAME=]URL`` as an :class:`Index`."""
+    name, sep, url = value.partition("=")
+    if sep and "://" not in name and "/" not in name and name:
+        return Index(url=url, name=name, origin=origin)
+    return Index(url=value, origin=origin)
+
+
+def to_url(location: str, base: Path) -> str:
+    """An index or find-links location as a URL (paths become ``file://``)."""
+    if "://" in location:
+        return location
+    return Path(base, location).resolve().as_uri()
+
+
+def parse_exclude_newer(value: str) -> datetime:
+    """An RFC 3339 timestamp or a ``YYYY-MM-DD`` date (midnight UTC)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--exclude-newer {value!r} is not a date: use an RFC 3339 timestamp "
+            "such as 2024-06-01T00:00:00Z or a date such as 2024-06-01."
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexSettings:
+    """Where packages come from, in the order they are consulted."""
+
+    indexes: tuple[Index, ...]
+    strategy: Sourced[str]
+    pins: Mapping[NormalizedName, str]
+
+    @property
+    def simple(self) -> tuple[Index, ...]:
+        return tuple(i for i in self.indexes if i.format == "simple")
+
+    @property
+    def flat(self) -> tuple[Index, ...]:
+        return tuple(i for i in self.indexes if i.format == "flat")
+
+
+def _dedupe(indexes: Sequence[Index]) -> tuple[Index, ...]:
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for index in indexes:
+        key = (index.url.rstrip("/"), index.format)
+        if key not in seen:
+            seen.add(key)
+            kept.append(index)
+    return tuple(kept)
+
+
+def _urls(setting: Sourced[object] | None, cwd: Path, **fields: object) -> list[Index]:
+    if setting is None:
+        return []
+    return [Index(url=to_url(str(u), cwd), origin=setting.origin, **fields) for u in setting.value]  # type: ignore[attr-defined]
+
+
+def index_settings(
+    layers: Sequence[Layer],
+    *,
+    configured_indexes: Sequence[Index],
+    pins: Mapping[NormalizedName, str],
+    file_extra_index_urls: Sequence[Sourced[str]] = (),
+    file_find_links: Sequence[Sourced[str]] = (),
+    default_index: Callable[[], str],
+    cwd: Path,
+) -> IndexSettings:
+    """Assemble the ordered index list from all layers.
+
+    Order, highest priority first: ``--index``, ``--extra-index-url`` (then
+    those in requirements files), the project's named indexes, then the
+    default index. ``--find-links`` locations and ``format = "flat"``
+    indexes are consulted alongside, for every package. A layer's
+    ``default_index`` may be an :class:`Index` (a named ``default = true``
+    entry) or a URL.
+    """
+    indexes: list[Index] = []
+    cli_indexes = first(layers, "index")
+    if cli_indexes is not None:
+        indexes += [parse_index_argument(v, cli_indexes.origin) for v in cli_indexes.value]  # type: ignore[attr-defined]
+    indexes += _urls(first(layers, "extra_index_urls"), cwd)
+    indexes += [Index(url=s.value, origin=s.origin) for s in file_extra_index_urls]
+    indexes += [i for i in configured_indexes if not i.default]
+
+    no_index = first(layers, "no_index")
+    if no_index is not None and no_index.value:
+        indexes = [i for i in indexes if i.format == "flat"]
+    else:
+        default = first(layers, "default_index")
+        if default is None:
+            indexes.append(Index(url=default_index(), default=True, origin="pip's default index"))
+        elif isinstance(default.value, Index):
+            indexes.append(dataclasses.replace(default.value, default=True))
+        else:
+            indexes.append(Index(url=to_url(str(default.value), cwd), default=True, origin=default.origin))
+
+    indexes += _urls(first(layers, "find_links"), cwd, format="flat")
+    indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
+    strategy = first(layers, "index_strategy") or Sourced("first-index", "default")
+    return IndexSettings(_dedupe(indexes), Sourced(str(strategy.value), strategy.origin), pins)
+
+
+def home_config_path(environ: Mapping[str, str]) -> Path:
+    """The user's ``freewheel.toml``."""
+    import platformdirs
+
+    override = environ.get(ENV_PREFIX + "CONFIG_FILE")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir("freewheel")) / "freewheel.toml"
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest directory at or above *start* with a ``pyproject.toml``
+    or ``freewheel.toml``."""
+    for directory in (start, *start.parents):
+        if (directory / "pyproject.toml").is_file() or (directory / "freewheel.toml").is_file():
+            return directory
+    return None
+
+
+def environ() -> Mapping[str, str]:
+    return os.environ

@@ -1,0 +1,142 @@
+"""The environment a resolution is for: its markers and its wheel tags.
+
+A :class:`TargetEnvironment` answers the two questions the resolver asks of
+the Python it resolves for: does this marker apply (:meth:`~TargetEnvironment.evaluate`)
+and how good a fit is this wheel (:meth:`~TargetEnvironment.tag_priority`).
+It comes from a probed interpreter (:func:`from_interpreter`), optionally
+with uv's ``--python-version``/``--python-platform`` overrides applied
+(:func:`for_request`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping
+
+from packaging.markers import Marker
+from packaging.tags import Tag
+from packaging.version import Version
+
+from .errors import UsageError
+from .interpreter import InterpreterInfo, current_interpreter
+from .platforms import parse_platform, supported_tags
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetEnvironment:
+    """A Python version on a platform, as markers and accepted wheel tags.
+
+    ``python_version`` is what the user asked for (``3.11``) or the
+    interpreter's full version (``3.11.4``); ``markers`` a complete PEP 508
+    environment; ``tags`` every accepted wheel tag, most preferred first.
+    ``platform`` names the platform for messages, e.g.
+    ``x86_64-manylinux_2_28``.
+    """
+
+    python_version: Version
+    markers: Mapping[str, str]
+    tags: tuple[Tag, ...]
+    platform: str
+    _rank: Mapping[Tag, int] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rank: dict[Tag, int] = {}
+        for index, tag in enumerate(self.tags):
+            rank.setdefault(tag, index)
+        object.__setattr__(self, "_rank", rank)
+
+    def tag_priority(self, tags: Iterable[Tag]) -> int | None:
+        """Rank of the best of a wheel's ``tags`` (0 is best), or ``None``.
+
+        ``None`` means the wheel cannot be installed here at all.
+        """
+        ranks = [rank for tag in tags if (rank := self._rank.get(tag)) is not None]
+        return min(ranks, default=None)
+
+    def evaluate(self, marker: Marker, extras: Iterable[str] = ()) -> bool:
+        """Whether ``marker`` holds here, with any of ``extras`` requested.
+
+        A marker naming ``extra`` holds if it does for at least one of the
+        requested extras; with none requested, ``extra`` is empty.
+        """
+        return any(
+            marker.evaluate({**self.markers, "extra": extra}) for extra in (*extras,) or ("",)
+        )
+
+    def describe(self) -> str:
+        """A short label such as ``CPython 3.11 on x86_64-manylinux_2_28``."""
+        implementation = self.markers.get("platform_python_implementation", "Python")
+        return f"{implementation} {self.python_version} on {self.platform}"
+
+
+def from_interpreter(info: InterpreterInfo) -> TargetEnvironment:
+    """The environment of a probed interpreter, exactly as it is."""
+    return TargetEnvironment(
+        python_version=Version(".".join(map(str, info.version))),
+        markers=dict(info.markers),
+        tags=tuple(Tag(*tag.split("-")) for tag in info.tags),
+        platform=info.platform.name,
+    )
+
+
+def for_request(
+    base: InterpreterInfo | None,
+    *,
+    python_version: str | None,
+    python_platform: str | None,
+) -> TargetEnvironment:
+    """The environment to resolve for, given uv-style overrides.
+
+    Starts from ``base`` (or, when there is none, the running interpreter).
+    ``python_version`` (``3.9`` or ``3.9.7``) replaces the Python version:
+    ``python_version``/``python_full_version`` markers (``3.9`` means
+    ``3.9.0``, the lowest release, as in uv), ``implementation_version`` for
+    CPython, and the tags, which become CPython 3.9's (``cp39`` ABI,
+    ``abi3`` back to ``cp32``, ``py39``...). ``python_platform`` (see
+    :func:`freewheel.platforms.parse_platform`) replaces the platform markers
+    and tags. Either override keeps the rest of the base.
+
+    Deliberate differences from uv: a free-threaded base stays free-threaded
+    (``cp313t``) under a version override only for 3.13 and newer; a
+    non-CPython base under a version override gets only its ``none``-ABI and
+    pure-Python tags, since its ABI tag encodes its own release.
+
+    :raises UsageError: for a malformed version or unknown platform name.
+    """
+    if base is None:
+        base = current_interpreter()
+    if python_version is None and python_platform is None:
+        return from_interpreter(base)
+    markers = dict(base.markers)
+    platform = parse_platform(python_platform) if python_platform else base.platform
+    markers.update(platform.markers)
+    version = Version(".".join(map(str, base.version)))
+    pair = base.version[:2]
+    interpreter = base.tags[0].split("-", 1)[0]  # cp311, pp310...
+    abis = list(base.abis)
+    if python_version is not None:
+        version, full = _parse_python_version(python_version)
+        pair = full[:2]
+        markers["python_version"] = f"{full[0]}.{full[1]}"
+        markers["python_full_version"] = ".".join(map(str, full))
+        interpreter = f"{interpreter.rstrip('0123456789')}{full[0]}{full[1]}"
+        if base.implementation == "cpython":
+            markers["implementation_version"] = markers["python_full_version"]
+            threaded = "t" if base.abis[0].endswith("t") and pair >= (3, 13) else ""
+            abis = [f"{interpreter}{threaded}"]
+        else:
+            abis = []
+    tags = supported_tags(pair, platform.platform_tags(), interpreter=interpreter, abis=abis)
+    return TargetEnvironment(version, markers, tuple(tags), platform.name)
+
+
+def _parse_python_version(text: str) -> tuple[Version, tuple[int, int, int]]:
+    """``"3.9"`` → (3.9, (3, 9, 0)); ``"3.9.7"`` → (3.9.7, (3, 9, 7))."""
+    match = re.fullmatch(r"3\.(\d+)(?:\.(\d+))?", text.strip())
+    if match is None:
+        raise UsageError(
+            f"Invalid Python version {text!r}: expected a Python 3 version such as 3.12 or 3.12.4."
+        )
+    minor, patch = int(match[1]), int(match[2] or 0)
+    return Version(text.strip()), (3, minor, patch)

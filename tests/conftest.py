@@ -1,0 +1,45 @@
+"""Fixtures shared by the whole test suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from support.server import IndexServer
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """Keep the developer's pip/uv configuration out of every test.
+
+    This machine (and many others) configures extra indexes and find-links
+    for pip through ``~/.config/pip`` and ``PIP_*`` variables; a test that
+    saw them would pass or fail depending on where it runs.
+    """
+    for name in list(os.environ):
+        if name.startswith(("PIP_", "UV_", "XDG_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+def index_server() -> Iterator[Callable[..., IndexServer]]:
+    """Start index servers: ``index_server(dists_dir, **options)``.
+
+    Options are those of :class:`tests.support.server.ServerOptions`; every
+    server started is stopped when the test ends.
+    """
+    servers: list[IndexServer] = []
+
+    def start(dists_dir: Path, **options: object) -> IndexServer:
+        server = IndexServer(dists_dir, **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

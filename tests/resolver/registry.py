@@ -1,0 +1,87 @@
+"""A tiny in-memory dependency provider for the PubGrub tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.ranges import VersionRange
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from freewheel.resolver.pubgrub import Unavailable
+
+
+class Root:
+    """The root package: what the user asked for."""
+
+    def __repr__(self) -> str:
+        return "root"
+
+
+ROOT = Root()
+ROOT_VERSION = Version("0")
+
+Entry = Mapping[str, VersionRange] | Unavailable
+
+
+def parse_requirements(lines: Sequence[str]) -> dict[str, VersionRange]:
+    """``["a>=1", "b"]`` as a mapping of name to range (repeats intersect)."""
+    parsed: dict[str, VersionRange] = {}
+    for line in lines:
+        requirement = Requirement(line)
+        range_ = requirement.specifier.to_range()
+        previous = parsed.get(requirement.name)
+        parsed[requirement.name] = range_ if previous is None else previous & range_
+    return parsed
+
+
+@dataclass
+class Registry:
+    """Packages and their versions' dependencies, served like the real provider would.
+
+    Prioritizes the root's requirements first in the order given, then other
+    packages in the order they were discovered; chooses the newest version.
+    """
+
+    requires: dict[str, VersionRange]
+    packages: dict[str, dict[Version, Entry]]
+    discovered: dict[object, int] = field(default_factory=dict)
+    chosen: list[tuple[str, Version]] = field(default_factory=list)
+
+    @classmethod
+    def from_data(cls, requires: Sequence[str], packages: Mapping[str, Mapping[str, object]]) -> Registry:
+        table: dict[str, dict[Version, Entry]] = {}
+        for name, versions in packages.items():
+            table[name] = {}
+            for version, entry in versions.items():
+                if isinstance(entry, Mapping):
+                    table[name][Version(version)] = Unavailable(str(entry["unavailable"]))
+                else:
+                    assert isinstance(entry, list)
+                    table[name][Version(version)] = parse_requirements(entry)
+        return cls(parse_requirements(requires), table)
+
+    def prioritize(self, package: object, range: VersionRange) -> tuple[int, int]:
+        names = list(self.requires)
+        if package in self.requires:
+            return (0, names.index(package))  # type: ignore[arg-type]
+        return (1, self.discovered.get(package, len(self.discovered)))
+
+    def choose_version(self, package: object, range: VersionRange) -> Version | None:
+        versions = self.packages.get(package, {})  # type: ignore[call-overload]
+        for version in sorted(versions, reverse=True):
+            if version in range:
+                return version
+        return None
+
+    def get_dependencies(self, package: object, version: Version) -> Entry:
+        if package is ROOT:
+            dependencies: Entry = self.requires
+        else:
+            self.chosen.append((package, version))  # type: ignore[arg-type]
+            dependencies = self.packages[package][version]  # type: ignore[index]
+        if not isinstance(dependencies, Unavailable):
+            for dependency in dependencies:
+                self.discovered.setdefault(dependency, len(self.discovered))
+        return dependencies

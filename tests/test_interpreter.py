@@ -1,0 +1,221 @@
+"""Probing real interpreters, caching the answers, and finding interpreters."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import platformdirs
+import pytest
+from packaging.tags import sys_tags
+
+from freewheel import interpreter as interpreter_module
+from freewheel.errors import UsageError
+from freewheel.interpreter import current_interpreter, find_python, probe
+
+PYENV = Path("/root/.pyenv/versions")
+
+
+def pyenv_python(minor: str) -> Path:
+    """The pyenv CPython ``3.<minor>.x`` on this machine; skip the test if absent."""
+    found = sorted(PYENV.glob(f"3.{minor}.*/bin/python")) if PYENV.is_dir() else []
+    if not found:
+        pytest.skip(f"no pyenv Python 3.{minor} here")
+    return found[-1]
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """Discovery reads these; the shared conftest already hides pip's settings."""
+    for name in ("VIRTUAL_ENV", "PYENV_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def write_script(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def wrapper(path: Path, target: Path | str) -> Path:
+    """An executable at ``path`` that runs ``target`` with the same arguments."""
+    return write_script(path, f'exec "{target}" "$@"')
+
+
+@pytest.mark.parametrize("minor", ["8", "13"])
+def test_probe_real_interpreter(minor, tmp_path):
+    executable = pyenv_python(minor)
+    info = probe(executable, cache_dir=tmp_path)
+    assert info.version[:2] == (3, int(minor))
+    assert info.implementation == "cpython"
+    assert info.markers["python_version"] == f"3.{minor}"
+    assert info.markers["python_full_version"] == ".".join(map(str, info.version))
+    assert info.markers["implementation_name"] == "cpython"
+    assert info.tags[0].startswith(f"cp3{minor}-cp3{minor}-")
+    best_platform = info.tags[0].split("-")[2]
+    assert f"cp3{minor}-abi3-{best_platform}" in info.tags
+    assert f"cp32-abi3-{best_platform}" in info.tags
+    assert info.tags[-1] == "py30-none-any"
+    assert not info.is_virtualenv
+    assert info.sys_prefix == info.base_prefix == str(executable.parent.parent)
+    assert set(info.paths) == {"purelib", "platlib", "scripts", "data", "include"}
+    assert info.paths["purelib"].endswith(f"python3.{minor}/site-packages")
+
+
+def test_probe_of_a_virtualenv_agrees_with_packaging(tmp_path):
+    info = probe(sys.executable, cache_dir=tmp_path)
+    assert info.is_virtualenv == (sys.prefix != sys.base_prefix)
+    assert info.sys_prefix == sys.prefix
+    assert not info.externally_managed or not info.is_virtualenv
+    # Same set as packaging computes for the running interpreter.
+    assert set(info.tags) == {str(tag) for tag in sys_tags()}
+    assert current_interpreter() == info
+
+
+def test_second_probe_is_served_from_cache(tmp_path, monkeypatch):
+    executable = wrapper(tmp_path / "bin" / "python", sys.executable)
+    first = probe(executable, cache_dir=tmp_path / "cache")
+    calls = []
+    real_run = subprocess.run
+
+    def counting_run(*args, **kwargs):
+        calls.append(args)
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(interpreter_module.subprocess, "run", counting_run)
+    assert probe(executable, cache_dir=tmp_path / "cache") == first
+    assert calls == []
+    # A changed executable (new mtime) is probed again.
+    os.utime(executable, ns=(0, 1_000_000_000))
+    assert probe(executable, cache_dir=tmp_path / "cache") == first
+    assert len(calls) == 1
+
+
+def test_damaged_cache_record_is_replaced(tmp_path):
+    executable = wrapper(tmp_path / "python", sys.executable)
+    cache = tmp_path / "cache"
+    first = probe(executable, cache_dir=cache)
+    for record in cache.rglob("*.json"):
+        record.write_text("{not json")
+    assert probe(executable, cache_dir=cache) == first
+
+
+def test_default_cache_lives_in_user_cache_dir(tmp_path):
+    executable = wrapper(tmp_path / "python", sys.executable)
+    probe(executable)
+    cache = Path(platformdirs.user_cache_dir("freewheel")) / "interpreters"
+    assert cache.is_relative_to(tmp_path)
+    assert list(cache.rglob("*.json"))
+
+
+def test_missing_interpreter(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        probe(tmp_path / "nope" / "python", cache_dir=tmp_path)
+
+
+def test_file_that_cannot_run(tmp_path):
+    text = tmp_path / "python"
+    text.write_text("not a program")
+    with pytest.raises(UsageError, match="Could not run .* as a Python interpreter"):
+        probe(text, cache_dir=tmp_path)
+
+
+def test_program_that_fails(tmp_path):
+    failing = write_script(tmp_path / "python", 'echo "boom: no such module" >&2; exit 1')
+    with pytest.raises(UsageError) as excinfo:
+        probe(failing, cache_dir=tmp_path)
+    assert "not a working Python interpreter" in excinfo.value.message
+    assert "boom: no such module" in excinfo.value.message
+
+
+def test_program_that_prints_something_else(tmp_path):
+    chatty = write_script(tmp_path / "python", 'echo "hello"')
+    with pytest.raises(UsageError, match="did not describe itself"):
+        probe(chatty, cache_dir=tmp_path)
+
+
+def test_python_older_than_3_8_is_refused(tmp_path):
+    with pytest.raises(UsageError, match=r"is Python 3\.7\.\d+; freewheel supports Python 3\.8"):
+        probe(pyenv_python("7"), cache_dir=tmp_path)
+
+
+# --- find_python -------------------------------------------------------------
+
+
+def fake_python(path: Path) -> Path:
+    return write_script(path, "exit 0")
+
+
+def test_find_python_prefers_active_virtualenv(tmp_path, monkeypatch):
+    venv_python = fake_python(tmp_path / "active" / "bin" / "python")
+    fake_python(tmp_path / "project" / ".venv" / "bin" / "python")
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "active"))
+    assert find_python(None, cwd=tmp_path / "project") == venv_python
+
+
+def test_find_python_finds_dot_venv_in_a_parent(tmp_path, monkeypatch):
+    project_python = fake_python(tmp_path / "project" / ".venv" / "bin" / "python")
+    (tmp_path / "project" / "src" / "pkg").mkdir(parents=True)
+    monkeypatch.setenv("PATH", "")
+    assert find_python(None, cwd=tmp_path / "project" / "src" / "pkg") == project_python
+
+
+def test_find_python_falls_back_to_path(tmp_path, monkeypatch):
+    on_path = fake_python(tmp_path / "bin" / "python3")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert find_python(None, cwd=tmp_path) == on_path
+
+
+def test_find_python_reports_everything_tried(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(UsageError) as excinfo:
+        find_python(None, cwd=tmp_path)
+    message = excinfo.value.message
+    assert "VIRTUAL_ENV (not set)" in message
+    assert ".venv in" in message
+    assert "python3 on PATH" in message and "python on PATH" in message
+
+
+def test_find_python_version_on_path_then_pyenv(tmp_path, monkeypatch):
+    root = tmp_path / "pyenv"
+    fake_python(root / "versions" / "3.10.2" / "bin" / "python")
+    newest = fake_python(root / "versions" / "3.10.12" / "bin" / "python")
+    fake_python(root / "versions" / "3.10-dev" / "bin" / "python")
+    monkeypatch.setenv("PYENV_ROOT", str(root))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert find_python("3.10", cwd=tmp_path) == newest
+    on_path = fake_python(tmp_path / "bin" / "python3.10")
+    assert find_python("3.10", cwd=tmp_path) == on_path
+    with pytest.raises(UsageError, match=r"Python '3\.99'.*python3\.99 on PATH"):
+        find_python("3.99", cwd=tmp_path)
+
+
+def test_find_python_patch_version_must_match(tmp_path, monkeypatch):
+    real = pyenv_python("8")
+    major_minor_patch = real.parent.parent.name
+    root = tmp_path / "pyenv"
+    wrapper(root / "versions" / major_minor_patch / "bin" / "python", real)
+    # Named 3.8.0 but really the newer release: refused after probing.
+    wrapper(root / "versions" / "3.8.0" / "bin" / "python", real)
+    monkeypatch.setenv("PYENV_ROOT", str(root))
+    monkeypatch.setenv("PATH", "")
+    found = find_python(major_minor_patch, cwd=tmp_path, cache_dir=tmp_path / "cache")
+    assert found == root / "versions" / major_minor_patch / "bin" / "python"
+    with pytest.raises(UsageError, match="different patch version"):
+        find_python("3.8.0", cwd=tmp_path, cache_dir=tmp_path / "cache")
+
+
+def test_find_python_paths_and_names(tmp_path, monkeypatch):
+    direct = fake_python(tmp_path / "tools" / "py")
+    assert find_python("tools/py", cwd=tmp_path) == direct
+    in_env = fake_python(tmp_path / "env" / "bin" / "python")
+    assert find_python(str(tmp_path / "env"), cwd=tmp_path) == in_env
+    named = fake_python(tmp_path / "bin" / "pypy3")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    assert find_python("pypy3", cwd=tmp_path) == named
+    with pytest.raises(UsageError, match="missing/python"):
+        find_python("./missing/python", cwd=tmp_path)
