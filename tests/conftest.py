@@ -16,12 +16,14 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     """Keep the developer's pip/uv configuration out of every test.
 
     This machine (and many others) configures extra indexes and find-links
-    for pip through ``~/.config/pip`` and ``PIP_*`` variables; a test that
-    saw them would pass or fail depending on where it runs.
+    for pip through ``~/.config/pip`` and ``PIP_*`` variables, and a proxy
+    variable would route requests for the local test servers away; a test
+    that saw them would pass or fail depending on where it runs.
     """
     for name in list(os.environ):
-        if name.startswith(("PIP_", "UV_", "XDG_")):
+        if name.startswith(("PIP_", "UV_", "XDG_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
+    monkeypatch.delenv("NETRC", raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 

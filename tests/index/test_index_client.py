@@ -108,7 +108,7 @@ def test_unknown_strategy_is_a_usage_error(three):
     [
         (401, "unauthorized", "requires credentials, and none were given"),
         (403, "forbidden", "requires credentials, and none were given"),
-        (503, "error", "gave an unusable answer for 'torch': HTTP 503"),
+        (503, "error", "could not be used while looking for 'torch': HTTP 503"),
     ],
 )
 def test_refusals_and_server_errors_stop_the_search(three, override, status, words):
@@ -298,5 +298,9 @@ def test_a_missing_flat_location_is_an_error(tmp_path, three):
     flat = Index((tmp_path / "nowhere").as_uri(), format="flat")
     listing = lookup([*three[1], flat], "torch")
     assert listing.error is not None and listing.error.index is flat
-    with pytest.raises(IndexAccessError, match="find-links location"):
+    with pytest.raises(IndexAccessError) as caught:
         listing.raise_for_error()
+    assert caught.value.message == (
+        f"The find-links location {flat.url} could not be used while looking for 'torch': "
+        "it does not exist."
+    )

@@ -178,6 +178,11 @@ def test_unquoted_greater_than_in_attribute_and_escaped_entities():
         (b"{not json", "application/vnd.pypi.simple.v1+json", "not valid JSON"),
         (b'{"meta": {}, "name": "demo"}', "application/vnd.pypi.simple.v1+json", "files"),
         (b'{"files": [{"url": "x"}]}', "application/vnd.pypi.simple.v1+json", "filename"),
+        (
+            b'{"meta": {"api-version": "2.0"}, "files": []}',
+            "application/vnd.pypi.simple.v1+json",
+            "version 2.0 of the simple API",
+        ),
         (b"PK\x03\x04binary", "application/zip", "application/zip, not an HTML or JSON page"),
     ],
 )

@@ -57,6 +57,13 @@ def test_dependencies_name_and_requires_python(
     ]
 
 
+def test_relative_direct_reference_is_resolved_against_the_project(tmp_path: Path) -> None:
+    path = write(tmp_path, '[project]\nname = "x"\ndependencies = ["lib @ ./libs/lib"]\n')
+    (entry,) = read_pyproject(path).requirements
+    assert entry.url == (tmp_path / "libs" / "lib").as_uri()
+    assert str(entry.requirement) == f"lib @ {entry.url}"
+
+
 def test_extras_are_matched_by_normalized_name(tmp_path: Path) -> None:
     path = write(tmp_path, PROJECT)
     project = read_pyproject(path, extras=["fast"])

@@ -312,6 +312,7 @@ def test_defaults_without_options(tmp_path: Path) -> None:
         ),
         ("-x foo", "Unknown option `-x` in `r.in` at line 2."),
         ("--index-url", "Option `--index-url` in `r.in` at line 2 needs a value."),
+        ("--find-links=", "Option `--find-links` in `r.in` at line 2 needs a value."),
         ("--pre alpha", "Unexpected `alpha` in `r.in` at line 2: expected an option."),
     ],
 )

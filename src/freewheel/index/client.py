@@ -90,7 +90,7 @@ def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
             )
         case _:
             return IndexAccessError(
-                f"The {kind} {index.label} gave an unusable answer for {project!r}: "
+                f"The {kind} {index.label} could not be used while looking for {project!r}: "
                 f"{outcome.detail}.",
             )
 
@@ -273,8 +273,10 @@ class IndexClient:
             response = await self._fetcher.get(index.url, headers={"Accept": "text/html"})
         except FetchError as exc:
             return IndexOutcome(index, "unreachable", exc.reason)
-        if response.status != 200:
-            status, detail = _status(response)
+        if response.status == 404:
             # A find-links location that is missing is a mistake, not a miss.
-            return IndexOutcome(index, "error" if status == "not-found" else status, detail)
+            where = "" if index.url.startswith("file:") else " (HTTP 404)"
+            return IndexOutcome(index, "error", f"it does not exist{where}")
+        if response.status != 200:
+            return IndexOutcome(index, *_status(response))
         return parse_flat_page(response.content, response.url, index)

@@ -22,7 +22,6 @@ from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
-    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
@@ -225,8 +224,13 @@ class _JsonFile(msgspec.Struct, rename="kebab"):
     size: int | None = None
 
 
+class _JsonMeta(msgspec.Struct, rename="kebab"):
+    api_version: str = "1.0"
+
+
 class _JsonPage(msgspec.Struct):
     files: list[_JsonFile]
+    meta: _JsonMeta | None = None
 
 
 def _json_metadata(entry: _JsonFile) -> dict[str, str] | None:
@@ -253,6 +257,14 @@ def parse_json_page(
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
         raise UnreadablePage(index, project, f"the page is not valid JSON ({exc})") from None
+    # PEP 691: a client must refuse a major version of the API it does not know.
+    if page.meta is not None and page.meta.api_version.partition(".")[0] != "1":
+        raise UnreadablePage(
+            index,
+            project,
+            f"it uses version {page.meta.api_version} of the simple API, which freewheel does "
+            "not support",
+        )
     files = []
     for entry in page.files:
         file = dist_file(

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement
+from packaging.requirements import InvalidRequirement, Requirement
 
 # A scheme is at least two characters so that a Windows drive (``C:\``) is a path.
 _URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
@@ -28,6 +28,15 @@ def location_url(value: str, base_dir: Path) -> str:
         return value
     path = Path(os.path.normpath(Path(base_dir).absolute() / Path(value).expanduser()))
     return path.as_uri()
+
+
+def with_absolute_url(req: Requirement, base_dir: Path) -> Requirement:
+    """Return *req* with a relative path in its direct reference made an absolute URL."""
+    if req.url is None:
+        return req
+    absolute = Requirement(str(req))
+    absolute.url = location_url(req.url, base_dir)
+    return absolute
 
 
 def invalid_requirement_reason(exc: InvalidRequirement) -> str:

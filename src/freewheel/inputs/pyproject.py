@@ -24,7 +24,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.inputs._shared import defined_names, invalid_requirement_reason, location_url
+from freewheel.inputs._shared import (
+    defined_names,
+    invalid_requirement_reason,
+    location_url,
+    with_absolute_url,
+)
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 from freewheel.models import Index
 
@@ -114,8 +119,10 @@ def read_pyproject(
     normalized = canonicalize_name(name) if name else None
     dynamic = project.get("dynamic", [])
 
-    def source(group: str | None = None) -> RequirementSource:
-        return RequirementSource("pyproject", shown, None, normalized, group)
+    def sourced(req: Requirement, group: str | None = None) -> SourcedRequirement:
+        req = with_absolute_url(req, Path(path).parent)
+        source = RequirementSource("pyproject", shown, None, normalized, group)
+        return SourcedRequirement(req, req.url, False, (), source)
 
     base = _requirement_list(project.get("dependencies", []), "project.dependencies", shown)
     if not base and "dependencies" in dynamic:
@@ -140,15 +147,12 @@ def read_pyproject(
             )
 
     expander = _SelfReferences(normalized, base, by_extra)
-    found: list[SourcedRequirement] = [
-        SourcedRequirement(req, req.url, False, (), source())
+    found = [
+        sourced(req)
         for req in expander.expand([*base, *(req for extra in wanted for req in by_extra[extra])])
     ]
     for group, reqs in _group_requirements(dependency_groups, groups, shown):
-        found.extend(
-            SourcedRequirement(req, req.url, False, (), source(group))
-            for req in expander.expand(reqs)
-        )
+        found.extend(sourced(req, group) for req in expander.expand(reqs))
     return ProjectRequirements(normalized, tuple(found), _requires_python(project, shown))
 
 
@@ -303,7 +307,7 @@ class _SelfReferences:
             nested = [*self.base, *(r for extra in extras for r in self.by_extra.get(extra, []))]
             for expanded in self._expand(nested, seen | set(extras)):
                 out.append(_with_marker(expanded, req.marker))
-        return _unique(out)
+        return list(dict.fromkeys(out))
 
 
 def _with_marker(req: Requirement, marker: Marker | None) -> Requirement:
@@ -313,10 +317,6 @@ def _with_marker(req: Requirement, marker: Marker | None) -> Requirement:
     combined = Requirement(str(req))
     combined.marker = marker if req.marker is None else Marker(f"({req.marker}) and ({marker})")
     return combined
-
-
-def _unique(reqs: list[Requirement]) -> list[Requirement]:
-    return list(dict.fromkeys(reqs))
 
 
 def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path) -> IndexConfig:
@@ -348,7 +348,7 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
         if value is not None and value not in allowed:
             options = ", ".join(f"`{option}`" for option in allowed)
             raise fail(f"`{where}` is `{value}`; expected one of {options}.")
-        return value  # type: ignore[return-value]
+        return value
 
     def strings(name: str) -> tuple[str, ...]:
         value, where = setting(name)

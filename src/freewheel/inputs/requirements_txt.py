@@ -1,12 +1,13 @@
 """Read pip-style requirements files (``requirements.in``, ``constraints.txt``).
 
-The syntax is pip's, and where pip and uv differ, uv's: comments start with
-``#`` at the beginning of a line or after whitespace, a trailing ``\\`` joins
-the next line, ``${VAR}`` (upper-case letters, digits and ``_`` only) is
-replaced by the environment variable and left as written when it is unset,
-``-r``/``-c`` paths are relative to the including file, and option lines set
-indexes and binary preferences for the whole run. Nested files are merged into
-one :class:`RequirementsFile`.
+The syntax is pip's: comments start with ``#`` at the beginning of a line or
+after whitespace, a trailing ``\\`` joins the next line, ``${VAR}``
+(upper-case letters, digits and ``_`` only) is replaced by the environment
+variable and left as written when it is unset (as pip and uv do), ``-r``/``-c``
+paths are relative to the including file, and option lines set indexes and
+binary preferences for the whole run. Nested files are merged into one
+:class:`RequirementsFile`; files that include each other in a cycle are an
+error, where uv silently reads each once.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from packaging.utils import (
 )
 
 from freewheel.errors import InputError
-from freewheel.inputs._shared import invalid_requirement_reason, is_url, location_url
+from freewheel.inputs._shared import (
+    invalid_requirement_reason,
+    is_url,
+    location_url,
+    with_absolute_url,
+)
 
 RequirementsKind = Literal["requirements", "constraints", "overrides"]
 SourceKind = Literal[
@@ -237,13 +243,11 @@ class _Reader:
         self.index_url: str | None = None
         self.no_index = False
         self.pre = False
-        self.lists: dict[str, list[str]] = {
-            "extra_index_urls": [],
-            "find_links": [],
-            "only_binary": [],
-            "no_binary": [],
-            "trusted_hosts": [],
-        }
+        self.extra_index_urls: list[str] = []
+        self.find_links: list[str] = []
+        self.only_binary: list[str] = []
+        self.no_binary: list[str] = []
+        self.trusted_hosts: list[str] = []
         # Files being read, innermost last, to report include cycles.
         self.stack: list[tuple[Path, str]] = []
         self.done: set[tuple[Path, str]] = set()
@@ -253,13 +257,13 @@ class _Reader:
             requirements=tuple(self.requirements),
             constraints=tuple(self.constraints),
             index_url=self.index_url,
-            extra_index_urls=tuple(self.lists["extra_index_urls"]),
-            find_links=tuple(self.lists["find_links"]),
+            extra_index_urls=tuple(self.extra_index_urls),
+            find_links=tuple(self.find_links),
             no_index=self.no_index,
             pre=self.pre,
-            only_binary=tuple(self.lists["only_binary"]),
-            no_binary=tuple(self.lists["no_binary"]),
-            trusted_hosts=tuple(self.lists["trusted_hosts"]),
+            only_binary=tuple(self.only_binary),
+            no_binary=tuple(self.no_binary),
+            trusted_hosts=tuple(self.trusted_hosts),
         )
 
     def read_file(
@@ -323,9 +327,7 @@ class _Reader:
     def _add(self, entry: SourcedRequirement, kind: RequirementsKind) -> None:
         (self.constraints if kind == "constraints" else self.requirements).append(entry)
 
-    def _hashes(
-        self, tokens: list[tuple[str, str | None]], shown: str, number: int
-    ) -> tuple[str, ...]:
+    def _hashes(self, tokens: list[tuple[str, str]], shown: str, number: int) -> tuple[str, ...]:
         hashes = []
         for option, value in tokens:
             if option != "--hash":
@@ -333,7 +335,6 @@ class _Reader:
                     f"Option `{option}` in `{shown}` at line {number} cannot follow a requirement; "
                     "only `--hash` can."
                 )
-            assert value is not None
             hashes.append(_check_hash(value, shown, number))
         return tuple(hashes)
 
@@ -347,27 +348,20 @@ class _Reader:
         source: RequirementSource,
     ) -> None:
         tokens = _tokens(line, shown, number)
-        position = 0
-        while position < len(tokens):
-            option, value = tokens[position]
-            position += 1
+        for position, (option, value) in enumerate(tokens):
             if option == "--hash":
                 raise InputError(
                     f"`--hash` in `{shown}` at line {number} must follow a requirement "
                     "on the same line."
                 )
             if option == "--editable":
-                assert value is not None
                 entry = _parse_requirement(
                     value, editable=True, base_dir=base_dir, source=source, shown=shown
                 )
-                rest = tokens[position:]
-                position = len(tokens)
-                self._add(
-                    dataclasses.replace(entry, hashes=self._hashes(rest, shown, number)), kind
-                )
-            elif option in ("--requirement", "--constraint"):
-                assert value is not None
+                hashes = self._hashes(tokens[position + 1 :], shown, number)
+                self._add(dataclasses.replace(entry, hashes=hashes), kind)
+                return
+            if option in ("--requirement", "--constraint"):
                 nested: RequirementsKind = (
                     "constraints" if option == "--constraint" or kind == "constraints" else kind
                 )
@@ -392,28 +386,28 @@ class _Reader:
         )
         self.read_file(base_dir / target_path, display, kind, included_from=(shown, number))
 
-    def _setting(self, option: str, value: str | None, base_dir: Path) -> None:
+    def _setting(self, option: str, value: str, base_dir: Path) -> None:
         if option == "--index-url":
-            assert value is not None
             self.index_url = location_url(value, base_dir)
         elif option == "--extra-index-url":
-            assert value is not None
-            self.lists["extra_index_urls"].append(location_url(value, base_dir))
+            self.extra_index_urls.append(location_url(value, base_dir))
         elif option == "--find-links":
-            assert value is not None
-            self.lists["find_links"].append(location_url(value, base_dir))
-        elif option in ("--only-binary", "--no-binary"):
-            assert value is not None
-            entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-            self.lists[option[2:].replace("-", "_")].extend(entries)
+            self.find_links.append(location_url(value, base_dir))
+        elif option == "--only-binary":
+            self.only_binary.extend(_comma_list(value))
+        elif option == "--no-binary":
+            self.no_binary.extend(_comma_list(value))
         elif option == "--trusted-host":
-            assert value is not None
-            self.lists["trusted_hosts"].append(value)
+            self.trusted_hosts.append(value)
         elif option == "--no-index":
             self.no_index = True
         elif option == "--pre":
             self.pre = True
         # --prefer-binary is accepted for compatibility and changes nothing.
+
+
+def _comma_list(value: str) -> list[str]:
+    return [entry.strip() for entry in value.split(",") if entry.strip()]
 
 
 def _make_source(kind: RequirementsKind, display: str | None, number: int) -> RequirementSource:
@@ -424,8 +418,8 @@ def _make_source(kind: RequirementsKind, display: str | None, number: int) -> Re
     return RequirementSource(kind, display, number)
 
 
-def _tokens(text: str, shown: str, number: int) -> list[tuple[str, str | None]]:
-    """Split an options string into ``(long option, value)`` pairs.
+def _tokens(text: str, shown: str, number: int) -> list[tuple[str, str]]:
+    """Split an options string into ``(long option, value)`` pairs; flags have ``""``.
 
     Accepts ``-r FILE``, ``-rFILE``, ``--requirement FILE`` and
     ``--requirement=FILE``.
@@ -436,7 +430,7 @@ def _tokens(text: str, shown: str, number: int) -> list[tuple[str, str | None]]:
         raise InputError(
             f"Couldn't parse the options in `{shown}` at line {number}: {exc}."
         ) from None
-    pairs: list[tuple[str, str | None]] = []
+    pairs: list[tuple[str, str]] = []
     position = 0
     while position < len(words):
         word = words[position]
@@ -449,17 +443,16 @@ def _tokens(text: str, shown: str, number: int) -> list[tuple[str, str | None]]:
             word.partition("=") if word.startswith("--") else (word[:2], "", word[2:])
         )
         if word in _FLAG_OPTIONS:
-            pairs.append((word, None))
+            pairs.append((word, ""))
             continue
         if spelling not in _VALUE_OPTIONS:
             raise InputError(f"Unknown option `{word}` in `{shown}` at line {number}.")
-        if equals or inline:
-            pairs.append((_VALUE_OPTIONS[spelling], inline))
-        elif position < len(words):
-            pairs.append((_VALUE_OPTIONS[spelling], words[position]))
+        if not equals and not inline and position < len(words):
+            inline = words[position]
             position += 1
-        else:
+        if not inline:
             raise InputError(f"Option `{spelling}` in `{shown}` at line {number} needs a value.")
+        pairs.append((_VALUE_OPTIONS[spelling], inline))
     return pairs
 
 
@@ -502,11 +495,8 @@ def _parse_requirement(
         else:
             if editable:
                 raise fail("an editable requirement must be a local path or a URL")
-            url = None
-            if req.url is not None:
-                url = location_url(req.url, base_dir)
-                req.url = url
-            return SourcedRequirement(req, url, False, (), source)
+            req = with_absolute_url(req, base_dir)
+            return SourcedRequirement(req, req.url, False, (), source)
 
     try:
         marker = Marker(marker_text) if marker_text else None

@@ -17,7 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.inputs._shared import defined_names, invalid_requirement_reason
+from freewheel.inputs._shared import defined_names, invalid_requirement_reason, with_absolute_url
 from freewheel.inputs.pyproject import ProjectRequirements
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 
@@ -69,12 +69,12 @@ def read_setup_cfg(
     requirements = tuple(
         SourcedRequirement(req, req.url, False, (), source)
         for section, key, value in fields
-        for req in _requirements(value, f"[{section}] {key}", shown)
+        for req in _requirements(value, f"[{section}] {key}", shown, Path(path).parent)
     )
     return ProjectRequirements(normalized, requirements, _python_requires(parser, shown))
 
 
-def _requirements(value: str, where: str, shown: str) -> list[Requirement]:
+def _requirements(value: str, where: str, shown: str, base_dir: Path) -> list[Requirement]:
     # setuptools splits a multi-line value by lines and a one-line value by ";".
     items = value.splitlines() if "\n" in value else value.split(";")
     requirements = []
@@ -83,7 +83,7 @@ def _requirements(value: str, where: str, shown: str) -> list[Requirement]:
         if not text or text.startswith("#"):
             continue
         try:
-            requirements.append(Requirement(text))
+            requirements.append(with_absolute_url(Requirement(text), base_dir))
         except InvalidRequirement as exc:
             raise InputError(
                 f"Couldn't parse requirement in `{shown}` ({where}): `{text}`: "

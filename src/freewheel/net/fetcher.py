@@ -131,9 +131,8 @@ class Fetcher:
             follow_redirects=True,
             timeout=timeout,
             headers={"User-Agent": user_agent},
-            # Credentials come only from the URLs given to get(), never from
-            # ~/.netrc or the environment behind the caller's back.
-            trust_env=False,
+            # trust_env (the default) honours proxy and CA-bundle variables
+            # and ~/.netrc, as users of pip and uv expect.
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._credentials: dict[_Origin, tuple[str, str]] = {}

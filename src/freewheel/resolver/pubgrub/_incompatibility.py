@@ -64,7 +64,7 @@ class Incompatibility(Generic[P]):
     """A set of terms that cannot all be true in a solution, and the reason why.
 
     An incompatibility holds at most one term per package (terms for the same
-    package are intersected on construction). Instances are compared by
+    package are intersected on construction), and no term that always holds. Instances are compared by
     identity: two incompatibilities with equal terms but different causes tell
     different stories in a failure report.
     """
@@ -79,7 +79,13 @@ class Incompatibility(Generic[P]):
         for package, term in terms:
             previous = merged.get(package)
             merged[package] = term if previous is None else previous.intersection(term)
-        self.terms = merged
+        # "Not in the empty range" always holds, so it constrains nothing (a
+        # dependency on no versions at all leaves just the depender).
+        self.terms = {
+            package: term
+            for package, term in merged.items()
+            if term.positive or not term.range.is_empty
+        }
         self.cause = cause
 
     @classmethod

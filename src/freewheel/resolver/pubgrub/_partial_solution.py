@@ -58,6 +58,8 @@ class PartialSolution(Generic[P]):
         self._assignments: list[Assignment[P]] = []
         self._by_package: dict[P, list[Assignment[P]]] = {}
         self._decisions: dict[P, Version] = {}
+        #: The package decided at each level, level 1 first.
+        self._decided_at: list[P] = []
         #: Packages that must be selected but are not decided yet, in the order
         #: they first became so (the tie-breaker for decision order).
         self._undecided: dict[P, None] = {}
@@ -70,6 +72,7 @@ class PartialSolution(Generic[P]):
         self.decision_level += 1
         self._assign(package, Term(True, VersionRange.singleton(version)), None)
         self._decisions[package] = version
+        self._decided_at.append(package)
         self._undecided.pop(package, None)
 
     def derive(self, package: P, term: Term, cause: Incompatibility[P]) -> None:
@@ -102,6 +105,7 @@ class PartialSolution(Generic[P]):
                 self._undecided.setdefault(assignment.package, None)
             else:
                 self._undecided.pop(assignment.package, None)
+        del self._decided_at[decision_level:]
         self.decision_level = decision_level
 
     # -- querying ------------------------------------------------------------
@@ -121,11 +125,8 @@ class PartialSolution(Generic[P]):
         return history[-1].accumulated if history else _UNCONSTRAINED
 
     def decision_at(self, decision_level: int) -> P:
-        """The package decided at ``decision_level``."""
-        for assignment in self._assignments:
-            if assignment.decision_level == decision_level and assignment.is_decision:
-                return assignment.package
-        raise LookupError(decision_level)
+        """The package decided at ``decision_level`` (1 or more)."""
+        return self._decided_at[decision_level - 1]
 
     def relation(self, incompatibility: Incompatibility[P]) -> tuple[Relation, P | None]:
         """Relate ``incompatibility`` to the solution.

@@ -327,9 +327,9 @@ def _absorb_no_versions(
     if isinstance(other.cause, Derived):
         return Incompatibility(incompatibility.terms.items(), other.cause)
     if isinstance(other.cause, FromDependency) and other.cause.package == cause.package:
-        target = other.cause.dependency
+        dependency = other.cause
         return Incompatibility(
             incompatibility.terms.items(),
-            FromDependency(cause.package, widened.range, target, incompatibility.terms[target].range),
+            FromDependency(cause.package, widened.range, dependency.dependency, dependency.dep_range),
         )
     return None

@@ -211,7 +211,7 @@ class _Solver(Generic[P]):
             if satisfier.is_decision or previous_level != satisfier.decision_level:
                 if learned_something:
                     self._add_incompatibility(incompatibility)
-                if satisfier.is_decision and self._swap(satisfier.package, previous_level):
+                if self._swap(satisfier.decision_level, previous_level):
                     return None
                 solution.backtrack(previous_level)
                 return incompatibility
@@ -244,13 +244,17 @@ class _Solver(Generic[P]):
             )
         return merged
 
-    def _swap(self, package: P, previous_level: int) -> bool:
-        """Count a rejection of ``package`` and swap decision order if it is due.
+    def _swap(self, level: int, previous_level: int) -> bool:
+        """Count a rejection and swap decision order if it is due.
 
-        ``package`` is the decision being undone; the decision at
+        The decision at ``level`` is the most recent one involved in the
+        conflict (the one backjumping undoes); the decision at
         ``previous_level`` is the one it conflicted with.
         """
-        if package not in self._direct or previous_level < 2:
+        if previous_level < 2 or level <= previous_level:
+            return False
+        package = self._solution.decision_at(level)
+        if package not in self._direct:
             return False
         culprit = self._solution.decision_at(previous_level)
         pair = frozenset((package, culprit))

@@ -22,18 +22,18 @@ def normalize(range_: VersionRange) -> VersionRange:
 
 # Range algebra is pure Python and costs microseconds per call; the solver asks
 # the same questions about the same few ranges over and over (every unit
-# propagation re-relates each incompatibility), so memoize the operations.
-@lru_cache(maxsize=1 << 16)
+# propagation re-relates each incompatibility), so memoize the predicates. Not
+# the operations: ranges that compare equal may spell their bounds differently
+# ("2" and "2.0"), and a cached result would leak one run's spelling into
+# another run's failure report.
 def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
     return a & b
 
 
-@lru_cache(maxsize=1 << 16)
 def _union(a: VersionRange, b: VersionRange) -> VersionRange:
     return a | b
 
 
-@lru_cache(maxsize=1 << 16)
 def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
     return a - b
 
