@@ -82,8 +82,11 @@ def test_scenario(path: Path, tmp_path: Path, index_server, monkeypatch, capsys)
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    # A scenario that forgets its default index must fail here, not reach out.
-    monkeypatch.setenv("FREEWHEEL_DEFAULT_INDEX", "http://127.0.0.1:9/simple/")
+    # A scenario that forgets its default index must fail here, not reach
+    # out. The variable would outrank a pyproject's default index, so those
+    # scenarios must name one themselves.
+    if "pyproject" not in scenario:
+        monkeypatch.setenv("FREEWHEEL_DEFAULT_INDEX", "http://127.0.0.1:9/simple/")
     sources = []
     if "pyproject" in scenario:
         (work / "pyproject.toml").write_text(fill(scenario["pyproject"]))

@@ -11,6 +11,7 @@ from packaging.version import Version
 
 from ._incompatibility import (
     Derived,
+    FromDependency,
     Incompatibility,
     NotRoot,
     NoVersions,
@@ -131,6 +132,7 @@ class _Solver(Generic[P]):
         self._promoted: dict[P, None] = {}
         self._rejections: dict[tuple[P, P], int] = {}
         self._swapped: set[frozenset[P]] = set()
+        self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
 
     def solve(self) -> dict[P, Version]:
         root_range = VersionRange.singleton(self._root_version)
@@ -290,35 +292,58 @@ class _Solver(Generic[P]):
         if version not in range_:
             raise ValueError(f"choose_version({package!r}) returned {version}, outside {range_!r}")
 
+        incompatibilities = self._dependency_incompatibilities(package, version)
+        # Deciding would satisfy a dependency incompatibility at once (its
+        # dependency is already ruled out), or the version is unusable: let
+        # propagation reject the version instead.
+        conflict = any(
+            package not in incompatibility.terms
+            or any(
+                self._solution.term(dependency).is_subset(term)
+                for dependency, term in incompatibility.terms.items()
+                if dependency != package
+            )
+            or not isinstance(incompatibility.cause, FromDependency)
+            for incompatibility in incompatibilities
+        )
+        if not conflict:
+            self._solution.decide(package, version)
+        return package
+
+    def _dependency_incompatibilities(
+        self, package: P, version: Version
+    ) -> list[Incompatibility[P]]:
+        """The incompatibilities ``package==version`` brings, added to the solver once.
+
+        Backjumping re-decides packages; asking the provider again and
+        re-adding the same incompatibilities would make every later
+        propagation slower.
+        """
+        known = self._known.get((package, version))
+        if known is not None:
+            return known
+        singleton = VersionRange.singleton(version)
         dependencies = self._provider.get_dependencies(package, version)
         if isinstance(dependencies, Unavailable):
-            singleton = VersionRange.singleton(version)
-            self._add_incompatibility(
+            known = [
                 Incompatibility(
                     [(package, Term(True, singleton))],
                     UnavailableVersions(package, singleton, dependencies.reason),
                 )
-            )
-            return package
-
-        conflict = False
-        for dependency, dep_range in dependencies.items():
-            if dependency == package and version in dep_range:
-                continue
-            incompatibility = Incompatibility.from_dependency(
-                package, version, dependency, normalize(dep_range)
-            )
+            ]
+        else:
+            if package == self._root:
+                self._direct = frozenset(d for d in dependencies if d != package)
+            known = [
+                Incompatibility.from_dependency(package, version, dependency, normalize(dep_range))
+                for dependency, dep_range in dependencies.items()
+                # A package may require itself (through extras); that is met.
+                if not (dependency == package and version in dep_range)
+            ]
+        for incompatibility in known:
             self._add_incompatibility(incompatibility)
-            # Deciding would satisfy this incompatibility at once: let
-            # propagation reject the version instead.
-            dep_term = incompatibility.terms.get(dependency)
-            if dep_term is not None and self._solution.term(dependency).is_subset(dep_term):
-                conflict = True
-        if package == self._root:
-            self._direct = frozenset(d for d in dependencies if d != package)
-        if not conflict:
-            self._solution.decide(package, version)
-        return package
+        self._known[(package, version)] = known
+        return known
 
     def _pick(self, candidates: list[P]) -> P:
         if self._root in candidates:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 from packaging.ranges import VersionRange
 
 #: Every version and nothing else. ``VersionRange.full()`` also admits
@@ -20,12 +18,41 @@ def normalize(range_: VersionRange) -> VersionRange:
     return _intersection(range_, FULL)
 
 
-# Range algebra is pure Python and costs microseconds per call; the solver asks
-# the same questions about the same few ranges over and over (every unit
-# propagation re-relates each incompatibility), so memoize the predicates. Not
+# Range algebra is pure Python and costs microseconds per call, and so does
+# hashing a range; the solver asks the same questions about the same few range
+# objects over and over (every unit propagation re-relates each
+# incompatibility). So the predicates are memoized by the identity of their
+# operands, which the cache keeps alive so that identities are not reused. Not
 # the operations: ranges that compare equal may spell their bounds differently
-# ("2" and "2.0"), and a cached result would leak one run's spelling into
-# another run's failure report.
+# ("2" and "2.0"), and a shared result would leak one spelling into another
+# run's failure report.
+_MAX_CACHED = 1 << 17
+_subset_cache: dict[tuple[int, int], tuple[VersionRange, VersionRange, bool]] = {}
+_disjoint_cache: dict[tuple[int, int], tuple[VersionRange, VersionRange, bool]] = {}
+
+
+def _is_subset(a: VersionRange, b: VersionRange) -> bool:
+    if a is b:
+        return True
+    key = (id(a), id(b))
+    cached = _subset_cache.get(key)
+    if cached is None:
+        if len(_subset_cache) >= _MAX_CACHED:
+            _subset_cache.clear()
+        cached = _subset_cache[key] = (a, b, a.is_subset(b))
+    return cached[2]
+
+
+def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
+    key = (id(a), id(b))
+    cached = _disjoint_cache.get(key)
+    if cached is None:
+        if len(_disjoint_cache) >= _MAX_CACHED:
+            _disjoint_cache.clear()
+        cached = _disjoint_cache[key] = (a, b, a.is_disjoint(b))
+    return cached[2]
+
+
 def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
     return a & b
 
@@ -36,16 +63,6 @@ def _union(a: VersionRange, b: VersionRange) -> VersionRange:
 
 def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
     return a - b
-
-
-@lru_cache(maxsize=1 << 16)
-def _is_subset(a: VersionRange, b: VersionRange) -> bool:
-    return a.is_subset(b)
-
-
-@lru_cache(maxsize=1 << 16)
-def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
-    return a.is_disjoint(b)
 
 
 @dataclass(frozen=True, slots=True)
