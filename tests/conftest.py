@@ -23,7 +23,6 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     for name in list(os.environ):
         if name.startswith(("PIP_", "UV_", "XDG_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
-    monkeypatch.delenv("NETRC", raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 

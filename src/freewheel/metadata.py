@@ -26,6 +26,7 @@ from packaging.version import InvalidVersion, Version
 from freewheel.errors import MetadataError
 from freewheel.models import DistFile, redact_url
 from freewheel.net.fetcher import Fetcher, FetchError
+from freewheel.remotezip import BadZip, WholeFile, read_member
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -75,11 +76,14 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     return CoreMetadata(name, version, tuple(requirements), requires_python, extras)
 
 
+def is_metadata_member(name: str) -> bool:
+    """Whether a wheel member is its top-level ``*.dist-info/METADATA``."""
+    return name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+
+
 def wheel_metadata_bytes(archive: zipfile.ZipFile, filename: str) -> bytes:
     """The ``*.dist-info/METADATA`` member of a wheel."""
-    candidates = [
-        n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
-    ]
+    candidates = [n for n in archive.namelist() if is_metadata_member(n)]
     if len(candidates) != 1:
         raise MetadataError(f"{filename} is not a valid wheel: it has no single .dist-info/METADATA file.")
     return archive.read(candidates[0])
@@ -161,23 +165,48 @@ class MetadataSource:
             raise MetadataError(f"Could not download {what} from {redact_url(url)}: HTTP {response.status}.")
         return response.content
 
+    async def _wheel_metadata(self, dist: DistFile) -> bytes:
+        """``METADATA`` read with range requests: kilobytes, not the wheel.
+
+        A server without range support sends the whole file, which is then
+        checked against the index's hash and read in memory.
+        """
+
+        async def fetch(start: int, end: int | None) -> tuple[int, bytes, str | None]:
+            spec = f"bytes=-{start}" if end is None else f"bytes={start}-{end}"
+            try:
+                response = await self._fetcher.get(dist.url, headers={"Range": spec})
+            except FetchError as error:
+                raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+            if response.status not in (200, 206):
+                raise MetadataError(
+                    f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
+                )
+            return response.status, response.content, response.headers.get("content-range")
+
+        try:
+            result = await read_member(fetch, is_metadata_member)
+            if isinstance(result, WholeFile):
+                _check_hashes(result.content, dist.hashes, dist.filename)
+                with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
+                    return wheel_metadata_bytes(archive, dist.filename)
+        except (BadZip, zipfile.BadZipFile) as error:
+            raise MetadataError(f"{dist.filename} is not a valid wheel: {error}.") from None
+        if result is None:
+            raise MetadataError(f"{dist.filename} is not a valid wheel: it has no .dist-info/METADATA file.")
+        return result
+
     async def _fetch(self, dist: DistFile) -> CoreMetadata:
         if dist.kind == "wheel" and dist.metadata_url is not None:
             data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
             _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
             metadata = parse_core_metadata(data, source=dist.filename)
+        elif dist.kind == "wheel":
+            metadata = parse_core_metadata(await self._wheel_metadata(dist), source=dist.filename)
         else:
             data = await self._download(dist.url, dist.filename)
             _check_hashes(data, dist.hashes, dist.filename)
-            if dist.kind == "wheel":
-                try:
-                    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                        raw = wheel_metadata_bytes(archive, dist.filename)
-                except zipfile.BadZipFile:
-                    raise MetadataError(f"{dist.filename} is not a valid wheel: it is not a zip file.") from None
-                metadata = parse_core_metadata(raw, source=dist.filename)
-            else:
-                metadata = sdist_static_metadata(data, dist.filename)
+            metadata = sdist_static_metadata(data, dist.filename)
         if metadata.name != dist.name or metadata.version != dist.version:
             raise MetadataError(
                 f"{dist.filename} says it is {metadata.name} {metadata.version}, "

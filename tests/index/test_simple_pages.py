@@ -156,6 +156,8 @@ def test_unusable_links_are_skipped():
     <a href="demo-1.0.tar.bz2">bz2</a>
     <a href="demo-not-a-version.tar.gz">bad version</a>
     <a href="demo-1.0-bad.whl">bad wheel name</a>
+    <a href="demo-2.0-py36+-none-any.whl">invalid tag, seen on a real index</a>
+    <a href="demo__x-1.0-py3-none-any.whl">double underscore</a>
     <a href="other-1.0.tar.gz">other project</a>
     <a href="other-1.0-py3-none-any.whl">other project</a>
     <a name="anchor-without-href">x</a>

@@ -18,14 +18,16 @@ from urllib.parse import unquote, urljoin
 
 import msgspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import InvalidTag, Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
+    canonicalize_name,
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion
+from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import IndexAccessError
 from freewheel.models import DistFile, Index
@@ -41,6 +43,8 @@ _SDIST_SUFFIXES = (".tar.gz", ".zip")
 _ATTRS = r"""((?:[^>"']|"[^"]*"|'[^']*')*)"""
 _ANCHOR_RE = re.compile(rf"<a\s{_ATTRS}>", re.IGNORECASE)
 _BASE_RE = re.compile(rf"<base\s{_ATTRS}>", re.IGNORECASE)
+# The project-name rule parse_wheel_filename applies.
+_WHEEL_NAME_RE = re.compile(r"^[\w\d._]*$", re.UNICODE)
 _ATTR_RE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 
 
@@ -86,7 +90,7 @@ def dist_file(
     filename = unquote(location.partition("?")[0].rpartition("/")[2])
     try:
         if filename.endswith(".whl"):
-            name, version, _, tags = parse_wheel_filename(filename)
+            name, version, tags = _parse_wheel(filename)
             kind = "wheel"
         elif filename.endswith(_SDIST_SUFFIXES):
             name, version = parse_sdist_filename(filename)
@@ -94,7 +98,7 @@ def dist_file(
             kind = "sdist"
         else:
             return None
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion, InvalidTag):
         return None
     if project is not None and name != project:
         return None
@@ -117,6 +121,37 @@ def dist_file(
         upload_time=upload_time,
         size=size,
     )
+
+
+def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
+    """``parse_wheel_filename`` with its costly parts cached.
+
+    An index page repeats the same versions and tag sets across thousands
+    of files; parsing each distinct string once keeps large pages fast.
+    """
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6):
+        # Let packaging word the error for the odd cases.
+        name, version, _, tags = parse_wheel_filename(filename)
+        return name, version, tags
+    return _wheel_name(parts[0]), _version(parts[1]), _tags("-".join(parts[-3:]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_name(text: str) -> NormalizedName:
+    if "__" in text or not _WHEEL_NAME_RE.match(text):
+        raise InvalidWheelFilename(f"Invalid project name: {text!r}")
+    return canonicalize_name(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _version(text: str) -> Version:
+    return Version(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags(text: str) -> frozenset[Tag]:
+    return parse_tag(text)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -268,7 +303,7 @@ def parse_json_page(
     files = []
     for entry in page.files:
         file = dist_file(
-            urljoin(page_url, entry.url),
+            _resolve(page_url, entry.url),
             index,
             project=project,
             hashes=entry.hashes,

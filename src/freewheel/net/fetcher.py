@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import mimetypes
+import os
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
@@ -116,6 +117,27 @@ def _read_file_url(url: str) -> Response:
     return Response(url=url, status=200, headers=headers, content=content)
 
 
+def trust_store(environ: Mapping[str, str]) -> ssl.SSLContext:
+    """The certificates to trust: ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE``
+    when set, else the system's store.
+
+    The system store, not a bundle shipped with a Python package, is what
+    company proxies and mirrors add their certificates to, and what curl
+    and pip trust on such machines.
+    """
+    bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
+    if bundle:
+        return ssl.create_default_context(cafile=bundle)
+    context = ssl.create_default_context()
+    if not context.get_ca_certs() and not ssl.get_default_verify_paths().capath:
+        # No system store at all (some minimal containers): fall back to
+        # the bundle httpx ships with rather than trust nothing.
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    return context
+
+
 class Fetcher:
     """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once."""
 
@@ -131,8 +153,9 @@ class Fetcher:
             follow_redirects=True,
             timeout=timeout,
             headers={"User-Agent": user_agent},
-            # trust_env (the default) honours proxy and CA-bundle variables
-            # and ~/.netrc, as users of pip and uv expect.
+            verify=trust_store(os.environ),
+            # trust_env (the default) honours the proxy variables, as users
+            # of pip and uv expect.
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._credentials: dict[_Origin, tuple[str, str]] = {}

@@ -8,7 +8,7 @@ definition of "usable" and can say exactly why a version was passed over.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -139,27 +139,61 @@ def evaluate(
     return Candidate(name, version, (), "; ".join(reasons) or "no files")
 
 
-def preference_order(
-    policy: CandidatePolicy, candidates: Iterable[Candidate], *, lowest: bool
-) -> list[Candidate]:
-    """Usable *candidates* in the order the resolver should try them.
+class ProjectCandidates:
+    """The candidates of one project, evaluated lazily and remembered.
 
-    *candidates* arrive in the index strategy's order, which is the order
-    for "highest"; for "lowest" versions are tried ascending. Pre-releases
-    go last, or are dropped, as :meth:`CandidatePolicy.prereleases_for` says.
+    A project page can list thousands of files (a nightly index, a package
+    released weekly for a decade); the resolver usually needs the first
+    usable version in a range, so files are only evaluated as far as the
+    search reaches.
+
+    *versions* arrive in the index strategy's order, which is the order for
+    "highest"; with *lowest* they are tried ascending. Pre-releases come
+    after final releases, or not at all, as
+    :meth:`CandidatePolicy.prereleases_for` says.
     """
-    usable = [c for c in candidates if c.usable]
-    if lowest:
-        usable.sort(key=lambda c: c.version)
-    if not usable:
-        return usable
-    mode = policy.prereleases_for(usable[0].name)
-    if mode == "always":
-        return usable
-    finals = [c for c in usable if not c.version.is_prerelease]
-    if mode == "never":
-        return finals
-    return finals + [c for c in usable if c.version.is_prerelease]
+
+    def __init__(
+        self,
+        policy: CandidatePolicy,
+        name: NormalizedName,
+        versions: Sequence[tuple[Version, Sequence[DistFile]]],
+        *,
+        lowest: bool,
+    ) -> None:
+        self.policy = policy
+        self.name = name
+        self._files = dict(versions)
+        order = [version for version, _ in versions]
+        if lowest:
+            order.sort()
+        mode = policy.prereleases_for(name)
+        if mode != "always":
+            finals = [v for v in order if not v.is_prerelease]
+            order = finals + ([v for v in order if v.is_prerelease] if mode == "fallback" else [])
+        self._order = order
+        self._evaluated: dict[Version, Candidate] = {}
+
+    def get(self, version: Version) -> Candidate:
+        """The candidate for *version* (which must be listed)."""
+        candidate = self._evaluated.get(version)
+        if candidate is None:
+            candidate = evaluate(self.policy, self.name, version, self._files[version])
+            self._evaluated[version] = candidate
+        return candidate
+
+    def best(self, contains: Callable[[Version], bool]) -> Candidate | None:
+        """The first usable candidate, in preference order, that *contains* admits."""
+        for version in self._order:
+            if contains(version):
+                candidate = self.get(version)
+                if candidate.usable:
+                    return candidate
+        return None
+
+    def all(self) -> list[Candidate]:
+        """Every listed version evaluated, in the index's order (for messages)."""
+        return [self.get(version) for version in self._files]
 
 
 def prerelease_rejection(policy: CandidatePolicy, candidate: Candidate) -> str | None:

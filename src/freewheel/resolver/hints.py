@@ -37,7 +37,7 @@ def _no_versions_hints(provider: Provider, package: Package, range_: VersionRang
     name = package.name
     if name not in provider.listings:
         return []
-    every, usable = provider.candidates(name)
+    every = provider.candidates(name).all()
     term = pubgrub.describe_term(package, range_)
     hints: list[str] = []
 

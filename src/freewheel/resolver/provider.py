@@ -23,9 +23,9 @@ from packaging.version import Version
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
-from freewheel.resolver.candidates import Candidate, CandidatePolicy
+from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver.pubgrub import Unavailable
-from freewheel.resolver.source import PackageSource, ordered_candidates
+from freewheel.resolver.source import PackageSource
 
 
 @dataclasses.dataclass(frozen=True, slots=True, order=True)
@@ -91,7 +91,7 @@ class Provider:
         self.no_deps = no_deps
         self._direct_names = {canonicalize_name(r.name): i for i, r in enumerate(requirements.direct)}
         self._discovery: dict[NormalizedName, int] = {}
-        self._candidates: dict[NormalizedName, tuple[list[Candidate], list[Candidate]]] = {}
+        self._candidates: dict[NormalizedName, ProjectCandidates] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, VersionRange]] = {}
 
@@ -109,15 +109,15 @@ class Provider:
     def choose_version(self, package: Package | Root, range_: VersionRange) -> Version | None:
         if isinstance(package, Root):
             return ROOT_VERSION
+        candidates = self.candidates(package.name)
         preferred = self.requirements.preferences.get(package.name)
-        usable = self.candidates(package.name)[1]
         if preferred is not None and range_.contains(preferred):
-            if any(c.version == preferred for c in usable):
-                return preferred
-        for candidate in usable:
-            if range_.contains(candidate.version):
+            # An existing output file's pin wins while it still fits.
+            candidate = candidates.best(lambda v: v == preferred)
+            if candidate is not None:
                 return candidate.version
-        return None
+        candidate = candidates.best(range_.contains)
+        return None if candidate is None else candidate.version
 
     def get_dependencies(
         self, package: Package | Root, version: Version
@@ -147,16 +147,16 @@ class Provider:
             self.listings[name] = listing
         return listing
 
-    def candidates(self, name: NormalizedName) -> tuple[list[Candidate], list[Candidate]]:
-        """(every candidate, the usable ones in preference order) of *name*."""
+    def candidates(self, name: NormalizedName) -> ProjectCandidates:
         cached = self._candidates.get(name)
         if cached is None:
-            cached = ordered_candidates(self.policy, self.listing(name), lowest=self._lowest(name))
+            listing = self.listing(name)
+            cached = ProjectCandidates(self.policy, name, listing.versions, lowest=self._lowest(name))
             self._candidates[name] = cached
         return cached
 
     def candidate(self, name: NormalizedName, version: Version) -> Candidate:
-        return next(c for c in self.candidates(name)[1] if c.version == version)
+        return self.candidates(name).get(version)
 
     def _lowest(self, name: NormalizedName) -> bool:
         if self.resolution == "lowest":

@@ -17,12 +17,13 @@ from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from packaging.ranges import VersionRange
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.index.client import IndexClient, ProjectListing
+from freewheel.errors import MetadataError
 from freewheel.metadata import CoreMetadata, MetadataSource
 from freewheel.models import DistFile
-from freewheel.resolver.candidates import Candidate, CandidatePolicy, evaluate, preference_order
+from freewheel.resolver.candidates import CandidatePolicy, ProjectCandidates
 
 T = TypeVar("T")
 
@@ -57,15 +58,6 @@ class AsyncRunner:
         self.loop.close()
 
 
-def ordered_candidates(
-    policy: CandidatePolicy, listing: ProjectListing, *, lowest: bool
-) -> tuple[list[Candidate], list[Candidate]]:
-    """All candidates of *listing* (for messages) and the usable ones in the
-    order the resolver tries them."""
-    evaluated = [evaluate(policy, listing.name, version, files) for version, files in listing.versions]
-    return evaluated, preference_order(policy, evaluated, lowest=lowest)
-
-
 class PackageSource:
     """Blocking, memoized access to project listings and metadata."""
 
@@ -84,6 +76,7 @@ class PackageSource:
         self._metadata = metadata
         self._policy = policy
         self._prefetched: set[NormalizedName] = set()
+        self._walking: set[asyncio.Task[None]] = set()
 
     def listing(self, name: NormalizedName) -> ProjectListing:
         return self._runner.run(self._client.project(name))
@@ -98,21 +91,37 @@ class PackageSource:
         return await self._metadata.get(dist)
 
     def prefetch(self, name: NormalizedName, range_: VersionRange, *, lowest: bool) -> None:
-        """Start fetching *name*'s page and its likely version's metadata."""
-        if name in self._prefetched:
-            return
-        self._prefetched.add(name)
+        """Start fetching *name*'s page, its likely version's metadata, and
+        so on down that version's own dependencies."""
         future = self._runner.spawn(self._prefetch(name, range_, lowest))
         # A failed prefetch is not an error: the resolver asks again and
         # reports the failure at the point it actually needs the data.
-        future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def _prefetch(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> None:
+        # Runs on the loop thread only, so the set needs no lock.
+        if name in self._prefetched:
+            return
+        self._prefetched.add(name)
         listing = await self._client.project(name)
         if listing.error is not None:
             return
-        _, usable = ordered_candidates(self._policy, listing, lowest=lowest)
-        for candidate in usable:
-            if range_.contains(candidate.version):
-                await self._metadata.get(candidate.files[0])
-                return
+        candidate = ProjectCandidates(self._policy, name, listing.versions, lowest=lowest).best(
+            range_.contains
+        )
+        if candidate is None:
+            return
+        try:
+            metadata = await self._metadata.get(candidate.files[0])
+        except MetadataError:
+            return
+        # Walking ahead down the likely dependency tree turns a chain of
+        # round trips (one per level) into one wave of parallel requests.
+        target = self._policy.target
+        for requirement in metadata.requires_dist:
+            if requirement.marker is None or target.evaluate(requirement.marker):
+                dep = canonicalize_name(requirement.name)
+                task = asyncio.ensure_future(self._prefetch(dep, requirement.specifier.to_range(), lowest))
+                # The loop keeps only weak references to tasks.
+                self._walking.add(task)
+                task.add_done_callback(self._walking.discard)

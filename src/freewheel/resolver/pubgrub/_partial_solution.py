@@ -148,6 +148,13 @@ class PartialSolution(Generic[P]):
                         return Relation.INCONCLUSIVE, None
                     unsatisfied = package
                 continue
+            version = self._decisions.get(package)
+            if version is not None:
+                # A decided package is one version: membership settles it, and
+                # is far cheaper than range algebra.
+                if (version in term.range) is term.positive:
+                    continue
+                return Relation.CONTRADICTED, package
             accumulated = history[-1].accumulated
             if accumulated.is_subset(term):
                 continue

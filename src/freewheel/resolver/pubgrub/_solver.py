@@ -11,7 +11,6 @@ from packaging.version import Version
 
 from ._incompatibility import (
     Derived,
-    FromDependency,
     Incompatibility,
     NotRoot,
     NoVersions,
@@ -293,17 +292,15 @@ class _Solver(Generic[P]):
             raise ValueError(f"choose_version({package!r}) returned {version}, outside {range_!r}")
 
         incompatibilities = self._dependency_incompatibilities(package, version)
-        # Deciding would satisfy a dependency incompatibility at once (its
-        # dependency is already ruled out), or the version is unusable: let
-        # propagation reject the version instead.
+        # If deciding would satisfy one of them at once (the version is
+        # unusable, or a dependency is already ruled out), let propagation
+        # reject the version instead.
         conflict = any(
-            package not in incompatibility.terms
-            or any(
-                self._solution.term(dependency).is_subset(term)
-                for dependency, term in incompatibility.terms.items()
-                if dependency != package
+            all(
+                self._solution.term(other).is_subset(term)
+                for other, term in incompatibility.terms.items()
+                if other != package
             )
-            or not isinstance(incompatibility.cause, FromDependency)
             for incompatibility in incompatibilities
         )
         if not conflict:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 from packaging.ranges import VersionRange
 
 #: Every version and nothing else. ``VersionRange.full()`` also admits
@@ -12,6 +14,8 @@ from packaging.ranges import VersionRange
 FULL = VersionRange.full(admit_arbitrary=False)
 EMPTY = VersionRange.empty()
 
+T = TypeVar("T")
+
 
 def normalize(range_: VersionRange) -> VersionRange:
     """Return ``range_`` restricted to versions (dropping arbitrary strings)."""
@@ -19,50 +23,47 @@ def normalize(range_: VersionRange) -> VersionRange:
 
 
 # Range algebra is pure Python and costs microseconds per call, and so does
-# hashing a range; the solver asks the same questions about the same few range
-# objects over and over (every unit propagation re-relates each
-# incompatibility). So the predicates are memoized by the identity of their
-# operands, which the cache keeps alive so that identities are not reused. Not
-# the operations: ranges that compare equal may spell their bounds differently
-# ("2" and "2.0"), and a shared result would leak one spelling into another
-# run's failure report.
+# hashing a range. The solver asks the same questions about the same range
+# objects over and over: every unit propagation re-relates each
+# incompatibility, and backjumping re-derives the same terms from the same
+# incompatibilities. So results are memoized by the identity of the operands
+# (kept alive by the cache, so identities are not reused), which also makes a
+# re-derived term the very same object as before, so later look-ups hit too.
+# Not by value: ranges that compare equal may spell their bounds differently
+# ("2" and "2.0"), and a result shared by value would leak one spelling into
+# another run's failure report.
 _MAX_CACHED = 1 << 17
-_subset_cache: dict[tuple[int, int], tuple[VersionRange, VersionRange, bool]] = {}
-_disjoint_cache: dict[tuple[int, int], tuple[VersionRange, VersionRange, bool]] = {}
+_cache: dict[tuple[str, int, int], tuple[VersionRange, VersionRange, Any]] = {}
+
+
+def _memoized(operation: str, a: VersionRange, b: VersionRange, compute: Callable[[], T]) -> T:
+    key = (operation, id(a), id(b))
+    cached = _cache.get(key)
+    if cached is None:
+        if len(_cache) >= _MAX_CACHED:
+            _cache.clear()
+        cached = _cache[key] = (a, b, compute())
+    return cached[2]  # type: ignore[no-any-return]
 
 
 def _is_subset(a: VersionRange, b: VersionRange) -> bool:
-    if a is b:
-        return True
-    key = (id(a), id(b))
-    cached = _subset_cache.get(key)
-    if cached is None:
-        if len(_subset_cache) >= _MAX_CACHED:
-            _subset_cache.clear()
-        cached = _subset_cache[key] = (a, b, a.is_subset(b))
-    return cached[2]
+    return a is b or _memoized("<=", a, b, lambda: a.is_subset(b))
 
 
 def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
-    key = (id(a), id(b))
-    cached = _disjoint_cache.get(key)
-    if cached is None:
-        if len(_disjoint_cache) >= _MAX_CACHED:
-            _disjoint_cache.clear()
-        cached = _disjoint_cache[key] = (a, b, a.is_disjoint(b))
-    return cached[2]
+    return _memoized("disjoint", a, b, lambda: a.is_disjoint(b))
 
 
 def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
-    return a & b
+    return _memoized("&", a, b, lambda: a & b)
 
 
 def _union(a: VersionRange, b: VersionRange) -> VersionRange:
-    return a | b
+    return _memoized("|", a, b, lambda: a | b)
 
 
 def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
-    return a - b
+    return _memoized("-", a, b, lambda: a - b)
 
 
 @dataclass(frozen=True, slots=True)

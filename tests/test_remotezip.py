@@ -1,0 +1,96 @@
+"""Reading METADATA from a wheel with range requests, and when ranges fail."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from freewheel.errors import MetadataError
+from freewheel.metadata import MetadataSource, is_metadata_member
+from freewheel.models import Index
+from freewheel.net.fetcher import Fetcher
+from freewheel.index.simple import dist_file
+from freewheel.remotezip import BadZip, WholeFile, read_member
+from support.builders import make_wheel
+
+
+def _in_memory_fetch(data: bytes, calls: list[tuple[int, int | None]]):
+    async def fetch(start: int, end: int | None):
+        calls.append((start, end))
+        if end is None:
+            first = max(len(data) - start, 0)
+            return 206, data[first:], f"bytes {first}-{len(data) - 1}/{len(data)}"
+        return 206, data[start : end + 1], f"bytes {start}-{end}/{len(data)}"
+
+    return fetch
+
+
+def _zip(members: dict[str, bytes], *, force_zip64: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            with archive.open(name, "w", force_zip64=force_zip64) as handle:
+                handle.write(data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("force_zip64", [False, True])
+def test_metadata_read_from_a_large_archive_in_three_small_reads(force_zip64):
+    metadata = b"Metadata-Version: 2.1\nName: big\nVersion: 1\n"
+    # The member sits before 1 MiB of data, far from the archive's tail.
+    data = _zip({"big-1.dist-info/METADATA": metadata, "big/x.bin": bytes(range(256)) * 4096}, force_zip64=force_zip64)
+    calls: list[tuple[int, int | None]] = []
+    result = asyncio.run(read_member(_in_memory_fetch(data, calls), is_metadata_member))
+    assert result == metadata
+    assert len(calls) <= 3
+
+
+def test_missing_member_and_no_range_support():
+    data = _zip({"x/y.txt": b"hi"})
+    assert asyncio.run(read_member(_in_memory_fetch(data, []), is_metadata_member)) is None
+
+    async def ignores_ranges(start, end):
+        return 200, data, None
+
+    assert asyncio.run(read_member(ignores_ranges, is_metadata_member)) == WholeFile(data)
+
+
+def test_not_a_zip_is_bad_zip():
+    with pytest.raises(BadZip):
+        asyncio.run(read_member(_in_memory_fetch(b"not a zip at all" * 100, []), is_metadata_member))
+
+
+def _metadata_of(url: str, filename: str) -> object:
+    index = Index(url="http://unused/")
+
+    async def go():
+        async with Fetcher() as fetcher:
+            dist = dist_file(url + filename, index)
+            return await MetadataSource(fetcher).get(dist)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_metadata_over_http_fetches_kilobytes_when_ranges_work(tmp_path: Path, index_server, ranges):
+    wheel = make_wheel(tmp_path / "d", "heavy", "1.0", ["dep>=1"], padding=4 * 1024 * 1024)
+    server = index_server(tmp_path / "d", ranges=ranges)
+    metadata = _metadata_of(server.files_url, wheel.filename)
+    assert [str(r) for r in metadata.requires_dist] == ["dep>=1"]
+    sent = sum(r.body_bytes for r in server.requests)
+    if ranges:
+        assert sent < 200 * 1024
+    else:
+        assert sent >= 4 * 1024 * 1024
+
+
+def test_truncated_wheel_is_a_clear_error(tmp_path: Path, index_server):
+    wheel = make_wheel(tmp_path / "d", "broken", "1.0")
+    wheel.path.write_bytes(wheel.path.read_bytes()[:-30])
+    server = index_server(tmp_path / "d")
+    with pytest.raises(MetadataError, match="broken-1.0-py3-none-any.whl is not a valid wheel"):
+        _metadata_of(server.files_url, wheel.filename)
