@@ -18,6 +18,13 @@ from freewheel.resolver.provider import Package, Provider
 _MAX_LISTED = 3
 
 
+def describe_term(package: object, range_: VersionRange) -> str:
+    """``foo`` for any version of foo (not ``foo *``), else the core's wording."""
+    if pubgrub.format_range(range_) == "*":
+        return str(package)
+    return pubgrub.describe_term(package, range_)
+
+
 def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
     hints: list[str] = []
     seen: set[object] = set()
@@ -38,7 +45,7 @@ def _no_versions_hints(provider: Provider, package: Package, range_: VersionRang
     if name not in provider.listings:
         return []
     every = provider.candidates(name).all()
-    term = pubgrub.describe_term(package, range_)
+    term = describe_term(package, range_)
     hints: list[str] = []
 
     rejected = [c for c in every if not c.usable and range_.contains(c.version)]
@@ -88,9 +95,9 @@ def _other_index_hints(provider: Provider, package: Package, range_: VersionRang
         else:
             first = used[0].index.label if used else "an earlier index"
             hints.append(
-                f"{name} {versions} (matching {term}) is on {index.label}, but {first} also offers "
-                f"{name} and under --index-strategy {provider.source.strategy} only the first index "
-                f"that offers a package is used. Either pass --index-strategy unsafe-best-match "
+                f"{name} {versions} (matching {term}) is on {index.label}, but under "
+                f"--index-strategy {provider.source.strategy} {name} comes only from {first}, "
+                f"the first index that lists it. Either pass --index-strategy unsafe-best-match "
                 f"(or unsafe-first-match), or {pin}."
             )
     if not hints and not used:
