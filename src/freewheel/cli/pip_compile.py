@@ -44,7 +44,39 @@ def header_command(argv: list[str], *, emit_index_url: bool, emit_find_links: bo
     return " ".join(["freewheel", "pip", "compile", *(shlex.quote(a) for a in kept)])
 
 
-def pip_compile(args: argparse.Namespace, argv: list[str]) -> int:
+def configure(parser: argparse.ArgumentParser) -> None:
+    from freewheel.cli import options
+
+    parser.add_argument(
+        "src_files", nargs="*", metavar="SRC_FILE", help="requirements.in, pyproject.toml, setup.cfg or - for stdin"
+    )
+    options.add_requirement_sources(parser)
+    out = parser.add_argument_group("Output options")
+    out.add_argument("-o", "--output-file", help="Write the pinned requirements to this file")
+    out.add_argument("--no-header", action="store_true", default=None, help="Leave out the header comment")
+    out.add_argument("--no-annotate", action="store_true", default=None, help="Leave out the '# via' comments")
+    out.add_argument(
+        "--annotation-style", choices=("split", "line"), default=None, help="How to write the '# via' comments"
+    )
+    out.add_argument("--custom-compile-command", help="The command to name in the header")
+    out.add_argument(
+        "--generate-hashes", action="store_true", default=None, help="Include the hashes of each package's files"
+    )
+    out.add_argument("--emit-index-url", action="store_true", default=None, help="Write the index URLs into the output")
+    out.add_argument(
+        "--emit-find-links", action="store_true", default=None, help="Write the --find-links locations into the output"
+    )
+    out.add_argument(
+        "--emit-index-annotation", action="store_true", default=None, help="Note the index each package came from"
+    )
+    out.add_argument("--no-strip-extras", action="store_true", default=None, help="Keep extras in the output")
+    options.add_index_options(parser)
+    options.add_resolver_options(parser)
+    options.add_python_options(parser)
+    options.add_global_options(parser)
+
+
+def main(args: argparse.Namespace, argv: list[str]) -> int:
     started = time.monotonic()
     if not args.src_files and not args.group:
         raise UsageError(
