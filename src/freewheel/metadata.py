@@ -156,6 +156,10 @@ class MetadataSource:
             self._tasks[dist.url] = task
         return task
 
+    async def download(self, dist: DistFile) -> bytes:
+        """The whole file of *dist*."""
+        return await self._download(dist.url, dist.filename)
+
     async def _download(self, url: str, what: str) -> bytes:
         try:
             response = await self._fetcher.get(url)

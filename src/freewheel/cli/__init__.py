@@ -21,6 +21,7 @@ from freewheel.errors import FreewheelError
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
+    (("explain",), "explain", "Show which index offered what for a package, and why each version was taken or rejected"),
 )
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import dataclasses
 import hashlib
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from packaging.ranges import VersionRange
@@ -30,6 +32,9 @@ from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
 from freewheel.resolver.provider import Provider, Requirements
 from freewheel.settings import parse_exclude_newer
 from freewheel.target import TargetEnvironment
+
+if TYPE_CHECKING:
+    from freewheel.resolver.source import PackageSource
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -173,12 +178,17 @@ def _pins_in(path: Path) -> dict[NormalizedName, Version]:
     return pins
 
 
-def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:
-    """Resolve *request* against the context's indexes."""
+@contextlib.contextmanager
+def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterator[Provider]:
+    """A provider wired to the context's indexes, with its I/O thread.
+
+    The event loop and the HTTP client live as long as the ``with`` block;
+    with ``-v``, what every index answered is reported at the end, also
+    when the resolution failed.
+    """
     from freewheel.index.client import IndexClient
     from freewheel.metadata import MetadataSource
     from freewheel.net.fetcher import Fetcher
-    from freewheel.resolver.resolution import resolve
     from freewheel.resolver.source import AsyncRunner, PackageSource
 
     runner = AsyncRunner()
@@ -190,9 +200,7 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
     provider = None
     try:
         indexes = context.indexes
-        client = IndexClient(
-            fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins
-        )
+        client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
         source = PackageSource(
             runner, client, MetadataSource(fetcher), request.policy, strategy=indexes.strategy.value
         )
@@ -203,10 +211,7 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
             resolution=request.resolution,
             no_deps=request.no_deps,
         )
-        pins = resolve(provider, request.via_sources)
-        if request.hashes:
-            pins = [_with_hashes(runner, fetcher, pin) for pin in pins]
-        return pins
+        yield provider
     finally:
         if provider is not None and context.verbose:
             _report_indexes(provider)
@@ -214,7 +219,18 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
         runner.close()
 
 
-def _with_hashes(runner: object, fetcher: object, pin: PinnedPackage) -> PinnedPackage:
+def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:
+    """Resolve *request* against the context's indexes."""
+    from freewheel.resolver.resolution import resolve
+
+    with resolver_session(request, context) as provider:
+        pins = resolve(provider, request.via_sources)
+        if request.hashes:
+            pins = [_with_hashes(provider.source, pin) for pin in pins]
+        return pins
+
+
+def _with_hashes(source: PackageSource, pin: PinnedPackage) -> PinnedPackage:
     """*pin* with a sha256 for every file, downloading the files that have none.
 
     Flat directories and some mirrors publish no hashes; a hash-checking
@@ -223,10 +239,9 @@ def _with_hashes(runner: object, fetcher: object, pin: PinnedPackage) -> PinnedP
     files = []
     for dist in pin.files:
         if "sha256" not in dist.hashes:
-            response = runner.run(fetcher.get(dist.url))  # type: ignore[attr-defined]
-            if response.status == 200:
-                digest = hashlib.sha256(response.content).hexdigest()
-                dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digest})
+            content = source.download(dist)
+            digest = hashlib.sha256(content).hexdigest()
+            dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digest})
         files.append(dist)
     return dataclasses.replace(pin, files=tuple(files))
 

@@ -84,6 +84,10 @@ class PackageSource:
     def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
         return self._runner.run(self._client.other_offers(name))
 
+    def download(self, dist: DistFile) -> bytes:
+        """The whole of *dist*'s file (for hashing files an index gave no hash for)."""
+        return self._runner.run(self._metadata.download(dist))
+
     def metadata(self, dist: DistFile) -> CoreMetadata:
         return self._runner.run(self._get_metadata(dist))
 
