@@ -63,11 +63,10 @@ def _no_versions_hints(provider: Provider, package: Package, range_: VersionRang
         hints.append(
             f"{name} {versions} would match {term} but pre-releases are not allowed for {name} "
             f"(--prerelease {provider.policy.prerelease}); pass --prerelease allow, or ask for "
-            f"a pre-release explicitly (e.g. {name}>={untried[0].version})."
+            f"a pre-release explicitly (e.g. {name}>={untried[0].version.public})."
         )
 
-    if not any(range_.contains(c.version) for c in every):
-        hints += _other_index_hints(provider, package, range_, term)
+    hints += _other_index_hints(provider, package, range_, term)
     return hints
 
 
