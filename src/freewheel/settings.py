@@ -148,6 +148,10 @@ class IndexSettings:
     indexes: tuple[Index, ...]
     strategy: Sourced[str]
     pins: Mapping[NormalizedName, str]
+    #: Where a user pins a package to an index in this project: a uv
+    #: project keeps its ``[tool.uv.sources]`` (adding a freewheel table
+    #: would switch its whole ``[tool.uv]`` configuration off).
+    sources_table: str = "[tool.freewheel.sources]"
 
     @property
     def simple(self) -> tuple[Index, ...]:
@@ -184,6 +188,7 @@ def index_settings(
     file_find_links: Sequence[Sourced[str]] = (),
     default_index: Callable[[], str],
     cwd: Path,
+    sources_table: str = "[tool.freewheel.sources]",
 ) -> IndexSettings:
     """Assemble the ordered index list from all layers.
 
@@ -217,7 +222,9 @@ def index_settings(
     indexes += _urls(first(layers, "find_links"), cwd, format="flat")
     indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
     strategy = first(layers, "index_strategy") or Sourced("first-index", "default")
-    return IndexSettings(_dedupe(indexes), Sourced(str(strategy.value), strategy.origin), pins)
+    return IndexSettings(
+        _dedupe(indexes), Sourced(str(strategy.value), strategy.origin), pins, sources_table
+    )
 
 
 def home_config_path(environ: Mapping[str, str]) -> Path:

@@ -143,6 +143,7 @@ def build_context(args: argparse.Namespace, gathered: Gathered, *, pip_section: 
         file_find_links=file_links,
         default_index=pip_default_index_url,
         cwd=cwd,
+        sources_table="[tool.uv.sources]" if config.source == "[tool.uv]" else "[tool.freewheel.sources]",
     )
     cache_dir = first(frozen, "cache_dir")
     return CommandContext(

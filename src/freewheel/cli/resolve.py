@@ -202,7 +202,12 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
         indexes = context.indexes
         client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
         source = PackageSource(
-            runner, client, MetadataSource(fetcher), request.policy, strategy=indexes.strategy.value
+            runner,
+            client,
+            MetadataSource(fetcher),
+            request.policy,
+            strategy=indexes.strategy.value,
+            sources_table=indexes.sources_table,
         )
         provider = Provider(
             source,

@@ -1,34 +1,48 @@
 """Fetch ``http(s)://`` and ``file://`` URLs.
 
-A deliberately small layer: one :class:`Fetcher` per run holds one HTTP/2
-connection pool, bounds concurrency, and keeps credentials found in URLs so
-that every later request to the same origin carries them (index pages link to
-files without repeating the credentials). Caching, retries and range reads
-belong to later layers.
+One :class:`Fetcher` per run holds one HTTP/2 connection pool, bounds
+concurrency, retries what is worth retrying, and attaches credentials from a
+:class:`~freewheel.net.auth.CredentialStore` to each request, redirects
+included, by the URL each hop goes to. Caching and range reads belong to
+later layers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email.utils
 import mimetypes
 import os
+import random
 import socket
 import ssl
-from collections.abc import Iterator, Mapping
+import time
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import TypeVar
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
 
 from freewheel import __version__
-from freewheel.models import redact_url
+from freewheel.errors import UsageError
+from freewheel.models import redact_url, strip_credentials
+from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
-
-_Origin = tuple[str, str, int | None]
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+MAX_REDIRECTS = 10
+#: Longest wait a server's ``Retry-After`` may impose, in seconds.
+MAX_RETRY_AFTER = 60.0
+#: Longest wait between tries without ``Retry-After``, in seconds.
+MAX_BACKOFF = 10.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,22 +70,6 @@ class FetchError(Exception):
         self.url = redact_url(url)
         self.reason = reason
         super().__init__(f"{self.url}: {reason}")
-
-
-def _origin(scheme: str, host: str | None, port: int | None) -> _Origin:
-    default = {"http": 80, "https": 443}.get(scheme)
-    return (scheme, (host or "").lower(), None if port == default else port)
-
-
-def _strip_credentials(url: str) -> tuple[str, tuple[str, str] | None, _Origin]:
-    """Split *url* into (url without userinfo, credentials, origin)."""
-    parts = urlsplit(url)
-    origin = _origin(parts.scheme, parts.hostname, parts.port)
-    if parts.username is None and parts.password is None:
-        return url, None, origin
-    netloc = parts.netloc.rpartition("@")[2]
-    credentials = (unquote(parts.username or ""), unquote(parts.password or ""))
-    return urlunsplit(parts._replace(netloc=netloc)), credentials, origin
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

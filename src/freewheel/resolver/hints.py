@@ -83,7 +83,7 @@ def _other_index_hints(provider: Provider, package: Package, range_: VersionRang
         index = outcome.index
         pin_name = index.name or "NAME"
         pin = (
-            f'pin {name} to it with `[tool.freewheel.sources] {name} = {{ index = "{pin_name}" }}`'
+            f'pin {name} to it with `{provider.source.sources_table} {name} = {{ index = "{pin_name}" }}`'
             + ("" if index.name else f" after naming it (`--index {pin_name}={index.display}`)")
         )
         if index.explicit:

@@ -69,8 +69,10 @@ class PackageSource:
         policy: CandidatePolicy,
         *,
         strategy: str,
+        sources_table: str = "[tool.freewheel.sources]",
     ) -> None:
         self.strategy = strategy
+        self.sources_table = sources_table
         self._runner = runner
         self._client = client
         self._metadata = metadata
