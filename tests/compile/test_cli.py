@@ -241,3 +241,17 @@ def test_missing_source_and_version(compile_, capsys):
     assert code == 2 and "nothere.in" in err
     assert run(["--version"]) == 0
     assert capsys.readouterr().out.startswith("freewheel ")
+
+
+def test_setup_cfg_source_and_group_alone(compile_, house):
+    (compile_.work / "setup.cfg").write_text(
+        "[metadata]\nname = legacy\n[options]\ninstall_requires =\n    lib<2\n"
+        "[options.extras_require]\nui = app<2\n"
+    )
+    code, out, err = compile_("setup.cfg", "--extra", "ui", "--no-index", "-f", str(house), "--no-header", "--no-annotate")
+    assert (code, out) == (0, "app==1.0\nlib==1.0\n"), err
+    (compile_.work / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "1"\n[dependency-groups]\ndev = ["fancy"]\n'
+    )
+    code, out, err = compile_("--group", "dev", "--no-index", "-f", str(house), "--no-header", "--no-annotate")
+    assert (code, out) == (0, "fancy==0.1\n"), err

@@ -59,7 +59,7 @@ class Scope:
 
     @property
     def url(self) -> str:
-        """The scope as a URL, as the keyring knows services."""
+        """The scope as a URL, for messages."""
         scheme, host, port = self.origin
         netloc = host if port is None else f"{host}:{port}"
         return urlunsplit((scheme, netloc, self.prefix, "", ""))
@@ -139,7 +139,9 @@ def read_netrc(environ: Mapping[str, str]) -> dict[str, Credentials]:
             f"Could not read the netrc file {path}: {detail}.",
             hint="fix the file, or point NETRC to another one",
         ) from None
-    return {host: Credentials(login, password) for host, (login, _, password) in parsed.hosts.items()}
+    return {
+        host: Credentials(login, password) for host, (login, _, password) in parsed.hosts.items()
+    }
 
 
 class CredentialStore:
@@ -151,6 +153,8 @@ class CredentialStore:
 
     def __init__(self, netrc_entries: Mapping[str, Credentials] | None = None) -> None:
         self._scoped: dict[Scope, Credentials] = {}
+        # The URL each scope was configured with: the keyring's service name.
+        self._services: dict[Scope, str] = {}
         self._netrc = dict(netrc_entries or {})
         # One task per scope: concurrent 401s in a scope wait for one answer.
         self._keyring_asked: dict[Scope, asyncio.Task[Credentials | None]] = {}
@@ -168,12 +172,16 @@ class CredentialStore:
             from_env = _from_environment(index.name, environ) if index.name else None
             credentials = _merge(in_url, from_env)
             if credentials is not None and bare.startswith(("http:", "https:")):
-                store.add(scope_of(bare), credentials)
+                store.add(bare, credentials)
         return store
 
-    def add(self, scope: Scope, credentials: Credentials) -> None:
-        """Use *credentials* for every URL in *scope* (replacing earlier ones)."""
+    def add(self, url: str, credentials: Credentials) -> None:
+        """Use *credentials* for every URL in the scope of *url* (see
+        :func:`scope_of`), replacing earlier ones.
+        """
+        scope = scope_of(url)
         self._scoped[scope] = credentials
+        self._services[scope] = url
 
     def remember(self, url: str) -> str:
         """Keep the credentials in *url* for its scope; return *url* without them.
@@ -183,8 +191,8 @@ class CredentialStore:
         """
         bare, credentials = split_credentials(url)
         if credentials is not None:
-            scope = scope_of(bare)
-            self.add(scope, _merge(credentials, self._scoped.get(scope)) or credentials)
+            known = self._scoped.get(scope_of(bare))
+            self.add(bare, _merge(credentials, known) or credentials)
         return bare
 
     def _scope_for(self, url: str) -> Scope | None:
@@ -212,22 +220,25 @@ class CredentialStore:
         """Ask the ``keyring`` command for *url*'s scope, once per scope.
 
         The scope is the configured one containing *url*, else the one
-        *url* implies. With a known user name this runs ``keyring get
-        <service> <username>``, as uv and pip do, for the scope's URL and
-        then its host; without one, ``keyring --mode creds get <service>``
-        (keyring >= 25.2), which returns both. Whatever is found is kept for
-        the scope.
+        *url* implies. The service asked for is the URL the scope was
+        configured with (an index URL), else *url*, then its host and port,
+        as pip and uv do. With a known user name this runs ``keyring get
+        <service> <username>``; without one, ``keyring --mode creds get
+        <service>`` (keyring >= 25.2), which answers with both, as uv does
+        for indexes that always authenticate. Whatever is found is kept
+        for the scope.
         """
         scope = self._scope_for(url) or scope_of(url)
         if scope not in self._keyring_asked:
-            self._keyring_asked[scope] = asyncio.create_task(self._ask_keyring(scope))
+            service = self._services.get(scope, url)
+            self._keyring_asked[scope] = asyncio.create_task(self._ask_keyring(scope, service))
         return await self._keyring_asked[scope]
 
-    async def _ask_keyring(self, scope: Scope) -> Credentials | None:
+    async def _ask_keyring(self, scope: Scope, service: str) -> Credentials | None:
         known = self._scoped.get(scope)
-        found = await _query_keyring(scope, known.username if known else None)
+        found = await _query_keyring(service, known.username if known else None)
         if found is not None:
-            self.add(scope, found)
+            self.add(service, found)
         return found
 
     def __repr__(self) -> str:
@@ -256,9 +267,8 @@ async def _run_keyring(*args: str) -> str | None:
     return output.decode("utf-8", "replace")
 
 
-async def _query_keyring(scope: Scope, username: str | None) -> Credentials | None:
-    netloc = urlsplit(scope.url).netloc
-    for service in (scope.url, netloc):
+async def _query_keyring(url: str, username: str | None) -> Credentials | None:
+    for service in (url, urlsplit(url).netloc):
         if username:
             output = await _run_keyring("get", service, username)
             if output is not None:

@@ -47,7 +47,8 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 @dataclasses.dataclass(frozen=True)
 class Response:
-    """A complete response: HTTP errors are responses too, not exceptions.
+    """A complete response: HTTP errors are responses too, not exceptions,
+    except a server error or 429 that lasts through every try.
 
     ``url`` is the final URL after redirects, without credentials, so that
     links resolved against it never embed a password. ``headers`` look up
@@ -61,9 +62,11 @@ class Response:
 
 
 class FetchError(Exception):
-    """No response at all: connection refused, DNS failure, timeout, TLS...
+    """No usable response: connection refused, DNS failure, timeout, TLS,
+    or a server error that lasted through every retry.
 
-    ``url`` is redacted; ``reason`` is a short phrase for messages.
+    ``url`` is redacted; ``reason`` is a short phrase for messages that says
+    how many tries were made when there was more than one.
     """
 
     def __init__(self, url: str, reason: str) -> None:
@@ -83,16 +86,88 @@ def _describe(exc: httpx.TransportError) -> str:
     """A short phrase for why no response came; the root cause says most."""
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return "too many redirects"
     for cause in _causes(exc):
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, socket.gaierror):
             return "could not resolve the host name"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS error (certificate not trusted: {cause.verify_message})"
         if isinstance(cause, ssl.SSLError):
             return f"TLS error ({cause.reason or cause})"
     return str(exc) or type(exc).__name__
+
+
+def _tries(reason: str, tries: int) -> str:
+    return reason if tries == 1 else f"{reason} (gave up after {tries} tries)"
+
+
+def retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP
+    date), capped at :data:`MAX_RETRY_AFTER`; ``None`` if absent or unreadable.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        delay = float(value)
+    else:
+        try:
+            delay = email.utils.parsedate_to_datetime(value).timestamp() - now
+        except (TypeError, ValueError):
+            return None
+    return min(max(delay, 0.0), MAX_RETRY_AFTER)
+
+
+_Number = TypeVar("_Number", int, float)
+
+
+def _setting(
+    environ: Mapping[str, str], name: str, kind: Callable[[str], _Number], default: _Number
+) -> _Number:
+    """A non-negative number from the environment variable *name*."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = -1
+    if not value >= 0:  # also refuses NaN
+        raise UsageError(f"{name}={raw!r} is not a valid value: expected a non-negative number.")
+    return value
+
+
+def _insecure_mount(host: str) -> str:
+    """The httpx mount pattern for an ``--allow-insecure-host`` entry.
+
+    Entries are a host, ``host:port`` or a URL, as uv takes them; without a
+    port every port of the host is covered.
+    """
+    parts = urlsplit(host if "://" in host else f"//{host}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        hostname = None
+    else:
+        hostname = parts.hostname
+    if not hostname:
+        raise UsageError(f"{host!r} is not a host name for --allow-insecure-host.")
+    return f"https://{hostname}" + (f":{port}" if port is not None else "")
+
+
+def _environment_proxy(mount: str) -> str | None:
+    """The proxy the environment sets for the host of *mount*, if any.
+
+    A mounted transport bypasses httpx's own reading of the proxy
+    variables, so the insecure hosts' transports must be given theirs.
+    """
+    proxies = urllib.request.getproxies_environment()
+    host = urlsplit(mount).netloc
+    if urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxies.get("https") or proxies.get("all")
 
 
 def _read_file_url(url: str) -> Response:
@@ -115,15 +190,18 @@ def _read_file_url(url: str) -> Response:
     return Response(url=url, status=200, headers=headers, content=content)
 
 
-def trust_store(environ: Mapping[str, str]) -> ssl.SSLContext:
-    """The certificates to trust: ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE``
-    when set, else the system's store.
+def trust_store(
+    environ: Mapping[str, str], cert: str | os.PathLike[str] | None = None
+) -> ssl.SSLContext:
+    """The certificates to trust: the bundle *cert* if given, else
+    ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` when set, else the system's
+    store.
 
     The system store, not a bundle shipped with a Python package, is what
     company proxies and mirrors add their certificates to, and what curl
     and pip trust on such machines.
     """
-    bundle = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
+    bundle = cert or environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
     if bundle:
         return ssl.create_default_context(cafile=bundle)
     context = ssl.create_default_context()
@@ -137,54 +215,137 @@ def trust_store(environ: Mapping[str, str]) -> ssl.SSLContext:
 
 
 class Fetcher:
-    """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once."""
+    """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once.
+
+    *timeout* (seconds, per connect/read) and *retries* default to
+    ``FREEWHEEL_HTTP_TIMEOUT`` (else 30) and ``FREEWHEEL_HTTP_RETRIES``
+    (else 3). Connection failures other than TLS ones, timeouts, 5xx and
+    429 are retried after ``backoff * 2**n`` seconds with jitter, or what
+    ``Retry-After`` asks (at most 60 s). *cert* is a CA bundle to trust
+    instead of the environment's (see :func:`trust_store`); *insecure_hosts*
+    skip certificate checks (``host``, ``host:port`` or a URL).
+    *credentials* default to a store with the netrc file only;
+    *keyring_provider* ``"subprocess"`` asks the ``keyring`` command after
+    a 401 to a URL sent without a password.
+    """
 
     def __init__(
         self,
         *,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         max_concurrency: int = 50,
         user_agent: str = DEFAULT_USER_AGENT,
+        retries: int | None = None,
+        backoff: float = 0.5,
+        credentials: CredentialStore | None = None,
+        keyring_provider: str = "disabled",
+        cert: str | os.PathLike[str] | None = None,
+        insecure_hosts: Iterable[str] = (),
     ) -> None:
+        if keyring_provider not in KEYRING_PROVIDERS:
+            choices = ", ".join(KEYRING_PROVIDERS)
+            raise UsageError(
+                f"Unknown keyring provider {keyring_provider!r}: expected one of {choices}."
+            )
+        if timeout is None:
+            timeout = _setting(os.environ, "FREEWHEEL_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT)
+        self._retries = retries if retries is not None else _setting(
+            os.environ, "FREEWHEEL_HTTP_RETRIES", int, DEFAULT_RETRIES
+        )
+        self._backoff = backoff
+        self._credentials = credentials or CredentialStore.from_indexes((), os.environ)
+        self._keyring = keyring_provider == "subprocess"
+        if cert is not None and not Path(cert).is_file():
+            raise UsageError(f"The certificate bundle {os.fspath(cert)} does not exist.")
+        mounts = {
+            mount: httpx.AsyncHTTPTransport(
+                http2=True, verify=False, proxy=_environment_proxy(mount)
+            )
+            for mount in map(_insecure_mount, insecure_hosts)
+        }
         self._client = httpx.AsyncClient(
             http2=True,
-            follow_redirects=True,
             timeout=timeout,
             headers={"User-Agent": user_agent},
-            verify=trust_store(os.environ),
+            verify=trust_store(os.environ, cert),
+            mounts=mounts,
             # trust_env (the default) honours the proxy variables, as users
             # of pip and uv expect.
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
-        self._credentials: dict[_Origin, tuple[str, str]] = {}
 
     async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
         """GET *url* and return the response, whatever its status.
 
-        Credentials in *url* are remembered for its origin and sent as Basic
-        auth to that origin only: a redirect to another host drops them.
-        Raises :class:`FetchError` when no response could be obtained.
+        Credentials in *url* are remembered for its scope (see
+        :mod:`freewheel.net.auth`). Redirects are followed, each hop with the
+        credentials of its own URL, so none cross to another host or prefix.
+        Raises :class:`FetchError` when no response could be obtained, or a
+        retried status lasted through every try.
         """
         if url.startswith("file:"):
             return await asyncio.to_thread(_read_file_url, url)
-        bare_url, credentials, origin = _strip_credentials(url)
+        hop = self._credentials.remember(url)
+        for _ in range(MAX_REDIRECTS + 1):
+            response = await self._get_authenticated(hop, headers)
+            location = response.headers.get("location")
+            if response.status_code not in _REDIRECT_STATUSES or location is None:
+                return Response(
+                    url=str(response.url),
+                    status=response.status_code,
+                    headers=response.headers,
+                    content=response.content,
+                )
+            # Credentials in a Location header are not the user's to trust.
+            hop = strip_credentials(urljoin(hop, location))
+        raise FetchError(url, "too many redirects")
+
+    async def _get_authenticated(
+        self, url: str, headers: Mapping[str, str] | None
+    ) -> httpx.Response:
+        """One hop, answering a 401 with the keyring's credentials if enabled."""
+        credentials = self._credentials.lookup(url)
+        response = await self._get_retrying(url, headers, credentials)
+        unproven = credentials is None or credentials.password is None
+        if response.status_code == 401 and self._keyring and unproven:
+            found = await self._credentials.ask_keyring(url)
+            if found is not None:
+                response = await self._get_retrying(url, headers, found)
+        return response
+
+    async def _get_retrying(
+        self, url: str, headers: Mapping[str, str] | None, credentials: Credentials | None
+    ) -> httpx.Response:
+        # A user name alone is sent with an empty password, as pip does:
+        # some indexes take a token as the user name.
+        auth = None
         if credentials is not None:
-            self._credentials[origin] = credentials
-        credentials = self._credentials.get(origin)
-        auth = httpx.BasicAuth(*credentials) if credentials else None
-        async with self._semaphore:
+            auth = httpx.BasicAuth(credentials.username, credentials.password or "")
+        tries = self._retries + 1
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                response = await self._client.get(bare_url, headers=headers, auth=auth)
+                async with self._semaphore:
+                    response = await self._client.get(url, headers=headers, auth=auth)
             except httpx.TransportError as exc:
-                raise FetchError(url, _describe(exc)) from None
+                # A certificate will not become trusted by asking again.
+                if attempt == tries or any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
+                    raise FetchError(url, _tries(_describe(exc), attempt)) from None
+                delay = None
             except httpx.InvalidURL as exc:
                 raise FetchError(url, f"invalid URL ({exc})") from None
-        return Response(
-            url=str(response.url),
-            status=response.status_code,
-            headers=response.headers,
-            content=response.content,
-        )
+            else:
+                if response.status_code not in RETRY_STATUSES:
+                    return response
+                reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+                if attempt == tries:
+                    raise FetchError(url, _tries(reason, attempt))
+                delay = retry_after(response.headers.get("retry-after"), time.time())
+            if delay is None:
+                backoff = min(self._backoff * 2 ** (attempt - 1), MAX_BACKOFF)
+                delay = backoff * random.uniform(0.5, 1.0)
+            await asyncio.sleep(delay)
 
     async def aclose(self) -> None:
         """Close pooled connections."""

@@ -1,0 +1,266 @@
+"""Finding the Python environment a ``pip`` command acts on, as uv does.
+
+Order: an explicit ``--python`` (an interpreter, or a virtual environment
+or prefix directory), then the active virtual environment
+(``VIRTUAL_ENV``), then a ``.venv`` in the working directory or a parent.
+A system interpreter is used only when asked for with ``--system``, or by
+commands that merely read the environment (``pip list``, ``freeze``,
+``show``, ``check``), which fall back to the first ``python3``/``python``
+on ``PATH``. Changing an externally managed interpreter (PEP 668) needs
+``--break-system-packages``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import dataclasses
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from freewheel.errors import UsageError
+from freewheel.interpreter import InterpreterInfo, find_python, probe
+
+SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """A Python environment packages are read from or installed into.
+
+    ``scheme`` maps each install scheme key (``purelib``, ``platlib``,
+    ``scripts``, ``data``, ``include``) to its directory, as the
+    interpreter's ``sysconfig`` reports them.
+    """
+
+    interpreter: InterpreterInfo
+    scheme: Mapping[str, Path]
+
+    @classmethod
+    def from_interpreter(cls, info: InterpreterInfo) -> Environment:
+        return cls(info, {key: Path(info.paths[key]) for key in SCHEME_KEYS})
+
+    @property
+    def root(self) -> Path:
+        """``sys.prefix``: the virtual environment or installation directory."""
+        return Path(self.interpreter.sys_prefix)
+
+    @property
+    def python(self) -> Path:
+        return Path(self.interpreter.executable)
+
+    @property
+    def site_packages(self) -> tuple[Path, ...]:
+        """Where distributions live: ``purelib``, then ``platlib`` if different."""
+        return tuple(dict.fromkeys((self.scheme["purelib"], self.scheme["platlib"])))
+
+    @property
+    def scripts(self) -> Path:
+        return self.scheme["scripts"]
+
+    @property
+    def python_version(self) -> str:
+        return self.interpreter.markers["python_full_version"]
+
+
+def find_environment(
+    *,
+    python: str | None,
+    system: bool,
+    cwd: Path,
+    break_system_packages: bool,
+    mutable: bool = True,
+    cache_dir: Path | None = None,
+) -> Environment:
+    """The environment a command should act on (see the module docstring).
+
+    *mutable* says the command will change the environment: then a system
+    interpreter is only used when named (``python``) or asked for
+    (``system``), and an externally managed one is refused unless
+    *break_system_packages*. Interpreters are probed with *cache_dir* (see
+    :func:`freewheel.interpreter.probe`).
+
+    :raises UsageError: when no environment is found, or it may not be changed.
+    """
+    if python is not None:
+        info = probe(find_python(python, cwd=cwd, cache_dir=cache_dir), cache_dir=cache_dir)
+    elif system:
+        info = system_interpreter(cache_dir=cache_dir)
+    else:
+        info = _virtual_environment(cwd, cache_dir)
+        if info is None:
+            if mutable:
+                raise UsageError(
+                    f"No virtual environment found: VIRTUAL_ENV is not set and there is no "
+                    f".venv in {cwd} or its parents.",
+                    hint="create one with `freewheel venv`, or pass --system to use the "
+                    "system interpreter",
+                )
+            info = system_interpreter(cache_dir=cache_dir)
+    if mutable and info.externally_managed and not break_system_packages:
+        raise UsageError(
+            f"The interpreter at {info.sys_prefix} is externally managed, and indicates the "
+            f"following:\n\n{_indent(externally_managed_message(info))}\n",
+            hint="create a virtual environment with `freewheel venv`, or pass "
+            "--break-system-packages to change this interpreter's packages anyway",
+        )
+    return Environment.from_interpreter(info)
+
+
+def _virtual_environment(cwd: Path, cache_dir: Path | None) -> InterpreterInfo | None:
+    """The active virtual environment, else a ``.venv`` in *cwd* or a parent."""
+    active = os.environ.get("VIRTUAL_ENV")
+    if active:
+        return _probe_root(
+            Path(active),
+            f"VIRTUAL_ENV is set to {active}",
+            "deactivate that environment, or unset VIRTUAL_ENV",
+            cache_dir,
+        )
+    for directory in (cwd, *cwd.parents):
+        found = directory / ".venv"
+        if found.is_dir():
+            return _probe_root(
+                found,
+                f"Found the virtual environment {found}",
+                "recreate it with `freewheel venv --clear`",
+                cache_dir,
+            )
+    return None
+
+
+def _probe_root(root: Path, what: str, hint: str, cache_dir: Path | None) -> InterpreterInfo:
+    python = environment_python(root)
+    if not python.is_file():
+        raise UsageError(f"{what}, but there is no interpreter at {python}.", hint=hint)
+    return probe(python, cache_dir=cache_dir)
+
+
+def environment_python(root: Path) -> Path:
+    """The interpreter of the virtual environment at *root*."""
+    return root / "Scripts" / "python.exe" if os.name == "nt" else root / "bin" / "python"
+
+
+def system_interpreter(*, cache_dir: Path | None = None) -> InterpreterInfo:
+    """The first ``python3`` or ``python`` on ``PATH`` outside a virtual environment.
+
+    An activated virtual environment puts its own ``bin`` first on ``PATH``;
+    ``--system`` means the interpreter behind it, so environments are skipped.
+    """
+    for candidate in _path_pythons():
+        info = probe(candidate, cache_dir=cache_dir)
+        if not info.is_virtualenv:
+            return info
+    raise UsageError(
+        "Could not find a system Python interpreter: no python3 or python on PATH "
+        "outside a virtual environment.",
+        hint="pass --python with the interpreter to use",
+    )
+
+
+def _path_pythons() -> Iterator[Path]:
+    suffix = ".exe" if os.name == "nt" else ""
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        for name in ("python3", "python"):
+            candidate = Path(directory or ".") / f"{name}{suffix}"
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                yield candidate
+
+
+def externally_managed_message(info: InterpreterInfo) -> str:
+    """The ``Error`` text of the interpreter's PEP 668 marker file.
+
+    PEP 668 puts the marker in the ``stdlib`` directory, which the probe does
+    not report; it is ``lib/pythonX.Y`` (``lib64`` on some distributions) or
+    ``Lib`` under the base prefix.
+    """
+    default = "This Python installation is managed by another package manager."
+    for marker in _marker_candidates(info):
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            if not parser.read(marker, encoding="utf-8"):
+                continue
+        except configparser.Error:
+            return default
+        return parser.get("externally-managed", "Error", fallback=default).strip() or default
+    return default
+
+
+def _marker_candidates(info: InterpreterInfo) -> Iterator[Path]:
+    base = Path(info.base_prefix)
+    threaded = "t" if info.abis and info.abis[-1].endswith("t") else ""
+    stdlib_name = f"python{info.version[0]}.{info.version[1]}{threaded}"
+    for lib in ("lib", "lib64"):
+        yield base / lib / stdlib_name / "EXTERNALLY-MANAGED"
+    yield base / "Lib" / "EXTERNALLY-MANAGED"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
+
+
+# --- command-line glue --------------------------------------------------------
+
+
+def add_environment_options(parser: argparse.ArgumentParser, *, mutable: bool) -> None:
+    """``--python``, ``--system`` and, for commands that change the
+    environment, ``--break-system-packages``."""
+    group = parser.add_argument_group("Python options")
+    group.add_argument(
+        "-p",
+        "--python",
+        help="The interpreter, or virtual environment directory, to act on "
+        "(a path, a version such as 3.12, or a command name)",
+    )
+    group.add_argument(
+        "--system",
+        action="store_true",
+        default=None,
+        help="Use the first Python on PATH instead of a virtual environment",
+    )
+    if mutable:
+        group.add_argument(
+            "--break-system-packages",
+            action="store_true",
+            default=None,
+            help="Allow changing an externally managed (PEP 668) interpreter's packages",
+        )
+
+
+def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environment:
+    """The environment for a command's options, announced as uv does.
+
+    ``FREEWHEEL_PYTHON`` stands in for ``--python``. Unless ``-q``, stderr
+    names the environment when it is neither the active one nor the
+    ``.venv`` of the working directory, so that acting on another
+    environment never goes unnoticed.
+    """
+    cwd = Path.cwd()
+    environment = find_environment(
+        python=args.python or os.environ.get("FREEWHEEL_PYTHON") or None,
+        system=bool(args.system),
+        cwd=cwd,
+        break_system_packages=bool(getattr(args, "break_system_packages", False)),
+        mutable=mutable,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+    )
+    expected = {cwd / ".venv"}
+    if os.environ.get("VIRTUAL_ENV"):
+        expected.add(Path(os.environ["VIRTUAL_ENV"]).absolute())
+    if not args.quiet and environment.root not in expected:
+        print(
+            f"Using Python {environment.python_version} environment at: "
+            f"{display_path(environment.root, cwd)}",
+            file=sys.stderr,
+        )
+    return environment
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """*path* relative to *cwd* when inside it, else as given."""
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)

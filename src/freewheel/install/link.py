@@ -1,0 +1,111 @@
+"""Placing files from an unpacked wheel into an environment.
+
+Modes, as uv names them: ``clone`` (a copy-on-write reflink, Linux
+``FICLONE``), ``hardlink``, ``copy`` and ``symlink``. Without a mode the
+fastest that works is used: clone, else hardlink, else copy. What works is
+learnt once per (unpacked tree, destination directory) pair: the first
+file tries each method in turn, and the rest start from the one that
+succeeded. ``clone`` and ``hardlink`` fall back to ``copy`` where the file
+system refuses them (another device, no reflink support, a link limit).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from pathlib import Path
+from typing import Literal
+
+LinkMode = Literal["clone", "hardlink", "copy", "symlink"]
+LINK_MODES: tuple[LinkMode, ...] = ("clone", "hardlink", "copy", "symlink")
+
+_ATTEMPTS: dict[LinkMode | None, tuple[LinkMode, ...]] = {
+    None: ("clone", "hardlink", "copy"),
+    "clone": ("clone", "copy"),
+    "hardlink": ("hardlink", "copy"),
+    "copy": ("copy",),
+    "symlink": ("symlink",),
+}
+
+# What file systems answer when a method is not available to them; any
+# other error (no space, no permission to write) is the caller's to report.
+_UNSUPPORTED = frozenset(
+    {
+        errno.EXDEV,
+        errno.EPERM,
+        errno.EMLINK,
+        errno.EOPNOTSUPP,
+        errno.ENOTSUP,
+        errno.EINVAL,
+        errno.ENOTTY,
+        errno.ENOSYS,
+        errno.EBADF,
+    }
+)
+
+# _IOW(0x94, 9, int): share the source's extents with the target.
+_FICLONE = 0x40049409
+
+
+class Linker:
+    """Places files by *mode*, remembering what works for each pair of roots."""
+
+    def __init__(self, mode: LinkMode | None = None) -> None:
+        self._attempts = _ATTEMPTS[mode]
+        self._start: dict[tuple[Path, Path], int] = {}
+
+    def link(self, source: Path, target: Path, *, source_root: Path, target_root: Path) -> None:
+        """Make *target* (which must not exist) hold the content of *source*.
+
+        :raises OSError: when even the last method allowed fails.
+        """
+        key = (source_root, target_root)
+        index = self._start.get(key, 0)
+        while True:
+            method = self._attempts[index]
+            try:
+                _METHODS[method](source, target)
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED or index + 1 == len(self._attempts):
+                    raise
+                index += 1
+                continue
+            self._start[key] = index
+            return
+
+    def mode_used(self, source_root: Path, target_root: Path) -> LinkMode | None:
+        """The method files from *source_root* into *target_root* get, once known."""
+        index = self._start.get((source_root, target_root))
+        return None if index is None else self._attempts[index]
+
+
+def _clone(source: Path, target: Path) -> None:
+    try:
+        import fcntl
+    except ImportError:
+        raise OSError(errno.ENOTSUP, "reflinks are not supported here") from None
+    with open(source, "rb") as reader, open(target, "xb") as writer:
+        try:
+            fcntl.ioctl(writer.fileno(), _FICLONE, reader.fileno())
+        except OSError:
+            writer.close()
+            target.unlink()
+            raise
+    shutil.copymode(source, target)
+
+
+def _hardlink(source: Path, target: Path) -> None:
+    os.link(source, target)
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copyfile(source, target)
+    shutil.copymode(source, target)
+
+
+def _symlink(source: Path, target: Path) -> None:
+    os.symlink(os.path.abspath(source), target)
+
+
+_METHODS = {"clone": _clone, "hardlink": _hardlink, "copy": _copy, "symlink": _symlink}

@@ -1,0 +1,96 @@
+"""Where each part of a wheel goes in an environment.
+
+A wheel's root goes to purelib or platlib (its ``Root-Is-Purelib``);
+``{name}-{version}.data/{category}/...`` goes to that category's directory,
+and headers to a directory named after the project, as pip places them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from freewheel.interpreter import InterpreterInfo
+
+from .errors import InstallError
+from .wheelfile import WheelInfo, unsafe_path_reason
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scheme:
+    """The install directories of one environment and its interpreter.
+
+    ``include`` is the directory under which each project's headers get a
+    directory of their own; ``executable`` is the interpreter scripts are
+    made to run with; ``prefix`` is the environment's root, outside which
+    nothing is ever removed.
+    """
+
+    purelib: Path
+    platlib: Path
+    scripts: Path
+    data: Path
+    include: Path
+    executable: Path
+    prefix: Path
+
+    @classmethod
+    def from_interpreter(cls, info: InterpreterInfo) -> Scheme:
+        """The scheme pip uses for *info*'s default installs.
+
+        In a virtual environment ``sysconfig`` names the base interpreter's
+        include directory, which is not the environment's to write to, so
+        headers go under ``{prefix}/include/site/pythonX.Y`` as pip puts them.
+        """
+        paths = info.paths
+        if info.is_virtualenv:
+            major, minor, _ = info.version
+            include = Path(info.sys_prefix, "include", "site", f"python{major}.{minor}")
+        else:
+            include = Path(paths["include"])
+        return cls(
+            purelib=Path(paths["purelib"]),
+            platlib=Path(paths["platlib"]),
+            scripts=Path(paths["scripts"]),
+            data=Path(paths["data"]),
+            include=include,
+            executable=Path(info.executable),
+            prefix=Path(info.sys_prefix),
+        )
+
+    def lib_dir(self, wheel: WheelInfo) -> Path:
+        """Where the wheel's root and its ``.dist-info`` go."""
+        return self.purelib if wheel.root_is_purelib else self.platlib
+
+    def destination(self, wheel: WheelInfo, path: str) -> tuple[str, Path]:
+        """The category and installed location of the archive member *path*.
+
+        The category is ``"root"`` for members outside the ``.data``
+        directory.
+
+        :raises InstallError: if the location would not be inside the
+            category's directory (the archive was checked already; this
+            guards against a scheme that makes it so).
+        """
+        parts = path.split("/")
+        if parts[0] == wheel.data_dir:
+            category, relative = parts[1], parts[2:]
+            base = {
+                "purelib": self.purelib,
+                "platlib": self.platlib,
+                "scripts": self.scripts,
+                "data": self.data,
+                "headers": self.include / wheel.name,
+            }[category]
+        else:
+            category, relative, base = "root", parts, self.lib_dir(wheel)
+        base = Path(os.path.normpath(base))
+        reason = unsafe_path_reason("/".join(relative))
+        target = Path(os.path.normpath(base.joinpath(*relative)))
+        if reason or not target.is_relative_to(base) or target == base:
+            raise InstallError(
+                f"{wheel.filename} is unsafe to install: {path} would be written "
+                f"outside {base}."
+            )
+        return category, target

@@ -1,0 +1,136 @@
+"""Removing an installed distribution by what its ``RECORD`` lists.
+
+Works for whatever installer wrote the ``RECORD`` (freewheel, pip, uv):
+every listed file goes, scripts outside site-packages included, with the
+bytecode caches of listed modules and the directories left empty. Files
+listed outside the environment are refused, as pip refuses them, so a
+crafted ``RECORD`` cannot make uninstalling delete a user's files.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from .errors import InstallError
+from .records import parse_record
+from .transaction import Transaction
+
+
+def find_distributions(lib_dirs: Iterable[Path], name: str) -> list[Path]:
+    """The ``.dist-info`` directories in *lib_dirs* of the project *name*."""
+    wanted = canonicalize_name(name)
+    found = []
+    for lib_dir in dict.fromkeys(lib_dirs):
+        if not lib_dir.is_dir():
+            continue
+        for entry in sorted(lib_dir.iterdir()):
+            stem = entry.name.removesuffix(".dist-info")
+            if stem != entry.name and entry.is_dir():
+                project = stem.rpartition("-")[0]
+                if project and canonicalize_name(project) == wanted:
+                    found.append(entry)
+    return found
+
+
+def installed_paths(dist_info: Path, *, prefix: Path) -> list[Path]:
+    """What uninstalling the distribution of *dist_info* removes.
+
+    Every path its ``RECORD`` lists (outside the ``.dist-info``, which goes
+    as a whole and comes last), then the ``__pycache__`` files of listed
+    ``.py`` modules, whatever interpreter wrote them.
+
+    :raises InstallError: when there is no ``RECORD`` or it lists a path
+        outside *prefix*.
+    """
+    label = dist_info.name.removesuffix(".dist-info")
+    try:
+        text = (dist_info / "RECORD").read_text("utf-8")
+    except FileNotFoundError:
+        raise InstallError(
+            f"Cannot uninstall {label}: {dist_info} has no RECORD, so which files "
+            "belong to it is unknown.",
+            hint="it was installed by a tool that keeps no record; remove its files by hand",
+        ) from None
+    root = dist_info.parent
+    prefix = Path(os.path.normpath(prefix))
+    paths: dict[Path, None] = {}
+    for entry in parse_record(text, source=str(dist_info)):
+        path = Path(os.path.normpath(root / entry.path))
+        if not path.is_relative_to(prefix):
+            raise InstallError(
+                f"Cannot uninstall {label}: its RECORD lists {path}, which is outside "
+                f"the environment {prefix}. Nothing was removed."
+            )
+        if path.is_relative_to(dist_info):
+            continue
+        paths[path] = None
+        if path.suffix == ".py":
+            pattern = glob.escape(str(path.parent / "__pycache__" / path.stem)) + ".*.pyc"
+            paths.update(dict.fromkeys(Path(cache) for cache in sorted(glob.glob(pattern))))
+    paths[dist_info] = None
+    return list(paths)
+
+
+def uninstall(site_packages: Path, name: str, *, prefix: Path | None = None) -> list[Path]:
+    """Remove the project *name* installed in *site_packages*; return what went.
+
+    *prefix* is the environment's root; no file outside it is removed. By
+    default it is the directory holding the ``lib``/``Lib`` directory that
+    contains *site_packages*. Removal is all or nothing: if a file cannot be
+    removed, everything is put back.
+
+    :raises InstallError: when the project is not installed there, has no
+        ``RECORD``, lists files outside *prefix*, or a file cannot be moved.
+    """
+    dists = find_distributions([site_packages], name)
+    if not dists:
+        raise InstallError(f"Cannot uninstall {name}: it is not installed in {site_packages}.")
+    root = prefix if prefix is not None else environment_root(site_packages)
+    paths = [path for dist_info in dists for path in installed_paths(dist_info, prefix=root)]
+    transaction = Transaction()
+    try:
+        for path in paths:
+            transaction.set_aside(path)
+    except OSError as exc:
+        transaction.rollback()
+        raise InstallError(
+            f"Cannot uninstall {name}: {exc.filename} could not be removed "
+            f"({exc.strerror}). Nothing was removed."
+        ) from None
+    except BaseException:
+        transaction.rollback()
+        raise
+    removed = transaction.commit()
+    prune_empty_dirs((path.parent for path in removed), keep=site_packages, prefix=root)
+    return removed
+
+
+def environment_root(site_packages: Path) -> Path:
+    """The prefix *site_packages* belongs to: the parent of its ``lib`` directory.
+
+    Falls back to *site_packages* itself for layouts without one.
+    """
+    for parent in site_packages.parents:
+        if parent.name.lower() in ("lib", "lib64"):
+            return parent.parent
+    return site_packages
+
+
+def prune_empty_dirs(directories: Iterable[Path], *, keep: Path, prefix: Path) -> None:
+    """Remove each of *directories* that is empty, then its empty parents.
+
+    Stops at *prefix*, at *keep* and at any parent of *keep*.
+    """
+    protected = {prefix, keep, *keep.parents}
+    for directory in sorted(set(directories), key=lambda path: len(path.parts), reverse=True):
+        while directory not in protected and directory.is_relative_to(prefix):
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+            directory = directory.parent

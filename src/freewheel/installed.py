@@ -1,0 +1,343 @@
+"""What is installed in an environment, read from its ``site-packages``.
+
+Each distribution leaves a ``NAME-VERSION.dist-info`` directory (or, from
+old setuptools installs, a ``.egg-info`` directory) holding its core
+metadata and, for wheels, a ``RECORD`` of its files, the ``INSTALLER`` that
+put it there, a ``REQUESTED`` marker when a user asked for it by name, and a
+PEP 610 ``direct_url.json`` when it came from a URL, path or editable
+checkout. These files are read directly: the target interpreter is never
+asked, so reading is fast and cannot run code from the environment.
+
+A distribution whose metadata cannot be read is not fatal: it is reported
+as a :class:`BrokenDistribution` and left out, as pip does.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Literal
+
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from freewheel.environment import Environment
+
+MetadataFormat = Literal["dist-info", "egg-info"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DirectUrl:
+    """Where a distribution was installed from, per PEP 610 ``direct_url.json``.
+
+    ``kind`` is ``"archive"`` (a wheel or sdist URL or file), ``"vcs"`` (a
+    version control checkout) or ``"dir"`` (a local directory, possibly
+    ``editable``). ``hash`` is the archive's ``algorithm=digest``.
+    """
+
+    url: str
+    kind: Literal["archive", "vcs", "dir"]
+    editable: bool = False
+    vcs: str | None = None
+    commit_id: str | None = None
+    requested_revision: str | None = None
+    hash: str | None = None
+    subdirectory: str | None = None
+
+    @property
+    def requirement_url(self) -> str:
+        """The URL a requirement names to get this exact install again.
+
+        A VCS URL is pinned to the installed commit; an archive keeps its
+        hash as a fragment, as uv's ``pip freeze`` writes it.
+        """
+        url = self.url
+        fragments = []
+        if self.kind == "vcs" and self.vcs:
+            url = f"{self.vcs}+{url}" + (f"@{self.commit_id}" if self.commit_id else "")
+        if self.hash:
+            fragments.append(self.hash)
+        if self.subdirectory:
+            fragments.append(f"subdirectory={self.subdirectory}")
+        return url + ("#" + "&".join(fragments) if fragments else "")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InstalledDistribution:
+    """One installed distribution.
+
+    ``location`` is the ``site-packages`` directory it is installed in;
+    ``path`` its ``.dist-info``/``.egg-info`` directory. ``requires`` are
+    its ``Requires-Dist`` requirements, markers unevaluated;
+    ``invalid_requires`` the lines that did not parse. ``requested`` is true
+    when the installer recorded that a user asked for it (PEP 376
+    ``REQUESTED``). ``record`` is the ``RECORD`` file, if there is one.
+    """
+
+    name: NormalizedName
+    display_name: str
+    version: Version
+    requires: tuple[Requirement, ...]
+    invalid_requires: tuple[str, ...]
+    requires_python: SpecifierSet | None
+    installer: str | None
+    requested: bool
+    direct_url: DirectUrl | None
+    location: Path
+    path: Path
+    format: MetadataFormat
+
+    @property
+    def editable(self) -> bool:
+        return self.direct_url is not None and self.direct_url.editable
+
+    @property
+    def record(self) -> Path | None:
+        record = self.path / "RECORD"
+        return record if self.format == "dist-info" and record.is_file() else None
+
+    def active_requires(self, markers: Mapping[str, str]) -> list[Requirement]:
+        """The requirements that apply in an environment with *markers*.
+
+        No extras are requested: what an extra pulls in is only needed by
+        whoever asked for the extra, and nothing records who did.
+        """
+        environment = {**markers, "extra": ""}
+        return [r for r in self.requires if r.marker is None or r.marker.evaluate(environment)]
+
+    def files(self) -> list[str]:
+        """The installed files as ``RECORD`` lists them, relative to ``location``.
+
+        Empty when there is no ``RECORD`` (egg-info installs keep none).
+        """
+        if self.record is None:
+            return []
+        with self.record.open(newline="", encoding="utf-8") as handle:
+            return [row[0] for row in csv.reader(handle) if row]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BrokenDistribution:
+    """A metadata directory that could not be read, and why."""
+
+    path: Path
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SitePackages:
+    """Everything found in some ``site-packages`` directories, sorted by name."""
+
+    distributions: tuple[InstalledDistribution, ...]
+    broken: tuple[BrokenDistribution, ...]
+
+
+class _Broken(Exception):
+    pass
+
+
+def installed_distributions(environment: Environment) -> list[InstalledDistribution]:
+    """The distributions installed in *environment*, sorted by name.
+
+    Unreadable ones are left out; :func:`read_site_packages` reports them.
+    """
+    return list(read_site_packages(environment.site_packages).distributions)
+
+
+def read_site_packages(directories: Iterable[Path]) -> SitePackages:
+    """Read every distribution's metadata directory in *directories*."""
+    found: list[InstalledDistribution] = []
+    broken: list[BrokenDistribution] = []
+    for directory in directories:
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            # A scheme directory that does not exist yet holds nothing.
+            continue
+        for entry in entries:
+            kind = _metadata_format(entry)
+            if kind is None:
+                continue
+            try:
+                found.append(_read_distribution(entry, kind))
+            except _Broken as problem:
+                broken.append(BrokenDistribution(entry, str(problem)))
+    found.sort(key=lambda dist: (dist.name, dist.version))
+    return SitePackages(tuple(found), tuple(broken))
+
+
+def diagnose(
+    distributions: Sequence[InstalledDistribution], markers: Mapping[str, str]
+) -> list[str]:
+    """What is wrong with a set of installed distributions, in uv's words.
+
+    For each distribution, in name order: a ``Requires-Python`` the
+    environment's Python does not meet, then each applicable requirement
+    (see :meth:`InstalledDistribution.active_requires`) that is missing or
+    not met by the installed version. Also reported: a project installed
+    more than once, and requirements too malformed to check.
+    """
+    python = Version(markers["python_full_version"])
+    by_name: dict[NormalizedName, list[InstalledDistribution]] = {}
+    for dist in distributions:
+        by_name.setdefault(dist.name, []).append(dist)
+    problems = [
+        f"The package `{name}` has multiple installed distributions: "
+        + ", ".join(str(d.path) for d in dists)
+        for name, dists in by_name.items()
+        if len(dists) > 1
+    ]
+    for dist in distributions:
+        if dist.requires_python is not None and not dist.requires_python.contains(python, prereleases=True):
+            problems.append(
+                f"The package `{dist.name}` requires Python {dist.requires_python}, "
+                f"but `{python}` is installed"
+            )
+        for line in dist.invalid_requires:
+            problems.append(f"The package `{dist.name}` has an invalid requirement `{line}`")
+        for requirement in dist.active_requires(markers):
+            wanted = _without_marker(requirement)
+            installed = by_name.get(canonicalize_name(requirement.name))
+            if installed is None:
+                problems.append(f"The package `{dist.name}` requires `{wanted}`, but it's not installed")
+            elif not requirement.specifier.contains(installed[0].version, prereleases=True):
+                problems.append(
+                    f"The package `{dist.name}` requires `{wanted}`, "
+                    f"but `{installed[0].version}` is installed"
+                )
+    return problems
+
+
+def _without_marker(requirement: Requirement) -> str:
+    """The requirement as uv names it in diagnostics: markers already held."""
+    extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+    target = f" @ {requirement.url}" if requirement.url else str(requirement.specifier)
+    return f"{requirement.name}{extras}{target}"
+
+
+def _metadata_format(entry: Path) -> MetadataFormat | None:
+    if entry.suffix == ".dist-info" and entry.is_dir():
+        return "dist-info"
+    # Old setuptools wrote PKG-INFO as a plain file named like a directory.
+    if entry.suffix == ".egg-info":
+        return "egg-info"
+    return None
+
+
+def _read_distribution(path: Path, kind: MetadataFormat) -> InstalledDistribution:
+    if path.name.startswith("~"):
+        # pip renames a distribution this way while replacing it.
+        raise _Broken("left behind by an interrupted install or uninstall")
+    metadata_file = path / "METADATA" if kind == "dist-info" else path
+    if kind == "egg-info" and path.is_dir():
+        metadata_file = path / "PKG-INFO"
+    try:
+        data = metadata_file.read_bytes()
+    except OSError as error:
+        raise _Broken(f"cannot read {metadata_file.name}: {error.strerror}") from None
+    # Only the headers matter; a long description can be most of the file.
+    raw, _ = parse_email(data.split(b"\n\n", 1)[0])
+    if not raw.get("name") or not raw.get("version"):
+        raise _Broken(f"{metadata_file.name} has no Name or Version")
+    try:
+        version = Version(raw["version"])
+    except InvalidVersion:
+        raise _Broken(f"invalid version {raw['version']!r}") from None
+    lines = raw.get("requires_dist", [])
+    if kind == "egg-info" and path.is_dir():
+        lines = _egg_info_requires(path / "requires.txt")
+    requires, invalid = _parse_requirements(lines)
+    try:
+        requires_python = SpecifierSet(raw["requires_python"]) if "requires_python" in raw else None
+    except InvalidSpecifier:
+        requires_python = None
+    return InstalledDistribution(
+        name=canonicalize_name(raw["name"]),
+        display_name=raw["name"],
+        version=version,
+        requires=requires,
+        invalid_requires=invalid,
+        requires_python=requires_python,
+        installer=_read_text(path / "INSTALLER") if path.is_dir() else None,
+        requested=(path / "REQUESTED").is_file(),
+        direct_url=_read_direct_url(path / "direct_url.json"),
+        location=path.parent,
+        path=path,
+        format=kind,
+    )
+
+
+def _parse_requirements(lines: Iterable[str]) -> tuple[tuple[Requirement, ...], tuple[str, ...]]:
+    requires: list[Requirement] = []
+    invalid: list[str] = []
+    for line in lines:
+        try:
+            requires.append(Requirement(line))
+        except InvalidRequirement:
+            invalid.append(line)
+    return tuple(requires), tuple(invalid)
+
+
+def _egg_info_requires(path: Path) -> list[str]:
+    """``requires.txt`` as ``Requires-Dist`` lines.
+
+    Sections are ``[extra]``, ``[:marker]`` or ``[extra:marker]``; their
+    requirements get the matching environment marker.
+    """
+    text = _read_text(path)
+    if text is None:
+        return []
+    lines: list[str] = []
+    marker = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, condition = line[1:-1].partition(":")
+            parts = [f"({condition})"] if condition else []
+            if extra:
+                parts.append(f'extra == "{extra}"')
+            marker = " and ".join(parts)
+            continue
+        lines.append(f"{line}; {marker}" if marker else line)
+    return lines
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read_direct_url(path: Path) -> DirectUrl | None:
+    """Parse ``direct_url.json``; a malformed one is treated as absent."""
+    try:
+        raw = json.loads(path.read_bytes())
+        url = raw["url"]
+        if "vcs_info" in raw:
+            vcs = raw["vcs_info"]
+            return DirectUrl(
+                url,
+                "vcs",
+                vcs=vcs["vcs"],
+                commit_id=vcs.get("commit_id"),
+                requested_revision=vcs.get("requested_revision"),
+                subdirectory=raw.get("subdirectory"),
+            )
+        if "archive_info" in raw:
+            archive = raw["archive_info"]
+            hashes = archive.get("hashes") or {}
+            digest = f"sha256={hashes['sha256']}" if "sha256" in hashes else archive.get("hash")
+            return DirectUrl(url, "archive", hash=digest, subdirectory=raw.get("subdirectory"))
+        editable = bool((raw.get("dir_info") or {}).get("editable"))
+        return DirectUrl(url, "dir", editable=editable, subdirectory=raw.get("subdirectory"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None

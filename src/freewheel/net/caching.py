@@ -1,0 +1,504 @@
+"""A private HTTP cache (RFC 9111) in front of :class:`~freewheel.net.fetcher.Fetcher`.
+
+What is kept, and where (:mod:`freewheel.cache` describes the layout):
+
+* A response is keyed by its URL, without credentials or fragment, and the
+  request's ``Accept`` header: index pages are negotiated between JSON and
+  HTML, so each variant is an entry of its own.
+* Distribution files (``.whl``, ``.tar.gz`` and ``.zip`` files whose names
+  parse as such, and their ``.metadata`` files) are stored whole in the
+  wheels bucket, named by the sha256 of their content. A request naming the
+  hash in a ``#sha256=`` fragment is answered from there directly.
+* A ``no-store`` response is never reused online, but a copy is kept aside
+  for ``--offline``, so that what was installed once can be installed again
+  without the network.
+* Partial responses (requests with a ``Range`` header) are not stored; such
+  requests are answered with the whole file when the cache has it, as a
+  server ignoring ``Range`` would.
+
+Reuse without asking the server:
+
+* content named by hash (a ``#sha256=`` fragment) always;
+* distribution files, and responses marked ``immutable``, always (index
+  files are never changed in place in practice), except under ``refresh``;
+* anything else while fresh: ``max-age`` (``s-maxage`` is for shared caches),
+  else ``Expires``, else, for a 200 with ``Last-Modified``, a heuristic 10% of
+  the time since that date (RFC 9111 section 4.2.2's example) capped at one
+  day, so that a page untouched for years is not trusted for months.
+
+Otherwise the entry is revalidated with ``If-None-Match``/``If-Modified-Since``,
+and a 304 renews it. When revalidation gets no response at all, the stale
+entry is served unless it said ``must-revalidate`` or ``no-cache``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email.utils
+import hashlib
+import re
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import httpx
+import msgspec
+from packaging.utils import (
+    InvalidName,
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from freewheel.cache import OFFLINE_SUFFIX, RECORD_SUFFIX, Cache, read_record, write_record
+from freewheel.errors import UsageError
+from freewheel.fsutil import atomic_write_bytes
+from freewheel.models import strip_credentials
+from freewheel.net.fetcher import Fetcher, FetchError, Response
+
+OFFLINE_MISS = "not in the cache, and --offline forbids the network"
+
+HEURISTIC_FRACTION = 0.1
+HEURISTIC_MAX_SECONDS = 24 * 60 * 60.0
+
+CacheKind = Literal["api", "files"]
+
+# What RFC 9110 calls heuristically cacheable, among what indexes answer. A
+# 404 is kept so that --offline knows which index lacks a project.
+_STORABLE_STATUSES = frozenset({200, 203, 300, 301, 404, 410})
+
+# Hop-by-hop fields, fields about the encoded body (the stored body is
+# decoded), and fields that may carry secrets.
+_UNSTORED_FIELDS = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-encoding",
+        "content-length",
+        "set-cookie",
+        "authorization",
+        "proxy-authorization",
+    }
+)
+
+# Project pages are the requests whose Accept names the simple API; a flat
+# page or an index's root page is asked for as plain HTML.
+_SIMPLE_API_MEDIA_TYPE = "application/vnd.pypi.simple"
+
+_DIRECTIVE = re.compile(r'\s*([^\s=,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^,]*))?\s*(?:,|$)')
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    """A response as the HTTP bucket keeps it.
+
+    ``url`` is the final URL, without credentials. ``stored_at`` is when the
+    response, or the 304 that last confirmed it, arrived. ``body`` is
+    ``None`` when the body is a file of the wheels bucket named by ``sha256``.
+    """
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    stored_at: float
+    body: bytes | None = None
+    sha256: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Target:
+    """A requested URL as the cache sees it.
+
+    ``location`` is the URL without credentials or fragment; ``variant`` the
+    request's ``Accept`` header; ``filename`` the last segment of the path;
+    ``sha256`` the hash a ``#sha256=`` fragment named, if any.
+    """
+
+    location: str
+    variant: str
+    kind: CacheKind
+    project: NormalizedName | None
+    filename: str
+    sha256: str | None
+
+    @property
+    def key(self) -> str:
+        return self.location
+
+
+def _distribution_project(filename: str) -> NormalizedName | None:
+    """The project of a wheel, an sdist or a ``.metadata`` file, from its name."""
+    name = filename.removesuffix(".metadata")
+    try:
+        if name.endswith(".whl"):
+            return parse_wheel_filename(name)[0]
+        if name.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(name)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    return None
+
+
+def describe(url: str, accept: str | None) -> Target:
+    """What the cache needs to know about a request for *url*.
+
+    A distribution file is of kind ``"files"``; anything else, ``"api"``.
+    Project pages (asked for with the simple API's media types) belong to
+    the project their last path segment names.
+    """
+    location, _, fragment = strip_credentials(url).partition("#")
+    filename = unquote(urlsplit(location).path.rstrip("/").rpartition("/")[2])
+    algorithm, _, digest = fragment.partition("=")
+    sha256 = digest.lower() if algorithm == "sha256" and _SHA256.fullmatch(digest) else None
+    variant = accept or ""
+    project = _distribution_project(filename)
+    if project is not None:
+        return Target(location, variant, "files", project, filename, sha256)
+    if _SIMPLE_API_MEDIA_TYPE in variant and filename:
+        try:
+            project = canonicalize_name(filename, validate=True)
+        except InvalidName:
+            pass
+    return Target(location, variant, "api", project, filename, sha256)
+
+
+def parse_cache_control(value: str | None) -> dict[str, str | None]:
+    """Directive name (lower case) -> argument (``None`` when it has none)."""
+    directives: dict[str, str | None] = {}
+    for match in _DIRECTIVE.finditer(value or ""):
+        name, argument = match.groups()
+        directives.setdefault(name.lower(), None if argument is None else argument.strip().strip('"'))
+    return directives
+
+
+def _http_date(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _seconds(value: str | None) -> float:
+    """A delta-seconds value; an invalid one counts as 0 (RFC 9111 section 1.2.2)."""
+    value = (value or "").strip()
+    return float(value) if value.isdigit() else 0.0
+
+
+def freshness_lifetime(
+    status: int, headers: Mapping[str, str], directives: Mapping[str, str | None], stored_at: float
+) -> float:
+    """How long a response stays fresh, in seconds (RFC 9111 section 4.2.1).
+
+    *headers* look up lower-case names; *directives* are the effective
+    ``Cache-Control``.
+    """
+    if "max-age" in directives:
+        return _seconds(directives["max-age"])
+    date = _http_date(headers.get("date")) or stored_at
+    if "expires" in headers:
+        expires = _http_date(headers.get("expires"))
+        # An unreadable Expires means "already expired".
+        return 0.0 if expires is None else max(0.0, expires - date)
+    last_modified = _http_date(headers.get("last-modified"))
+    if status == 200 and last_modified is not None:
+        return min(max(0.0, date - last_modified) * HEURISTIC_FRACTION, HEURISTIC_MAX_SECONDS)
+    return 0.0
+
+
+def current_age(headers: Mapping[str, str], stored_at: float, now: float) -> float:
+    """A stored response's age, in seconds (RFC 9111 section 4.2.3)."""
+    date = _http_date(headers.get("date"))
+    apparent = max(0.0, stored_at - date) if date is not None else 0.0
+    return max(apparent, _seconds(headers.get("age"))) + max(0.0, now - stored_at)
+
+
+def _storable_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
+    return [(name.lower(), value) for name, value in headers.items() if name.lower() not in _UNSTORED_FIELDS]
+
+
+def _revalidated(record: StoredResponse, headers: Mapping[str, str], now: float) -> StoredResponse:
+    """*record* updated by a 304's *headers* (RFC 9111 section 3.2)."""
+    updates = dict(_storable_headers(headers))
+    kept = [(name, value) for name, value in record.headers if name not in updates]
+    return msgspec.structs.replace(record, headers=kept + list(updates.items()), stored_at=now)
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    return next((value for key, value in (headers or {}).items() if key.lower() == name), None)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Entry:
+    """A stored response found for a request.
+
+    ``path`` is its record's file; ``None`` when the body was found by its
+    hash alone.
+    """
+
+    record: StoredResponse
+    body: bytes
+    path: Path | None
+    offline_only: bool = False
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return httpx.Headers(self.record.headers)
+
+    @property
+    def response(self) -> Response:
+        return Response(url=self.record.url, status=self.record.status, headers=self.headers, content=self.body)
+
+
+_Origin = tuple[str, str | None, int | None]
+
+
+def _origin(url: str) -> _Origin:
+    parts = urlsplit(url)
+    return (parts.scheme, parts.hostname, parts.port)
+
+
+class CachingFetcher:
+    """A :class:`~freewheel.net.fetcher.Fetcher` that keeps responses in *cache*.
+
+    *offline* never touches the network: any stored copy answers, however
+    stale, and a miss raises :class:`~freewheel.net.fetcher.FetchError`.
+    *refresh* makes every entry stored before this object was made stale
+    (revalidated, not downloaded blindly); *refresh_packages* does so only
+    for the project pages and files of those projects. *overrides* are
+    ``(url_prefix, kind, cache_control)``: for URLs of *kind* (``"api"``
+    for pages, ``"files"`` for distribution files) under the prefix, the
+    longest matching prefix's value replaces the server's ``Cache-Control``.
+    """
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        cache: Cache,
+        *,
+        offline: bool = False,
+        refresh: bool = False,
+        refresh_packages: Iterable[str] = (),
+        overrides: Iterable[tuple[str, CacheKind, str]] = (),
+    ) -> None:
+        self._fetcher = fetcher
+        self._cache = cache
+        self._offline = offline
+        self._refresh = refresh
+        self._refresh_packages = frozenset(canonicalize_name(name) for name in refresh_packages)
+        self._overrides = sorted(
+            ((strip_credentials(prefix), kind, value) for prefix, kind, value in overrides),
+            key=lambda override: len(override[0]),
+            reverse=True,
+        )
+        for prefix, kind, _ in self._overrides:
+            if kind not in ("api", "files"):
+                raise UsageError(f"The cache-control setting for {prefix} has an unknown key {kind!r}: use api or files.")
+        self._started = time.time()
+        self._credentials: dict[_Origin, str] = {}
+
+    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        """GET *url* through the cache; see the class and module docs.
+
+        ``file://`` URLs are passed through: they are local already.
+        """
+        if url.startswith("file:"):
+            return await self._fetcher.get(url, headers=headers)
+        self._remember_credentials(url)
+        target = describe(url, _header(headers, "accept"))
+        entry = await asyncio.to_thread(self._load, target, offline=self._offline)
+        if self._offline:
+            if entry is None:
+                raise FetchError(url, OFFLINE_MISS)
+            return entry.response
+        if entry is not None and self._reusable(target, entry):
+            return entry.response
+        if _header(headers, "range") is not None:
+            # Partial content is not stored: the metadata layer keeps what it
+            # extracts from it.
+            return await self._fetcher.get(self._network_url(url), headers=headers)
+        return await self._fetch(url, target, headers, entry)
+
+    async def _fetch(
+        self, url: str, target: Target, headers: Mapping[str, str] | None, entry: _Entry | None
+    ) -> Response:
+        request = dict(headers or {})
+        if entry is not None:
+            stored = entry.headers
+            if "etag" in stored:
+                request["If-None-Match"] = stored["etag"]
+            if "last-modified" in stored:
+                request["If-Modified-Since"] = stored["last-modified"]
+        try:
+            response = await self._fetcher.get(self._network_url(url), headers=request)
+        except FetchError:
+            if entry is not None and self._may_serve_stale(target, entry):
+                return entry.response
+            raise
+        if response.status == 304 and entry is not None and entry.path is not None:
+            renewed = dataclasses.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
+            await asyncio.to_thread(self._write, entry.path, renewed.record)
+            return renewed.response
+        await asyncio.to_thread(self._store, target, response)
+        return response
+
+    def _directives(self, target: Target, headers: Mapping[str, str]) -> dict[str, str | None]:
+        """The effective ``Cache-Control``: an override's, else the server's."""
+        for prefix, kind, value in self._overrides:
+            if kind == target.kind and target.location.startswith(prefix):
+                return parse_cache_control(value)
+        return parse_cache_control(headers.get("cache-control"))
+
+    def _reusable(self, target: Target, entry: _Entry) -> bool:
+        """Whether *entry* may answer online without asking the server."""
+        if entry.path is None or target.sha256 is not None:
+            return True  # Content named by its hash cannot change.
+        record, headers = entry.record, entry.headers
+        refreshing = self._refresh or target.project in self._refresh_packages
+        if refreshing and record.stored_at < self._started:
+            return False
+        directives = self._directives(target, headers)
+        if "no-store" in directives:
+            return False
+        if "immutable" in directives or (target.kind == "files" and record.status == 200):
+            return True
+        if "no-cache" in directives or "*" in headers.get("vary", ""):
+            return False
+        lifetime = freshness_lifetime(record.status, headers, directives, record.stored_at)
+        return lifetime > current_age(headers, record.stored_at, time.time())
+
+    def _may_serve_stale(self, target: Target, entry: _Entry) -> bool:
+        """Whether a stale *entry* may answer when the server cannot be reached."""
+        directives = self._directives(target, entry.headers)
+        return not directives.keys() & {"must-revalidate", "no-cache", "no-store"}
+
+    def _blob_path(self, target: Target, sha256: str) -> Path:
+        return self._cache.project_dir("wheels", target.project) / sha256 / target.filename
+
+    def _record_path(self, target: Target, suffix: str) -> Path:
+        return self._cache.record_path("http", target.key, target.project, suffix)
+
+    def _load(self, target: Target, *, offline: bool) -> _Entry | None:
+        """The stored response for *target*, if any; with *offline*, the
+        newest of it and the offline-only copy."""
+        if target.kind == "files" and target.sha256 is not None:
+            body = _read_bytes(self._blob_path(target, target.sha256))
+            if body is not None:
+                record = StoredResponse(
+                    url=target.location,
+                    status=200,
+                    headers=[("content-type", "application/octet-stream")],
+                    stored_at=0.0,
+                    sha256=target.sha256,
+                )
+                return _Entry(record, body, None)
+        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if offline else (RECORD_SUFFIX,)
+        found = [entry for suffix in suffixes if (entry := self._read_entry(target, suffix)) is not None]
+        return max(found, key=lambda entry: entry.record.stored_at, default=None)
+
+    def _read_entry(self, target: Target, suffix: str) -> _Entry | None:
+        path = self._record_path(target, suffix)
+        record = read_record(path, StoredResponse)
+        if record is None:
+            return None
+        body = record.body
+        if body is None and record.sha256 is not None:
+            body = _read_bytes(self._blob_path(target, record.sha256))
+        if body is None:
+            # Its file was removed (by `cache clean`, say): the record is useless.
+            path.unlink(missing_ok=True)
+            return None
+        return _Entry(record, body, path, offline_only=suffix == OFFLINE_SUFFIX)
+
+    def _store(self, target: Target, response: Response) -> None:
+        """Keep *response* as the cache rules say; a no-store one for --offline only."""
+        if response.status not in _STORABLE_STATUSES:
+            return
+        record = StoredResponse(
+            url=strip_credentials(response.url),
+            status=response.status,
+            headers=_storable_headers(response.headers),
+            stored_at=time.time(),
+        )
+        regular = self._record_path(target, RECORD_SUFFIX)
+        offline_only = self._record_path(target, OFFLINE_SUFFIX)
+        if "no-store" in self._directives(target, response.headers):
+            # Its body is inline, not in the wheels bucket, where a request
+            # by hash would find it online.
+            if self._write(offline_only, msgspec.structs.replace(record, body=response.content)):
+                regular.unlink(missing_ok=True)
+            return
+        if target.kind == "files" and response.status == 200:
+            digest = hashlib.sha256(response.content).hexdigest()
+            blob = self._blob_path(target, digest)
+            if not blob.is_file() and not self._write_bytes(blob, response.content):
+                return
+            record = msgspec.structs.replace(record, sha256=digest)
+        else:
+            record = msgspec.structs.replace(record, body=response.content)
+        if self._write(regular, record):
+            offline_only.unlink(missing_ok=True)
+
+    def _write(self, path: Path, record: StoredResponse) -> bool:
+        try:
+            write_record(path, record)
+        except OSError:
+            # A full or read-only disk costs a later download, not this command.
+            return False
+        return True
+
+    def _write_bytes(self, path: Path, data: bytes) -> bool:
+        try:
+            atomic_write_bytes(path, data)
+        except OSError:
+            return False
+        return True
+
+    def _remember_credentials(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            self._credentials[_origin(url)] = parts.netloc.rpartition("@")[0]
+
+    def _network_url(self, url: str) -> str:
+        """*url* as sent: without fragment, with its origin's credentials.
+
+        A cache hit spares the inner fetcher the request that would have
+        taught it an origin's credentials, while links on index pages carry
+        none; the credentials seen are therefore added back here.
+        """
+        parts = urlsplit(url.partition("#")[0])
+        userinfo = self._credentials.get(_origin(url))
+        if userinfo is not None and parts.username is None and parts.password is None:
+            parts = parts._replace(netloc=f"{userinfo}@{parts.netloc}")
+        return urlunsplit(parts)
+
+    async def aclose(self) -> None:
+        """Close the wrapped fetcher."""
+        await self._fetcher.aclose()
+
+    async def __aenter__(self) -> CachingFetcher:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

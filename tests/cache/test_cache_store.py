@@ -1,0 +1,161 @@
+"""The cache directory: where it is, records, crashes, concurrent processes, pruning."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+from support.builders import make_wheel
+
+from freewheel.cache import Cache, cache_root, is_temporary, read_record, write_record
+from freewheel.cache.maintenance import clean, prune
+from freewheel.errors import UsageError
+from freewheel.net import Fetcher, FetchError
+from freewheel.net.caching import CachingFetcher, StoredResponse
+
+
+class Note(msgspec.Struct):
+    text: str
+
+
+def test_the_root_comes_from_the_option_then_the_environment_then_the_platform(tmp_path):
+    assert cache_root(tmp_path / "option", {"FREEWHEEL_CACHE_DIR": str(tmp_path / "env")}) == tmp_path / "option"
+    assert cache_root(None, {"FREEWHEEL_CACHE_DIR": str(tmp_path / "env")}) == tmp_path / "env"
+    assert cache_root(None, {}) == Path.home() / ".cache" / "freewheel"
+
+
+def test_a_cache_is_tagged_and_a_temporary_one_removed_on_close(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    assert (cache.root / "CACHEDIR.TAG").read_bytes().startswith(b"Signature: 8a477f597d28d172789f06886806bc55")
+    assert cache.bucket("archive") == cache.root / "archive-v1"
+    with Cache.open(tmp_path / "ignored", no_cache=True) as temporary:
+        temporary.write("metadata", "key", Note("x"), project="demo")
+        assert temporary.read("metadata", "key", Note, project="demo") == Note("x")
+    assert not temporary.root.exists()
+    assert not (tmp_path / "ignored").exists()
+
+
+def test_an_unusable_root_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UsageError) as caught:
+        Cache(tmp_path / "file" / "cache")
+    assert str(tmp_path / "file" / "cache") in caught.value.message
+    assert "--cache-dir" in (caught.value.hint or "")
+
+
+def test_a_record_that_does_not_decode_reads_as_absent_and_is_removed(tmp_path):
+    cache = Cache(tmp_path)
+    cache.write("metadata", "truncated", Note("some text"), project="demo")
+    cache.write("metadata", "other type", Note("some text"))
+    path = cache.record_path("metadata", "truncated", "demo")
+    path.write_bytes(path.read_bytes()[:5])
+    assert cache.read("metadata", "truncated", Note, project="demo") is None
+    assert not path.exists()
+    assert cache.read("metadata", "other type", StoredResponse) is None
+    assert cache.read("metadata", "missing", Note) is None
+
+
+def test_a_killed_writer_breaks_no_reader_and_prune_removes_its_leftovers(dists, index_server, fetch, cache):
+    server = index_server(dists, cache_control="max-age=600")
+    url = server.files_url + "page.html"
+    fetch(url)
+    [record] = (cache.bucket("http") / "_other").glob("*.rec")
+    data = record.read_bytes()
+    leftover = record.parent / f".{record.name}.k1ll3d.tmp"
+    leftover.write_bytes(data[:10])
+    record.write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(FetchError):
+        fetch(url, offline=True)
+    [again] = fetch(url)
+    assert again.content == (dists / "page.html").read_bytes()
+    assert len(server.requests) == 2
+    assert read_record(record, StoredResponse) is not None
+
+    pruned = prune(cache.root, offline_max_age=86400, now=time.time())
+    assert (pruned.temporary.files, pruned.temporary.bytes) == (1, 10)
+    assert pruned.total.files == 1
+    assert not leftover.exists()
+    assert fetch(url, offline=True)[0].content == again.content
+
+
+def _fetch_repeatedly(cache_dir: str, urls: list[str], rounds: int) -> None:
+    """One process of :func:`test_processes_sharing_a_cache_leave_it_consistent`."""
+
+    async def main() -> None:
+        for _ in range(rounds):
+            async with CachingFetcher(Fetcher(timeout=10), Cache(Path(cache_dir))) as fetcher:
+                for url in urls:
+                    response = await fetcher.get(url)
+                    assert response.status == 200, (url, response.status)
+
+    asyncio.run(main())
+
+
+def test_processes_sharing_a_cache_leave_it_consistent(dists, index_server, fetch, cache):
+    for version in range(6):
+        make_wheel(dists, "many", f"1.{version}", padding=20_000)
+    # Every run rewrites the pages' records: after a 304, or a no-store copy.
+    revalidated = index_server(dists, cache_control="no-cache", etag=True)
+    unstored = index_server(dists, cache_control="no-store")
+    files = sorted(path.name for path in dists.iterdir())
+    urls = [server.files_url + name for server in (revalidated, unstored) for name in files]
+
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_fetch_repeatedly, args=(str(cache.root), urls, 6)) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+
+    stored = [path for path in cache.root.rglob("*") if path.is_file()]
+    assert not [path for path in stored if is_temporary(path)]
+    for path in stored:
+        if path.name.endswith(".rec"):
+            assert read_record(path, StoredResponse) is not None, path
+        elif path.parent.parent.parent.name == "wheels-v1":
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.parent.name
+    revalidated.stop()
+    unstored.stop()
+    served = fetch(*urls, offline=True)
+    assert [response.content for response in served] == [(dists / name).read_bytes() for name in files] * 2
+
+
+def test_prune_removes_old_formats_and_old_offline_copies_only(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    old, newer = cache.root / "http-v0", cache.root / "http-v2"
+    for directory in (old, newer):
+        (directory / "demo").mkdir(parents=True)
+        (directory / "demo" / "entry").write_bytes(b"x" * 100)
+    fresh_copy = cache.record_path("http", "fresh", "demo", ".offline.rec")
+    old_copy = cache.record_path("http", "old", "demo", ".offline.rec")
+    kept_record = cache.record_path("http", "record", "demo")
+    for path in (fresh_copy, old_copy, kept_record):
+        write_record(path, Note("z"))
+    now = time.time()
+    os.utime(old_copy, (now - 40 * 86400, now - 40 * 86400))
+    os.utime(kept_record, (now - 400 * 86400, now - 400 * 86400))
+
+    pruned = prune(cache.root, offline_max_age=30 * 86400, now=now)
+    assert (pruned.old_buckets.files, pruned.old_buckets.bytes) == (1, 100)
+    assert pruned.offline_copies.files == 1
+    assert not old.exists() and not old_copy.exists()
+    assert newer.exists() and fresh_copy.exists() and kept_record.exists()
+
+
+def test_removal_refuses_a_directory_that_is_not_a_cache(tmp_path):
+    (tmp_path / "precious.txt").write_text("mine")
+    with pytest.raises(UsageError, match="not a freewheel cache"):
+        clean(tmp_path)
+    with pytest.raises(UsageError, match="not a freewheel cache"):
+        prune(tmp_path, offline_max_age=0, now=time.time())
+    assert (tmp_path / "precious.txt").exists()

@@ -1,0 +1,155 @@
+"""Link modes, and unpacking each wheel once into the shared cache."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import importlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from wheelkit import Env, build_wheel, snapshot
+
+from freewheel.install import InstallError, WheelToInstall, install_wheels, unpack
+
+# The package re-exports the function under the module's name.
+unpack_module = importlib.import_module("freewheel.install.unpack")
+
+FILES = {"linked/__init__.py": "VALUE = 'linked'\n", "linked/data.txt": "payload\n"}
+ENTRY_POINTS = "[console_scripts]\nlinked = linked:main\n"
+
+
+@pytest.fixture
+def wheel(tmp_path: Path) -> Path:
+    return build_wheel(tmp_path / "wheels", "linked", "1.0", FILES, entry_points=ENTRY_POINTS)
+
+
+def installed_and_cached(env: Env, bucket: Path, wheel: Path, mode: str | None) -> tuple[Path, Path]:
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket, link_mode=mode)  # type: ignore[arg-type]
+    (tree,) = bucket.iterdir()
+    return env.scheme.purelib / "linked" / "data.txt", tree / "linked" / "data.txt"
+
+
+def test_hardlink_shares_the_cached_file(env: Env, bucket: Path, wheel: Path) -> None:
+    installed, cached = installed_and_cached(env, bucket, wheel, "hardlink")
+    assert installed.stat().st_ino == cached.stat().st_ino
+    # Files rewritten for the environment are never links into the cache.
+    dist_info = env.scheme.purelib / "linked-1.0.dist-info"
+    for written in (dist_info / "RECORD", dist_info / "INSTALLER", env.root / "bin" / "linked"):
+        assert written.stat().st_nlink == 1
+
+
+def test_copy_makes_independent_files(env: Env, bucket: Path, wheel: Path) -> None:
+    installed, cached = installed_and_cached(env, bucket, wheel, "copy")
+    assert installed.stat().st_ino != cached.stat().st_ino
+    assert installed.read_bytes() == cached.read_bytes()
+
+
+def test_symlink_points_into_the_cache(env: Env, bucket: Path, wheel: Path) -> None:
+    installed, cached = installed_and_cached(env, bucket, wheel, "symlink")
+    assert installed.is_symlink()
+    assert installed.resolve() == cached.resolve()
+    assert env.run("-c", "import linked; print(linked.VALUE)").stdout == "linked\n"
+
+
+@pytest.mark.parametrize("mode", [None, "clone"])
+def test_default_and_clone_pick_a_method_that_works(
+    mode: str | None, env: Env, bucket: Path, wheel: Path
+) -> None:
+    installed, cached = installed_and_cached(env, bucket, wheel, mode)
+    assert installed.read_bytes() == cached.read_bytes()
+    assert env.run("-c", "import linked; print(linked.VALUE)").stdout == "linked\n"
+
+
+def test_hardlink_falls_back_to_copy_across_devices(
+    env: Env, bucket: Path, wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(source: object, target: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", cross_device)
+    installed, cached = installed_and_cached(env, bucket, wheel, "hardlink")
+    assert installed.stat().st_ino != cached.stat().st_ino
+    assert installed.read_bytes() == cached.read_bytes()
+
+
+def test_same_wheel_into_two_environments_is_unpacked_once(
+    new_env: Callable[[str], Env], bucket: Path, wheel: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extractions = []
+    original = unpack_module._extract
+
+    def counting(wheel_path: Path, destination: Path) -> None:
+        extractions.append(wheel_path)
+        original(wheel_path, destination)
+
+    monkeypatch.setattr(unpack_module, "_extract", counting)
+    for name in ("one", "two"):
+        env = new_env(name)
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+        assert env.run("-c", "import linked").returncode == 0
+    assert extractions == [wheel]
+
+
+def test_unpacked_tree_is_named_by_the_wheel_hash(bucket: Path, wheel: Path) -> None:
+    tree = unpack(wheel, bucket)
+    assert tree == bucket / hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert (tree / "linked" / "data.txt").read_text() == "payload\n"
+    assert unpack(wheel, bucket) == tree
+    assert [path.name for path in bucket.iterdir()] == [tree.name]
+
+
+# Each racer extracts, then waits until every racer has extracted before
+# renaming its tree into place, so that all of them reach the rename.
+_RACE = """
+import os, sys, time
+from pathlib import Path
+from freewheel.install import unpack
+
+wheel, bucket, barrier, racers = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+rename = os.rename
+
+def rename_together(source, target):
+    (barrier / str(os.getpid())).touch()
+    while len(list(barrier.iterdir())) < racers:
+        time.sleep(0.005)
+    try:
+        rename(source, target)
+    except OSError:
+        print("lost", end=" ")
+        raise
+
+os.rename = rename_together
+print(unpack(wheel, bucket))
+"""
+
+
+def test_concurrent_unpacks_agree_on_one_complete_tree(bucket: Path, tmp_path: Path) -> None:
+    files = {f"racy/mod{i}.py": f"N = {i}\n" * 50 for i in range(100)}
+    wheel = build_wheel(tmp_path / "wheels", "racy", "1.0", files)
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    command = [sys.executable, "-c", _RACE, str(wheel), str(bucket), str(barrier), "3"]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [racer.communicate(timeout=60)[0].split() for racer in racers]
+
+    assert [racer.returncode for racer in racers] == [0, 0, 0]
+    assert sorted(output[0] for output in outputs if len(output) == 2) == ["lost", "lost"]
+    trees = {output[-1] for output in outputs}
+    assert len(trees) == 1
+    tree = Path(trees.pop())
+    assert [path.name for path in bucket.iterdir()] == [tree.name]
+    unpacked = snapshot(tree)
+    assert all(unpacked[path][2] == content.encode() for path, content in files.items())
+
+
+def test_failed_unpack_leaves_nothing_in_the_bucket(bucket: Path, tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "wheels", "broken", "1.0", FILES)
+    wheel.write_bytes(wheel.read_bytes()[:100])
+    with pytest.raises(InstallError, match="not a valid zip"):
+        unpack(wheel, bucket)
+    assert list(bucket.iterdir()) == []

@@ -1,0 +1,71 @@
+"""Uninstalling by RECORD: what is refused, and what is removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from wheelkit import Env, build_wheel, snapshot, write_wheel, wheel_members
+
+from freewheel.install import InstallError, WheelToInstall, install_wheels, uninstall
+
+
+def test_uninstall_of_a_project_that_is_not_installed(env: Env) -> None:
+    with pytest.raises(InstallError, match="nothing-here: it is not installed"):
+        uninstall(env.scheme.purelib, "nothing-here")
+
+
+def test_uninstall_without_record_is_refused(env: Env) -> None:
+    dist_info = env.scheme.purelib / "legacy-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: legacy\nVersion: 1.0\n")
+    (env.scheme.purelib / "legacy.py").write_text("")
+    before = snapshot(env.root)
+
+    with pytest.raises(InstallError, match="has no RECORD") as caught:
+        uninstall(env.scheme.purelib, "legacy")
+
+    assert caught.value.hint
+    assert snapshot(env.root) == before
+
+
+def test_record_listing_files_outside_the_environment_is_refused(env: Env, tmp_path: Path) -> None:
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me")
+    dist_info = env.scheme.purelib / "sneaky-1.0.dist-info"
+    dist_info.mkdir()
+    (env.scheme.purelib / "sneaky.py").write_text("")
+    relative = Path("../../../..") / victim.relative_to(env.root.parent)
+    (dist_info / "RECORD").write_text(f"sneaky.py,,\n{relative.as_posix()},,\n")
+    before = snapshot(env.root)
+
+    with pytest.raises(InstallError, match="outside the environment"):
+        uninstall(env.scheme.purelib, "sneaky")
+
+    assert victim.read_text() == "keep me"
+    assert snapshot(env.root) == before
+
+
+def test_uninstall_keeps_directories_other_projects_use(env: Env, bucket: Path, tmp_path: Path) -> None:
+    first = build_wheel(tmp_path / "w", "shared-a", "1.0", {"shared/a.py": "", "shared-a-1.0.data/data/share/x/a": ""})
+    second = build_wheel(tmp_path / "w", "shared-b", "1.0", {"shared/b.py": "", "shared-b-1.0.data/data/share/x/b": ""})
+    install_wheels([WheelToInstall(first), WheelToInstall(second)], env.scheme, archive_bucket=bucket)
+
+    removed = uninstall(env.scheme.purelib, "shared-a")
+
+    assert env.scheme.purelib / "shared" / "a.py" in removed
+    assert sorted(path.name for path in (env.scheme.purelib / "shared").iterdir()) == ["b.py"]
+    assert sorted(path.name for path in (env.root / "share" / "x").iterdir()) == ["b"]
+
+
+def test_a_link_inside_the_wheel_is_installed_as_a_link(env: Env, bucket: Path, tmp_path: Path) -> None:
+    members = wheel_members("linky", "1.0", {"linky/__init__.py": "from .alias import X\n", "linky/real.py": "X = 7\n"})
+    wheel = write_wheel(tmp_path / "w", "linky", "1.0", members, symlinks={"linky/alias.py": "real.py"})
+    before = snapshot(env.root)
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+
+    alias = env.scheme.purelib / "linky" / "alias.py"
+    assert alias.is_symlink() and alias.readlink() == Path("real.py")
+    assert env.run("-c", "import linky; print(linky.X)").stdout == "7\n"
+    uninstall(env.scheme.purelib, "linky")
+    assert {p: e for p, e in snapshot(env.root).items() if "__pycache__" not in p} == before

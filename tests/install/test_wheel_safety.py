@@ -1,0 +1,200 @@
+"""Hostile and damaged wheels are refused before the environment changes,
+and an interrupted install leaves nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from wheelkit import Env, build_wheel, record_hash, snapshot, wheel_members, write_wheel
+
+from freewheel.errors import FreewheelError
+from freewheel.install import InstallError, Linker, WheelToInstall, install_wheels
+
+GOOD_FILES = {"safe/__init__.py": "X = 1\n"}
+
+
+def members(**files: str) -> dict[str, bytes]:
+    return wheel_members("safe", "1.0", {**GOOD_FILES, **files})
+
+
+def zip_slip(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"../../evil.py": "boom"}))
+
+
+def absolute_path(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{str(directory / "evil.py"): "boom"}))
+
+
+def drive_letter(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"C:/evil.py": "boom"}))
+
+
+def escaping_symlink(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(), symlinks={"safe/escape": "../../../../.."})
+
+
+def hash_mismatch(directory: Path) -> Path:
+    content = members()
+    record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
+    content["safe/__init__.py"] = b"X = 2\n"
+    return write_wheel(directory, "safe", "1.0", content, record=record + "safe-1.0.dist-info/RECORD,,\n")
+
+
+def file_not_in_record(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(), unlisted={"safe/extra.py": b""})
+
+
+def record_lists_missing_file(directory: Path) -> Path:
+    content = members()
+    record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
+    record += f"safe/ghost.py,{record_hash(b'')},0\nsafe-1.0.dist-info/RECORD,,\n"
+    return write_wheel(directory, "safe", "1.0", content, record=record)
+
+
+def truncated(directory: Path) -> Path:
+    path = write_wheel(directory, "safe", "1.0", members(**{"safe/big.bin": "x" * 5000}))
+    path.write_bytes(path.read_bytes()[:-200])
+    return path
+
+
+def script_name_escapes(directory: Path) -> Path:
+    content = wheel_members(
+        "safe", "1.0", GOOD_FILES, entry_points="[console_scripts]\n../../evil = safe:main\n"
+    )
+    return write_wheel(directory, "safe", "1.0", content)
+
+
+def wheel_format_2(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/WHEEL"] = b"Wheel-Version: 2.0\nRoot-Is-Purelib: true\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
+def wrong_dist_info(directory: Path) -> Path:
+    content = {path.replace("safe-1.0.dist-info", "other-1.0.dist-info"): data for path, data in members().items()}
+    record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
+    path = write_wheel(directory, "other", "1.0", content, record=record)
+    return path.rename(directory / "safe-1.0-py3-none-any.whl")
+
+
+HOSTILE = {
+    zip_slip: "'..'",
+    absolute_path: "absolute",
+    drive_letter: "drive",
+    escaping_symlink: "symbolic link",
+    hash_mismatch: "does not match the hash",
+    file_not_in_record: "does not list: safe/extra.py",
+    record_lists_missing_file: "does not contain: safe/ghost.py",
+    truncated: "not a valid zip",
+    wheel_format_2: "wheel format version 2.0",
+    wrong_dist_info: "other-1.0.dist-info",
+}
+
+
+@pytest.mark.parametrize("make", HOSTILE, ids=lambda make: make.__name__)
+def test_hostile_wheel_is_refused_and_nothing_changes(
+    make, env: Env, bucket: Path, tmp_path: Path
+) -> None:
+    wheel = make(tmp_path / "wheels")
+    before = snapshot(tmp_path)
+
+    with pytest.raises(InstallError) as caught:
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+
+    assert isinstance(caught.value, FreewheelError)
+    assert "safe-1.0-py3-none-any.whl" in caught.value.message
+    assert HOSTILE[make] in caught.value.message
+    after = snapshot(tmp_path)
+    # The cache bucket may now exist, but holds no tree and no leftovers.
+    assert {path: entry for path, entry in after.items() if not path.startswith("cache/archives")} == before
+    assert not any(path.startswith("cache/archives/") for path in after)
+
+
+def test_script_name_that_is_a_path_is_refused(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = script_name_escapes(tmp_path / "wheels")
+    before = snapshot(tmp_path)
+    with pytest.raises(InstallError, match="script named '../../evil'"):
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    # The archive itself is sound, so its unpacked tree may stay cached.
+    after = snapshot(tmp_path)
+    assert {path: entry for path, entry in after.items() if not path.startswith("cache/archives")} == before
+
+
+def test_wrong_whole_file_hash_is_refused_first(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "wheels", "safe", "1.0", GOOD_FILES)
+    before = snapshot(env.root)
+    wrong = hashlib.sha256(b"something else").hexdigest()
+
+    with pytest.raises(InstallError, match="does not have the expected hash") as caught:
+        install_wheels([WheelToInstall(wheel, expected_sha256=wrong)], env.scheme, archive_bucket=bucket)
+
+    assert wrong in caught.value.message
+    assert snapshot(env.root) == before
+    assert not bucket.exists()
+
+
+def test_a_bad_wheel_in_a_batch_installs_none(env: Env, bucket: Path, tmp_path: Path) -> None:
+    good = build_wheel(tmp_path / "good", "fine", "1.0", {"fine.py": ""})
+    bad = zip_slip(tmp_path / "bad")
+    before = snapshot(env.root)
+    with pytest.raises(InstallError):
+        install_wheels([WheelToInstall(good), WheelToInstall(bad)], env.scheme, archive_bucket=bucket)
+    assert snapshot(env.root) == before
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Make the linker raise KeyboardInterrupt on its *count*-th file."""
+    original = Linker.link
+    calls = 0
+
+    def link(self: Linker, *args: object, **kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == count:
+            raise KeyboardInterrupt
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Linker, "link", link)
+
+
+def many_files(version: str) -> dict[str, str]:
+    files = {f"many/mod{i}.py": f"V = {version!r}\n" for i in range(10)}
+    files["many/__init__.py"] = f"V = {version!r}\n"
+    files[f"many-{version}.data/scripts/many-tool"] = "#!python\nprint('tool')\n"
+    return files
+
+
+def test_interrupted_install_leaves_the_environment_unchanged(
+    env: Env, bucket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheel = build_wheel(
+        tmp_path / "w", "many", "1.0", many_files("1.0"), entry_points="[console_scripts]\nmany = many:V\n"
+    )
+    before = snapshot(env.root)
+    interrupt_after(monkeypatch, 5)
+
+    with pytest.raises(KeyboardInterrupt):
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+
+    assert snapshot(env.root) == before
+    assert not list(env.scheme.purelib.glob("*many*"))
+
+
+def test_interrupted_upgrade_restores_the_old_version(
+    env: Env, bucket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = build_wheel(tmp_path / "w", "many", "1.0", many_files("1.0"))
+    new_files = many_files("2.0")
+    new_files["many/added.py"] = ""
+    new = build_wheel(tmp_path / "w", "many", "2.0", new_files)
+    install_wheels([WheelToInstall(old)], env.scheme, archive_bucket=bucket)
+    before = snapshot(env.root)
+    interrupt_after(monkeypatch, 8)
+
+    with pytest.raises(KeyboardInterrupt):
+        install_wheels([WheelToInstall(new)], env.scheme, archive_bucket=bucket)
+
+    assert snapshot(env.root) == before
+    assert env.run("-c", "import many; print(many.V)").stdout == "1.0\n"

@@ -1,0 +1,94 @@
+"""Which certificates are trusted, and which requests go through a proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import pytest
+
+from freewheel.errors import UsageError
+from freewheel.net import Fetcher, FetchError
+
+from .conftest import Reply
+
+
+def fetch(url, **options):
+    options = {"timeout": 5, "retries": 0, **options}
+
+    async def run():
+        async with Fetcher(**options) as fetcher:
+            return await fetcher.get(url)
+
+    return asyncio.run(run())
+
+
+@pytest.fixture
+def https_server(scripted, self_signed):
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = scripted(tls=context)
+    server.script("/simple/", Reply(200, b"secure"))
+    return server
+
+
+def test_an_untrusted_certificate_is_a_tls_error(https_server):
+    with pytest.raises(FetchError) as caught:
+        # Certificate failures are not retried: they cannot heal.
+        fetch(https_server.url + "simple/", retries=3)
+    assert caught.value.reason.startswith("TLS error (certificate not trusted: self")
+    assert https_server.requests == []
+
+
+def test_ssl_cert_file_is_trusted(https_server, self_signed, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(self_signed[0]))
+    assert fetch(https_server.url + "simple/").content == b"secure"
+
+
+def test_an_explicit_bundle_is_trusted(https_server, self_signed):
+    assert fetch(https_server.url + "simple/", cert=self_signed[0]).content == b"secure"
+
+
+def test_a_missing_bundle_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="certificate bundle .* does not exist"):
+        Fetcher(cert=tmp_path / "missing.pem")
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1", "127.0.0.1:{port}", "https://127.0.0.1:{port}/"])
+def test_an_insecure_host_skips_verification(https_server, entry):
+    port = https_server.url.rsplit(":", 1)[1].strip("/")
+    response = fetch(https_server.url + "simple/", insecure_hosts=[entry.format(port=port)])
+    assert response.content == b"secure"
+
+
+def test_insecure_hosts_are_that_host_only(https_server):
+    with pytest.raises(FetchError, match="TLS error"):
+        fetch(https_server.url + "simple/", insecure_hosts=["127.0.0.2", "localhost"])
+
+
+def test_a_malformed_insecure_host_is_a_usage_error():
+    with pytest.raises(UsageError, match="not a host name for --allow-insecure-host"):
+        Fetcher(insecure_hosts=["https://"])
+    with pytest.raises(UsageError, match="'h:port' is not a host name"):
+        Fetcher(insecure_hosts=["h:port"])
+
+
+def test_proxy_variables_route_requests(scripted, forwarding_proxy, monkeypatch):
+    server = scripted()
+    server.script("/simple/", Reply(200, b"via proxy"))
+    host, port = forwarding_proxy.server_address[:2]
+    monkeypatch.setenv("HTTP_PROXY", f"http://{host}:{port}")
+    assert fetch(server.url + "simple/").content == b"via proxy"
+    assert forwarding_proxy.forwarded == [server.url + "simple/"]
+
+
+def test_no_proxy_is_honoured(scripted, forwarding_proxy, monkeypatch):
+    server = scripted()
+    server.script("/simple/", Reply(200, b"direct"))
+    host, port = forwarding_proxy.server_address[:2]
+    monkeypatch.setenv("ALL_PROXY", f"http://{host}:{port}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert fetch(server.url + "simple/").content == b"direct"
+    assert forwarding_proxy.forwarded == []
+    assert len(server.requests) == 1
