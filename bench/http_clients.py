@@ -151,10 +151,13 @@ def measure(
     return asyncio.run(run())
 
 
-def remote_targets() -> tuple[list[str], str]:
-    """200 PEP 658 metadata files (small GETs, as a resolver makes them) of
-    the projects in the bench sets on pip's default index, and the file
-    closest to 20 MB among theirs."""
+def remote_targets() -> tuple[list[str], dict[str, str], str]:
+    """Small GETs on pip's default index, their headers, and a large file.
+
+    The small GETs are PEP 658 metadata files of the projects in the bench
+    sets, as a resolver makes them, or their project pages when the index
+    offers no metadata files; the large file is theirs closest to 20 MB.
+    """
     import httpx
 
     from freewheel.pipconfig import pip_default_index_url
@@ -166,16 +169,18 @@ def remote_targets() -> tuple[list[str], str]:
         for line in path.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     })
+    pages = [f"{index}{name}/" for name in names]
     files = []
     with httpx.Client(http2=True, follow_redirects=True, timeout=60) as client:
-        for name in names:
-            listing = client.get(f"{index}{name}/", headers={"Accept": JSON})
-            files += listing.raise_for_status().json()["files"]
+        for page in pages:
+            files += client.get(page, headers={"Accept": JSON}).raise_for_status().json()["files"]
     metadata = [f["url"] + ".metadata" for f in reversed(files) if f.get("core-metadata")]
     best = min((f for f in files if f.get("size")), key=lambda f: abs(f["size"] - LARGE_SIZE))
-    print(f"\nremote: {len(metadata[:REQUESTS])} metadata files from {len(names)} projects,"
-          f" a file of {best['size'] / 2**20:.1f} MiB")
-    return metadata[:REQUESTS], best["url"]
+    kind = "metadata files" if metadata else "project pages"
+    print(f"\nremote: {kind} of {len(names)} projects; a file of {best['size'] / 2**20:.1f} MiB")
+    if metadata:
+        return metadata[:REQUESTS], {}, best["url"]
+    return [pages[i % len(pages)] for i in range(REQUESTS)], {"Accept": JSON}, best["url"]
 
 
 def report(title: str, run: Callable[[str, bool], tuple[float, float, str]]) -> None:
@@ -217,10 +222,10 @@ def main() -> None:
     finally:
         server.communicate("")
     if options.remote:
-        pages, large = remote_targets()
+        small, headers, large = remote_targets()
 
         def remote(library: str, http2: bool) -> tuple[float, float, str]:
-            return measure(library, http2, False, options.rounds, pages, large, {})
+            return measure(library, http2, False, options.rounds, small, large, headers)
 
         report("pip's default index", remote)
 

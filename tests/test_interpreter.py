@@ -219,3 +219,25 @@ def test_find_python_paths_and_names(tmp_path, monkeypatch):
     assert find_python("pypy3", cwd=tmp_path) == named
     with pytest.raises(UsageError, match="missing/python"):
         find_python("./missing/python", cwd=tmp_path)
+
+
+def test_pyenv_shims_are_skipped_and_bare_directory_names_are_paths(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from freewheel.errors import UsageError
+    from freewheel.interpreter import find_python
+
+    shims = tmp_path / "pyenv" / "shims"
+    shims.mkdir(parents=True)
+    shim = shims / "python3.99"
+    shim.write_text("#!/bin/sh\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(UsageError, match=r"python3\.99 on PATH \(a pyenv shim, skipped\)"):
+        find_python("3.99", cwd=tmp_path)
+
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    assert find_python(".venv", cwd=tmp_path) == tmp_path / ".venv" / "bin" / "python"

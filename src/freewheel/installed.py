@@ -154,7 +154,13 @@ def read_site_packages(directories: Iterable[Path]) -> SitePackages:
     """Read every distribution's metadata directory in *directories*."""
     found: list[InstalledDistribution] = []
     broken: list[BrokenDistribution] = []
+    seen: set[Path] = set()
     for directory in directories:
+        # purelib and platlib are often one directory, sometimes through a
+        # lib64 -> lib symlink; reading it twice would list everything twice.
+        if directory.resolve() in seen:
+            continue
+        seen.add(directory.resolve())
         try:
             entries = sorted(directory.iterdir())
         except OSError:

@@ -432,15 +432,21 @@ def _candidates(request: str | None, cwd: Path) -> Iterator[tuple[str, Path | No
     if version is not None:
         major, minor = version[1], version[2]
         name = f"python{major}.{minor}" if minor else f"python{major}"
-        yield f"{name} on PATH", _which(name)
+        root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+        found = _which(name)
+        if found is not None and found.parent == root / "shims":
+            # A pyenv shim for a version that is not active exits 127
+            # instead of running; the installs themselves come next.
+            yield f"{name} on PATH (a pyenv shim, skipped)", None
+        else:
+            yield f"{name} on PATH", found
         if minor:
-            root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
             for install in _pyenv_installs(root, int(major), int(minor)):
                 yield f"pyenv {install.name}", _environment_python(install)
             if not (root / "versions").is_dir():
                 yield f"pyenv installs in {root / 'versions'} (none)", None
         return
-    if os.sep in request or "/" in request or request.startswith("~"):
+    if os.sep in request or "/" in request or request.startswith("~") or (cwd / request).is_dir():
         path = Path(request).expanduser()
         path = path if path.is_absolute() else cwd / path
         yield str(path), _environment_python(path) if path.is_dir() else path

@@ -169,6 +169,15 @@ def test_distribution_files_are_kept_forever(dists, index_server, fetch):
     assert [r.status for r in server.requests] == [200, 304]
 
 
+def test_a_file_named_by_hash_is_downloaded_once_whatever_its_url(dists, index_server, fetch):
+    index, mirror = index_server(dists), index_server(dists)
+    digest = hashlib.sha256((dists / DEMO).read_bytes()).hexdigest()
+    fetch(index.files_url + DEMO)
+    [from_mirror] = fetch(f"{mirror.files_url}{DEMO}#sha256={digest}")
+    assert from_mirror.content == (dists / DEMO).read_bytes()
+    assert mirror.requests == []
+
+
 def test_range_requests_are_not_stored_but_answered_from_a_whole_file(dists, index_server, fetch, cache):
     server = index_server(dists)
     url = server.files_url + DEMO

@@ -105,7 +105,8 @@ def test_broken_entries_are_reported_and_the_rest_read(tmp_path):
     bad_version.mkdir()
     (bad_version / "METADATA").write_text("Name: bad\nVersion: not a version\n")
     dist_info(tmp_path, "~ood", "0.9")
-    site = read_site_packages([tmp_path, tmp_path / "missing-platlib"])
+    (tmp_path / "lib64").symlink_to(tmp_path)
+    site = read_site_packages([tmp_path, tmp_path / "lib64", tmp_path / "missing-platlib"])
     assert [d.name for d in site.distributions] == ["good"]
     reasons = {b.path.name: b.reason for b in site.broken}
     assert reasons.keys() == {"no_metadata-1.0.dist-info", "bad-version.dist-info", "~ood-0.9.dist-info"}

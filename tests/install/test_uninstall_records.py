@@ -47,8 +47,8 @@ def test_record_listing_files_outside_the_environment_is_refused(env: Env, tmp_p
 
 
 def test_uninstall_keeps_directories_other_projects_use(env: Env, bucket: Path, tmp_path: Path) -> None:
-    first = build_wheel(tmp_path / "w", "shared-a", "1.0", {"shared/a.py": "", "shared-a-1.0.data/data/share/x/a": ""})
-    second = build_wheel(tmp_path / "w", "shared-b", "1.0", {"shared/b.py": "", "shared-b-1.0.data/data/share/x/b": ""})
+    first = build_wheel(tmp_path / "w", "shared-a", "1.0", {"shared/a.py": "", "shared_a-1.0.data/data/share/x/a": ""})
+    second = build_wheel(tmp_path / "w", "shared-b", "1.0", {"shared/b.py": "", "shared_b-1.0.data/data/share/x/b": ""})
     install_wheels([WheelToInstall(first), WheelToInstall(second)], env.scheme, archive_bucket=bucket)
 
     removed = uninstall(env.scheme.purelib, "shared-a")

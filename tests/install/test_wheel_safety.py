@@ -79,6 +79,14 @@ def wrong_dist_info(directory: Path) -> Path:
     return path.rename(directory / "safe-1.0-py3-none-any.whl")
 
 
+def foreign_data_dir(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"other-1.0.data/scripts/x": "#!python\n"}))
+
+
+def unknown_category(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"safe-1.0.data/etc/passwd": "x"}))
+
+
 HOSTILE = {
     zip_slip: "'..'",
     absolute_path: "absolute",
@@ -90,6 +98,8 @@ HOSTILE = {
     truncated: "not a valid zip",
     wheel_format_2: "wheel format version 2.0",
     wrong_dist_info: "other-1.0.dist-info",
+    foreign_data_dir: "other-1.0.data/scripts/x",
+    unknown_category: "outside the categories",
 }
 
 

@@ -98,6 +98,13 @@ def test_a_redirect_to_another_host_or_prefix_carries_no_credentials(private, sc
     assert auth_sent(private, "/org/packages/demo-1.0.tar.gz") == [SECRET]
 
 
+def test_dot_segments_do_not_lead_credentials_out_of_their_scope(private):
+    index = Index(with_userinfo(private.url, *SECRET) + "org/simple/", name="org")
+    store = CredentialStore.from_indexes([index], {})
+    assert statuses([private.url + "org/simple/../../pub/simple/demo/"], credentials=store) == [200]
+    assert auth_sent(private, "/pub/simple/demo/") == [None]
+
+
 def test_named_index_credentials_come_from_the_environment(private):
     environ = {
         "FREEWHEEL_INDEX_MY_ORG_PRIVATE_USERNAME": "alice",

@@ -21,6 +21,11 @@ from freewheel.errors import FreewheelError
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
+    (("pip", "list"), "pip_list", "List installed packages"),
+    (("pip", "freeze"), "pip_freeze", "List installed packages as requirements"),
+    (("pip", "show"), "pip_show", "Show information about installed packages"),
+    (("pip", "check"), "pip_check", "Check that installed packages have compatible dependencies"),
+    (("venv",), "venv", "Create a virtual environment"),
     (("explain",), "explain", "Show which index offered what for a package, and why each version was taken or rejected"),
 )
 
@@ -72,6 +77,12 @@ def run(argv: Sequence[str]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``freewheel pip list | head``): not an error
+        # worth a traceback. Point stdout at devnull so the interpreter's
+        # final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _after_words(argv: list[str], words: tuple[str, ...]) -> int:

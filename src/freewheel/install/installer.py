@@ -257,7 +257,7 @@ def _apply(plan: _Plan, transaction: Transaction, linker: Linker) -> InstalledDi
     transaction.write(staging / "RECORD", record)
 
     new_paths = {placement.target for placement in plan.placements}
-    for old_dist_info, old_paths in plan.replaced:
+    for _, old_paths in plan.replaced:
         for path in old_paths:
             if path not in new_paths:
                 transaction.set_aside(path)

@@ -185,40 +185,45 @@ def read_wheel(archive: zipfile.ZipFile, filename: str) -> WheelContents:
     record_path = f"{dist_info}/RECORD"
     record = parse_record(_read_text(archive, record_path, filename), source=filename)
     rows = {entry.path: entry for entry in record}
-    for path in rows:
-        reason = unsafe_path_reason(path)
-        if reason:
-            raise InstallError(f"The RECORD of {filename} lists an unsafe path {path!r} ({reason}).")
     symlinks = {
         member.filename: _symlink_target(archive, member, info)
         for member in entries
         if stat.S_ISLNK(member.external_attr >> 16)
     }
-    listed = set(rows)
     present = {
         member.filename
         for member in entries
         if member.filename.rpartition("/")[2] not in SIGNATURE_FILES
         or not member.filename.startswith(f"{dist_info}/")
     }
-    _check_same_files(filename, present, listed, rows, record_path)
-    for path in sorted(present):
+    # Every RECORD path is a member's, so the member checks above cover them.
+    _check_same_files(filename, present, rows, record_path)
+    _check_data_dirs(info, present)
+    return WheelContents(info, {path: rows[path] for path in present}, symlinks)
+
+
+def _check_data_dirs(info: WheelInfo, paths: set[str]) -> None:
+    for path in sorted(paths):
         parts = path.split("/")
+        if parts[0].endswith(".data") and len(parts) > 1 and parts[0] != info.data_dir:
+            raise InstallError(
+                f"{info.filename} holds {path} in a .data directory that is not "
+                f"{info.data_dir}; it is not a consistent wheel."
+            )
         if parts[0] == info.data_dir and (len(parts) < 3 or parts[1] not in CATEGORIES):
             raise InstallError(
-                f"{filename} holds {path} in its .data directory outside the "
+                f"{info.filename} holds {path} in its .data directory outside the "
                 f"categories a wheel may install into ({', '.join(CATEGORIES)})."
             )
-    return WheelContents(info, {path: rows[path] for path in present}, symlinks)
 
 
 def _check_same_files(
     filename: str,
     present: set[str],
-    listed: set[str],
     rows: Mapping[str, RecordEntry],
     record_path: str,
 ) -> None:
+    listed = set(rows)
     unlisted = sorted(present - listed)
     if unlisted:
         raise InstallError(

@@ -10,8 +10,9 @@ not give it to, even across a redirect.
 
 Sources, first match wins, as in uv: the URL's own user info, the
 ``FREEWHEEL_INDEX_<NAME>_USERNAME`` / ``_PASSWORD`` variables of a named
-index, ``.netrc`` (``NETRC`` or ``~/.netrc``; per host, as curl reads it),
-and, when enabled, the ``keyring`` command, asked only after a 401.
+index, ``.netrc`` (``NETRC`` or ``~/.netrc``; per host, with its ``default``
+entry for any other host, as curl and pip read it), and, when enabled, the
+``keyring`` command, asked only after a 401.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class Credentials:
         return f"Credentials(username={self.username!r}, password={password!r})"
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True)
 class Scope:
     """The URLs credentials apply to: one origin and a path prefix ending in ``/``."""
 
@@ -244,7 +245,7 @@ class CredentialStore:
     def __repr__(self) -> str:
         scopes = ", ".join(
             f"{scope.url} ({credentials.username or 'no user'})"
-            for scope, credentials in sorted(self._scoped.items())
+            for scope, credentials in sorted(self._scoped.items(), key=lambda item: item[0].url)
         )
         return f"CredentialStore([{scopes}], netrc hosts={sorted(self._netrc)})"
 

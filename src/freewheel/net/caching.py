@@ -131,7 +131,7 @@ class Target:
 
     @property
     def key(self) -> str:
-        return self.location
+        return f"{self.location}\n{self.variant}"
 
 
 def _distribution_project(filename: str) -> NormalizedName | None:

@@ -170,6 +170,15 @@ def _environment_proxy(mount: str) -> str | None:
     return proxies.get("https") or proxies.get("all")
 
 
+def _normalized(url: str) -> str:
+    """*url* as it will be sent, dot segments resolved, so that credentials
+    are matched against the path the server will see."""
+    try:
+        return str(httpx.URL(url))
+    except httpx.InvalidURL as exc:
+        raise FetchError(url, f"invalid URL ({exc})") from None
+
+
 def _read_file_url(url: str) -> Response:
     """Serve a ``file://`` URL the way a static web server would."""
     parts = urlsplit(url)
@@ -285,7 +294,7 @@ class Fetcher:
         """
         if url.startswith("file:"):
             return await asyncio.to_thread(_read_file_url, url)
-        hop = self._credentials.remember(url)
+        hop = _normalized(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
             response = await self._get_authenticated(hop, headers)
             location = response.headers.get("location")
@@ -297,7 +306,7 @@ class Fetcher:
                     content=response.content,
                 )
             # Credentials in a Location header are not the user's to trust.
-            hop = strip_credentials(urljoin(hop, location))
+            hop = _normalized(strip_credentials(urljoin(hop, location)))
         raise FetchError(url, "too many redirects")
 
     async def _get_authenticated(
@@ -333,8 +342,6 @@ class Fetcher:
                 if attempt == tries or any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
                     raise FetchError(url, _tries(_describe(exc), attempt)) from None
                 delay = None
-            except httpx.InvalidURL as exc:
-                raise FetchError(url, f"invalid URL ({exc})") from None
             else:
                 if response.status_code not in RETRY_STATUSES:
                     return response
