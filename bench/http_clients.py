@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,8 +188,12 @@ def report(title: str, run: Callable[[str, bool], tuple[float, float, str]]) -> 
     print(f"{'library':8} {'asked':8} {'got':9} {'200 GETs (s)':>13} {'20 MB (s)':>10} {'MB/s':>7}")
     for library in LIBRARIES:
         for http2 in (False, True):
-            gets, one_download, seen = run(library, http2)
             asked = "HTTP/2" if http2 else "HTTP/1.1"
+            try:
+                gets, one_download, seen = run(library, http2)
+            except Exception as exc:  # noqa: BLE001 - a failed run is a result too
+                print(f"{library:8} {asked:8} failed: {type(exc).__name__}: {exc}")
+                continue
             speed = LARGE_SIZE / 1e6 / one_download
             print(f"{library:8} {asked:8} {seen:9} {gets:13.3f} {one_download:10.3f} {speed:7.1f}")
 

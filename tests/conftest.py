@@ -24,6 +24,9 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
         if name.startswith(("PIP_", "UV_", "XDG_")) or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    # Retries with backoff are tested on their own; elsewhere they would
+    # only make every deliberately unreachable index cost seconds.
+    monkeypatch.setenv("FREEWHEEL_HTTP_RETRIES", "0")
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
 
 

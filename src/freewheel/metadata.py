@@ -16,7 +16,9 @@ import io
 import tarfile
 import zipfile
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -24,9 +26,13 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
-from freewheel.models import DistFile, redact_url
+from freewheel.models import DistFile, redact_url, strip_credentials
 from freewheel.net.fetcher import Fetcher, FetchError
 from freewheel.remotezip import BadZip, WholeFile, read_member
+
+if TYPE_CHECKING:
+    from freewheel.cache import Cache
+    from freewheel.downloads import DistStore
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -105,8 +111,8 @@ def _sdist_pkg_info(data: bytes, filename: str) -> bytes:
     return b""
 
 
-def sdist_static_metadata(data: bytes, filename: str) -> CoreMetadata:
-    """Metadata of an sdist whose ``PKG-INFO`` is static (PEP 643), or an error.
+def sdist_static_metadata(data: bytes, filename: str) -> bytes:
+    """The ``PKG-INFO`` of an sdist whose metadata is static (PEP 643), or an error.
 
     ``PKG-INFO`` before metadata 2.2, or one that lists ``Requires-Dist`` (or
     ``Requires-Python``) as dynamic, only says what the build produced on
@@ -118,7 +124,7 @@ def sdist_static_metadata(data: bytes, filename: str) -> CoreMetadata:
         dynamic = {d.lower() for d in raw.get("dynamic", [])}
         metadata_version = Version(raw.get("metadata_version", "1.0"))
         if metadata_version >= Version("2.2") and not {"requires-dist", "requires-python"} & dynamic:
-            return parse_core_metadata(pkg_info, source=filename)
+            return pkg_info
     raise MetadataError(
         f"{filename} is a source distribution whose dependencies are only known after "
         "building it, and building source distributions is not supported yet.",
@@ -138,6 +144,24 @@ def _check_hashes(data: bytes, expected: Mapping[str, str], what: str) -> None:
         return
 
 
+class MetadataRecord(msgspec.Struct, frozen=True):
+    """A file's ``METADATA`` (or static ``PKG-INFO``), kept in the cache."""
+
+    metadata: bytes
+
+
+def _record_key(dist: DistFile) -> str | None:
+    """The cache key of *dist*'s metadata, or ``None`` not to cache it.
+
+    Index files never change under their URL (and the sha256, when known,
+    pins the content); local files can be rebuilt in place and are cheap to
+    read again, so they are not cached.
+    """
+    if dist.url.startswith("file:"):
+        return None
+    return f"{strip_credentials(dist.url)}#{dist.hashes.get('sha256', '')}"
+
+
 class MetadataSource:
     """Fetches and memoizes :class:`CoreMetadata` per file URL.
 
@@ -145,8 +169,10 @@ class MetadataSource:
     and the prefetcher never download the same thing twice.
     """
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, store: DistStore | None = None, cache: Cache | None = None) -> None:
         self._fetcher = fetcher
+        self.store = store
+        self._cache = cache
         self._tasks: dict[str, asyncio.Task[CoreMetadata]] = {}
 
     def get(self, dist: DistFile) -> asyncio.Task[CoreMetadata]:
@@ -168,6 +194,28 @@ class MetadataSource:
         if response.status != 200:
             raise MetadataError(f"Could not download {what} from {redact_url(url)}: HTTP {response.status}.")
         return response.content
+
+    async def _raw_metadata(self, dist: DistFile) -> bytes:
+        """The ``METADATA``/``PKG-INFO`` bytes, from the cheapest source."""
+        stored = self.store.existing(dist) if self.store is not None else None
+        if stored is not None:
+            data = stored.read_bytes()
+            if dist.kind == "sdist":
+                return sdist_static_metadata(data, dist.filename)
+            try:
+                with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                    return wheel_metadata_bytes(archive, dist.filename)
+            except zipfile.BadZipFile:
+                raise MetadataError(f"{dist.filename} is not a valid wheel: it is not a zip file.") from None
+        if dist.kind == "wheel" and dist.metadata_url is not None:
+            data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
+            _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
+            return data
+        if dist.kind == "wheel":
+            return await self._wheel_metadata(dist)
+        data = await self._download(dist.url, dist.filename)
+        _check_hashes(data, dist.hashes, dist.filename)
+        return sdist_static_metadata(data, dist.filename)
 
     async def _wheel_metadata(self, dist: DistFile) -> bytes:
         """``METADATA`` read with range requests: kilobytes, not the wheel.
@@ -192,6 +240,9 @@ class MetadataSource:
             result = await read_member(fetch, is_metadata_member)
             if isinstance(result, WholeFile):
                 _check_hashes(result.content, dist.hashes, dist.filename)
+                if self.store is not None:
+                    # Kept for the install, so the wheel is downloaded once.
+                    self.store.keep(dist, result.content)
                 with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
                     return wheel_metadata_bytes(archive, dist.filename)
         except (BadZip, zipfile.BadZipFile) as error:
@@ -201,16 +252,15 @@ class MetadataSource:
         return result
 
     async def _fetch(self, dist: DistFile) -> CoreMetadata:
-        if dist.kind == "wheel" and dist.metadata_url is not None:
-            data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
-            _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
-            metadata = parse_core_metadata(data, source=dist.filename)
-        elif dist.kind == "wheel":
-            metadata = parse_core_metadata(await self._wheel_metadata(dist), source=dist.filename)
-        else:
-            data = await self._download(dist.url, dist.filename)
-            _check_hashes(data, dist.hashes, dist.filename)
-            metadata = sdist_static_metadata(data, dist.filename)
+        key = _record_key(dist)
+        record = None
+        if key is not None and self._cache is not None:
+            record = self._cache.read("metadata", key, MetadataRecord, project=dist.name)
+        if record is None:
+            record = MetadataRecord(await self._raw_metadata(dist))
+            if key is not None and self._cache is not None:
+                self._cache.write("metadata", key, record, project=dist.name)
+        metadata = parse_core_metadata(record.metadata, source=dist.filename)
         if metadata.name != dist.name or metadata.version != dist.version:
             raise MetadataError(
                 f"{dist.filename} says it is {metadata.name} {metadata.version}, "

@@ -22,7 +22,12 @@ AnnotationStyle = Literal["split", "line"]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PinnedPackage:
-    """One line of the output and what it needs to be written."""
+    """One resolved package: its line of output and what installs it.
+
+    ``files`` are every file of the version on the index it was resolved
+    from (their hashes go into the output); ``dist`` is the best of them
+    for the target, the one an install uses.
+    """
 
     name: NormalizedName
     version: Version
@@ -30,6 +35,7 @@ class PinnedPackage:
     files: tuple[DistFile, ...]
     index: Index | None
     via: tuple[str, ...]
+    dist: DistFile | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

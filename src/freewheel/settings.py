@@ -86,6 +86,9 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "python": ("PYTHON", str),
     "cache_dir": ("CACHE_DIR", str),
     "offline": ("OFFLINE", _truthy),
+    "no_cache": ("NO_CACHE", _truthy),
+    "keyring_provider": ("KEYRING_PROVIDER", str),
+    "allow_insecure_host": ("INSECURE_HOST", _split),
     "no_config": ("NO_CONFIG", _truthy),
     "constraints": ("CONSTRAINT", _split),
 }

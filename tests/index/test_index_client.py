@@ -108,7 +108,7 @@ def test_unknown_strategy_is_a_usage_error(three):
     [
         (401, "unauthorized", "requires credentials, and none were given"),
         (403, "forbidden", "requires credentials, and none were given"),
-        (503, "error", "could not be used while looking for 'torch': HTTP 503"),
+        (503, "unreachable", "while looking for 'torch': HTTP 503 Service Unavailable"),
     ],
 )
 def test_refusals_and_server_errors_stop_the_search(three, override, status, words):

@@ -21,11 +21,15 @@ from freewheel.errors import FreewheelError
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
+    (("pip", "install"), "pip_install", "Install packages into an environment"),
+    (("pip", "sync"), "pip_sync", "Make an environment exactly a pinned set of packages"),
+    (("pip", "uninstall"), "pip_uninstall", "Remove packages from an environment"),
     (("pip", "list"), "pip_list", "List installed packages"),
     (("pip", "freeze"), "pip_freeze", "List installed packages as requirements"),
     (("pip", "show"), "pip_show", "Show information about installed packages"),
     (("pip", "check"), "pip_check", "Check that installed packages have compatible dependencies"),
     (("venv",), "venv", "Create a virtual environment"),
+    (("cache",), "cache", "Inspect and clean the cache"),
     (("explain",), "explain", "Show which index offered what for a package, and why each version was taken or rejected"),
 )
 

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from freewheel.errors import UsageError
@@ -24,6 +25,9 @@ from freewheel.settings import (
     index_settings,
 )
 from freewheel.target import TargetEnvironment
+
+if TYPE_CHECKING:
+    from freewheel.interpreter import InterpreterInfo
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:
             "extra_index_urls": sourced(pip.extra_index_urls),
             "find_links": sourced(pip.find_links),
             "no_index": sourced(pip.no_index),
+            "cert": sourced(pip.cert),
+            "allow_insecure_host": sourced(pip.trusted_hosts),
         },
     )
 
@@ -95,10 +101,16 @@ def _files_layer(gathered: Gathered) -> Layer:
     return Layer("requirements file", {"default_index": index_url, "no_index": no_index})
 
 
-def _target(args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path) -> TargetEnvironment:
+def _target(
+    args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path, interpreter: InterpreterInfo | None
+) -> TargetEnvironment:
     from freewheel.interpreter import find_python, probe
     from freewheel.target import for_request
 
+    python_version = getattr(args, "python_version", None)
+    python_platform = getattr(args, "python_platform", None)
+    if interpreter is not None:
+        return for_request(interpreter, python_version=python_version, python_platform=python_platform)
     requested = first(layers, "python")
     base = None
     try:
@@ -108,10 +120,21 @@ def _target(args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path) -> T
             raise
         # With no interpreter asked for and none found, resolve for the one
         # running freewheel, as a bare machine would expect.
-    return for_request(base, python_version=args.python_version, python_platform=args.python_platform)
+    return for_request(base, python_version=python_version, python_platform=python_platform)
 
 
-def build_context(args: argparse.Namespace, gathered: Gathered, *, pip_section: str) -> CommandContext:
+def build_context(
+    args: argparse.Namespace,
+    gathered: Gathered,
+    *,
+    pip_section: str,
+    interpreter: InterpreterInfo | None = None,
+) -> CommandContext:
+    """Merge every settings layer for a command.
+
+    The target is *interpreter* (an install's environment) when given,
+    else the interpreter ``--python`` or discovery finds.
+    """
     cwd = Path.cwd()
     environ = os.environ
     env = env_layer(environ)
@@ -150,7 +173,7 @@ def build_context(args: argparse.Namespace, gathered: Gathered, *, pip_section: 
         cwd=cwd,
         layers=frozen,
         indexes=indexes,
-        target=_target(args, frozen, cwd),
+        target=_target(args, frozen, cwd, interpreter),
         quiet=args.quiet,
         verbose=args.verbose,
         cache_dir=Path(str(cache_dir.value)) if cache_dir else None,

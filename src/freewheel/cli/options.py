@@ -29,11 +29,29 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--offline", action="store_true", default=None, help="Disable network access")
     group.add_argument("--cache-dir", help="Path to the cache directory")
     group.add_argument("-n", "--no-cache", action="store_true", default=None, help="Don't use the cache")
+    group.add_argument(
+        "--refresh", action="store_true", default=None, help="Revalidate everything cached"
+    )
+    group.add_argument(
+        "--refresh-package",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="Revalidate what is cached for this package",
+    )
     group.add_argument("--no-progress", action="store_true", default=None, help="Hide progress output")
     group.add_argument(
         "--color", choices=("auto", "always", "never"), default=None, help="Control colors in output"
     )
     group.add_argument("--directory", help="Change to this directory before running the command")
+    group.add_argument("--cert", metavar="FILE", help="A PEM bundle of certificate authorities to trust")
+    group.add_argument(
+        "--allow-insecure-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="Skip TLS verification for this host (host, host:port or URL)",
+    )
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +93,11 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
         "--index-strategy",
         choices=INDEX_STRATEGIES,
         help="How to resolve a package offered by several indexes",
+    )
+    group.add_argument(
+        "--keyring-provider",
+        choices=("disabled", "subprocess"),
+        help="Ask the `keyring` command for index credentials after a 401",
     )
 
 

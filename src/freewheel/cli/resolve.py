@@ -13,6 +13,7 @@ import collections
 import contextlib
 import dataclasses
 import hashlib
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -186,17 +187,42 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
     with ``-v``, what every index answered is reported at the end, also
     when the resolution failed.
     """
+    from freewheel.cache import Cache
+    from freewheel.downloads import DistStore
     from freewheel.index.client import IndexClient
     from freewheel.metadata import MetadataSource
+    from freewheel.net.auth import CredentialStore
+    from freewheel.net.caching import CachingFetcher
     from freewheel.net.fetcher import Fetcher
     from freewheel.resolver.source import AsyncRunner, PackageSource
 
     runner = AsyncRunner()
+    cache = Cache.open(context.cache_dir, no_cache=bool(context.setting("no_cache")))
+    offline = context.setting("offline")
+    refresh = context.setting("refresh")
+    refresh_packages = context.setting("refresh_package")
 
-    async def make_fetcher() -> Fetcher:
-        return Fetcher()
+    keyring = context.setting("keyring_provider")
+    cert = context.setting("cert")
+    insecure = context.setting("allow_insecure_host")
+
+    async def make_fetcher() -> CachingFetcher:
+        client = Fetcher(
+            credentials=CredentialStore.from_indexes(context.indexes.indexes, os.environ),
+            keyring_provider=str(keyring.value) if keyring else "disabled",
+            cert=str(cert.value) if cert else None,
+            insecure_hosts=insecure.value if insecure else (),  # type: ignore[arg-type]
+        )
+        return CachingFetcher(
+            client,
+            cache,
+            offline=bool(offline and offline.value),
+            refresh=bool(refresh and refresh.value),
+            refresh_packages=refresh_packages.value if refresh_packages else (),  # type: ignore[arg-type]
+        )
 
     fetcher = runner.run(make_fetcher())
+    store = DistStore(cache.bucket("wheels"), fetcher)  # type: ignore[arg-type]
     provider = None
     try:
         indexes = context.indexes
@@ -204,7 +230,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
         source = PackageSource(
             runner,
             client,
-            MetadataSource(fetcher),
+            MetadataSource(fetcher, store, cache),  # type: ignore[arg-type]
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
@@ -222,6 +248,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
             _report_indexes(provider)
         runner.run(fetcher.aclose())
         runner.close()
+        cache.close()
 
 
 def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:

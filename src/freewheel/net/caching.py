@@ -131,6 +131,7 @@ class Target:
 
     @property
     def key(self) -> str:
+        """The string the HTTP bucket files this request under."""
         return f"{self.location}\n{self.variant}"
 
 

@@ -84,6 +84,7 @@ def _pins(
                 files=same_index,
                 index=chosen.index,
                 via=tuple(sorted(via.get(name, ()))),
+                dist=chosen,
             )
         )
     return sorted(pins, key=lambda p: p.name)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine, Sequence
+from pathlib import Path
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -85,6 +86,16 @@ class PackageSource:
 
     def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
         return self._runner.run(self._client.other_offers(name))
+
+    def fetch_files(self, wanted: Sequence[tuple[DistFile, Collection[str]]]) -> list[Path]:
+        """Local paths of the files in *wanted* (each with the sha256 values
+        allowed for it, or none), downloaded concurrently where needed."""
+
+        async def fetch_all() -> list[Path]:
+            store = self._metadata.store
+            return list(await asyncio.gather(*(store.fetch(d, allowed_sha256=h) for d, h in wanted)))
+
+        return self._runner.run(fetch_all())
 
     def download(self, dist: DistFile) -> bytes:
         """The whole of *dist*'s file (for hashing files an index gave no hash for)."""

@@ -29,6 +29,7 @@ _OPERATOR_ORDER = {"===": 0, "==": 0, "~=": 1, ">=": 1, ">": 1, "!=": 2, "<=": 3
 
 # ``VersionRange`` has no public accessor for its intervals; its repr is the
 # documented interval notation, e.g. ``<VersionRange '[1.0, 2.dev0) | [3, +inf)'>``.
+_ANY_LOCAL = "+<any local>"
 _INTERVAL = re.compile(r"([\[(])([^,\[\]()]+), ([^,\[\]()]+)([\])])")
 
 
@@ -49,15 +50,18 @@ def format_range(range_: VersionRange) -> str:
             specifier_set, key=lambda s: (_OPERATOR_ORDER.get(s.operator, 4), s.version)
         )
         return ",".join(str(s) for s in specifiers)
-    pieces = [_format_interval(*match) for match in _INTERVAL.findall(repr(range_))]
+    # A bound just past every local version of V (what "==V" admits beyond
+    # V itself) prints as "V+<any local>".
+    text = repr(range_).replace("[AFTER_LOCALS]", _ANY_LOCAL)
+    pieces = [_format_interval(*match) for match in _INTERVAL.findall(text)]
     return " | ".join(pieces) if pieces else repr(range_)
 
 
 def _format_interval(open_: str, lower: str, upper: str, close: str) -> str:
     # Operators here compare in plain version order (``>1.0`` admits
     # ``1.0.post1``), unlike PEP 440 exclusive specifiers.
-    if lower == upper:
-        return f"=={lower}"
+    if lower == upper or (open_ == "(" and upper == lower + _ANY_LOCAL):
+        return f"=={upper}"
     bounds = []
     if lower != "-inf":
         bounds.append((">=" if open_ == "[" else ">") + lower)

@@ -1,0 +1,201 @@
+"""``freewheel pip install`` (add to an environment) and, through
+:mod:`freewheel.cli.pip_sync`, ``pip sync`` (make it exactly a pinned set).
+
+Resolve (preferring what is installed), compare with the environment,
+download what is missing into the cache in parallel, check every hash, and
+hand the batch to the installer, which changes the environment all at once
+or not at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from freewheel.errors import UsageError
+
+_LINK_MODES = ("clone", "hardlink", "copy", "symlink")
+
+
+def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
+    from freewheel.cli import options
+    from freewheel.environment import add_environment_options
+
+    if sync:
+        parser.add_argument("src_files", nargs="+", metavar="SRC_FILE", help="Pinned requirements files")
+    else:
+        parser.add_argument("packages", nargs="*", metavar="PACKAGE", help="Requirements to install")
+        parser.add_argument(
+            "-r", "--requirement", dest="src_files", action="append", default=[], metavar="FILE",
+            help="Install the requirements in this file",
+        )
+        parser.add_argument("-e", "--editable", action="append", default=[], help="Install a project in editable mode")
+    options.add_requirement_sources(parser)
+    group = parser.add_argument_group("Installer options")
+    group.add_argument("--reinstall", action="store_true", default=None, help="Reinstall everything")
+    group.add_argument(
+        "--reinstall-package", action="append", default=[], metavar="PACKAGE", help="Reinstall this package"
+    )
+    group.add_argument("--dry-run", action="store_true", default=None, help="Show what would change, change nothing")
+    group.add_argument("--link-mode", choices=_LINK_MODES, help="How files get from the cache into the environment")
+    group.add_argument(
+        "--compile-bytecode", action="store_true", default=None, help="Compile installed modules to bytecode"
+    )
+    group.add_argument(
+        "--require-hashes", action="store_true", default=None,
+        help="Require a matching --hash for every package (implied when any requirement has one)",
+    )
+    options.add_index_options(parser)
+    options.add_resolver_options(parser)
+    add_environment_options(parser, mutable=True)
+    parser.add_argument("--python-version", help=argparse.SUPPRESS)
+    parser.add_argument("--python-platform", help=argparse.SUPPRESS)
+    options.add_global_options(parser)
+
+
+def main(args: argparse.Namespace, argv: list[str]) -> int:
+    return install(args, sync=False)
+
+
+def _hashes_by_name(gathered: object) -> dict[NormalizedName, frozenset[str]]:
+    """The ``--hash`` values of each named requirement (sha256 only)."""
+    hashes: dict[NormalizedName, set[str]] = {}
+    for entry in gathered.requirements:  # type: ignore[attr-defined]
+        if entry.requirement is not None and entry.hashes:
+            name = canonicalize_name(entry.requirement.name)
+            hashes.setdefault(name, set()).update(
+                h.partition(":")[2].lower() for h in entry.hashes if h.startswith("sha256:")
+            )
+    return {name: frozenset(values) for name, values in hashes.items()}
+
+
+def install(args: argparse.Namespace, *, sync: bool) -> int:
+    from freewheel.cli.context import build_context
+    from freewheel.cli.resolve import ResolveRequest, resolver_session
+    from freewheel.environment import environment_from_args
+    from freewheel.gather import gather
+    from freewheel.inputs.requirements_txt import parse_requirements
+    from freewheel.installed import installed_distributions
+    from freewheel.plan import plan
+    from freewheel.resolver.resolution import resolve
+
+    started = time.monotonic()
+    if getattr(args, "editable", None):
+        raise UsageError("Editable installs (-e) are not supported yet: they need a build backend.")
+    environment = environment_from_args(args, mutable=True)
+    gathered = gather(
+        args.src_files, constraints=args.constraints, overrides=args.overrides,
+        extras=args.extra, all_extras=bool(args.all_extras), groups=args.group,
+    )
+    packages = getattr(args, "packages", [])
+    if packages:
+        own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
+        gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+    if not gathered.requirements and not sync:
+        raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
+
+    context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
+    installed = {dist.name: dist.version for dist in installed_distributions(environment)}
+    request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
+    upgrade = {canonicalize_name(n) for n in args.upgrade_package}
+    preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
+    request = dataclasses.replace(
+        request,
+        requirements=dataclasses.replace(request.requirements, preferences=preferences),
+        # pip sync installs exactly what is listed: the file is the lock.
+        no_deps=request.no_deps or sync,
+    )
+    hashes = _hashes_by_name(gathered)
+    require_hashes = bool(args.require_hashes) or bool(hashes)
+
+    with resolver_session(request, context) as provider:
+        pins = resolve(provider, request.via_sources)
+        resolved_at = time.monotonic()
+        if not context.quiet:
+            print(f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}", file=sys.stderr)
+        reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
+        changes = plan(pins, installed, reinstall=reinstall, sync=sync)
+        if require_hashes:
+            missing = [p.name for p in changes.install if not hashes.get(p.name)]
+            if missing:
+                raise UsageError(
+                    f"Hash-checking mode is on, but no --hash is given for {', '.join(missing)}. "
+                    "Every package to install needs one (pin them all, with hashes, e.g. with "
+                    "`freewheel pip compile --generate-hashes`)."
+                )
+        if args.dry_run:
+            _report(changes, installed, prefix="Would change", quiet=bool(context.quiet), elapsed=None)
+            return 0
+        if changes.empty:
+            if not context.quiet:
+                print(f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}", file=sys.stderr)
+            return 0
+        paths = _prepare(provider, changes.install, hashes if require_hashes else {}, context.quiet)
+    _apply(args, environment, changes, paths, direct={canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement})
+    _report(changes, installed, prefix="Installed", quiet=bool(context.quiet), elapsed=time.monotonic() - resolved_at)
+    return 0
+
+
+def _prepare(provider, pins, hashes: Mapping[NormalizedName, frozenset[str]], quiet: int) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Download (or find in the cache) the wheel of every pin."""
+    wanted = []
+    for pin in pins:
+        dist = pin.dist
+        if dist is None or dist.kind != "wheel":
+            raise UsageError(
+                f"{pin.name} {pin.version} has only a source distribution for this environment, "
+                "and building source distributions is not supported yet.",
+                hint=f"pass --only-binary {pin.name} to choose a version with a wheel",
+            )
+        wanted.append((dist, hashes.get(pin.name, frozenset())))
+    return provider.source.fetch_files(wanted)
+
+
+def _apply(args, environment, changes, paths, *, direct) -> None:  # type: ignore[no-untyped-def]
+    from freewheel.cache import Cache
+    from freewheel.install import Scheme, WheelToInstall, install_wheels, uninstall
+
+    with Cache.open(args.cache_dir, no_cache=bool(args.no_cache)) as cache:
+        wheels = [
+            WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256"), requested=pin.name in direct)
+            for pin, path in zip(changes.install, paths)
+        ]
+        if wheels:
+            install_wheels(
+                wheels,
+                Scheme.from_interpreter(environment.interpreter),
+                archive_bucket=cache.bucket("archive"),
+                link_mode=args.link_mode,
+                compile_bytecode=bool(args.compile_bytecode),
+            )
+    replaced = {pin.name for pin in changes.install}
+    for name in changes.remove:
+        if name not in replaced:
+            uninstall(environment.site_packages[0], name, prefix=environment.root)
+
+
+def _report(changes, installed, *, prefix: str, quiet: bool, elapsed: float | None) -> None:  # type: ignore[no-untyped-def]
+    if quiet:
+        return
+    if elapsed is not None:
+        print(f"{prefix} {_packages(len(changes.install))} in {_ms(elapsed)}", file=sys.stderr)
+    else:
+        print(f"{prefix}:", file=sys.stderr)
+    lines = [(name, f" - {name}=={installed[name]}") for name in changes.remove]
+    lines += [(pin.name, f" + {pin.name}=={pin.version}") for pin in changes.install]
+    for _, line in sorted(lines, key=lambda item: (item[0], item[1].startswith(" +"))):
+        print(line, file=sys.stderr)
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"

@@ -1,0 +1,62 @@
+"""``freewheel pip uninstall``: remove distributions by their RECORD,
+whoever installed them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from packaging.utils import canonicalize_name
+
+from freewheel.errors import UsageError
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from freewheel.cli import options
+    from freewheel.environment import add_environment_options
+
+    parser.add_argument("packages", nargs="*", metavar="PACKAGE", help="Packages to uninstall")
+    parser.add_argument(
+        "-r", "--requirement", dest="src_files", action="append", default=[], metavar="FILE",
+        help="Uninstall the packages listed in this file",
+    )
+    parser.add_argument("--dry-run", action="store_true", default=None, help="Show what would be removed")
+    add_environment_options(parser, mutable=True)
+    options.add_global_options(parser)
+
+
+def main(args: argparse.Namespace, argv: list[str]) -> int:
+    from freewheel.environment import environment_from_args
+    from freewheel.gather import gather
+    from freewheel.install import uninstall
+    from freewheel.installed import installed_distributions
+
+    started = time.monotonic()
+    names = [canonicalize_name(p) for p in args.packages]
+    names += [
+        canonicalize_name(entry.requirement.name)
+        for entry in gather(args.src_files).requirements
+        if entry.requirement is not None
+    ]
+    if not names:
+        raise UsageError("Nothing to uninstall: name packages, or a requirements file with -r.")
+    environment = environment_from_args(args, mutable=True)
+    installed = {d.name: d for d in installed_distributions(environment)}
+    removed = []
+    for name in dict.fromkeys(names):
+        dist = installed.get(name)
+        if dist is None:
+            if not args.quiet:
+                print(f"warning: Skipping {name} as it is not installed", file=sys.stderr)
+            continue
+        if not args.dry_run:
+            uninstall(dist.location, name, prefix=environment.root)
+        removed.append(dist)
+    if not args.quiet and removed:
+        verb = "Would uninstall" if args.dry_run else "Uninstalled"
+        elapsed = (time.monotonic() - started) * 1000
+        print(f"{verb} {len(removed)} package{'s' if len(removed) != 1 else ''} in {elapsed:.0f}ms", file=sys.stderr)
+        for dist in sorted(removed, key=lambda d: d.name):
+            print(f" - {dist.name}=={dist.version}", file=sys.stderr)
+    return 0

@@ -1,0 +1,106 @@
+"""Whole distribution files, downloaded once and kept in the cache.
+
+Files are stored under the cache's ``wheels`` bucket, per project, by their sha256 when
+the index gave one (so the same file reached through two mirrors is kept
+once) and by their credential-free URL otherwise. A stored file was checked
+against its hash before it was moved into place, so its presence is proof
+enough. Local files (``file://`` URLs, find-links directories) are used
+where they are, after the same check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from freewheel.errors import MetadataError
+from freewheel.fsutil import atomic_write_bytes
+from freewheel.models import DistFile, redact_url, strip_credentials
+from freewheel.net.fetcher import Fetcher, FetchError
+
+
+class HashMismatch(MetadataError):
+    """A downloaded file is not the file the index or the user vouched for."""
+
+
+def check_sha256(data: bytes, expected: str | None, what: str) -> None:
+    if expected is not None:
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected.lower():
+            raise HashMismatch(
+                f"The sha256 of {what} is {actual}, but {expected} was expected. "
+                "The file may be corrupt or tampered with; nothing was installed.",
+            )
+
+
+class DistStore:
+    """Distribution files in *bucket*, fetched through *fetcher* on demand."""
+
+    def __init__(self, bucket: Path, fetcher: Fetcher) -> None:
+        self.bucket = bucket
+        self._fetcher = fetcher
+
+    def path_for(self, dist: DistFile) -> Path:
+        if "sha256" in dist.hashes:
+            key = dist.hashes["sha256"].lower()
+        else:
+            key = hashlib.sha256(strip_credentials(dist.url).encode()).hexdigest()
+        # Per project, as every cache bucket, so `cache clean PKG` finds it.
+        return self.bucket / dist.name / key / dist.filename
+
+    def existing(self, dist: DistFile) -> Path | None:
+        """The local copy of *dist*'s file, if there is one already."""
+        path = _local_path(dist.url) or self.path_for(dist)
+        return path if path.is_file() else None
+
+    async def fetch(self, dist: DistFile, *, allowed_sha256: Collection[str] = ()) -> Path:
+        """The local path of *dist*'s file, downloading it if needed.
+
+        The index's sha256 must match, and when *allowed_sha256* (a
+        requirement's ``--hash`` values) is given, the file's sha256 must be
+        one of them.
+        """
+        path = _local_path(dist.url)
+        if path is None:
+            path = self.path_for(dist)
+            if not path.is_file():
+                atomic_write_bytes(path, await self._download(dist))
+        if allowed_sha256 or (path.parent.parent.parent != self.bucket and "sha256" in dist.hashes):
+            data = path.read_bytes()
+            check_sha256(data, dist.hashes.get("sha256"), dist.filename)
+            if allowed_sha256 and hashlib.sha256(data).hexdigest() not in allowed_sha256:
+                raise HashMismatch(
+                    f"{dist.filename} matches none of the hashes the requirements give for it "
+                    "(--hash); nothing was installed."
+                )
+        return path
+
+    async def _download(self, dist: DistFile) -> bytes:
+        try:
+            response = await self._fetcher.get(dist.url)
+        except FetchError as error:
+            raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+        if response.status != 200:
+            raise MetadataError(
+                f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
+            )
+        # Checked before it is stored: a file in the store is a checked file.
+        check_sha256(response.content, dist.hashes.get("sha256"), dist.filename)
+        return response.content
+
+    def keep(self, dist: DistFile, data: bytes) -> None:
+        """Store a file already downloaded whole (for metadata, from a server
+        without range support), so installing it later downloads nothing."""
+        if _local_path(dist.url) is None:
+            check_sha256(data, dist.hashes.get("sha256"), dist.filename)
+            atomic_write_bytes(self.path_for(dist), data)
+
+
+def _local_path(url: str) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(url2pathname(unquote(parts.path)))

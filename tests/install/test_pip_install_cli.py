@@ -1,0 +1,141 @@
+"""``freewheel pip install|sync|uninstall`` end to end, checked from outside."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from wheelkit import build_wheel, snapshot, write_wheel
+
+from freewheel.cli import run
+
+CLI_SCRIPT = "[console_scripts]\nhello-cli = hello.cli:main\n"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    """A fresh venv made by ``freewheel venv``, active as VIRTUAL_ENV."""
+    monkeypatch.chdir(tmp_path)
+    assert run(["venv", str(tmp_path / "venv"), "-q"]) == 0
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "venv"))
+    return tmp_path / "venv"
+
+
+@pytest.fixture
+def index(tmp_path, index_server):
+    """An index with hello (a console script, a dependency) and its dependency."""
+    dists = tmp_path / "dists"
+    build_wheel(
+        dists, "hello", "1.0",
+        {"hello/__init__.py": "", "hello/cli.py": "def main():\n    print('hi from hello')\n"},
+        entry_points=CLI_SCRIPT, requires=("world>=1",),
+    )
+    build_wheel(dists, "hello", "2.0", {"hello/__init__.py": "V = 2\n", "hello/cli.py": "def main():\n    print('hi 2')\n"},
+                entry_points=CLI_SCRIPT, requires=("world>=1",))
+    build_wheel(dists, "world", "1.0", {"world.py": "X = 1\n"})
+    build_wheel(dists, "extra-stuff", "1.0", {"extra_stuff.py": ""})
+    return dists, index_server
+
+
+def fw(*args: str) -> int:
+    return run(["pip", *args, "-q"])
+
+
+def python(venv: Path, code: str) -> str:
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def outer_pip(venv: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "--disable-pip-version-check", *args],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_install_runs_and_pip_agrees(env, index):
+    dists, serve = index
+    server = serve(dists)
+    assert fw("install", "hello==1.0", "--default-index", server.url) == 0
+    assert python(env, "import hello, world; print(world.X)") == "1\n"
+    assert subprocess.run([str(env / "bin" / "hello-cli")], capture_output=True, text=True).stdout == "hi from hello\n"
+    assert outer_pip(env, "check").returncode == 0
+    # REQUESTED marks what the user asked for, not the dependency.
+    site = next((env / "lib").glob("python*/site-packages"))
+    assert (site / "hello-1.0.dist-info" / "REQUESTED").exists()
+    assert not (site / "world-1.0.dist-info" / "REQUESTED").exists()
+    assert (site / "hello-1.0.dist-info" / "INSTALLER").read_text().strip() == "freewheel"
+
+    # pip removes what freewheel installed, leaving no files behind.
+    before_uninstall = snapshot(env)
+    assert outer_pip(env, "uninstall", "-y", "hello", "world").returncode == 0
+    after = snapshot(env)
+    leftovers = [p for p in after if p not in before_uninstall or "hello" in p or "world" in p]
+    assert [p for p in leftovers if after[p][0] == "file"] == []
+
+
+def test_upgrade_reinstall_sync_and_uninstall(env, index, tmp_path):
+    dists, serve = index
+    url = serve(dists).url
+    assert fw("install", "hello==1.0", "extra-stuff", "--default-index", url) == 0
+    assert fw("install", "hello", "-U", "--default-index", url) == 0
+    assert python(env, "import hello; print(hello.V)") == "2\n"
+    (tmp_path / "pins.txt").write_text("hello==1.0\nworld==1.0\n")
+    assert fw("sync", str(tmp_path / "pins.txt"), "--default-index", url) == 0
+    listed = outer_pip(env, "list", "--format", "freeze").stdout
+    assert "hello==1.0" in listed and "extra-stuff" not in listed
+    assert fw("uninstall", "hello", "world") == 0
+    assert "hello" not in outer_pip(env, "list", "--format", "freeze").stdout
+
+
+def test_freewheel_uninstalls_what_pip_installed(env, index):
+    dists, _ = index
+    assert outer_pip(env, "install", "--no-index", "--no-deps", str(next(dists.glob("world-*.whl")))).returncode == 0
+    assert fw("uninstall", "world") == 0
+    assert "world" not in outer_pip(env, "list", "--format", "freeze").stdout
+
+
+def test_require_hashes_and_dry_run_change_nothing(env, index, tmp_path, capsys):
+    dists, serve = index
+    url = serve(dists).url
+    world = next(dists.glob("world-*.whl"))
+    good = hashlib.sha256(world.read_bytes()).hexdigest()
+    before = snapshot(env)
+    (tmp_path / "r.txt").write_text(f"world==1.0 --hash=sha256:{'0' * 64}\n")
+    assert run(["pip", "install", "-r", str(tmp_path / "r.txt"), "--default-index", url]) == 2
+    assert "matches none of the hashes" in capsys.readouterr().err
+    (tmp_path / "r.txt").write_text("hello==1.0\n")
+    assert run(["pip", "install", "-r", str(tmp_path / "r.txt"), "--require-hashes", "--default-index", url]) == 2
+    assert "no --hash is given for hello, world" in capsys.readouterr().err
+    assert fw("install", "hello", "--dry-run", "--default-index", url) == 0
+    assert snapshot(env) == before
+    (tmp_path / "r.txt").write_text(f"world==1.0 --hash=sha256:{good}\n")
+    assert fw("install", "-r", str(tmp_path / "r.txt"), "--default-index", url) == 0
+
+
+def test_hostile_wheel_leaves_the_environment_unchanged(env, tmp_path, index_server, capsys):
+    dists = tmp_path / "evil"
+    write_wheel(dists, "evil", "1.0", {"../../escape.py": b"boom", "evil-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n",
+                                       "evil-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"})
+    server = index_server(dists)
+    before = snapshot(env)
+    assert run(["pip", "install", "evil", "--default-index", server.url]) == 2
+    err = capsys.readouterr().err
+    assert "error: evil-1.0-py3-none-any.whl is unsafe to install" in err and "Traceback" not in err
+    assert snapshot(env) == before
+
+
+def test_no_store_index_reinstalls_offline_and_wheels_download_once(env, index, tmp_path):
+    dists, serve = index
+    server = serve(dists, cache_control="no-store", ranges=False)
+    assert fw("install", "hello==1.0", "--default-index", server.url) == 0
+    wheel_gets = [r for r in server.requests if r.path.endswith(".whl") and r.method == "GET"]
+    # Without range support the metadata read fetched each wheel whole; the
+    # install reused those bytes instead of downloading again.
+    assert len(wheel_gets) == len({r.path for r in wheel_gets}) == 2
+    assert fw("uninstall", "hello", "world") == 0
+    server.stop()
+    assert run(["pip", "install", "hello==1.0", "--default-index", server.url, "--offline"]) == 0
+    assert python(env, "import hello, world; print('ok')") == "ok\n"
