@@ -15,13 +15,19 @@ from __future__ import annotations
 import argparse
 import configparser
 import dataclasses
+import hashlib
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
 from freewheel.interpreter import InterpreterInfo, find_python, probe
+
+if TYPE_CHECKING:
+    import filelock
 
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
 
@@ -264,3 +270,19 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path.relative_to(cwd))
     except ValueError:
         return str(path)
+
+
+def environment_lock(root: Path) -> filelock.FileLock:
+    """A lock held while a command changes the environment at *root*.
+
+    It lives outside the environment (which must stay exactly as it was
+    when a change fails) and outside the cache (``--no-cache`` processes
+    must still exclude each other): in the system's temporary directory,
+    named after the environment's real path.
+    """
+    import filelock
+
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
+    directory = Path(tempfile.gettempdir()) / "freewheel-locks"
+    directory.mkdir(exist_ok=True)
+    return filelock.FileLock(str(directory / f"{key}.lock"))

@@ -59,6 +59,12 @@ class Index:
     page listing files directly). An ``explicit`` index is only consulted for
     packages pinned to it by name. ``origin`` says where the user configured
     it, for messages.
+
+    The remaining fields are uv's per-index settings: ``authenticate`` is
+    recorded as configured; ``ignore_error_codes`` are HTTP statuses that
+    mean "not here" on this index, as a 404 does; ``cache_control_api`` and
+    ``cache_control_files``, when set, replace the ``Cache-Control`` the
+    server sends for its pages and its files.
     """
 
     url: str
@@ -67,6 +73,10 @@ class Index:
     explicit: bool = False
     default: bool = False
     origin: str = "command line"
+    authenticate: Literal["auto", "always", "never"] = "auto"
+    ignore_error_codes: frozenset[int] = frozenset()
+    cache_control_api: str | None = None
+    cache_control_files: str | None = None
 
     @property
     def display(self) -> str:

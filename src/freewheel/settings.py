@@ -165,15 +165,32 @@ class IndexSettings:
         return tuple(i for i in self.indexes if i.format == "flat")
 
 
+# Index fields that configure how an index is used, not where it is.
+_PER_INDEX_SETTINGS = ("authenticate", "ignore_error_codes", "cache_control_api", "cache_control_files")
+_UNSET = Index(url="")
+
+
 def _dedupe(indexes: Sequence[Index]) -> tuple[Index, ...]:
-    seen: set[tuple[str, str]] = set()
-    kept = []
+    """*indexes* with each location once, at its first place.
+
+    The first occurrence keeps its name and origin, but takes the per-index
+    settings it lacks from later ones: ``--index URL`` repeating a
+    configured index must not drop that index's ``ignore-error-codes``.
+    """
+    kept: dict[tuple[str, str], Index] = {}
     for index in indexes:
         key = (index.url.rstrip("/"), index.format)
-        if key not in seen:
-            seen.add(key)
-            kept.append(index)
-    return tuple(kept)
+        first = kept.get(key)
+        if first is None:
+            kept[key] = index
+            continue
+        missing = {
+            field: getattr(index, field)
+            for field in _PER_INDEX_SETTINGS
+            if getattr(first, field) == getattr(_UNSET, field)
+        }
+        kept[key] = dataclasses.replace(first, **missing)
+    return tuple(kept.values())
 
 
 def _urls(setting: Sourced[object] | None, cwd: Path, **fields: object) -> list[Index]:

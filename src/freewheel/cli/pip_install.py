@@ -13,12 +13,22 @@ import argparse
 import dataclasses
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
+from freewheel import progress
 from freewheel.errors import UsageError
+
+if TYPE_CHECKING:
+    from freewheel.environment import Environment
+    from freewheel.gather import Gathered
+    from freewheel.models import DistFile
+    from freewheel.output import PinnedPackage
+    from freewheel.plan import Plan
 
 _LINK_MODES = ("clone", "hardlink", "copy", "symlink")
 
@@ -63,10 +73,10 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     return install(args, sync=False)
 
 
-def _hashes_by_name(gathered: object) -> dict[NormalizedName, frozenset[str]]:
-    """The ``--hash`` values of each named requirement (sha256 only)."""
+def _hashes_by_name(gathered: Gathered) -> dict[NormalizedName, frozenset[str]]:
+    """The sha256 ``--hash`` values of each named requirement."""
     hashes: dict[NormalizedName, set[str]] = {}
-    for entry in gathered.requirements:  # type: ignore[attr-defined]
+    for entry in gathered.requirements:
         if entry.requirement is not None and entry.hashes:
             name = canonicalize_name(entry.requirement.name)
             hashes.setdefault(name, set()).update(
@@ -78,7 +88,7 @@ def _hashes_by_name(gathered: object) -> dict[NormalizedName, frozenset[str]]:
 def install(args: argparse.Namespace, *, sync: bool) -> int:
     from freewheel.cli.context import build_context
     from freewheel.cli.resolve import ResolveRequest, resolver_session
-    from freewheel.environment import environment_from_args
+    from freewheel.environment import environment_from_args, environment_lock
     from freewheel.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.installed import installed_distributions
@@ -101,76 +111,109 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
         raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
 
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
-    installed = {dist.name: dist.version for dist in installed_distributions(environment)}
-    request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
-    upgrade = {canonicalize_name(n) for n in args.upgrade_package}
-    preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
-    request = dataclasses.replace(
-        request,
-        requirements=dataclasses.replace(request.requirements, preferences=preferences),
-        # pip sync installs exactly what is listed: the file is the lock.
-        no_deps=request.no_deps or sync,
-    )
-    hashes = _hashes_by_name(gathered)
-    require_hashes = bool(args.require_hashes) or bool(hashes)
+    quiet = bool(context.quiet)
+    bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
+    # One change at a time per environment: two installs interleaving their
+    # renames would leave neither's view of the environment true.
+    with environment_lock(environment.root):
+        installed = {dist.name: dist.version for dist in installed_distributions(environment)}
+        request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
+        upgrade = {canonicalize_name(n) for n in args.upgrade_package}
+        preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
+        request = dataclasses.replace(
+            request,
+            requirements=dataclasses.replace(request.requirements, preferences=preferences),
+            # pip sync installs exactly what is listed: the file is the lock.
+            no_deps=request.no_deps or sync,
+        )
+        hashes = _hashes_by_name(gathered)
+        require_hashes = bool(args.require_hashes) or bool(hashes)
 
-    with resolver_session(request, context) as provider:
-        pins = resolve(provider, request.via_sources)
-        resolved_at = time.monotonic()
-        if not context.quiet:
-            print(f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}", file=sys.stderr)
-        reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
-        changes = plan(pins, installed, reinstall=reinstall, sync=sync)
-        if require_hashes:
-            missing = [p.name for p in changes.install if not hashes.get(p.name)]
-            if missing:
-                raise UsageError(
-                    f"Hash-checking mode is on, but no --hash is given for {', '.join(missing)}. "
-                    "Every package to install needs one (pin them all, with hashes, e.g. with "
-                    "`freewheel pip compile --generate-hashes`)."
-                )
-        if args.dry_run:
-            _report(changes, installed, prefix="Would change", quiet=bool(context.quiet), elapsed=None)
-            return 0
-        if changes.empty:
-            if not context.quiet:
-                print(f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}", file=sys.stderr)
-            return 0
-        paths = _prepare(provider, changes.install, hashes if require_hashes else {}, context.quiet)
-    _apply(args, environment, changes, paths, direct={canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement})
-    _report(changes, installed, prefix="Installed", quiet=bool(context.quiet), elapsed=time.monotonic() - resolved_at)
+        with resolver_session(request, context) as provider:
+            pins = resolve(provider, request.via_sources)
+            resolved_at = time.monotonic()
+            _say(quiet, f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}")
+            reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
+            changes = plan(pins, installed, reinstall=reinstall, sync=sync)
+            if require_hashes:
+                _check_hashes_given(changes.install, hashes)
+            if args.dry_run:
+                _report(changes, installed, heading="Would change:", quiet=quiet)
+                return 0
+            if changes.empty:
+                _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
+                return 0
+            wanted = [(_wheel_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
+                      for pin in changes.install]
+            with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
+                paths = provider.source.fetch_files(wanted, on_done=bar.advance)
+        prepared_at = time.monotonic()
+        _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
+        direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
+        _apply(args, environment, changes, paths, direct=direct, bars=bars)
+        _report(
+            changes, installed,
+            heading=f"Installed {_packages(len(changes.install))} in {_ms(time.monotonic() - prepared_at)}",
+            quiet=quiet,
+        )
     return 0
 
 
-def _prepare(provider, pins, hashes: Mapping[NormalizedName, frozenset[str]], quiet: int) -> list[Path]:  # type: ignore[no-untyped-def]
-    """Download (or find in the cache) the wheel of every pin."""
-    wanted = []
-    for pin in pins:
-        dist = pin.dist
-        if dist is None or dist.kind != "wheel":
-            raise UsageError(
-                f"{pin.name} {pin.version} has only a source distribution for this environment, "
-                "and building source distributions is not supported yet.",
-                hint=f"pass --only-binary {pin.name} to choose a version with a wheel",
-            )
-        wanted.append((dist, hashes.get(pin.name, frozenset())))
-    return provider.source.fetch_files(wanted)
+def _check_hashes_given(pins: Sequence[PinnedPackage], hashes: Mapping[NormalizedName, frozenset[str]]) -> None:
+    missing = [p.name for p in pins if not hashes.get(p.name)]
+    if missing:
+        raise UsageError(
+            f"Hash-checking mode is on, but no --hash is given for {', '.join(missing)}. "
+            "Every package to install needs one (pin them all, with hashes, e.g. with "
+            "`freewheel pip compile --generate-hashes`)."
+        )
 
 
-def _apply(args, environment, changes, paths, *, direct) -> None:  # type: ignore[no-untyped-def]
+def _wheel_of(pin: PinnedPackage) -> DistFile:
+    """The wheel that installs *pin*, or a clear error when there is none."""
+    dist = pin.dist
+    if dist is None or dist.kind != "wheel":
+        raise UsageError(
+            f"{pin.name} {pin.version} has only a source distribution for this environment, "
+            "and building source distributions is not supported yet.",
+            hint=f"pass --only-binary {pin.name} to choose a version with a wheel",
+        )
+    return dist
+
+
+def _apply(
+    args: argparse.Namespace,
+    environment: Environment,
+    changes: Plan,
+    paths: Sequence[Path],
+    *,
+    direct: Collection[NormalizedName],
+    bars: bool,
+) -> None:
+    """Change the environment as *changes* says, all at once or not at all."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from freewheel.cache import Cache
-    from freewheel.install import Scheme, WheelToInstall, install_wheels, uninstall
+    from freewheel.install import Scheme, WheelToInstall, install_wheels, uninstall, unpack
 
     with Cache.open(args.cache_dir, no_cache=bool(args.no_cache)) as cache:
+        archive = cache.bucket("archive")
         wheels = [
-            WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256"), requested=pin.name in direct)
-            for pin, path in zip(changes.install, paths)
+            WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
+                           requested=pin.name in direct)
+            for pin, path in zip(changes.install, paths, strict=True)
         ]
+        # Unpacking is the slow part of a cold install and each wheel is
+        # independent: do it in parallel, so the installer finds every tree
+        # already in the cache.
+        with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
+            for _ in pool.map(lambda w: unpack(w.path, archive, expected_sha256=w.expected_sha256), wheels):
+                bar.advance()
         if wheels:
             install_wheels(
                 wheels,
                 Scheme.from_interpreter(environment.interpreter),
-                archive_bucket=cache.bucket("archive"),
+                archive_bucket=archive,
                 link_mode=args.link_mode,
                 compile_bytecode=bool(args.compile_bytecode),
             )
@@ -180,16 +223,19 @@ def _apply(args, environment, changes, paths, *, direct) -> None:  # type: ignor
             uninstall(environment.site_packages[0], name, prefix=environment.root)
 
 
-def _report(changes, installed, *, prefix: str, quiet: bool, elapsed: float | None) -> None:  # type: ignore[no-untyped-def]
+def _say(quiet: bool, line: str) -> None:
+    if not quiet:
+        print(line, file=sys.stderr)
+
+
+def _report(changes: Plan, installed: Mapping[NormalizedName, Version], *, heading: str, quiet: bool) -> None:
+    """uv's summary: a heading, then `` - old`` / `` + new`` lines by name."""
     if quiet:
         return
-    if elapsed is not None:
-        print(f"{prefix} {_packages(len(changes.install))} in {_ms(elapsed)}", file=sys.stderr)
-    else:
-        print(f"{prefix}:", file=sys.stderr)
-    lines = [(name, f" - {name}=={installed[name]}") for name in changes.remove]
-    lines += [(pin.name, f" + {pin.name}=={pin.version}") for pin in changes.install]
-    for _, line in sorted(lines, key=lambda item: (item[0], item[1].startswith(" +"))):
+    print(heading, file=sys.stderr)
+    lines = [(name, 0, f" - {name}=={installed[name]}") for name in changes.remove]
+    lines += [(pin.name, 1, f" + {pin.name}=={pin.version}") for pin in changes.install]
+    for _, _, line in sorted(lines):
         print(line, file=sys.stderr)
 
 

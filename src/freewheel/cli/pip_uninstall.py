@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import environment_from_args
+    from freewheel.environment import environment_from_args, environment_lock
     from freewheel.gather import gather
     from freewheel.install import uninstall
     from freewheel.installed import installed_distributions
@@ -42,17 +42,18 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     if not names:
         raise UsageError("Nothing to uninstall: name packages, or a requirements file with -r.")
     environment = environment_from_args(args, mutable=True)
-    installed = {d.name: d for d in installed_distributions(environment)}
     removed = []
-    for name in dict.fromkeys(names):
-        dist = installed.get(name)
-        if dist is None:
-            if not args.quiet:
-                print(f"warning: Skipping {name} as it is not installed", file=sys.stderr)
-            continue
-        if not args.dry_run:
-            uninstall(dist.location, name, prefix=environment.root)
-        removed.append(dist)
+    with environment_lock(environment.root):
+        installed = {d.name: d for d in installed_distributions(environment)}
+        for name in dict.fromkeys(names):
+            dist = installed.get(name)
+            if dist is None:
+                if not args.quiet:
+                    print(f"warning: Skipping {name} as it is not installed", file=sys.stderr)
+                continue
+            if not args.dry_run:
+                uninstall(dist.location, name, prefix=environment.root)
+            removed.append(dist)
     if not args.quiet and removed:
         verb = "Would uninstall" if args.dry_run else "Uninstalled"
         elapsed = (time.monotonic() - started) * 1000

@@ -95,9 +95,15 @@ def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
             )
 
 
-def _status(response: Response) -> tuple[OutcomeStatus, str]:
-    """Classify a response that is not a successful page."""
+def _status(response: Response, index: Index) -> tuple[OutcomeStatus, str]:
+    """Classify a response of *index* that is not a successful page.
+
+    A status in the index's ``ignore_error_codes`` means "not here", as a
+    404 does: some indexes answer 403 for a project they do not have.
+    """
     detail = f"HTTP {response.status}"
+    if response.status in index.ignore_error_codes:
+        return "not-found", f"{detail}, ignored by configuration"
     match response.status:
         case 404:
             return "not-found", detail
@@ -250,7 +256,7 @@ class IndexClient:
         except FetchError as exc:
             return IndexOutcome(index, "unreachable", exc.reason)
         if response.status != 200:
-            return IndexOutcome(index, *_status(response))
+            return IndexOutcome(index, *_status(response, index))
         try:
             files = parse_project_page(
                 response.content,
@@ -278,5 +284,5 @@ class IndexClient:
             where = "" if index.url.startswith("file:") else " (HTTP 404)"
             return IndexOutcome(index, "error", f"it does not exist{where}")
         if response.status != 200:
-            return IndexOutcome(index, *_status(response))
+            return IndexOutcome(index, *_status(response, index))
         return parse_flat_page(response.content, response.url, index)

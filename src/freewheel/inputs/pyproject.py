@@ -49,24 +49,14 @@ class ProjectRequirements:
 
 
 @dataclasses.dataclass(frozen=True)
-class IndexOptions:
-    """Per-index settings that are not part of :class:`~freewheel.models.Index`.
-
-    ``None`` means the setting was not given.
-    """
-
-    authenticate: str | None = None
-    ignore_error_codes: tuple[int, ...] | None = None
-
-
-@dataclasses.dataclass(frozen=True)
 class IndexConfig:
     """Index settings from ``[tool.freewheel]``, ``[tool.uv]`` or ``freewheel.toml``.
 
-    ``indexes`` are in file order. ``pins`` maps a project to the name of the
-    only index it may come from (``{ index = "name" }`` sources); every other
-    kind of source is kept as written in ``sources``. ``index_options`` is
-    keyed by index URL. Settings under the ``pip`` sub-table override the
+    ``indexes`` are in file order, each with its per-index settings
+    (``authenticate``, ``ignore-error-codes``, ``cache-control``). ``pins``
+    maps a project to the name of the only index it may come from (``{ index
+    = "name" }`` sources); every other kind of source is kept as written in
+    ``sources``. Settings under the ``pip`` sub-table override the
     top-level ones. ``source`` is ``"[tool.freewheel]"``, ``"[tool.uv]"`` or
     the path of a ``freewheel.toml``; ``None`` when nothing was configured.
     """
@@ -74,7 +64,6 @@ class IndexConfig:
     indexes: tuple[Index, ...] = ()
     pins: Mapping[NormalizedName, str] = dataclasses.field(default_factory=dict)
     sources: Mapping[NormalizedName, Any] = dataclasses.field(default_factory=dict)
-    index_options: Mapping[str, IndexOptions] = dataclasses.field(default_factory=dict)
     index_strategy: str | None = None
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
@@ -185,7 +174,7 @@ _PRERELEASE = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or
 _RESOLUTION = ("highest", "lowest", "lowest-direct")
 _AUTHENTICATE = ("always", "never", "auto")
 _INDEX_KEYS = frozenset(
-    # cache-control and publish-url are uv's and do not affect resolution.
+    # publish-url is uv's and does not affect resolution.
     {
         "name",
         "url",
@@ -382,7 +371,7 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
     if not isinstance(conflicts, list):
         raise fail(f"`{key('conflicts')}` must be a list.")
 
-    indexes, options = _indexes(
+    indexes = _indexes(
         table.get("index", []), key("index"), f"{shown} [{key('index')}]", base_dir, fail
     )
     pins, sources = _sources(table.get("sources", {}), key("sources"), key("index"), indexes, fail)
@@ -390,7 +379,6 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
         indexes=indexes,
         pins=pins,
         sources=sources,
-        index_options=options,
         index_strategy=choice("index-strategy", _INDEX_STRATEGIES),
         index_url=None if index_url is None else location_url(index_url, base_dir),
         extra_index_urls=tuple(location_url(url, base_dir) for url in strings("extra-index-url")),
@@ -407,11 +395,10 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
 
 def _indexes(
     entries: object, where: str, origin: str, base_dir: Path, fail: Callable[[str], InputError]
-) -> tuple[tuple[Index, ...], dict[str, IndexOptions]]:
+) -> tuple[Index, ...]:
     if not isinstance(entries, list):
         raise fail(f"`[[{where}]]` must be an array of tables.")
     indexes: list[Index] = []
-    options: dict[str, IndexOptions] = {}
     names: set[str | None] = set()
     for number, entry in enumerate(entries, start=1):
         label = f"`[[{where}]]` entry {number}"
@@ -442,32 +429,65 @@ def _indexes(
         index_format = entry.get("format", "simple")
         if index_format not in ("simple", "flat"):
             raise fail(f"{label}: `format` is `{index_format}`; expected `simple` or `flat`.")
-        authenticate = entry.get("authenticate")
-        if authenticate is not None and authenticate not in _AUTHENTICATE:
+        authenticate = entry.get("authenticate", "auto")
+        if authenticate not in _AUTHENTICATE:
             raise fail(
                 f"{label}: `authenticate` is `{authenticate}`; "
                 "expected `always`, `never` or `auto`."
             )
-        codes = entry.get("ignore-error-codes")
-        if codes is not None and (
-            not isinstance(codes, list) or not all(isinstance(code, int) for code in codes)
-        ):
-            raise fail(f"{label}: `ignore-error-codes` must be a list of HTTP status codes.")
-        index = Index(
-            url=location_url(url, base_dir),
-            name=name,
-            format=index_format,
-            explicit=entry.get("explicit", False),
-            default=entry.get("default", False),
-            origin=origin,
+        api, files = _cache_control(entry.get("cache-control", {}), label, fail)
+        indexes.append(
+            Index(
+                url=location_url(url, base_dir),
+                name=name,
+                format=index_format,
+                explicit=entry.get("explicit", False),
+                default=entry.get("default", False),
+                origin=origin,
+                authenticate=authenticate,
+                ignore_error_codes=_error_codes(entry.get("ignore-error-codes", []), label, fail),
+                cache_control_api=api,
+                cache_control_files=files,
+            )
         )
-        indexes.append(index)
-        if authenticate is not None or codes is not None:
-            options[index.url] = IndexOptions(authenticate, None if codes is None else tuple(codes))
     defaults = [index for index in indexes if index.default]
     if len(defaults) > 1:
         raise fail(f"more than one `[[{where}]]` entry sets `default = true`.")
-    return tuple(indexes), options
+    return tuple(indexes)
+
+
+def _error_codes(value: object, label: str, fail: Callable[[str], InputError]) -> frozenset[int]:
+    """An index's ``ignore-error-codes``: HTTP statuses, as uv accepts them."""
+    # A TOML boolean is a Python int; it is no status code.
+    if not isinstance(value, list) or not all(
+        isinstance(code, int) and not isinstance(code, bool) and 100 <= code <= 599
+        for code in value
+    ):
+        raise fail(
+            f"{label}: `ignore-error-codes` must be a list of HTTP status codes, "
+            "such as `[401, 403]`."
+        )
+    return frozenset(value)
+
+
+def _cache_control(
+    value: object, label: str, fail: Callable[[str], InputError]
+) -> tuple[str | None, str | None]:
+    """An index's ``cache-control`` table as its ``(api, files)`` header values."""
+    if not isinstance(value, dict):
+        raise fail(f"{label}: `cache-control` must be a table with keys `api` and `files`.")
+    unknown = sorted(set(value) - {"api", "files"})
+    if unknown:
+        raise fail(
+            f"{label}: `cache-control` has an unknown key `{unknown[0]}`; use `api` or `files`."
+        )
+    for key, header in value.items():
+        if not isinstance(header, str):
+            raise fail(
+                f"{label}: `cache-control.{key}` must be a Cache-Control header value, "
+                'such as `"max-age=600"`.'
+            )
+    return value.get("api"), value.get("files")
 
 
 def _sources(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Collection, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from pathlib import Path
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -87,13 +87,24 @@ class PackageSource:
     def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
         return self._runner.run(self._client.other_offers(name))
 
-    def fetch_files(self, wanted: Sequence[tuple[DistFile, Collection[str]]]) -> list[Path]:
+    def fetch_files(
+        self,
+        wanted: Sequence[tuple[DistFile, Collection[str]]],
+        on_done: Callable[[], None] = lambda: None,
+    ) -> list[Path]:
         """Local paths of the files in *wanted* (each with the sha256 values
-        allowed for it, or none), downloaded concurrently where needed."""
+        allowed for it, or none), downloaded concurrently where needed;
+        *on_done* is called (on the I/O thread) as each one is ready."""
+        store = self._metadata.store
+        assert store is not None
+
+        async def fetch_one(dist: DistFile, allowed: Collection[str]) -> Path:
+            path = await store.fetch(dist, allowed_sha256=allowed)
+            on_done()
+            return path
 
         async def fetch_all() -> list[Path]:
-            store = self._metadata.store
-            return list(await asyncio.gather(*(store.fetch(d, allowed_sha256=h) for d, h in wanted)))
+            return list(await asyncio.gather(*(fetch_one(d, h) for d, h in wanted)))
 
         return self._runner.run(fetch_all())
 
