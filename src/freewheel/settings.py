@@ -170,26 +170,31 @@ _PER_INDEX_SETTINGS = ("authenticate", "ignore_error_codes", "cache_control_api"
 _UNSET = Index(url="")
 
 
-def _dedupe(indexes: Sequence[Index]) -> tuple[Index, ...]:
+def _location(index: Index) -> tuple[str, str]:
+    return (index.url.rstrip("/"), index.format)
+
+
+def _dedupe(indexes: Sequence[Index], configured: Sequence[Index]) -> tuple[Index, ...]:
     """*indexes* with each location once, at its first place.
 
-    The first occurrence keeps its name and origin, but takes the per-index
-    settings it lacks from later ones: ``--index URL`` repeating a
-    configured index must not drop that index's ``ignore-error-codes``.
+    The first occurrence keeps its name and origin but takes the per-index
+    settings it lacks from later occurrences and from the *configured*
+    index at the same location: ``--index URL`` or ``--default-index URL``
+    repeating a ``[[tool.uv.index]]`` entry must not drop its settings.
     """
     kept: dict[tuple[str, str], Index] = {}
     for index in indexes:
-        key = (index.url.rstrip("/"), index.format)
-        first = kept.get(key)
+        kept.setdefault(_location(index), index)
+    for index in [*indexes, *configured]:
+        first = kept.get(_location(index))
         if first is None:
-            kept[key] = index
             continue
         missing = {
             field: getattr(index, field)
             for field in _PER_INDEX_SETTINGS
             if getattr(first, field) == getattr(_UNSET, field)
         }
-        kept[key] = dataclasses.replace(first, **missing)
+        kept[_location(index)] = dataclasses.replace(first, **missing)
     return tuple(kept.values())
 
 
@@ -217,7 +222,8 @@ def index_settings(
     default index. ``--find-links`` locations and ``format = "flat"``
     indexes are consulted alongside, for every package. A layer's
     ``default_index`` may be an :class:`Index` (a named ``default = true``
-    entry) or a URL.
+    entry) or a URL. A location given twice is asked once, with the
+    per-index settings of its ``[[tool.uv.index]]`` entry if it has one.
     """
     indexes: list[Index] = []
     cli_indexes = first(layers, "index")
@@ -243,7 +249,10 @@ def index_settings(
     indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
     strategy = first(layers, "index_strategy") or Sourced("first-index", "default")
     return IndexSettings(
-        _dedupe(indexes), Sourced(str(strategy.value), strategy.origin), pins, sources_table
+        _dedupe(indexes, configured_indexes),
+        Sourced(str(strategy.value), strategy.origin),
+        pins,
+        sources_table,
     )
 
 
