@@ -1,113 +1,226 @@
-"""Compare freewheel with its peers on the same work, in one run.
+"""Compare freewheel's compile with its peers' on the same work, in one run.
 
-    python bench/run.py [--sets small,large] [--runs 3] [--tools freewheel,uv,pip-compile]
-                        [--index-url URL]
+    python bench/run.py [--runs 3] [--sets small,large] [--sources default,local,local-meta]
+                        [--tools freewheel,uv,pip-compile,pdm,poetry] [--latency 0.03]
 
-Peers (uv, pip-tools, ...) are installed into a throwaway virtual
-environment (``--venv``, reused between runs). Each tool compiles each set
-from ``bench/sets`` cold (an empty cache) and warm (the cache the cold run
-left), ``--runs`` times; the table gives the median wall time of each and
-its ratio to freewheel's (above 1.0: freewheel is faster).
+Peers are installed into a throwaway virtual environment (``--venv``,
+reused between runs). Each tool resolves each set cold (an empty cache) and
+warm (the cache the cold run left), ``--runs`` times; the table gives the
+median wall time of each and its ratio to freewheel's (above 1.0: freewheel
+is faster). A tool that cannot resolve a set is shown as ``failed`` (its
+error goes to stderr).
 
-Sets resolve from pip's default index unless ``--index-url`` names
-another (a local mirror, to take network jitter out of the comparison).
+Sources:
+
+``default``
+    ``bench/sets/<set>.in`` from pip's default index (or ``--index-url``).
+``local``
+    A synthetic registry (see ``synthetic.py``: 12 projects for ``small``,
+    120 for ``large``) served on 127.0.0.1 with ``--latency`` seconds added
+    to every response and no PEP 658 metadata, so tools must read wheels.
+``local-meta``
+    The same, with PEP 658 metadata files.
+
+freewheel and uv resolve for CPython 3.11 on Linux; pip-compile for the
+peers' interpreter (CPython 3.11 here); pdm and poetry lock a temporary
+project that requires Python ``==3.11.*`` (poetry's lock is universal
+across platforms, pdm's is for Linux).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
+import json
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import venv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-HERE = Path(__file__).parent
-SETS = HERE / "sets"
+import harness
+import synthetic
+from freewheel.pipconfig import pip_default_index_url
+
 TARGET = ["--python-version", "3.11", "--python-platform", "linux"]
-PEERS = {"uv": "uv", "pip-compile": "pip-tools", "pdm": "pdm", "poetry": "poetry"}
-
-Command = Callable[[Path, Path, list[str]], list[str]]
-
-
-def peer_venv(path: Path, tools: list[str]) -> Path:
-    """A virtual environment with the peers in *tools* installed."""
-    python = path / "bin" / "python"
-    if not python.exists():
-        venv.create(path, with_pip=True)
-    wanted = [PEERS[t] for t in tools if t in PEERS]
-    if wanted:
-        subprocess.run([python, "-m", "pip", "install", "-q", *wanted], check=True)
-    return path / "bin"
+SEED = 20240611
+PROJECT_LOCKS = ("pdm.lock", "poetry.lock")
 
 
-def commands(bin_dir: Path) -> dict[str, Command]:
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One resolution: a set of requirements against an index.
+
+    ``project`` is a directory for tools that lock a project; ``cache`` and
+    ``home`` start empty for a cold run and are kept for the warm one.
+    """
+
+    requirements: Path
+    index_url: str
+    cache: Path
+    home: Path
+    project: Path
+
+
+@dataclasses.dataclass(frozen=True)
+class Tool:
+    """How to run one tool on a :class:`Job`.
+
+    ``env`` gives the variables that point the tool at the job's cache;
+    ``pyproject`` the project file it locks, for tools that lock projects.
+    """
+
+    command: Callable[[Job], list[str]]
+    env: Callable[[Job], dict[str, str]] = lambda job: {}
+    pyproject: Callable[[Job], str] | None = None
+
+
+def _dependencies(job: Job) -> str:
+    return json.dumps(harness.requirement_lines(job.requirements))
+
+
+def _pdm_project(job: Job) -> str:
+    # A source named "pypi" replaces pdm's default index.
+    return (
+        '[project]\nname = "bench"\nversion = "0"\nrequires-python = "==3.11.*"\n'
+        f"dependencies = {_dependencies(job)}\n\n"
+        "[tool.pdm]\ndistribution = false\n\n"
+        f'[[tool.pdm.source]]\nname = "pypi"\nurl = "{job.index_url}"\n'
+    )
+
+
+def _poetry_project(job: Job) -> str:
+    # A primary source turns poetry's implicit default index off.
+    return (
+        '[project]\nname = "bench"\nversion = "0"\nrequires-python = "==3.11.*"\n'
+        f"dependencies = {_dependencies(job)}\n\n"
+        "[tool.poetry]\npackage-mode = false\n\n"
+        f'[[tool.poetry.source]]\nname = "bench"\nurl = "{job.index_url}"\npriority = "primary"\n'
+    )
+
+
+def tools(bin_dir: Path) -> dict[str, Tool]:
     return {
-        "freewheel": lambda source, cache, index: [
-            sys.executable, "-m", "freewheel", "pip", "compile", str(source), *TARGET,
-            "--cache-dir", str(cache), "-q", *index,
-        ],
-        "uv": lambda source, cache, index: [
-            str(bin_dir / "uv"), "pip", "compile", "--no-config", str(source), *TARGET,
-            "--cache-dir", str(cache), "-q", *index,
-        ],
-        "pip-compile": lambda source, cache, index: [
-            str(bin_dir / "pip-compile"), str(source), "--cache-dir", str(cache), "-q",
-            "--output-file", os.devnull, *index,
-        ],
+        "freewheel": Tool(lambda job: [
+            *harness.FREEWHEEL, "pip", "compile", "--no-config", str(job.requirements), *TARGET,
+            "--index-url", job.index_url, "--cache-dir", str(job.cache), "-q",
+        ]),
+        "uv": Tool(lambda job: [
+            str(bin_dir / "uv"), "pip", "compile", "--no-config", str(job.requirements), *TARGET,
+            "--index-url", job.index_url, "--cache-dir", str(job.cache), "-q",
+        ]),
+        "pip-compile": Tool(lambda job: [
+            str(bin_dir / "pip-compile"), str(job.requirements), "--index-url", job.index_url,
+            "--cache-dir", str(job.cache), "-q", "--output-file", str(job.project / "out.txt"),
+        ]),
+        "pdm": Tool(
+            lambda job: [
+                str(bin_dir / "pdm"), "lock", "-q", "-p", str(job.project),
+                "--python", "==3.11.*", "--platform", "linux",
+            ],
+            # An interpreter given up front keeps pdm from creating a venv.
+            env=lambda job: {"PDM_CACHE_DIR": str(job.cache), "PDM_PYTHON": str(bin_dir / "python")},
+            pyproject=_pdm_project,
+        ),
+        "poetry": Tool(
+            lambda job: [
+                str(bin_dir / "poetry"), "lock", "-q", "--no-interaction",
+                "--directory", str(job.project),
+            ],
+            env=lambda job: {"POETRY_CACHE_DIR": str(job.cache)},
+            pyproject=_poetry_project,
+        ),
     }
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    result = subprocess.run(command, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"{command[0]} failed:\n{result.stderr[-2000:]}")
-    return elapsed
+def run_once(label: str, tool: Tool, job: Job, timeout: float) -> float | None:
+    """Time *tool* on *job*; a project tool gets a fresh project with no lock file."""
+    if tool.pyproject is not None:
+        for lock in PROJECT_LOCKS:
+            (job.project / lock).unlink(missing_ok=True)
+        (job.project / "pyproject.toml").write_text(tool.pyproject(job))
+    env = harness.isolated_env(job.home, **tool.env(job))
+    return harness.timed(label, tool.command(job), env, cwd=job.project, timeout=timeout)
+
+
+@contextmanager
+def local_sources(
+    sets: list[str], sources: list[str], latency: float, work: Path
+) -> Iterator[dict[tuple[str, str], tuple[Path, str]]]:
+    """Serve the synthetic registries: ``(source, set) -> (requirements, index URL)``."""
+    with ExitStack() as stack:
+        served = {}
+        for set_name in sets:
+            registry = synthetic.plan_registry(synthetic.SHAPES[set_name], SEED, set_name)
+            dists = synthetic.build_registry(registry, work / set_name / "dists")
+            requirements = work / set_name / f"{set_name}.in"
+            requirements.write_text(registry.requirements_in())
+            for source in sources:
+                if source in ("local", "local-meta"):
+                    server = stack.enter_context(
+                        synthetic.serve(dists, latency=latency, metadata=source == "local-meta")
+                    )
+                    served[source, set_name] = (requirements, server.url)
+        yield served
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="small,large")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--tools", default="freewheel,uv,pip-compile")
-    parser.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "freewheel-bench-peers")
-    parser.add_argument("--index-url", help="resolve from this index instead of pip's default")
+    parser.add_argument("--sets", default="small,large")
+    parser.add_argument("--sources", default="default,local,local-meta")
+    parser.add_argument("--tools", default="freewheel,uv,pip-compile,pdm,poetry")
+    parser.add_argument("--latency", type=float, default=0.03, help="seconds per local response")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a run fails")
+    parser.add_argument("--venv", type=Path, default=harness.DEFAULT_VENV)
+    parser.add_argument("--index-url", help="the index of the default source (default: pip's)")
     args = parser.parse_args()
 
-    tools = args.tools.split(",")
-    bin_dir = peer_venv(args.venv, tools)
-    table = commands(bin_dir)
-    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull}
-    index = ["--index-url", args.index_url] if args.index_url else []
+    names = args.tools.split(",")
+    sets = args.sets.split(",")
+    sources = args.sources.split(",")
+    table = tools(harness.peer_venv(args.venv, names))
+    default_url = args.index_url or pip_default_index_url()
 
     rows = []
-    for set_name in args.sets.split(","):
-        source = SETS / f"{set_name}.in"
-        for tool in tools:
-            cold, warm = [], []
-            for _ in range(args.runs):
-                cache = Path(tempfile.mkdtemp(prefix=f"bench-{tool}-"))
-                try:
-                    cold.append(timed(table[tool](source, cache, index), env))
-                    warm.append(timed(table[tool](source, cache, index), env))
-                finally:
-                    shutil.rmtree(cache, ignore_errors=True)
-            rows.append((set_name, tool, statistics.median(cold), statistics.median(warm)))
+    with tempfile.TemporaryDirectory(prefix="freewheel-bench-") as tmp, local_sources(
+        sets, sources, args.latency, Path(tmp)
+    ) as served:
+        for source in sources:
+            for set_name in sets:
+                requirements, index_url = served.get(
+                    (source, set_name), (harness.SETS / f"{set_name}.in", default_url)
+                )
+                base = None
+                for name in names:
+                    cold, warm = [], []
+                    for n in range(args.runs):
+                        scratch = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=tmp))
+                        job = Job(requirements, index_url, *(scratch / d for d in ("cache", "home", "project")))
+                        for directory in (job.cache, job.home, job.project):
+                            directory.mkdir()
+                        label = f"{source}/{set_name}/{name} run {n + 1}"
+                        cold.append(run_once(f"{label} cold", table[name], job, args.timeout))
+                        warm.append(run_once(f"{label} warm", table[name], job, args.timeout))
+                        shutil.rmtree(scratch, ignore_errors=True)
+                    medians = harness.median(cold), harness.median(warm)
+                    if name == "freewheel":
+                        base = medians
+                    base_cold, base_warm = base or (None, None)
+                    row = [
+                        source, set_name, name,
+                        harness.seconds(medians[0]), harness.ratio(medians[0], base_cold),
+                        harness.seconds(medians[1]), harness.ratio(medians[1], base_warm),
+                    ]
+                    print(" ".join(row), file=sys.stderr, flush=True)
+                    rows.append(row)
 
-    base = {(s, "cold"): c for s, t, c, _ in rows if t == "freewheel"}
-    base |= {(s, "warm"): w for s, t, _, w in rows if t == "freewheel"}
-    print(f"{'set':<8}{'tool':<14}{'cold s':>9}{'ratio':>8}{'warm s':>9}{'ratio':>8}")
-    for set_name, tool, cold_s, warm_s in rows:
-        cold_ratio = cold_s / base[(set_name, "cold")] if (set_name, "cold") in base else float("nan")
-        warm_ratio = warm_s / base[(set_name, "warm")] if (set_name, "warm") in base else float("nan")
-        print(f"{set_name:<8}{tool:<14}{cold_s:>9.2f}{cold_ratio:>8.2f}{warm_s:>9.2f}{warm_ratio:>8.2f}")
+    print(f"compile, median of {args.runs} runs; local latency {args.latency:.3f} s per response")
+    headers = ["source", "set", "tool", "cold s", "cold ratio", "warm s", "warm ratio"]
+    print(harness.table(headers, rows))
 
 
 if __name__ == "__main__":

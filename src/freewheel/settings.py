@@ -166,7 +166,12 @@ class IndexSettings:
 
 
 # Index fields that configure how an index is used, not where it is.
-_PER_INDEX_SETTINGS = ("authenticate", "ignore_error_codes", "cache_control_api", "cache_control_files")
+_PER_INDEX_SETTINGS = (
+    "authenticate",
+    "ignore_error_codes",
+    "cache_control_api",
+    "cache_control_files",
+)
 _UNSET = Index(url="")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from pathlib import Path
 
@@ -143,6 +144,47 @@ def test_unsafe_strategies_also_report_a_failing_index(three):
     listing = lookup(indexes, "torch", strategy="unsafe-best-match")
     assert listing.error is not None and listing.error.index is indexes[1]
     assert statuses(listing) == [("a", "found"), ("b", "forbidden"), ("c", "found")]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "best"),
+    [("first-index", ("2.0", ["b"])), ("unsafe-best-match", ("2.2", ["c"]))],
+)
+def test_an_ignored_error_code_means_not_found_on_that_index(three, strategy, best):
+    servers, indexes = three
+    servers["a"].configure(status={"torch": 403})
+    private = dataclasses.replace(indexes[0], ignore_error_codes=frozenset({403}))
+    listing = lookup([private, *indexes[1:]], "torch", strategy=strategy)
+    assert listing.error is None
+    assert listing.outcomes[0].status == "not-found"
+    assert listing.outcomes[0].detail == "HTTP 403, ignored by configuration"
+    assert versions(listing)[0] == best
+
+
+def test_only_the_listed_error_codes_are_ignored(three):
+    servers, indexes = three
+    servers["a"].configure(status={"torch": 401})
+    private = dataclasses.replace(indexes[0], ignore_error_codes=frozenset({403}))
+    listing = lookup([private, *indexes[1:]], "torch")
+    assert statuses(listing) == [("a", "unauthorized")]
+    assert project_requests(servers["b"]) == []
+
+
+@pytest.mark.parametrize(("override", "suggested"), [(403, True), (401, False)])
+def test_a_403_refusal_suggests_ignoring_the_code(three, override, suggested):
+    servers, indexes = three
+    servers["a"].configure(status={"torch": override})
+    with pytest.raises(IndexAccessError) as caught:
+        lookup(indexes, "torch").raise_for_error()
+    assert ("`ignore-error-codes = [403]`" in (caught.value.hint or "")) is suggested
+
+
+def test_a_flat_location_ignoring_its_error_code_offers_nothing(three, index_server, tmp_path):
+    locked = index_server(tmp_path / "empty", auth=("user", "secret"))
+    flat = Index(locked.flat_url, format="flat", ignore_error_codes=frozenset({401}))
+    listing = lookup([*three[1], flat], "torch")
+    assert listing.error is None
+    assert statuses(listing) == [("a", "found"), (None, "not-found")]
 
 
 def _closed_port() -> int:

@@ -98,6 +98,15 @@ def test_caching_headers_and_conditional_requests(dists, index_server):
     assert server.requests[-1].body_bytes == 0
 
 
+@pytest.mark.parametrize("accept", [JSON, "text/html"])
+def test_page_headers_go_with_project_pages_only(dists, index_server, accept):
+    path, wheel, _ = dists
+    server = index_server(path, page_headers={"Cache-Control": "no-cache"})
+    page = httpx.get(server.url + "demo/", headers={"Accept": accept})
+    assert page.headers["cache-control"] == "no-cache"
+    assert "cache-control" not in httpx.get(server.files_url + wheel.filename).headers
+
+
 def test_auth_status_override_and_flat_page(dists, index_server):
     path, wheel, sdist = dists
     server = index_server(path, auth=("u", "p"), status={"demo": 403})

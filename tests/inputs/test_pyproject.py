@@ -7,12 +7,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from freewheel.errors import InputError
-from freewheel.inputs.pyproject import (
-    IndexOptions,
-    read_freewheel_toml,
-    read_index_config,
-    read_pyproject,
-)
+from freewheel.inputs.pyproject import read_freewheel_toml, read_index_config, read_pyproject
 from freewheel.models import Index
 
 PROJECT = """\
@@ -189,6 +184,7 @@ url = "https://torch.example/whl/cpu"
 explicit = true
 authenticate = "always"
 ignore-error-codes = [403]
+cache-control = { api = "max-age=600", files = "max-age=365000000, immutable" }
 
 [[tool.uv.index]]
 url = "./local-flat"
@@ -207,14 +203,18 @@ def test_uv_table_is_read_when_freewheel_table_is_absent(tmp_path: Path) -> None
     origin = f"{path} [tool.uv.index]"
     assert config.indexes == (
         Index("https://internal.example/simple", name="internal", default=True, origin=origin),
-        Index("https://torch.example/whl/cpu", name="torch", explicit=True, origin=origin),
+        Index(
+            "https://torch.example/whl/cpu",
+            name="torch",
+            explicit=True,
+            origin=origin,
+            authenticate="always",
+            ignore_error_codes=frozenset({403}),
+            cache_control_api="max-age=600",
+            cache_control_files="max-age=365000000, immutable",
+        ),
         Index((tmp_path / "local-flat").as_uri(), format="flat", origin=origin),
     )
-    assert config.index_options == {
-        "https://torch.example/whl/cpu": IndexOptions(
-            authenticate="always", ignore_error_codes=(403,)
-        )
-    }
     assert config.pins == {"torch": "torch"}
     assert config.sources == {
         "mylib": {"path": "../mylib", "editable": True},
@@ -329,6 +329,36 @@ def test_freewheel_toml_has_the_keys_at_top_level(tmp_path: Path) -> None:
         (
             '[tool.uv]\nextra-index-url = "https://a.example/simple"\n',
             "`tool.uv.extra-index-url` must be a list of strings.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\nignore-error-codes = ["403"]\n',
+            "`[[tool.uv.index]]` entry 1: `ignore-error-codes` must be a list of HTTP status "
+            "codes, such as `[401, 403]`.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\nignore-error-codes = [4030]\n',
+            "`[[tool.uv.index]]` entry 1: `ignore-error-codes` must be a list of HTTP status "
+            "codes, such as `[401, 403]`.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\nauthenticate = "sometimes"\n',
+            "`[[tool.uv.index]]` entry 1: `authenticate` is `sometimes`; "
+            "expected `always`, `never` or `auto`.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\ncache-control = "no-cache"\n',
+            "`[[tool.uv.index]]` entry 1: `cache-control` must be a table with keys `api` and "
+            "`files`.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\ncache-control = { pages = "no-cache" }\n',
+            "`[[tool.uv.index]]` entry 1: `cache-control` has an unknown key `pages`; "
+            "use `api` or `files`.",
+        ),
+        (
+            '[[tool.uv.index]]\nurl = "https://a.example"\ncache-control = { api = 600 }\n',
+            "`[[tool.uv.index]]` entry 1: `cache-control.api` must be a Cache-Control header "
+            'value, such as `"max-age=600"`.',
         ),
     ],
 )

@@ -225,9 +225,11 @@ class ServerOptions:
     to reasons; ``status`` maps a project to the HTTP status its page
     answers with; ``ranges`` honours ``Range`` headers on files; ``etag``,
     ``last_modified`` and ``cache_control`` add those headers to files (an
-    ``If-None-Match`` matching the ETag gets a 304); ``auth`` requires Basic
-    credentials for everything; ``redirects`` maps a path to the URL it
-    redirects to (302); ``latency`` delays every response (seconds).
+    ``If-None-Match`` matching the ETag gets a 304); ``page_headers`` are
+    added to every project page served (``Cache-Control``, say); ``auth``
+    requires Basic credentials for everything; ``redirects`` maps a path to
+    the URL it redirects to (302); ``latency`` delays every response
+    (seconds).
     """
 
     formats: tuple[str, ...] = ("json", "html")
@@ -239,6 +241,7 @@ class ServerOptions:
     etag: bool = False
     last_modified: bool = False
     cache_control: str | None = None
+    page_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     auth: tuple[str, str] | None = None
     redirects: Mapping[str, str] = dataclasses.field(default_factory=dict)
     latency: float = 0.0
@@ -354,12 +357,13 @@ class _Handler(BaseHTTPRequestHandler):
                 yanked=options.yanked,
                 upload_times=options.upload_times,
             )
-            self._send(200, page, send_body, {"Content-Type": JSON_TYPE})
+            headers = {"Content-Type": JSON_TYPE, **options.page_headers}
+            self._send(200, page, send_body, headers)
         else:
             page = render_links(
                 canonical, dists, _files_link, metadata=options.metadata, yanked=options.yanked
             )
-            self._send(200, page, send_body)
+            self._send(200, page, send_body, options.page_headers)
 
     def _file(self, filename: str, options: ServerOptions, send_body: bool) -> None:
         dists_dir = self.server.index.dists_dir

@@ -28,6 +28,7 @@ from freewheel.cli.context import CommandContext
 from freewheel.errors import InputError, UsageError
 from freewheel.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
+from freewheel.models import Index
 from freewheel.output import PinnedPackage
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
 from freewheel.resolver.provider import Provider, Requirements
@@ -35,6 +36,7 @@ from freewheel.settings import parse_exclude_newer
 from freewheel.target import TargetEnvironment
 
 if TYPE_CHECKING:
+    from freewheel.net.caching import CacheKind
     from freewheel.resolver.source import PackageSource
 
 
@@ -179,6 +181,26 @@ def _pins_in(path: Path) -> dict[NormalizedName, Version]:
     return pins
 
 
+def cache_overrides(indexes: Iterable[Index]) -> list[tuple[str, CacheKind, str]]:
+    """The indexes' ``cache-control`` settings, as ``CachingFetcher`` overrides.
+
+    Each applies to the URLs under its index's URL: its project pages
+    (``api``) and the files (``files``) it serves from there, as a
+    find-links location does. Files an index links to on another host or
+    path keep the ``Cache-Control`` their server sends.
+    """
+    overrides: list[tuple[str, CacheKind, str]] = []
+    for index in indexes:
+        # A simple index's pages are below its URL: "/simple" must not also
+        # cover "/simple-other/".
+        prefix = index.url if index.format == "flat" else index.url.rstrip("/") + "/"
+        if index.cache_control_api is not None:
+            overrides.append((prefix, "api", index.cache_control_api))
+        if index.cache_control_files is not None:
+            overrides.append((prefix, "files", index.cache_control_files))
+    return overrides
+
+
 @contextlib.contextmanager
 def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterator[Provider]:
     """A provider wired to the context's indexes, with its I/O thread.
@@ -219,6 +241,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
             offline=bool(offline and offline.value),
             refresh=bool(refresh and refresh.value),
             refresh_packages=refresh_packages.value if refresh_packages else (),  # type: ignore[arg-type]
+            overrides=cache_overrides(context.indexes.indexes),
         )
 
     fetcher = runner.run(make_fetcher())

@@ -76,11 +76,17 @@ def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
                 if has_credentials
                 else "requires credentials, and none were given"
             )
+            hint = credentials_hint
+            if outcome.status == "forbidden":
+                hint += (
+                    " If this index answers 403 for projects it does not have, add "
+                    "`ignore-error-codes = [403]` to its `[[tool.uv.index]]` entry."
+                )
             return IndexAccessError(
                 f"The {kind} {index.label} refused to list {project!r} ({outcome.detail}): it "
                 f"{refusal}. freewheel does not fall back to other indexes when one refuses "
                 "access, so that a package is never taken from an index you did not intend.",
-                hint=credentials_hint,
+                hint=hint,
             )
         case "unreachable":
             return IndexAccessError(
