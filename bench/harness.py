@@ -40,7 +40,8 @@ def peer_venv(path: Path, tools: Sequence[str]) -> Path:
         venv.create(path, with_pip=True)
     wanted = sorted({r for t in tools for r in PEERS.get(t, ())})
     if wanted:
-        subprocess.run([python, "-m", "pip", "install", "-q", "-U", *wanted], check=True)
+        install = [python, "-m", "pip", "install", "-q", "-U", *wanted]
+        subprocess.run(install, check=True, env=isolated_env(Path.home()))
     return path / "bin"
 
 

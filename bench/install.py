@@ -12,9 +12,9 @@ install alone, and their ratio to freewheel's (above 1.0: freewheel is
 faster).
 
 freewheel: ``freewheel venv`` + ``freewheel pip sync``; uv: ``uv venv`` +
-``uv pip sync``; pip: ``python -m venv`` + ``pip install --no-deps -r``
-(pip also seeds itself into the venv and compiles bytecode; the other two
-do neither by default).
+``uv pip sync``; pip: ``python -m venv --without-pip`` + the peers' pip
+``--python VENV install --no-deps -r`` (pip compiles bytecode; the other
+two do not by default).
 """
 
 from __future__ import annotations
@@ -75,12 +75,13 @@ def tools(bin_dir: Path) -> dict[str, Tool]:
                 "--index-url", job.index_url, "-p", str(job.venv), str(job.requirements),
             ],
         ),
+        # The peers' pip, current, rather than the one ensurepip would seed.
         "pip": Tool(
-            lambda job: [BASE_PYTHON, "-m", "venv", str(job.venv)],
+            lambda job: [BASE_PYTHON, "-m", "venv", "--without-pip", str(job.venv)],
             lambda job: [
-                str(job.venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
-                "--cache-dir", str(job.cache), "--index-url", job.index_url,
-                "-r", str(job.requirements),
+                str(bin_dir / "python"), "-m", "pip", "--python", str(job.venv),
+                "install", "-q", "--no-deps", "--cache-dir", str(job.cache),
+                "--index-url", job.index_url, "-r", str(job.requirements),
             ],
         ),
     }

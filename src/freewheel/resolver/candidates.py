@@ -8,7 +8,7 @@ definition of "usable" and can say exactly why a version was passed over.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -184,12 +184,15 @@ class ProjectCandidates:
 
     def best(self, contains: Callable[[Version], bool]) -> Candidate | None:
         """The first usable candidate, in preference order, that *contains* admits."""
+        return next(self.preferred(contains), None)
+
+    def preferred(self, contains: Callable[[Version], bool]) -> Iterator[Candidate]:
+        """The usable candidates that *contains* admits, in preference order."""
         for version in self._order:
             if contains(version):
                 candidate = self.get(version)
                 if candidate.usable:
-                    return candidate
-        return None
+                    yield candidate
 
     def all(self) -> list[Candidate]:
         """Every listed version evaluated, in the index's order (for messages)."""

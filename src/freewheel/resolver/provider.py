@@ -14,6 +14,7 @@ first time a project is seen, later calls are in memory;
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Mapping, Sequence
 
 from packaging.ranges import VersionRange
@@ -50,6 +51,11 @@ class Root:
 
 
 ROOT = Root()
+
+# After _BATCH_AFTER versions of one package were chosen, and every _BATCH
+# after that, the next _BATCH versions' metadata is fetched ahead.
+_BATCH = 25
+_BATCH_AFTER = 3
 ROOT_VERSION = Version("0")
 
 
@@ -92,6 +98,7 @@ class Provider:
         self._direct_names = {canonicalize_name(r.name): i for i, r in enumerate(requirements.direct)}
         self._discovery: dict[NormalizedName, int] = {}
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
+        self._attempts: dict[NormalizedName, int] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, VersionRange]] = {}
 
@@ -116,7 +123,14 @@ class Provider:
             candidate = candidates.best(lambda v: v == preferred)
             if candidate is not None:
                 return candidate.version
-        candidate = candidates.best(range_.contains)
+        upcoming = candidates.preferred(range_.contains)
+        candidate = next(upcoming, None)
+        attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
+        if attempts % _BATCH == _BATCH_AFTER:
+            # The solver keeps rejecting this package's versions and walks
+            # down them one by one, each a round trip for its metadata: fetch
+            # the next batch (and what each pins) in parallel instead.
+            self.source.prefetch_versions(list(itertools.islice(upcoming, _BATCH)))
         return None if candidate is None else candidate.version
 
     def get_dependencies(

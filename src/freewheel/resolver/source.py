@@ -24,7 +24,7 @@ from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.errors import MetadataError
 from freewheel.metadata import CoreMetadata, MetadataSource
 from freewheel.models import DistFile
-from freewheel.resolver.candidates import CandidatePolicy, ProjectCandidates
+from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 
 T = TypeVar("T")
 
@@ -125,6 +125,31 @@ class PackageSource:
         # A failed prefetch is not an error: the resolver asks again and
         # reports the failure at the point it actually needs the data.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+        """Start fetching the metadata of *candidates*, and of the best
+        version of each of their dependencies (a release that pins its
+        companion, ``==`` by ``==``, needs both to be judged)."""
+        if candidates:
+            future = self._runner.spawn(self._prefetch_versions(candidates))
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+        target = self._policy.target
+
+        async def one(candidate: Candidate) -> None:
+            metadata = await self._metadata.get(candidate.files[0])
+            for requirement in metadata.requires_dist:
+                if requirement.marker is None or target.evaluate(requirement.marker):
+                    name = canonicalize_name(requirement.name)
+                    listing = await self._client.project(name)
+                    best = ProjectCandidates(self._policy, name, listing.versions, lowest=False).best(
+                        requirement.specifier.to_range().contains
+                    )
+                    if best is not None:
+                        await self._metadata.get(best.files[0])
+
+        await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
     async def _prefetch(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> None:
         # Runs on the loop thread only, so the set needs no lock.

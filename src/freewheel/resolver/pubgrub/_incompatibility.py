@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 from packaging.ranges import VersionRange
 from packaging.version import Version
 
-from ._term import Term
+from ._term import Term, singleton
 
 P = TypeVar("P", bound=Hashable)
 
@@ -93,7 +93,7 @@ class Incompatibility(Generic[P]):
         cls, package: P, version: Version, dependency: P, dep_range: VersionRange
     ) -> Incompatibility[P]:
         """``package==version`` requires ``dependency`` in ``dep_range``."""
-        range_ = VersionRange.singleton(version)
+        range_ = singleton(version)
         return cls(
             [(package, Term(True, range_)), (dependency, Term(False, dep_range))],
             FromDependency(package, range_, dependency, dep_range),

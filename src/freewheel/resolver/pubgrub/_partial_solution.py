@@ -11,7 +11,7 @@ from packaging.ranges import VersionRange
 from packaging.version import Version
 
 from ._incompatibility import Incompatibility
-from ._term import EMPTY, Term
+from ._term import EMPTY, Term, singleton
 
 P = TypeVar("P", bound=Hashable)
 
@@ -70,7 +70,7 @@ class PartialSolution(Generic[P]):
     def decide(self, package: P, version: Version) -> None:
         """Select ``package`` at ``version``, opening a new decision level."""
         self.decision_level += 1
-        self._assign(package, Term(True, VersionRange.singleton(version)), None)
+        self._assign(package, Term(True, singleton(version)), None)
         self._decisions[package] = version
         self._decided_at.append(package)
         self._undecided.pop(package, None)

@@ -17,7 +17,7 @@ from ._incompatibility import (
     UnavailableVersions,
 )
 from ._partial_solution import PartialSolution, Relation
-from ._term import Term, normalize
+from ._term import Term, normalize, singleton
 
 P = TypeVar("P", bound=Hashable)
 
@@ -134,7 +134,7 @@ class _Solver(Generic[P]):
         self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
 
     def solve(self) -> dict[P, Version]:
-        root_range = VersionRange.singleton(self._root_version)
+        root_range = singleton(self._root_version)
         self._add_incompatibility(
             Incompatibility([(self._root, Term(False, root_range))], NotRoot(self._root, self._root_version))
         )
@@ -319,13 +319,13 @@ class _Solver(Generic[P]):
         known = self._known.get((package, version))
         if known is not None:
             return known
-        singleton = VersionRange.singleton(version)
+        just_this = singleton(version)
         dependencies = self._provider.get_dependencies(package, version)
         if isinstance(dependencies, Unavailable):
             known = [
                 Incompatibility(
-                    [(package, Term(True, singleton))],
-                    UnavailableVersions(package, singleton, dependencies.reason),
+                    [(package, Term(True, just_this))],
+                    UnavailableVersions(package, just_this, dependencies.reason),
                 )
             ]
         else:

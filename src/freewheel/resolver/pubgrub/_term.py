@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from packaging.ranges import VersionRange
+from packaging.version import Version
 
 #: Every version and nothing else. ``VersionRange.full()`` also admits
 #: arbitrary non-version strings, which then never compares as a subset of a
@@ -46,15 +47,56 @@ def _memoized(operation: str, a: VersionRange, b: VersionRange, compute: Callabl
     return cached[2]  # type: ignore[no-any-return]
 
 
+# Ranges made by :func:`singleton`, by identity, with their one version.
+# Most terms the solver relates are "package == v" (each decision, each
+# version's dependencies); against a range that a long backtrack has cut
+# into hundreds of intervals, one membership test answers what would
+# otherwise build a whole intersection, turning the cost of a walk through
+# many versions from cubic back to quadratic.
+_singletons: dict[int, tuple[VersionRange, Version]] = {}
+
+
+def singleton(version: Version) -> VersionRange:
+    """``VersionRange.singleton(version)``, known to the fast paths here."""
+    range_ = VersionRange.singleton(version)
+    if len(_singletons) >= _MAX_CACHED:
+        _singletons.clear()
+    _singletons[id(range_)] = (range_, version)
+    return range_
+
+
+def _single_version(range_: VersionRange) -> Version | None:
+    entry = _singletons.get(id(range_))
+    return entry[1] if entry is not None and entry[0] is range_ else None
+
+
+def _contains(range_: VersionRange, version: Version) -> bool:
+    # The solver's ranges carry no pre-release policy: membership is plain.
+    return range_.contains(version, prereleases=True)
+
+
 def _is_subset(a: VersionRange, b: VersionRange) -> bool:
-    return a is b or _memoized("<=", a, b, lambda: a.is_subset(b))
+    if a is b:
+        return True
+    version = _single_version(a)
+    if version is not None:
+        return _contains(b, version)
+    return _memoized("<=", a, b, lambda: a.is_subset(b))
 
 
 def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
+    for one, other in ((a, b), (b, a)):
+        version = _single_version(one)
+        if version is not None:
+            return not _contains(other, version)
     return _memoized("disjoint", a, b, lambda: a.is_disjoint(b))
 
 
 def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
+    for one, other in ((a, b), (b, a)):
+        version = _single_version(one)
+        if version is not None:
+            return one if _contains(other, version) else EMPTY
     return _memoized("&", a, b, lambda: a & b)
 
 
@@ -63,6 +105,9 @@ def _union(a: VersionRange, b: VersionRange) -> VersionRange:
 
 
 def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
+    version = _single_version(a)
+    if version is not None:
+        return EMPTY if _contains(b, version) else a
     return _memoized("-", a, b, lambda: a - b)
 
 
