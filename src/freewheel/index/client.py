@@ -91,7 +91,8 @@ def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
         case "unreachable":
             return IndexAccessError(
                 f"Could not reach the {kind} {index.label} while looking for {project!r}: "
-                f"{outcome.detail}.",
+                f"{outcome.detail}. This is not the same as {project!r} not being there: "
+                "the search stops rather than take the package from another index.",
                 hint="Check the URL and your network connection.",
             )
         case _:
