@@ -11,13 +11,14 @@ where they are, after the same check.
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 from collections.abc import Collection
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from freewheel.errors import MetadataError
-from freewheel.fsutil import atomic_write_bytes
 from freewheel.models import DistFile, redact_url, strip_credentials
 from freewheel.net.fetcher import Fetcher, FetchError
 
@@ -26,9 +27,18 @@ class HashMismatch(MetadataError):
     """A downloaded file is not the file the index or the user vouched for."""
 
 
-def check_sha256(data: bytes, expected: str | None, what: str) -> None:
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file, read in chunks (wheels can weigh gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_sha256(path: Path, expected: str | None, what: str) -> None:
     if expected is not None:
-        actual = hashlib.sha256(data).hexdigest()
+        actual = sha256_file(path)
         if actual != expected.lower():
             raise HashMismatch(
                 f"The sha256 of {what} is {actual}, but {expected} was expected. "
@@ -61,42 +71,49 @@ class DistStore:
 
         The index's sha256 must match, and when *allowed_sha256* (a
         requirement's ``--hash`` values) is given, the file's sha256 must be
-        one of them.
+        one of them. A file already in the store was checked when stored.
         """
         path = _local_path(dist.url)
-        if path is None:
+        if path is not None:
+            check_sha256(path, dist.hashes.get("sha256"), dist.filename)
+        else:
             path = self.path_for(dist)
             if not path.is_file():
-                atomic_write_bytes(path, await self._download(dist))
-        if allowed_sha256 or (path.parent.parent.parent != self.bucket and "sha256" in dist.hashes):
-            data = path.read_bytes()
-            check_sha256(data, dist.hashes.get("sha256"), dist.filename)
-            if allowed_sha256 and hashlib.sha256(data).hexdigest() not in allowed_sha256:
-                raise HashMismatch(
-                    f"{dist.filename} matches none of the hashes the requirements give for it "
-                    "(--hash); nothing was installed."
-                )
+                await self._download(dist, path)
+        if allowed_sha256 and sha256_file(path) not in allowed_sha256:
+            raise HashMismatch(
+                f"{dist.filename} matches none of the hashes the requirements give for it "
+                "(--hash); nothing was installed."
+            )
         return path
 
-    async def _download(self, dist: DistFile) -> bytes:
+    def spool_path(self, dist: DistFile) -> Path:
+        """A temporary name, next to *dist*'s place, to stream its file into."""
+        final = self.path_for(dist)
+        return final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")
+
+    def adopt(self, dist: DistFile, spooled: Path) -> Path:
+        """Check a file streamed to :meth:`spool_path` and move it into place."""
         try:
-            response = await self._fetcher.get(dist.url)
+            check_sha256(spooled, dist.hashes.get("sha256"), dist.filename)
+            path = self.path_for(dist)
+            os.replace(spooled, path)
+            return path
+        finally:
+            spooled.unlink(missing_ok=True)
+
+    async def _download(self, dist: DistFile, path: Path) -> None:
+        spooled = self.spool_path(dist)
+        try:
+            response = await self._fetcher.get(dist.url, spool_to=spooled)
         except FetchError as error:
             raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
-        if response.status != 200:
+        if response.status != 200 or response.path is None:
+            spooled.unlink(missing_ok=True)
             raise MetadataError(
                 f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
             )
-        # Checked before it is stored: a file in the store is a checked file.
-        check_sha256(response.content, dist.hashes.get("sha256"), dist.filename)
-        return response.content
-
-    def keep(self, dist: DistFile, data: bytes) -> None:
-        """Store a file already downloaded whole (for metadata, from a server
-        without range support), so installing it later downloads nothing."""
-        if _local_path(dist.url) is None:
-            check_sha256(data, dist.hashes.get("sha256"), dist.filename)
-            atomic_write_bytes(self.path_for(dist), data)
+        self.adopt(dist, spooled)
 
 
 def _local_path(url: str) -> Path | None:

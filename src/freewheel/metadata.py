@@ -16,6 +16,7 @@ import io
 import tarfile
 import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -144,6 +145,22 @@ def _check_hashes(data: bytes, expected: Mapping[str, str], what: str) -> None:
         return
 
 
+class _WholeFileSpooled(Exception):
+    """The server ignored a range request; the whole file is at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+def _read_wheel_metadata(path: Path, filename: str) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return wheel_metadata_bytes(archive, filename)
+    except zipfile.BadZipFile:
+        raise MetadataError(f"{filename} is not a valid wheel: it is not a zip file.") from None
+
+
 class MetadataRecord(msgspec.Struct, frozen=True):
     """A file's ``METADATA`` (or static ``PKG-INFO``), kept in the cache."""
 
@@ -199,14 +216,9 @@ class MetadataSource:
         """The ``METADATA``/``PKG-INFO`` bytes, from the cheapest source."""
         stored = self.store.existing(dist) if self.store is not None else None
         if stored is not None:
-            data = stored.read_bytes()
             if dist.kind == "sdist":
-                return sdist_static_metadata(data, dist.filename)
-            try:
-                with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                    return wheel_metadata_bytes(archive, dist.filename)
-            except zipfile.BadZipFile:
-                raise MetadataError(f"{dist.filename} is not a valid wheel: it is not a zip file.") from None
+                return sdist_static_metadata(stored.read_bytes(), dist.filename)
+            return _read_wheel_metadata(stored, dist.filename)
         if dist.kind == "wheel" and dist.metadata_url is not None:
             data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
             _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
@@ -220,16 +232,20 @@ class MetadataSource:
     async def _wheel_metadata(self, dist: DistFile) -> bytes:
         """``METADATA`` read with range requests: kilobytes, not the wheel.
 
-        A server without range support sends the whole file, which is then
-        checked against the index's hash and read in memory.
+        A server without range support answers the first request with the
+        whole file; it is streamed to disk, checked against the index's
+        hash, and kept for the install, so it is downloaded once.
         """
+        spool = self.store.spool_path(dist) if self.store is not None else None
 
         async def fetch(start: int, end: int | None) -> tuple[int, bytes, str | None]:
             spec = f"bytes=-{start}" if end is None else f"bytes={start}-{end}"
             try:
-                response = await self._fetcher.get(dist.url, headers={"Range": spec})
+                response = await self._fetcher.get(dist.url, headers={"Range": spec}, spool_to=spool)
             except FetchError as error:
                 raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+            if response.path is not None:
+                raise _WholeFileSpooled(response.path)
             if response.status not in (200, 206):
                 raise MetadataError(
                     f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
@@ -237,12 +253,13 @@ class MetadataSource:
             return response.status, response.content, response.headers.get("content-range")
 
         try:
-            result = await read_member(fetch, is_metadata_member)
+            try:
+                result = await read_member(fetch, is_metadata_member)
+            except _WholeFileSpooled as spooled:
+                assert self.store is not None
+                return _read_wheel_metadata(self.store.adopt(dist, spooled.path), dist.filename)
             if isinstance(result, WholeFile):
                 _check_hashes(result.content, dist.hashes, dist.filename)
-                if self.store is not None:
-                    # Kept for the install, so the wheel is downloaded once.
-                    self.store.keep(dist, result.content)
                 with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
                     return wheel_metadata_bytes(archive, dist.filename)
         except (BadZip, zipfile.BadZipFile) as error:

@@ -314,13 +314,22 @@ class CachingFetcher:
         self._started = time.time()
         self._credentials: dict[_Origin, str] = {}
 
-    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+    ) -> Response:
         """GET *url* through the cache; see the class and module docs.
 
-        ``file://`` URLs are passed through: they are local already.
+        ``file://`` URLs are passed through: they are local already. So are
+        requests that spool whole files to disk (*spool_to*): the caller
+        keeps those files itself, and must not find them in memory here.
         """
         if url.startswith("file:"):
             return await self._fetcher.get(url, headers=headers)
+        if spool_to is not None:
+            if self._offline:
+                raise FetchError(url, OFFLINE_MISS)
+            self._remember_credentials(url)
+            return await self._fetcher.get(self._network_url(url), headers=headers, spool_to=spool_to)
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target, offline=self._offline)

@@ -59,6 +59,9 @@ class Response:
     status: int
     headers: Mapping[str, str]
     content: bytes
+    #: Where a body asked to be spooled to disk was written (``content`` is
+    #: then empty); ``None`` when the body is in ``content``.
+    path: Path | None = None
 
 
 class FetchError(Exception):
@@ -223,6 +226,20 @@ def trust_store(
     return context
 
 
+async def _spool(response: httpx.Response, path: Path) -> None:
+    """Stream *response*'s body into *path*, whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.part.tmp")
+    try:
+        with partial.open("wb") as sink:
+            async for chunk in response.aiter_bytes():
+                sink.write(chunk)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 class Fetcher:
     """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once.
 
@@ -283,8 +300,14 @@ class Fetcher:
         )
         self._semaphore = asyncio.Semaphore(max_concurrency)
 
-    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+    ) -> Response:
         """GET *url* and return the response, whatever its status.
+
+        With *spool_to*, a 200 body is streamed into that file instead of
+        memory (a whole wheel can weigh gigabytes); other bodies, and 206
+        partial ones, stay in memory.
 
         Credentials in *url* are remembered for its scope (see
         :mod:`freewheel.net.auth`). Redirects are followed, each hop with the
@@ -296,34 +319,40 @@ class Fetcher:
             return await asyncio.to_thread(_read_file_url, url)
         hop = _normalized(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._get_authenticated(hop, headers)
+            response = await self._get_authenticated(hop, headers, spool_to)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECT_STATUSES or location is None:
+                spooled = spool_to is not None and response.status_code == 200
                 return Response(
                     url=str(response.url),
                     status=response.status_code,
                     headers=response.headers,
-                    content=response.content,
+                    content=b"" if spooled else response.content,
+                    path=spool_to if spooled else None,
                 )
             # Credentials in a Location header are not the user's to trust.
             hop = _normalized(strip_credentials(urljoin(hop, location)))
         raise FetchError(url, "too many redirects")
 
     async def _get_authenticated(
-        self, url: str, headers: Mapping[str, str] | None
+        self, url: str, headers: Mapping[str, str] | None, spool_to: Path | None
     ) -> httpx.Response:
         """One hop, answering a 401 with the keyring's credentials if enabled."""
         credentials = self._credentials.lookup(url)
-        response = await self._get_retrying(url, headers, credentials)
+        response = await self._get_retrying(url, headers, credentials, spool_to)
         unproven = credentials is None or credentials.password is None
         if response.status_code == 401 and self._keyring and unproven:
             found = await self._credentials.ask_keyring(url)
             if found is not None:
-                response = await self._get_retrying(url, headers, found)
+                response = await self._get_retrying(url, headers, found, spool_to)
         return response
 
     async def _get_retrying(
-        self, url: str, headers: Mapping[str, str] | None, credentials: Credentials | None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        credentials: Credentials | None,
+        spool_to: Path | None,
     ) -> httpx.Response:
         # A user name alone is sent with an empty password, as pip does:
         # some indexes take a token as the user name.
@@ -336,7 +365,15 @@ class Fetcher:
             attempt += 1
             try:
                 async with self._semaphore:
-                    response = await self._client.get(url, headers=headers, auth=auth)
+                    request = self._client.build_request("GET", url, headers=headers)
+                    response = await self._client.send(request, auth=auth, stream=True)
+                    try:
+                        if spool_to is not None and response.status_code == 200:
+                            await _spool(response, spool_to)
+                        else:
+                            await response.aread()
+                    finally:
+                        await response.aclose()
             except httpx.TransportError as exc:
                 # A certificate will not become trusted by asking again.
                 if attempt == tries or any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
