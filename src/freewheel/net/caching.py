@@ -41,7 +41,6 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -61,7 +60,7 @@ from freewheel.cache import OFFLINE_SUFFIX, RECORD_SUFFIX, Cache, read_record, w
 from freewheel.errors import UsageError
 from freewheel.fsutil import atomic_write_bytes
 from freewheel.models import strip_credentials
-from freewheel.net.fetcher import Fetcher, FetchError, Response
+from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
 
@@ -275,7 +274,7 @@ def _origin(url: str) -> _Origin:
     return (parts.scheme, parts.hostname, parts.port)
 
 
-class CachingFetcher:
+class CachingFetcher(Closing):
     """A :class:`~freewheel.net.fetcher.Fetcher` that keeps responses in *cache*.
 
     *offline* never touches the network: any stored copy answers, however
@@ -501,14 +500,3 @@ class CachingFetcher:
     async def aclose(self) -> None:
         """Close the wrapped fetcher."""
         await self._fetcher.aclose()
-
-    async def __aenter__(self) -> CachingFetcher:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

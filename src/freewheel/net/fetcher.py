@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Self, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -240,7 +240,25 @@ async def _spool(response: httpx.Response, path: Path) -> None:
         raise
 
 
-class Fetcher:
+class Closing:
+    """``async with`` support for anything with an ``aclose()``."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class Fetcher(Closing):
     """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once.
 
     *timeout* (seconds, per connect/read) and *retries* default to
@@ -394,14 +412,3 @@ class Fetcher:
     async def aclose(self) -> None:
         """Close pooled connections."""
         await self._client.aclose()
-
-    async def __aenter__(self) -> Fetcher:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
