@@ -11,7 +11,12 @@ import pytest
 
 from freewheel import pipconfig
 from freewheel.errors import UsageError
-from freewheel.pipconfig import PipSetting, config_files, load_pip_config, pip_default_index_url
+from freewheel.pipconfig import (
+    PipSetting,
+    config_files,
+    load_pip_config,
+    pip_default_index_url,
+)
 
 
 @pytest.fixture(autouse=True)

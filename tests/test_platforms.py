@@ -6,7 +6,12 @@ import pytest
 from packaging.tags import Tag
 
 from freewheel.errors import UsageError
-from freewheel.platforms import PLATFORM_NAMES, host_platform, parse_platform, supported_tags
+from freewheel.platforms import (
+    PLATFORM_NAMES,
+    host_platform,
+    parse_platform,
+    supported_tags,
+)
 
 
 @pytest.mark.parametrize(

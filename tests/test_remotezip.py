@@ -8,14 +8,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.builders import make_wheel
 
 from freewheel.errors import MetadataError
+from freewheel.index.simple import dist_file
 from freewheel.metadata import MetadataSource, is_metadata_member
 from freewheel.models import Index
 from freewheel.net.fetcher import Fetcher
-from freewheel.index.simple import dist_file
 from freewheel.remotezip import BadZip, WholeFile, read_member
-from support.builders import make_wheel
 
 
 def _in_memory_fetch(data: bytes, calls: list[tuple[int, int | None]]):

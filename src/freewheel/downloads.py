@@ -20,7 +20,7 @@ from urllib.request import url2pathname
 
 from freewheel.errors import MetadataError
 from freewheel.models import DistFile, redact_url, strip_credentials
-from freewheel.net.fetcher import Fetcher, FetchError
+from freewheel.net.fetcher import FetchError, Getter
 
 
 class HashMismatch(MetadataError):
@@ -49,7 +49,7 @@ def check_sha256(path: Path, expected: str | None, what: str) -> None:
 class DistStore:
     """Distribution files in *bucket*, fetched through *fetcher* on demand."""
 
-    def __init__(self, bucket: Path, fetcher: Fetcher) -> None:
+    def __init__(self, bucket: Path, fetcher: Getter) -> None:
         self.bucket = bucket
         self._fetcher = fetcher
 

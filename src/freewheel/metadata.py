@@ -28,7 +28,7 @@ from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
 from freewheel.models import DistFile, redact_url, strip_credentials
-from freewheel.net.fetcher import Fetcher, FetchError
+from freewheel.net.fetcher import FetchError, Getter
 from freewheel.remotezip import BadZip, WholeFile, read_member
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class MetadataSource:
     and the prefetcher never download the same thing twice.
     """
 
-    def __init__(self, fetcher: Fetcher, store: DistStore | None = None, cache: Cache | None = None) -> None:
+    def __init__(self, fetcher: Getter, store: DistStore | None = None, cache: Cache | None = None) -> None:
         self._fetcher = fetcher
         self.store = store
         self._cache = cache
@@ -198,10 +198,6 @@ class MetadataSource:
             task = asyncio.ensure_future(self._fetch(dist))
             self._tasks[dist.url] = task
         return task
-
-    async def download(self, dist: DistFile) -> bytes:
-        """The whole file of *dist*."""
-        return await self._download(dist.url, dist.filename)
 
     async def _download(self, url: str, what: str) -> bytes:
         try:

@@ -22,7 +22,12 @@ from freewheel.index.client import IndexClient
 from freewheel.index.simple import ACCEPT
 from freewheel.models import Index
 from freewheel.net import Fetcher, FetchError
-from freewheel.net.caching import OFFLINE_MISS, CachingFetcher, freshness_lifetime, parse_cache_control
+from freewheel.net.caching import (
+    OFFLINE_MISS,
+    CachingFetcher,
+    freshness_lifetime,
+    parse_cache_control,
+)
 
 DEMO = "demo-1.0-py3-none-any.whl"
 JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}

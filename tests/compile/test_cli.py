@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from support.builders import make_sdist, make_wheel
 
 from freewheel.cli import run
-from support.builders import make_sdist, make_wheel
 
 
 @pytest.fixture

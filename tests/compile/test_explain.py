@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from freewheel.cli import run
 from support.builders import make_wheel
+
+from freewheel.cli import run
 
 
 def test_explain_names_indexes_and_verdicts(tmp_path, index_server, capsys, monkeypatch):

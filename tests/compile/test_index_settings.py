@@ -5,11 +5,11 @@ given again on the command line."""
 from __future__ import annotations
 
 import pytest
+from support.builders import make_wheel
 
 from freewheel.cli import run
 from freewheel.cli.resolve import cache_overrides
 from freewheel.models import Index
-from support.builders import make_wheel
 
 PYPROJECT = """\
 [project]

@@ -15,9 +15,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from support.builders import make_sdist, make_wheel
 
 from freewheel.cli import run
-from support.builders import make_sdist, make_wheel
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.toml"))
 _PLACEHOLDER = re.compile(r"\{(\w[\w-]*)(\.flat)?\}")

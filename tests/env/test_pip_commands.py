@@ -10,9 +10,9 @@ import json
 import platform
 
 import pytest
+from support.builders import make_sdist, make_wheel
 
 from env.helpers import new_venv, pip_install
-from support.builders import make_sdist, make_wheel
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from support.builders import make_sdist, make_wheel
 from support.server import render_links, scan_dists
 

@@ -7,7 +7,11 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from freewheel.errors import InputError
-from freewheel.inputs.pyproject import read_freewheel_toml, read_index_config, read_pyproject
+from freewheel.inputs.pyproject import (
+    read_freewheel_toml,
+    read_index_config,
+    read_pyproject,
+)
 from freewheel.models import Index
 
 PROJECT = """\

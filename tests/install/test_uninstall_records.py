@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wheelkit import Env, build_wheel, snapshot, write_wheel, wheel_members
+from wheelkit import Env, build_wheel, snapshot, wheel_members, write_wheel
 
 from freewheel.install import InstallError, WheelToInstall, install_wheels, uninstall
 

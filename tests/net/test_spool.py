@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from freewheel.net.fetcher import Fetcher
 from support.builders import make_wheel
+
+from freewheel.net.fetcher import Fetcher
 
 
 def test_a_whole_file_is_spooled_and_a_range_is_not(tmp_path, index_server):

@@ -20,7 +20,13 @@ from pathlib import Path
 import filelock
 import msgspec
 
-from freewheel.cache import BUCKETS, CACHEDIR_TAG, OFFLINE_SUFFIX, RECORD_SUFFIX, is_temporary
+from freewheel.cache import (
+    BUCKETS,
+    CACHEDIR_TAG,
+    OFFLINE_SUFFIX,
+    RECORD_SUFFIX,
+    is_temporary,
+)
 from freewheel.errors import UsageError
 
 LOCK_NAME = ".lock"

@@ -7,12 +7,16 @@ import argparse
 import dataclasses
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
 from freewheel.gather import Gathered
-from freewheel.inputs.pyproject import IndexConfig, read_freewheel_toml, read_index_config
+from freewheel.inputs.pyproject import (
+    IndexConfig,
+    read_freewheel_toml,
+    read_index_config,
+)
 from freewheel.settings import (
     IndexSettings,
     Layer,

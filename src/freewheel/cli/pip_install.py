@@ -194,7 +194,13 @@ def _apply(
     from concurrent.futures import ThreadPoolExecutor
 
     from freewheel.cache import Cache
-    from freewheel.install import Scheme, WheelToInstall, install_wheels, uninstall, unpack
+    from freewheel.install import (
+        Scheme,
+        WheelToInstall,
+        install_wheels,
+        uninstall,
+        unpack,
+    )
 
     with Cache.open(args.cache_dir, no_cache=bool(args.no_cache)) as cache:
         archive = cache.bucket("archive")

@@ -1,7 +1,7 @@
 """Turning gathered requirements and settings into a resolution.
 
-Shared by every command that resolves (``pip compile`` now; ``pip
-install``, ``lock`` later): it evaluates markers for the target, builds the
+Shared by every command that resolves (``pip compile``, ``pip install``,
+``pip sync``, ``explain``): it evaluates markers for the target, builds the
 candidate policy, runs the resolver over an event loop, and reports what
 each index answered when asked to (``-v``).
 """
@@ -12,12 +12,11 @@ import argparse
 import collections
 import contextlib
 import dataclasses
-import hashlib
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.ranges import VersionRange
 from packaging.requirements import Requirement
@@ -25,6 +24,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
+from freewheel.downloads import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
@@ -245,7 +245,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
         )
 
     fetcher = runner.run(make_fetcher())
-    store = DistStore(cache.bucket("wheels"), fetcher)  # type: ignore[arg-type]
+    store = DistStore(cache.bucket("wheels"), fetcher)
     provider = None
     try:
         indexes = context.indexes
@@ -253,7 +253,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
         source = PackageSource(
             runner,
             client,
-            MetadataSource(fetcher, store, cache),  # type: ignore[arg-type]
+            MetadataSource(fetcher, store, cache),
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
@@ -294,9 +294,8 @@ def _with_hashes(source: PackageSource, pin: PinnedPackage) -> PinnedPackage:
     files = []
     for dist in pin.files:
         if "sha256" not in dist.hashes:
-            content = source.download(dist)
-            digest = hashlib.sha256(content).hexdigest()
-            dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digest})
+            [path] = source.fetch_files([(dist, ())])
+            dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
         files.append(dist)
     return dataclasses.replace(pin, files=tuple(files))
 

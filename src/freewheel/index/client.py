@@ -21,7 +21,12 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import IndexAccessError, UsageError
 from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
-from freewheel.index.simple import ACCEPT, UnreadablePage, parse_project_page, project_url
+from freewheel.index.simple import (
+    ACCEPT,
+    UnreadablePage,
+    parse_project_page,
+    project_url,
+)
 from freewheel.index.strategy import (
     STRATEGIES,
     Candidates,
@@ -31,7 +36,7 @@ from freewheel.index.strategy import (
     merge_listings,
 )
 from freewheel.models import Index
-from freewheel.net.fetcher import Fetcher, FetchError, Response
+from freewheel.net.fetcher import FetchError, Getter, Response
 
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
 
@@ -160,7 +165,7 @@ class IndexClient:
 
     def __init__(
         self,
-        fetcher: Fetcher,
+        fetcher: Getter,
         indexes: Sequence[Index],
         *,
         strategy: str = "first-index",

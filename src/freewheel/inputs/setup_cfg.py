@@ -17,7 +17,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.inputs._shared import defined_names, invalid_requirement_reason, with_absolute_url
+from freewheel.inputs._shared import (
+    defined_names,
+    invalid_requirement_reason,
+    with_absolute_url,
+)
 from freewheel.inputs.pyproject import ProjectRequirements
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 

@@ -24,8 +24,8 @@ from typing import BinaryIO
 from packaging.utils import parse_wheel_filename
 
 from .errors import InstallError
-from .transaction import UMASK
 from .records import RecordEntry, encode_digest, parse_record
+from .transaction import UMASK
 from .wheelfile import (
     WheelContents,
     WheelInfo,

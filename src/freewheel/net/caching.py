@@ -56,7 +56,13 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from freewheel.cache import OFFLINE_SUFFIX, RECORD_SUFFIX, Cache, read_record, write_record
+from freewheel.cache import (
+    OFFLINE_SUFFIX,
+    RECORD_SUFFIX,
+    Cache,
+    read_record,
+    write_record,
+)
 from freewheel.errors import UsageError
 from freewheel.fsutil import atomic_write_bytes
 from freewheel.models import strip_credentials

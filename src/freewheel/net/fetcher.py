@@ -22,7 +22,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Protocol, Self, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -238,6 +238,15 @@ async def _spool(response: httpx.Response, path: Path) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+class Getter(Protocol):
+    """The one interface everything above the network uses: :class:`Fetcher`
+    and its caching wrapper both provide it."""
+
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+    ) -> Response: ...
 
 
 class Closing:

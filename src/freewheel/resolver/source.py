@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Collection, Coroutine, Sequence
-from pathlib import Path
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from packaging.ranges import VersionRange
 from packaging.utils import NormalizedName, canonicalize_name
 
-from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.errors import MetadataError
+from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.metadata import CoreMetadata, MetadataSource
 from freewheel.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
@@ -107,10 +107,6 @@ class PackageSource:
             return list(await asyncio.gather(*(fetch_one(d, h) for d, h in wanted)))
 
         return self._runner.run(fetch_all())
-
-    def download(self, dist: DistFile) -> bytes:
-        """The whole of *dist*'s file (for hashing files an index gave no hash for)."""
-        return self._runner.run(self._metadata.download(dist))
 
     def metadata(self, dist: DistFile) -> CoreMetadata:
         return self._runner.run(self._get_metadata(dist))

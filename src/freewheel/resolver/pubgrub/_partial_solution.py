@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from enum import Enum, auto
 from typing import Generic, TypeVar
 
-from packaging.ranges import VersionRange
 from packaging.version import Version
 
 from ._incompatibility import Incompatibility
