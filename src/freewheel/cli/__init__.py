@@ -34,7 +34,20 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def selected(argv: Sequence[str]) -> tuple[str, ...] | None:
+    """The words of the command *argv* runs, if it names one."""
+    words = tuple(a for a in argv if not a.startswith("-"))
+    for command, _, _ in COMMANDS:
+        if words[: len(command)] == command:
+            return command
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for *argv*: only the command it runs is configured (and
+    its module imported); the others are listed with their help. Without
+    *argv*, every command is configured."""
+    chosen = selected(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="freewheel",
         description="Resolve, lock and install Python packages from many indexes.",
@@ -49,10 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
             if prefix not in groups:
                 group_parser = groups[words[: depth - 1]].add_parser(prefix[-1], help=f"{prefix[-1]} commands")
                 groups[prefix] = group_parser.add_subparsers(metavar="COMMAND")
-        module = importlib.import_module(f"freewheel.cli.{module_name}")
         command = groups[words[:-1]].add_parser(words[-1], help=help_text, description=help_text + ".")
-        module.configure(command)
-        command.set_defaults(handler=module.main, words=words)
+        if argv is None or words == chosen:
+            module = importlib.import_module(f"freewheel.cli.{module_name}")
+            module.configure(command)
+            command.set_defaults(handler=module.main, words=words)
     return parser
 
 
@@ -64,7 +78,7 @@ def run(argv: Sequence[str]) -> int:
         # the whole parser.
         print(f"freewheel {__version__}")
         return 0
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -181,7 +181,10 @@ def _plan(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Plan:
         if path.startswith(dist_info_prefix) and path.removeprefix(dist_info_prefix) in _PER_INSTALL:
             continue
         category, target = scheme.destination(info, path)
-        record = dataclasses.replace(entry, path=_record_path(target, lib_dir))
+        # A member outside .data lands at its own path under lib_dir, which
+        # is what RECORD names: no relative path needs computing.
+        record_path = path if category == "root" else _record_path(target, lib_dir)
+        record = dataclasses.replace(entry, path=record_path)
         source = tree / path
         if path in contents.symlinks:
             placements.append(_Placement(target, record, link_target=contents.symlinks[path]))

@@ -85,12 +85,14 @@ class Scheme:
             }[category]
         else:
             category, relative, base = "root", parts, self.lib_dir(wheel)
-        base = Path(os.path.normpath(base))
+        # Plain strings: this runs once per file of every wheel installed,
+        # and pathlib's joins and checks dominated large installs.
+        root = os.path.normpath(base)
         reason = unsafe_path_reason("/".join(relative))
-        target = Path(os.path.normpath(base.joinpath(*relative)))
-        if reason or not target.is_relative_to(base) or target == base:
+        target = os.path.normpath(os.path.join(root, *relative))
+        if reason or not target.startswith(root.rstrip(os.sep) + os.sep):
             raise InstallError(
                 f"{wheel.filename} is unsafe to install: {path} would be written "
-                f"outside {base}."
+                f"outside {root}."
             )
-        return category, target
+        return category, Path(target)
