@@ -168,6 +168,9 @@ _scan_dists = _server.scan_dists
 _frozen: dict[Path, dict[str, list[_server.ServedDist]]] = {}
 
 
+_serving: dict[Path, int] = {}
+
+
 def _scan_frozen(directory: Path) -> dict[str, list[_server.ServedDist]]:
     return _frozen[directory] if directory in _frozen else _scan_dists(directory)
 
@@ -184,10 +187,15 @@ def serve(directory: Path, **options: object) -> Iterator[_server.IndexServer]:
     """
     directory = Path(directory)
     _server.scan_dists = _scan_frozen
-    _frozen[directory] = _scan_dists(directory)
+    # Several servers (with and without metadata files) may serve one
+    # directory at once: the frozen scan lives while any of them does.
+    _serving[directory] = _serving.get(directory, 0) + 1
+    _frozen.setdefault(directory, _scan_dists(directory))
     index = _server.IndexServer(directory, **options)
     try:
         yield index
     finally:
         index.stop()
-        del _frozen[directory]
+        _serving[directory] -= 1
+        if not _serving[directory]:
+            del _serving[directory], _frozen[directory]

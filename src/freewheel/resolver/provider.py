@@ -52,10 +52,18 @@ class Root:
 
 ROOT = Root()
 
-# After _BATCH_AFTER versions of one package were chosen, and every _BATCH
-# after that, the next _BATCH versions' metadata is fetched ahead.
-_BATCH = 25
-_BATCH_AFTER = 3
+def _prefetch_batch(attempts: int) -> int:
+    """How many upcoming versions to prefetch at a package's *attempts*-th choice.
+
+    A second choice means the first was rejected: most conflicts step down
+    a release or three, so a few are fetched; a long walk gets larger
+    batches, each issued as the previous one runs out.
+    """
+    if attempts == 2:
+        return 4
+    if attempts >= 6 and attempts % 24 == 6:
+        return 24
+    return 0
 ROOT_VERSION = Version("0")
 
 
@@ -126,11 +134,12 @@ class Provider:
         upcoming = candidates.preferred(range_.contains)
         candidate = next(upcoming, None)
         attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
-        if attempts % _BATCH == _BATCH_AFTER:
-            # The solver keeps rejecting this package's versions and walks
-            # down them one by one, each a round trip for its metadata: fetch
-            # the next batch (and what each pins) in parallel instead.
-            self.source.prefetch_versions(list(itertools.islice(upcoming, _BATCH)))
+        batch = _prefetch_batch(attempts)
+        if batch:
+            # The solver rejected this package's first choice and now walks
+            # down its versions one by one, each a round trip for metadata:
+            # fetch the next ones (and what each pins) in parallel instead.
+            self.source.prefetch_versions(list(itertools.islice(upcoming, batch)))
         return None if candidate is None else candidate.version
 
     def get_dependencies(
