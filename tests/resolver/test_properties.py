@@ -77,3 +77,25 @@ def test_resolve_agrees_with_brute_force(data: tuple[list[str], dict]) -> None:
 def test_parse_requirements_intersects_repeats() -> None:
     parsed = parse_requirements(["a>=1", "a<2"])
     assert Version("1.5") in parsed["a"] and Version("2") not in parsed["a"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    points=st.lists(st.integers(0, 40), min_size=1, max_size=30),
+    probe=st.integers(0, 41),
+    local=st.booleans(),
+)
+def test_fast_membership_agrees_with_packaging(points, probe, local):
+    """The solver's bisecting membership test answers as VersionRange.contains."""
+    from packaging.ranges import VersionRange
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from freewheel.resolver.pubgrub._term import _contains
+
+    range_ = SpecifierSet(">=0").to_range()
+    for point in points:
+        range_ = range_ - VersionRange.singleton(Version(f"1.{point}"))
+    range_ = range_ | SpecifierSet(f"=={points[0] // 2}.0").to_range()
+    version = Version(f"1.{probe}+cpu" if local else f"1.{probe}")
+    assert _contains(range_, version) == range_.contains(version, prereleases=True)

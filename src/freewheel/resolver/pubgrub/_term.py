@@ -72,8 +72,32 @@ def _single_version(range_: VersionRange) -> Version | None:
 
 
 def _contains(range_: VersionRange, version: Version) -> bool:
-    # The solver's ranges carry no pre-release policy: membership is plain.
-    return range_.contains(version, prereleases=True)
+    """Plain membership (the solver's ranges carry no pre-release policy).
+
+    A long backtrack cuts a package's range into hundreds of intervals, and
+    ``VersionRange.contains`` scans them in order; a binary search over the
+    sorted, disjoint intervals keeps each test logarithmic. It reads the
+    range's interval list, which packaging keeps private; should that ever
+    change shape, the public method answers instead.
+    """
+    try:
+        bounds = range_._bounds
+        if range_._admit or range_._reject:
+            raise AttributeError
+    except AttributeError:
+        return range_.contains(version, prereleases=True)
+    low, high = 0, len(bounds)
+    while low < high:
+        middle = (low + high) // 2
+        above = bounds[middle][0]._above
+        if above is None or above(version):
+            low = middle + 1
+        else:
+            high = middle
+    if low == 0:
+        return False
+    below = bounds[low - 1][1]._below
+    return below is None or below(version)
 
 
 def _is_subset(a: VersionRange, b: VersionRange) -> bool:
