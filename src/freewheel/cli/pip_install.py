@@ -64,8 +64,6 @@ def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
     options.add_index_options(parser)
     options.add_resolver_options(parser)
     add_environment_options(parser, mutable=True)
-    parser.add_argument("--python-version", help=argparse.SUPPRESS)
-    parser.add_argument("--python-platform", help=argparse.SUPPRESS)
     options.add_global_options(parser)
 
 

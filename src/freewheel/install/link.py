@@ -74,11 +74,6 @@ class Linker:
             self._start[key] = index
             return
 
-    def mode_used(self, source_root: Path, target_root: Path) -> LinkMode | None:
-        """The method files from *source_root* into *target_root* get, once known."""
-        index = self._start.get((source_root, target_root))
-        return None if index is None else self._attempts[index]
-
 
 def _clone(source: Path, target: Path) -> None:
     try:
