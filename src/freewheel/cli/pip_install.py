@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import tempfile
 import time
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ from freewheel.errors import UsageError
 if TYPE_CHECKING:
     from freewheel.environment import Environment
     from freewheel.gather import Gathered
+    from freewheel.inputs.requirements_txt import SourcedRequirement
     from freewheel.models import DistFile
     from freewheel.output import PinnedPackage
     from freewheel.plan import Plan
@@ -94,9 +97,9 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
     from freewheel.resolver.resolution import resolve
 
     started = time.monotonic()
-    if getattr(args, "editable", None):
-        raise UsageError("Editable installs (-e) are not supported yet: they need a build backend.")
     environment = environment_from_args(args, mutable=True)
+    build_dir = tempfile.TemporaryDirectory(prefix="freewheel-editable-")
+    editables = _build_editables(getattr(args, "editable", []), Path(build_dir.name))
     gathered = gather(
         args.src_files, constraints=args.constraints, overrides=args.overrides,
         extras=args.extra, all_extras=bool(args.all_extras), groups=args.group,
@@ -105,7 +108,11 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
     if packages:
         own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
         gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
-    if not gathered.requirements and not sync:
+    # An editable project's own requirements are resolved with the rest.
+    gathered = dataclasses.replace(
+        gathered, requirements=gathered.requirements + tuple(r for e in editables for r in e.requirements)
+    )
+    if not gathered.requirements and not editables and not sync:
         raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
 
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
@@ -132,13 +139,15 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
             resolved_at = time.monotonic()
             _say(quiet, f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}")
             reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
+            # An editable project is built, not taken from an index.
+            pins = [pin for pin in pins if pin.name not in {e.name for e in editables}]
             changes = plan(pins, installed, reinstall=reinstall, sync=sync)
             if require_hashes:
                 _check_hashes_given(changes.install, hashes)
             if args.dry_run:
                 _report(changes, installed, heading="Would change:", quiet=quiet)
                 return 0
-            if changes.empty:
+            if changes.empty and not editables:
                 _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
                 return 0
             wanted = [(_wheel_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
@@ -148,13 +157,46 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
         direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
-        _apply(args, environment, changes, paths, direct=direct, bars=bars)
+        _apply(args, environment, changes, paths, editables, direct=direct, bars=bars)
         _report(
-            changes, installed,
-            heading=f"Installed {_packages(len(changes.install))} in {_ms(time.monotonic() - prepared_at)}",
+            changes, installed, editables,
+            heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
+            f"{_ms(time.monotonic() - prepared_at)}",
             quiet=quiet,
         )
+    build_dir.cleanup()
     return 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Editable:
+    """A local project built as an editable wheel, ready to install."""
+
+    project: Path
+    wheel: Path
+    name: NormalizedName
+    version: Version
+    requirements: tuple[SourcedRequirement, ...]
+
+
+def _build_editables(paths: Sequence[str], build_dir: Path) -> list[Editable]:
+    from freewheel.build import build_editable, check_project
+    from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
+    from freewheel.metadata import parse_core_metadata, wheel_metadata_bytes
+
+    editables = []
+    for path in paths:
+        project = check_project(Path(path))
+        wheel = build_editable(project, build_dir)
+        with zipfile.ZipFile(wheel) as archive:
+            metadata = parse_core_metadata(wheel_metadata_bytes(archive, wheel.name), source=wheel.name)
+        source = RequirementSource(kind="command line", path=str(project))
+        requirements = tuple(
+            SourcedRequirement(requirement=r, url=None, editable=False, hashes=(), source=source)
+            for r in metadata.requires_dist
+        )
+        editables.append(Editable(project, wheel, metadata.name, metadata.version, requirements))
+    return editables
 
 
 def _check_hashes_given(pins: Sequence[PinnedPackage], hashes: Mapping[NormalizedName, frozenset[str]]) -> None:
@@ -184,6 +226,7 @@ def _apply(
     environment: Environment,
     changes: Plan,
     paths: Sequence[Path],
+    editables: Sequence[Editable],
     *,
     direct: Collection[NormalizedName],
     bars: bool,
@@ -206,6 +249,14 @@ def _apply(
             WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
                            requested=pin.name in direct)
             for pin, path in zip(changes.install, paths, strict=True)
+        ]
+        wheels += [
+            WheelToInstall(
+                e.wheel,
+                requested=True,
+                direct_url={"url": e.project.as_uri(), "dir_info": {"editable": True}},
+            )
+            for e in editables
         ]
         # Unpacking is the slow part of a cold install and each wheel is
         # independent: do it in parallel, so the installer finds every tree
@@ -232,13 +283,24 @@ def _say(quiet: bool, line: str) -> None:
         print(line, file=sys.stderr)
 
 
-def _report(changes: Plan, installed: Mapping[NormalizedName, Version], *, heading: str, quiet: bool) -> None:
+def _report(
+    changes: Plan,
+    installed: Mapping[NormalizedName, Version],
+    editables: Sequence[Editable] = (),
+    *,
+    heading: str,
+    quiet: bool,
+) -> None:
     """uv's summary: a heading, then `` - old`` / `` + new`` lines by name."""
     if quiet:
         return
     print(heading, file=sys.stderr)
     lines = [(name, 0, f" - {name}=={installed[name]}") for name in changes.remove]
     lines += [(pin.name, 1, f" + {pin.name}=={pin.version}") for pin in changes.install]
+    lines += [
+        (e.name, 0, f" - {e.name}=={installed[e.name]}") for e in editables if e.name in installed
+    ]
+    lines += [(e.name, 1, f" + {e.name}=={e.version} (from {e.project.as_uri()})") for e in editables]
     for _, _, line in sorted(lines):
         print(line, file=sys.stderr)
 
