@@ -25,6 +25,7 @@ from packaging.version import Version
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
+from freewheel.resolver import pubgrub
 from freewheel.resolver.pubgrub import Unavailable
 from freewheel.resolver.source import PackageSource
 
@@ -131,7 +132,7 @@ class Provider:
             candidate = candidates.best(lambda v: v == preferred)
             if candidate is not None:
                 return candidate.version
-        upcoming = candidates.preferred(range_.contains)
+        upcoming = candidates.preferred(lambda version: pubgrub.contains(range_, version))
         candidate = next(upcoming, None)
         attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
         batch = _prefetch_batch(attempts)

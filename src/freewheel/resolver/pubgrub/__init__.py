@@ -25,9 +25,10 @@ from ._solver import (
     Unavailable,
     resolve,
 )
-from ._term import Term
+from ._term import Term, contains
 
 __all__ = [
+    "contains",
     "DEFAULT_SWAP_THRESHOLD",
     "Dependencies",
     "DependencyProvider",

@@ -71,7 +71,7 @@ def _single_version(range_: VersionRange) -> Version | None:
     return entry[1] if entry is not None and entry[0] is range_ else None
 
 
-def _contains(range_: VersionRange, version: Version) -> bool:
+def contains(range_: VersionRange, version: Version) -> bool:
     """Plain membership (the solver's ranges carry no pre-release policy).
 
     A long backtrack cuts a package's range into hundreds of intervals, and
@@ -105,15 +105,27 @@ def _is_subset(a: VersionRange, b: VersionRange) -> bool:
         return True
     version = _single_version(a)
     if version is not None:
-        return _contains(b, version)
+        return contains(b, version)
+    if _single_version(b) is not None and _interval_count(a) > 1:
+        # Canonical intervals are non-empty and disjoint: two of them hold
+        # at least two versions, which one version cannot cover.
+        return False
     return _memoized("<=", a, b, lambda: a.is_subset(b))
+
+
+def _interval_count(range_: VersionRange) -> int:
+    """How many intervals *range_* has (0 when packaging hides it)."""
+    try:
+        return len(range_._bounds)
+    except AttributeError:
+        return 0
 
 
 def _is_disjoint(a: VersionRange, b: VersionRange) -> bool:
     for one, other in ((a, b), (b, a)):
         version = _single_version(one)
         if version is not None:
-            return not _contains(other, version)
+            return not contains(other, version)
     return _memoized("disjoint", a, b, lambda: a.is_disjoint(b))
 
 
@@ -121,7 +133,7 @@ def _intersection(a: VersionRange, b: VersionRange) -> VersionRange:
     for one, other in ((a, b), (b, a)):
         version = _single_version(one)
         if version is not None:
-            return one if _contains(other, version) else EMPTY
+            return one if contains(other, version) else EMPTY
     return _memoized("&", a, b, lambda: a & b)
 
 
@@ -132,7 +144,7 @@ def _union(a: VersionRange, b: VersionRange) -> VersionRange:
 def _difference(a: VersionRange, b: VersionRange) -> VersionRange:
     version = _single_version(a)
     if version is not None:
-        return EMPTY if _contains(b, version) else a
+        return EMPTY if contains(b, version) else a
     return _memoized("-", a, b, lambda: a - b)
 
 
