@@ -14,7 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import NormalizedName
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 IndexFormat = Literal["simple", "flat"]
@@ -90,6 +96,20 @@ class Index:
 
 
 DistKind = Literal["wheel", "sdist"]
+
+
+def project_of_filename(filename: str) -> NormalizedName | None:
+    """The project a wheel or sdist file name (or its ``.metadata`` file)
+    belongs to, or ``None`` when the name is neither."""
+    name = filename.removesuffix(".metadata")
+    try:
+        if name.endswith(".whl"):
+            return parse_wheel_filename(name)[0]
+        if name.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(name)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

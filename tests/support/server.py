@@ -37,12 +37,10 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
+
+from freewheel.models import project_of_filename
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
@@ -83,22 +81,11 @@ def _read_metadata(path: Path) -> bytes | None:
     return None
 
 
-def _project_of(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[0]
-        if filename.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(filename)[0]
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return None
-
-
 def scan_dists(directory: Path) -> dict[str, list[ServedDist]]:
     """Every distribution in *directory*, by canonical project name."""
     projects: dict[str, list[ServedDist]] = {}
     for path in sorted(directory.iterdir()) if directory.is_dir() else ():
-        name = _project_of(path.name)
+        name = project_of_filename(path.name)
         if name is None or not path.is_file():
             continue
         metadata = _read_metadata(path)
@@ -434,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _find_dist(dists_dir: Path, filename: str) -> ServedDist | None:
-    dists = scan_dists(dists_dir).get(_project_of(filename) or "", [])
+    dists = scan_dists(dists_dir).get(project_of_filename(filename) or "", [])
     return next((dist for dist in dists if dist.filename == filename), None)
 
 

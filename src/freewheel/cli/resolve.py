@@ -28,7 +28,7 @@ from freewheel.downloads import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
-from freewheel.models import Index
+from freewheel.models import DistFile, Index
 from freewheel.output import PinnedPackage
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
 from freewheel.resolver.provider import Provider, Requirements
@@ -280,24 +280,26 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
 
     with resolver_session(request, context) as provider:
         pins = resolve(provider, request.via_sources)
-        if request.hashes:
-            pins = [_with_hashes(provider.source, pin) for pin in pins]
-        return pins
+        return _with_hashes(provider.source, pins) if request.hashes else pins
 
 
-def _with_hashes(source: PackageSource, pin: PinnedPackage) -> PinnedPackage:
-    """*pin* with a sha256 for every file, downloading the files that have none.
+def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:
+    """*pins* with a sha256 for every file, downloading the files that have none.
 
     Flat directories and some mirrors publish no hashes; a hash-checking
-    install needs one per file, so they are computed from the files.
+    install needs one per file, so they are computed from the files, all
+    downloaded at once.
     """
-    files = []
-    for dist in pin.files:
-        if "sha256" not in dist.hashes:
-            [path] = source.fetch_files([(dist, ())])
-            dist = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
-        files.append(dist)
-    return dataclasses.replace(pin, files=tuple(files))
+    unhashed = [dist for pin in pins for dist in pin.files if "sha256" not in dist.hashes]
+    paths = source.fetch_files([(dist, ()) for dist in unhashed])
+    digests = {dist.url: sha256_file(path) for dist, path in zip(unhashed, paths, strict=True)}
+
+    def hashed(dist: DistFile) -> DistFile:
+        if dist.url not in digests:
+            return dist
+        return dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digests[dist.url]})
+
+    return [dataclasses.replace(pin, files=tuple(hashed(d) for d in pin.files)) for pin in pins]
 
 
 def _report_indexes(provider: Provider) -> None:

@@ -48,12 +48,8 @@ import httpx
 import msgspec
 from packaging.utils import (
     InvalidName,
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
 )
 
 from freewheel.cache import (
@@ -61,11 +57,10 @@ from freewheel.cache import (
     RECORD_SUFFIX,
     Cache,
     read_record,
-    write_record,
 )
 from freewheel.errors import UsageError
 from freewheel.fsutil import atomic_write_bytes
-from freewheel.models import strip_credentials
+from freewheel.models import project_of_filename, strip_credentials
 from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
@@ -140,19 +135,6 @@ class Target:
         return f"{self.location}\n{self.variant}"
 
 
-def _distribution_project(filename: str) -> NormalizedName | None:
-    """The project of a wheel, an sdist or a ``.metadata`` file, from its name."""
-    name = filename.removesuffix(".metadata")
-    try:
-        if name.endswith(".whl"):
-            return parse_wheel_filename(name)[0]
-        if name.endswith((".tar.gz", ".zip")):
-            return parse_sdist_filename(name)[0]
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        pass
-    return None
-
-
 def describe(url: str, accept: str | None) -> Target:
     """What the cache needs to know about a request for *url*.
 
@@ -165,7 +147,7 @@ def describe(url: str, accept: str | None) -> Target:
     algorithm, _, digest = fragment.partition("=")
     sha256 = digest.lower() if algorithm == "sha256" and _SHA256.fullmatch(digest) else None
     variant = accept or ""
-    project = _distribution_project(filename)
+    project = project_of_filename(filename)
     if project is not None:
         return Target(location, variant, "files", project, filename, sha256)
     if _SIMPLE_API_MEDIA_TYPE in variant and filename:
@@ -471,17 +453,13 @@ class CachingFetcher(Closing):
             offline_only.unlink(missing_ok=True)
 
     def _write(self, path: Path, record: StoredResponse) -> bool:
-        try:
-            write_record(path, record)
-        except OSError:
-            # A full or read-only disk costs a later download, not this command.
-            return False
-        return True
+        return self._write_bytes(path, msgspec.msgpack.encode(record))
 
     def _write_bytes(self, path: Path, data: bytes) -> bool:
         try:
             atomic_write_bytes(path, data)
         except OSError:
+            # A full or read-only disk costs a later download, not this command.
             return False
         return True
 

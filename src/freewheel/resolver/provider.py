@@ -24,8 +24,8 @@ from packaging.version import Version
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
-from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver import pubgrub
+from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver.pubgrub import Unavailable
 from freewheel.resolver.source import PackageSource
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Collection, Coroutine, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,33 +117,42 @@ class PackageSource:
     def prefetch(self, name: NormalizedName, range_: VersionRange, *, lowest: bool) -> None:
         """Start fetching *name*'s page, its likely version's metadata, and
         so on down that version's own dependencies."""
-        future = self._runner.spawn(self._prefetch(name, range_, lowest))
-        # A failed prefetch is not an error: the resolver asks again and
-        # reports the failure at the point it actually needs the data.
-        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._spawn(self._prefetch(name, range_, lowest))
 
     def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         """Start fetching the metadata of *candidates*, and of the best
         version of each of their dependencies (a release that pins its
         companion, ``==`` by ``==``, needs both to be judged)."""
         if candidates:
-            future = self._runner.spawn(self._prefetch_versions(candidates))
-            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            self._spawn(self._prefetch_versions(candidates))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        future = self._runner.spawn(coro)
+        # A failed prefetch is not an error: the resolver asks again and
+        # reports the failure at the point it actually needs the data.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    def _dependencies(self, metadata: CoreMetadata) -> Iterator[tuple[NormalizedName, VersionRange]]:
+        """What *metadata* requires on the target (extras aside), for prefetching."""
+        target = self._policy.target
+        for requirement in metadata.requires_dist:
+            if requirement.marker is None or target.evaluate(requirement.marker):
+                yield canonicalize_name(requirement.name), requirement.specifier.to_range()
+
+    async def _best(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> Candidate | None:
+        """The version of *name* the resolver would probably pick in *range_*."""
+        listing = await self._client.project(name)
+        if listing.error is not None:
+            return None
+        return ProjectCandidates(self._policy, name, listing.versions, lowest=lowest).best(range_.contains)
 
     async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
-        target = self._policy.target
-
         async def one(candidate: Candidate) -> None:
             metadata = await self._metadata.get(candidate.files[0])
-            for requirement in metadata.requires_dist:
-                if requirement.marker is None or target.evaluate(requirement.marker):
-                    name = canonicalize_name(requirement.name)
-                    listing = await self._client.project(name)
-                    best = ProjectCandidates(self._policy, name, listing.versions, lowest=False).best(
-                        requirement.specifier.to_range().contains
-                    )
-                    if best is not None:
-                        await self._metadata.get(best.files[0])
+            for name, range_ in self._dependencies(metadata):
+                best = await self._best(name, range_, lowest=False)
+                if best is not None:
+                    await self._metadata.get(best.files[0])
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
@@ -152,12 +161,7 @@ class PackageSource:
         if name in self._prefetched:
             return
         self._prefetched.add(name)
-        listing = await self._client.project(name)
-        if listing.error is not None:
-            return
-        candidate = ProjectCandidates(self._policy, name, listing.versions, lowest=lowest).best(
-            range_.contains
-        )
+        candidate = await self._best(name, range_, lowest)
         if candidate is None:
             return
         try:
@@ -166,11 +170,8 @@ class PackageSource:
             return
         # Walking ahead down the likely dependency tree turns a chain of
         # round trips (one per level) into one wave of parallel requests.
-        target = self._policy.target
-        for requirement in metadata.requires_dist:
-            if requirement.marker is None or target.evaluate(requirement.marker):
-                dep = canonicalize_name(requirement.name)
-                task = asyncio.ensure_future(self._prefetch(dep, requirement.specifier.to_range(), lowest))
-                # The loop keeps only weak references to tasks.
-                self._walking.add(task)
-                task.add_done_callback(self._walking.discard)
+        for dep, dep_range in self._dependencies(metadata):
+            task = asyncio.ensure_future(self._prefetch(dep, dep_range, lowest))
+            # The loop keeps only weak references to tasks.
+            self._walking.add(task)
+            task.add_done_callback(self._walking.discard)
