@@ -80,6 +80,9 @@ def test_editable_install_tracks_the_source_and_resolves_its_dependencies(tmp_pa
     site = next((tmp_path / "venv" / "lib").glob("python*/site-packages"))
     direct_url = json.loads((site / "demo_edit-0.1.dist-info" / "direct_url.json").read_text())
     assert direct_url == {"url": project.as_uri(), "dir_info": {"editable": True}}
+    # The user asked for the project, not for what it depends on.
+    assert (site / "demo_edit-0.1.dist-info" / "REQUESTED").exists()
+    assert not (site / "world-1.0.dist-info" / "REQUESTED").exists()
     assert run(["pip", "freeze"]) == 0
     assert f"-e {project.as_uri()}" in capsys.readouterr().out
 

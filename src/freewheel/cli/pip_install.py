@@ -87,6 +87,12 @@ def _hashes_by_name(gathered: Gathered) -> dict[NormalizedName, frozenset[str]]:
 
 
 def install(args: argparse.Namespace, *, sync: bool) -> int:
+    # Editable wheels are built here; nothing is left behind, whatever happens.
+    with tempfile.TemporaryDirectory(prefix="freewheel-editable-") as build_dir:
+        return _install(args, sync=sync, build_dir=Path(build_dir))
+
+
+def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context
     from freewheel.cli.resolve import ResolveRequest, resolver_session
     from freewheel.environment import environment_from_args, environment_lock
@@ -98,8 +104,7 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
     started = time.monotonic()
     environment = environment_from_args(args, mutable=True)
-    build_dir = tempfile.TemporaryDirectory(prefix="freewheel-editable-")
-    editables = _build_editables(getattr(args, "editable", []), Path(build_dir.name))
+    editables = _build_editables(getattr(args, "editable", []), build_dir)
     gathered = gather(
         args.src_files, constraints=args.constraints, overrides=args.overrides,
         extras=args.extra, all_extras=bool(args.all_extras), groups=args.group,
@@ -108,6 +113,9 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
     if packages:
         own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
         gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+    # What the user asked for by name gets REQUESTED; an editable project's
+    # dependencies, added below, do not.
+    direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
     # An editable project's own requirements are resolved with the rest.
     gathered = dataclasses.replace(
         gathered, requirements=gathered.requirements + tuple(r for e in editables for r in e.requirements)
@@ -140,12 +148,13 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
             _say(quiet, f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}")
             reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
             # An editable project is built, not taken from an index.
-            pins = [pin for pin in pins if pin.name not in {e.name for e in editables}]
+            built = {e.name for e in editables}
+            pins = [pin for pin in pins if pin.name not in built]
             changes = plan(pins, installed, reinstall=reinstall, sync=sync)
             if require_hashes:
                 _check_hashes_given(changes.install, hashes)
             if args.dry_run:
-                _report(changes, installed, heading="Would change:", quiet=quiet)
+                _report(changes, installed, editables, heading="Would change:", quiet=quiet)
                 return 0
             if changes.empty and not editables:
                 _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
@@ -156,7 +165,6 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
-        direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
         _apply(args, environment, changes, paths, editables, direct=direct, bars=bars)
         _report(
             changes, installed, editables,
@@ -164,7 +172,6 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
             f"{_ms(time.monotonic() - prepared_at)}",
             quiet=quiet,
         )
-    build_dir.cleanup()
     return 0
 
 
