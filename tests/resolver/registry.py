@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from packaging.ranges import VersionRange
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from freewheel.resolver.pubgrub import Unavailable
+from freewheel.resolver.pubgrub import Ranges, Unavailable, describe_term, from_specifiers
 
 
 class Root:
@@ -22,15 +21,15 @@ class Root:
 ROOT = Root()
 ROOT_VERSION = Version("0")
 
-Entry = Mapping[str, VersionRange] | Unavailable
+Entry = Mapping[str, Ranges] | Unavailable
 
 
-def parse_requirements(lines: Sequence[str]) -> dict[str, VersionRange]:
+def parse_requirements(lines: Sequence[str]) -> dict[str, Ranges]:
     """``["a>=1", "b"]`` as a mapping of name to range (repeats intersect)."""
-    parsed: dict[str, VersionRange] = {}
+    parsed: dict[str, Ranges] = {}
     for line in lines:
         requirement = Requirement(line)
-        range_ = requirement.specifier.to_range()
+        range_ = from_specifiers(requirement.specifier)
         previous = parsed.get(requirement.name)
         parsed[requirement.name] = range_ if previous is None else previous & range_
     return parsed
@@ -41,10 +40,12 @@ class Registry:
     """Packages and their versions' dependencies, served like the real provider would.
 
     Prioritizes the root's requirements first in the order given, then other
-    packages in the order they were discovered; chooses the newest version.
+    packages in the order they were discovered; chooses the newest version;
+    lets each version stand for the span up to the next one, as the real
+    provider does.
     """
 
-    requires: dict[str, VersionRange]
+    requires: dict[str, Ranges]
     packages: dict[str, dict[Version, Entry]]
     discovered: dict[object, int] = field(default_factory=dict)
     chosen: list[tuple[str, Version]] = field(default_factory=list)
@@ -62,18 +63,29 @@ class Registry:
                     table[name][Version(version)] = parse_requirements(entry)
         return cls(parse_requirements(requires), table)
 
-    def prioritize(self, package: object, range: VersionRange) -> tuple[int, int]:
+    def prioritize(self, package: object, range: Ranges) -> tuple[int, int]:
         names = list(self.requires)
         if package in self.requires:
             return (0, names.index(package))  # type: ignore[arg-type]
         return (1, self.discovered.get(package, len(self.discovered)))
 
-    def choose_version(self, package: object, range: VersionRange) -> Version | None:
+    def choose_version(self, package: object, range: Ranges) -> Version | None:
         versions = self.packages.get(package, {})  # type: ignore[call-overload]
         for version in sorted(versions, reverse=True):
             if version in range:
                 return version
         return None
+
+    def version_set(self, package: object, version: Version) -> Ranges:
+        if package is ROOT:
+            return Ranges.singleton(version)
+        above = sorted(v for v in self.packages[package] if v > version)  # type: ignore[index]
+        return Ranges.between(version, above[0]) if above else Ranges.singleton(version)
+
+    def describe(self, package: object, range_: Ranges) -> str:
+        """A term as the product writes it: over the versions that exist."""
+        versions = sorted(self.packages.get(package, {}))  # type: ignore[call-overload]
+        return describe_term(package, range_.simplify(versions) if versions else range_)
 
     def get_dependencies(self, package: object, version: Version) -> Entry:
         if package is ROOT:

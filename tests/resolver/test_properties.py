@@ -6,10 +6,9 @@ import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from packaging.ranges import VersionRange
 from packaging.version import Version
 
-from freewheel.resolver.pubgrub import NoSolution, Unavailable, format_report, resolve
+from freewheel.resolver.pubgrub import NoSolution, Ranges, Unavailable, format_report, resolve
 
 from .registry import ROOT, ROOT_VERSION, Registry, parse_requirements
 
@@ -34,10 +33,10 @@ registries = st.builds(
 
 def satisfies(
     selection: dict[str, Version],
-    requires: dict[str, VersionRange],
+    requires: dict[str, Ranges],
     packages: dict[str, dict[Version, object]],
 ) -> bool:
-    def met(dependencies: dict[str, VersionRange]) -> bool:
+    def met(dependencies: dict[str, Ranges]) -> bool:
         return all(name in selection and selection[name] in r for name, r in dependencies.items())
 
     if not met(requires):
@@ -68,7 +67,9 @@ def test_resolve_agrees_with_brute_force(data: tuple[list[str], dict]) -> None:
         solution = resolve(registry, ROOT, ROOT_VERSION)
     except NoSolution as error:
         assert not brute_force_exists(registry)
-        assert format_report(error)  # every failure can be explained
+        # Every failure is explained, down to the conclusion.
+        report = format_report(error)
+        assert report.endswith("the requirements are unsatisfiable."), report
     else:
         del solution[ROOT]
         assert satisfies(solution, registry.requires, registry.packages)  # type: ignore[arg-type]
@@ -77,25 +78,3 @@ def test_resolve_agrees_with_brute_force(data: tuple[list[str], dict]) -> None:
 def test_parse_requirements_intersects_repeats() -> None:
     parsed = parse_requirements(["a>=1", "a<2"])
     assert Version("1.5") in parsed["a"] and Version("2") not in parsed["a"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    points=st.lists(st.integers(0, 40), min_size=1, max_size=30),
-    probe=st.integers(0, 41),
-    local=st.booleans(),
-)
-def test_fast_membership_agrees_with_packaging(points, probe, local):
-    """The solver's bisecting membership test answers as VersionRange.contains."""
-    from packaging.ranges import VersionRange
-    from packaging.specifiers import SpecifierSet
-    from packaging.version import Version
-
-    from freewheel.resolver.pubgrub import contains
-
-    range_ = SpecifierSet(">=0").to_range()
-    for point in points:
-        range_ = range_ - VersionRange.singleton(Version(f"1.{point}"))
-    range_ = range_ | SpecifierSet(f"=={points[0] // 2}.0").to_range()
-    version = Version(f"1.{probe}+cpu" if local else f"1.{probe}")
-    assert contains(range_, version) == range_.contains(version, prereleases=True)

@@ -31,7 +31,7 @@ def test_scenario(path: Path) -> None:
     else:
         with pytest.raises(NoSolution) as raised:
             resolve(registry, ROOT, ROOT_VERSION)
-        assert format_report(raised.value) == expect["report"].strip()
+        assert format_report(raised.value, describe=registry.describe) == expect["report"].strip()
 
 
 def test_direct_conflict_without_swapping_walks_the_later_direct_back() -> None:

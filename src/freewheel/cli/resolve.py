@@ -18,7 +18,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.ranges import VersionRange
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -31,11 +30,12 @@ from freewheel.inputs.requirements_txt import SourcedRequirement, read_requireme
 from freewheel.models import DistFile, Index
 from freewheel.output import PinnedPackage
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
-from freewheel.resolver.provider import Provider, Requirements
+from freewheel.resolver.provider import Provider, Requirements, requirement_range
 from freewheel.settings import parse_exclude_newer
 from freewheel.target import TargetEnvironment
 
 if TYPE_CHECKING:
+    from freewheel.resolver.pubgrub import Ranges
     from freewheel.net.caching import CacheKind
     from freewheel.resolver.source import PackageSource
 
@@ -65,10 +65,10 @@ class ResolveRequest:
             via[canonicalize_name(requirement.name)].add(sourced.source.annotation())
         direct_requirements = tuple(r for _, r in direct)
 
-        constraints: dict[NormalizedName, VersionRange] = {}
+        constraints: dict[NormalizedName, Ranges] = {}
         for _, requirement in _applicable(gathered.constraints, target):
             name = canonicalize_name(requirement.name)
-            range_ = requirement.specifier.to_range()
+            range_ = requirement_range(requirement)
             constraints[name] = constraints[name] & range_ if name in constraints else range_
         overrides = {
             canonicalize_name(r.name): r for _, r in _applicable(gathered.overrides, target)

@@ -9,20 +9,30 @@ explicit index nothing pins the package to, or it was excluded by
 
 from __future__ import annotations
 
-from packaging.ranges import VersionRange
+from collections.abc import Callable
 
 from freewheel.resolver import pubgrub
+from freewheel.resolver.pubgrub import Ranges
 from freewheel.resolver.candidates import prerelease_rejection
 from freewheel.resolver.provider import Package, Provider
 
 _MAX_LISTED = 3
 
 
-def describe_term(package: object, range_: VersionRange) -> str:
-    """``foo`` for any version of foo (not ``foo *``), else the core's wording."""
-    if pubgrub.format_range(range_) == "*":
-        return str(package)
-    return pubgrub.describe_term(package, range_)
+def term_describer(provider: Provider) -> Callable[[object, Ranges], str]:
+    """How a failure report writes a term: ``foo`` for any version of foo
+    (not ``foo *``), and ranges over the versions that exist, simplified:
+    the solver learns per release, and forty releases in a row read as one
+    range, not forty."""
+
+    def describe(package: object, range_: Ranges) -> str:
+        if isinstance(package, Package) and package.name in provider.listings:
+            range_ = range_.simplify(provider.available_versions(package.name))
+        if range_.is_full:
+            return str(package)
+        return pubgrub.describe_term(package, range_)
+
+    return describe
 
 
 def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
@@ -40,12 +50,12 @@ def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
     return hints
 
 
-def _no_versions_hints(provider: Provider, package: Package, range_: VersionRange) -> list[str]:
+def _no_versions_hints(provider: Provider, package: Package, range_: Ranges) -> list[str]:
     name = package.name
     if name not in provider.listings:
         return []
     every = provider.candidates(name).all()
-    term = describe_term(package, range_)
+    term = term_describer(provider)(package, range_)
     hints: list[str] = []
 
     rejected = [c for c in every if not c.usable and range_.contains(c.version)]
@@ -70,7 +80,7 @@ def _no_versions_hints(provider: Provider, package: Package, range_: VersionRang
     return hints
 
 
-def _other_index_hints(provider: Provider, package: Package, range_: VersionRange, term: str) -> list[str]:
+def _other_index_hints(provider: Provider, package: Package, range_: Ranges, term: str) -> list[str]:
     name = package.name
     listing = provider.listings[name]
     hints: list[str] = []

@@ -8,25 +8,25 @@ is how PubGrub keeps extras consistent with their base.
 Costs (the contract with :mod:`freewheel.resolver.pubgrub`): ``prioritize``
 is a dictionary look-up; ``choose_version`` may block on a project page the
 first time a project is seen, later calls are in memory;
-``get_dependencies`` may block on one metadata fetch per version tried.
+``get_dependencies`` may block on one metadata fetch per version tried;
+``version_set`` is a bisection in the project's versions, sorted once.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 
-from packaging.ranges import VersionRange
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
-from freewheel.resolver import pubgrub
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
-from freewheel.resolver.pubgrub import Unavailable
+from freewheel.resolver.pubgrub import Ranges, Unavailable, from_specifiers, version_key
 from freewheel.resolver.source import PackageSource
 
 
@@ -78,13 +78,13 @@ class Requirements:
     """
 
     direct: tuple[Requirement, ...]
-    constraints: Mapping[NormalizedName, VersionRange]
+    constraints: Mapping[NormalizedName, Ranges]
     overrides: Mapping[NormalizedName, Requirement]
     preferences: Mapping[NormalizedName, Version]
 
 
-def requirement_range(requirement: Requirement) -> VersionRange:
-    return requirement.specifier.to_range()
+def requirement_range(requirement: Requirement) -> Ranges:
+    return from_specifiers(requirement.specifier)
 
 
 class Provider:
@@ -108,12 +108,13 @@ class Provider:
         self._discovery: dict[NormalizedName, int] = {}
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
         self._attempts: dict[NormalizedName, int] = {}
+        self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
-        self.dependencies: dict[tuple[Package, Version], dict[Package, VersionRange]] = {}
+        self.dependencies: dict[tuple[Package, Version], dict[Package, Ranges]] = {}
 
     # -- the solver's contract -------------------------------------------
 
-    def prioritize(self, package: Package | Root, range_: VersionRange) -> tuple[int, int]:
+    def prioritize(self, package: Package | Root, range_: Ranges) -> tuple[int, int]:
         if isinstance(package, Root):
             return (0, 0)
         name = package.name
@@ -122,7 +123,7 @@ class Provider:
             return (1, direct)
         return (2, self._discovery.get(name, len(self._discovery)))
 
-    def choose_version(self, package: Package | Root, range_: VersionRange) -> Version | None:
+    def choose_version(self, package: Package | Root, range_: Ranges) -> Version | None:
         if isinstance(package, Root):
             return ROOT_VERSION
         candidates = self.candidates(package.name)
@@ -132,7 +133,7 @@ class Provider:
             candidate = candidates.best(lambda v: v == preferred)
             if candidate is not None:
                 return candidate.version
-        upcoming = candidates.preferred(lambda version: pubgrub.contains(range_, version))
+        upcoming = candidates.preferred(range_.contains)
         candidate = next(upcoming, None)
         attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
         batch = _prefetch_batch(attempts)
@@ -145,7 +146,7 @@ class Provider:
 
     def get_dependencies(
         self, package: Package | Root, version: Version
-    ) -> dict[Package, VersionRange] | Unavailable:
+    ) -> dict[Package, Ranges] | Unavailable:
         if isinstance(package, Root):
             deps = self._collect(self.requirements.direct, parent=None)
             self._prefetch(deps)
@@ -161,7 +162,34 @@ class Provider:
         self._prefetch(deps)
         return deps
 
+    def version_set(self, package: Package | Root, version: Version) -> Ranges:
+        """From ``version`` up to the next listed version of the project.
+
+        No other listed version is in between, so whatever the solver
+        learns about ``version`` holds for the whole span, and spans of
+        neighbouring versions join into one segment. The newest version
+        stands for itself alone: above it, nothing is known.
+        """
+        if isinstance(package, Root):
+            return Ranges.singleton(version)
+        keys, ordered = self._sorted_versions(package.name)
+        position = bisect.bisect_right(keys, version_key(version))
+        if position == len(ordered):
+            return Ranges.singleton(version)
+        return Ranges.between(version, ordered[position])
+
+    def available_versions(self, name: NormalizedName) -> list[Version]:
+        """Every listed version of *name*, ascending (for messages)."""
+        return self._sorted_versions(name)[1]
+
     # -- helpers -----------------------------------------------------------
+
+    def _sorted_versions(self, name: NormalizedName) -> tuple[list[tuple[object, ...]], list[Version]]:
+        cached = self._ascending.get(name)
+        if cached is None:
+            ordered = sorted({v for v, _ in self.listing(name).versions}, key=version_key)
+            cached = self._ascending[name] = ([version_key(v) for v in ordered], ordered)
+        return cached
 
     def listing(self, name: NormalizedName) -> ProjectListing:
         listing = self.listings.get(name)
@@ -187,7 +215,7 @@ class Provider:
             return True
         return self.resolution == "lowest-direct" and name in self._direct_names
 
-    def _dependencies_of(self, package: Package, version: Version) -> dict[Package, VersionRange]:
+    def _dependencies_of(self, package: Package, version: Version) -> dict[Package, Ranges]:
         candidate = self.candidate(package.name, version)
         metadata = self.source.metadata(candidate.files[0])
         target = self.policy.target
@@ -198,9 +226,9 @@ class Provider:
                 f"{package.name} {version} requires Python {metadata.requires_python} "
                 f"(resolving for {target.python_version})"
             )
-        deps: dict[Package, VersionRange] = {}
+        deps: dict[Package, Ranges] = {}
         if package.extra is not None:
-            deps[Package(package.name)] = VersionRange.singleton(version)
+            deps[Package(package.name)] = Ranges.singleton(version)
             if package.extra not in metadata.provides_extra:
                 return deps
         if self.no_deps:
@@ -216,16 +244,20 @@ class Provider:
             # brings the rest.
             wanted = [r for r in wanted if r.marker is not None and not target.evaluate(r.marker, [])]
         for dep, dep_range in self._collect(wanted, parent=package.name).items():
+            if dep.name == package.name:
+                # ``dask[complete]`` requiring ``dask[array]``: the same
+                # release, with one more extra.
+                dep_range = dep_range & Ranges.singleton(version)
             deps[dep] = deps[dep] & dep_range if dep in deps else dep_range
         return deps
 
     def _collect(
         self, requirements: Sequence[Requirement], parent: NormalizedName | None
-    ) -> dict[Package, VersionRange]:
-        deps: dict[Package, VersionRange] = {}
+    ) -> dict[Package, Ranges]:
+        deps: dict[Package, Ranges] = {}
         for req in requirements:
             name = canonicalize_name(req.name)
-            if name == parent:
+            if name == parent and not req.extras:
                 continue
             override = self.requirements.overrides.get(name)
             if override is not None:
@@ -239,11 +271,14 @@ class Provider:
             constraint = self.requirements.constraints.get(name)
             if constraint is not None:
                 range_ = range_ & constraint
-            for dep in [Package(name)] + [Package(name, canonicalize_name(e)) for e in sorted(req.extras)]:
+            packages = [Package(name, canonicalize_name(e)) for e in sorted(req.extras)]
+            if name != parent:
+                packages.insert(0, Package(name))
+            for dep in packages:
                 deps[dep] = deps[dep] & range_ if dep in deps else range_
         return deps
 
-    def _prefetch(self, deps: Mapping[Package, VersionRange]) -> None:
+    def _prefetch(self, deps: Mapping[Package, Ranges]) -> None:
         """Start fetching what *deps* will need, and fix their decision order:
         transitive packages are decided in the order they are first listed."""
         for dep, range_ in deps.items():

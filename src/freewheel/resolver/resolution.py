@@ -18,7 +18,7 @@ from packaging.version import Version
 from freewheel.errors import ResolutionImpossible
 from freewheel.output import PinnedPackage
 from freewheel.resolver import pubgrub
-from freewheel.resolver.hints import describe_term, hints_for
+from freewheel.resolver.hints import hints_for, term_describer
 from freewheel.resolver.provider import ROOT, ROOT_VERSION, Package, Provider
 
 
@@ -33,7 +33,7 @@ def resolve(provider: Provider, via_sources: Mapping[NormalizedName, tuple[str, 
 
 
 def _impossible(provider: Provider, failure: pubgrub.NoSolution) -> ResolutionImpossible:
-    report = pubgrub.format_report(failure, describe=describe_term)
+    report = pubgrub.format_report(failure, describe=term_describer(provider))
     hints = hints_for(provider, failure)
     message = "No solution found when resolving dependencies:\n" + _indent(report)
     if hints:

@@ -17,7 +17,6 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from packaging.ranges import VersionRange
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import MetadataError
@@ -25,6 +24,7 @@ from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.metadata import CoreMetadata, MetadataSource
 from freewheel.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
+from freewheel.resolver.pubgrub import Ranges, from_specifiers
 
 T = TypeVar("T")
 
@@ -114,7 +114,7 @@ class PackageSource:
     async def _get_metadata(self, dist: DistFile) -> CoreMetadata:
         return await self._metadata.get(dist)
 
-    def prefetch(self, name: NormalizedName, range_: VersionRange, *, lowest: bool) -> None:
+    def prefetch(self, name: NormalizedName, range_: Ranges, *, lowest: bool) -> None:
         """Start fetching *name*'s page, its likely version's metadata, and
         so on down that version's own dependencies."""
         self._spawn(self._prefetch(name, range_, lowest))
@@ -132,14 +132,14 @@ class PackageSource:
         # reports the failure at the point it actually needs the data.
         future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
-    def _dependencies(self, metadata: CoreMetadata) -> Iterator[tuple[NormalizedName, VersionRange]]:
+    def _dependencies(self, metadata: CoreMetadata) -> Iterator[tuple[NormalizedName, Ranges]]:
         """What *metadata* requires on the target (extras aside), for prefetching."""
         target = self._policy.target
         for requirement in metadata.requires_dist:
             if requirement.marker is None or target.evaluate(requirement.marker):
-                yield canonicalize_name(requirement.name), requirement.specifier.to_range()
+                yield canonicalize_name(requirement.name), from_specifiers(requirement.specifier)
 
-    async def _best(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> Candidate | None:
+    async def _best(self, name: NormalizedName, range_: Ranges, lowest: bool) -> Candidate | None:
         """The version of *name* the resolver would probably pick in *range_*."""
         listing = await self._client.project(name)
         if listing.error is not None:
@@ -156,7 +156,7 @@ class PackageSource:
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
-    async def _prefetch(self, name: NormalizedName, range_: VersionRange, lowest: bool) -> None:
+    async def _prefetch(self, name: NormalizedName, range_: Ranges, lowest: bool) -> None:
         # Runs on the loop thread only, so the set needs no lock.
         if name in self._prefetched:
             return

@@ -2,8 +2,10 @@
 
 Synchronous and free of I/O: everything it knows about packages comes from a
 :class:`DependencyProvider`. Packages are any hashable objects; versions are
-:class:`~packaging.version.Version`; sets of versions are
-:class:`~packaging.ranges.VersionRange`, treated purely as sets.
+:class:`~packaging.version.Version`; sets of versions are the core's own
+:class:`Ranges`, built from PEP 440 specifiers by :func:`from_specifiers`.
+It imports nothing from the rest of freewheel, and nothing but public API
+from ``packaging``.
 """
 
 from ._incompatibility import (
@@ -15,7 +17,7 @@ from ._incompatibility import (
     NoVersions,
     UnavailableVersions,
 )
-from ._report import describe_term, format_range, format_report
+from ._report import describe_term, format_report
 from ._solver import (
     DEFAULT_SWAP_THRESHOLD,
     Dependencies,
@@ -25,10 +27,11 @@ from ._solver import (
     Unavailable,
     resolve,
 )
-from ._term import Term, contains
+from ._ranges import Ranges, version_key
+from ._specifiers import from_specifier, from_specifiers
+from ._term import Term
 
 __all__ = [
-    "contains",
     "DEFAULT_SWAP_THRESHOLD",
     "Dependencies",
     "DependencyProvider",
@@ -39,12 +42,15 @@ __all__ = [
     "NoSolution",
     "NoVersions",
     "NotRoot",
+    "Ranges",
     "SupportsLessThan",
     "Term",
     "Unavailable",
     "UnavailableVersions",
     "describe_term",
-    "format_range",
     "format_report",
+    "from_specifier",
+    "from_specifiers",
     "resolve",
+    "version_key",
 ]

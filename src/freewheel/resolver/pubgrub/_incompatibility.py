@@ -6,10 +6,10 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from packaging.ranges import VersionRange
 from packaging.version import Version
 
-from ._term import Term, singleton
+from ._ranges import Ranges
+from ._term import Term
 
 P = TypeVar("P", bound=Hashable)
 
@@ -27,7 +27,7 @@ class NoVersions(Generic[P]):
     """The provider has no version of ``package`` inside ``range``."""
 
     package: P
-    range: VersionRange
+    range: Ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class UnavailableVersions(Generic[P]):
     """The versions of ``package`` in ``version_range`` cannot be used, for ``reason``."""
 
     package: P
-    version_range: VersionRange
+    version_range: Ranges
     reason: str
 
 
@@ -44,9 +44,9 @@ class FromDependency(Generic[P]):
     """``package`` at versions in ``range`` depends on ``dependency`` in ``dep_range``."""
 
     package: P
-    range: VersionRange
+    range: Ranges
     dependency: P
-    dep_range: VersionRange
+    dep_range: Ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +64,10 @@ class Incompatibility(Generic[P]):
     """A set of terms that cannot all be true in a solution, and the reason why.
 
     An incompatibility holds at most one term per package (terms for the same
-    package are intersected on construction), and no term that always holds. Instances are compared by
-    identity: two incompatibilities with equal terms but different causes tell
-    different stories in a failure report.
+    package are intersected on construction), and no term that always holds.
+    Instances are compared and hashed by identity: two incompatibilities with
+    equal terms but different causes tell different stories in a failure
+    report.
     """
 
     __slots__ = ("cause", "terms")
@@ -90,13 +91,32 @@ class Incompatibility(Generic[P]):
 
     @classmethod
     def from_dependency(
-        cls, package: P, version: Version, dependency: P, dep_range: VersionRange
+        cls, package: P, versions: Ranges, dependency: P, dep_range: Ranges
     ) -> Incompatibility[P]:
-        """``package==version`` requires ``dependency`` in ``dep_range``."""
-        range_ = singleton(version)
+        """``package`` at any version in ``versions`` requires ``dependency`` in ``dep_range``."""
         return cls(
-            [(package, Term(True, range_)), (dependency, Term(False, dep_range))],
-            FromDependency(package, range_, dependency, dep_range),
+            [(package, Term(True, versions)), (dependency, Term(False, dep_range))],
+            FromDependency(package, versions, dependency, dep_range),
+        )
+
+    def merge_dependents(self, other: Incompatibility[P]) -> Incompatibility[P] | None:
+        """One incompatibility for both, when they are the same dependency of different versions.
+
+        "a in R1 depends on b in D" and "a in R2 depends on b in D" say
+        together "a in R1 | R2 depends on b in D": one clause where there
+        were two, whose range grows into long runs as a backtrack walks
+        through versions with the same requirement. ``None`` when the two
+        are not of that shape.
+        """
+        mine, theirs = self.cause, other.cause
+        if not isinstance(mine, FromDependency) or not isinstance(theirs, FromDependency):
+            return None
+        if mine.package != theirs.package or mine.dependency != theirs.dependency:
+            return None
+        if mine.dep_range != theirs.dep_range:
+            return None
+        return Incompatibility.from_dependency(
+            mine.package, mine.range | theirs.range, mine.dependency, mine.dep_range
         )
 
     @property

@@ -10,7 +10,8 @@ from typing import Generic, TypeVar
 from packaging.version import Version
 
 from ._incompatibility import Incompatibility
-from ._term import EMPTY, Term, singleton
+from ._ranges import Ranges
+from ._term import EMPTY, Term
 
 P = TypeVar("P", bound=Hashable)
 
@@ -69,7 +70,7 @@ class PartialSolution(Generic[P]):
     def decide(self, package: P, version: Version) -> None:
         """Select ``package`` at ``version``, opening a new decision level."""
         self.decision_level += 1
-        self._assign(package, Term(True, singleton(version)), None)
+        self._assign(package, Term(True, Ranges.singleton(version)), None)
         self._decisions[package] = version
         self._decided_at.append(package)
         self._undecided.pop(package, None)
@@ -151,7 +152,7 @@ class PartialSolution(Generic[P]):
             if version is not None:
                 # A decided package is one version: membership settles it, and
                 # is far cheaper than range algebra.
-                if (version in term.range) is term.positive:
+                if term.range.contains(version) is term.positive:
                     continue
                 return Relation.CONTRADICTED, package
             accumulated = history[-1].accumulated

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
-
-from packaging.ranges import VersionRange
-from packaging.version import InvalidVersion, Version
 
 from ._incompatibility import (
     Derived,
@@ -17,74 +13,17 @@ from ._incompatibility import (
     NoVersions,
     UnavailableVersions,
 )
+from ._ranges import Ranges
 from ._solver import NoSolution
-from ._term import FULL
 
 P = TypeVar("P", bound=Hashable)
 
-Describe = Callable[[Any, VersionRange], str]
-
-# Lower bounds, then exclusions, then upper bounds: how people write them.
-_OPERATOR_ORDER = {"===": 0, "==": 0, "~=": 1, ">=": 1, ">": 1, "!=": 2, "<=": 3, "<": 3}
-
-# ``VersionRange`` has no public accessor for its intervals; its repr is the
-# documented interval notation, e.g. ``<VersionRange '[1.0, 2.dev0) | [3, +inf)'>``.
-_ANY_LOCAL = "+<any local>"
-_INTERVAL = re.compile(r"([\[(])([^,\[\]()]+), ([^,\[\]()]+)([\])])")
+Describe = Callable[[Any, Ranges], str]
 
 
-def format_range(range_: VersionRange) -> str:
-    """A readable form of ``range_``.
-
-    ``*`` for every version, ``==V`` for one version, the specifier set when
-    one spells the range exactly, and interval notation joined by ``|``
-    otherwise (each interval written with comparison operators).
-    """
-    if FULL.is_subset(range_):
-        return "*"
-    if range_.is_empty:
-        return "<no versions>"
-    specifier_set = range_.to_specifier_set()
-    if specifier_set is not None:
-        specifiers = sorted(
-            specifier_set, key=lambda s: (_OPERATOR_ORDER.get(s.operator, 4), s.version)
-        )
-        return ",".join(str(s) for s in specifiers)
-    # A bound just past every local version of V (what "==V" admits beyond
-    # V itself) prints as "V+<any local>".
-    text = repr(range_).replace("[AFTER_LOCALS]", _ANY_LOCAL)
-    pieces = [_format_interval(*match) for match in _INTERVAL.findall(text)]
-    return " | ".join(pieces) if pieces else repr(range_)
-
-
-def _format_interval(open_: str, lower: str, upper: str, close: str) -> str:
-    # Operators here compare in plain version order (``>1.0`` admits
-    # ``1.0.post1``), unlike PEP 440 exclusive specifiers.
-    if lower == upper or (open_ == "(" and upper == lower + _ANY_LOCAL):
-        return f"=={upper}"
-    bounds = []
-    if lower != "-inf":
-        bounds.append((">=" if open_ == "[" else ">") + lower)
-    if upper != "+inf":
-        if close == ")" and upper.endswith(".dev0") and _is_release(upper[: -len(".dev0")]):
-            # Below the first pre-release of V is exactly what PEP 440's "<V" means.
-            bounds.append("<" + upper[: -len(".dev0")])
-        else:
-            bounds.append(("<=" if close == "]" else "<") + upper)
-    return ",".join(bounds) or "*"
-
-
-def _is_release(text: str) -> bool:
-    try:
-        version = Version(text)
-    except InvalidVersion:
-        return False
-    return version == Version(version.base_version)
-
-
-def describe_term(package: object, range_: VersionRange) -> str:
-    """The default rendering of a term: the package and :func:`format_range`."""
-    text = format_range(range_)
+def describe_term(package: object, range_: Ranges) -> str:
+    """The default rendering of a term: the package and its range."""
+    text = str(range_)
     if text == "*":
         return f"{package} *"
     if " | " in text:
@@ -213,7 +152,7 @@ class _Reporter:
 
     # -- sentences -------------------------------------------------------------
 
-    def _term(self, package: object, range_: VersionRange) -> str:
+    def _term(self, package: object, range_: Ranges) -> str:
         return self._describe(package, range_)
 
     def _external(self, incompatibility: Incompatibility[Any]) -> str:
@@ -221,8 +160,8 @@ class _Reporter:
         if isinstance(cause, NotRoot):
             return "we are solving your requirements"
         if isinstance(cause, NoVersions):
-            if FULL.is_subset(cause.range):
-                return f"there are no versions of {self._term(cause.package, FULL)}"
+            if cause.range.is_full:
+                return f"there are no versions of {self._term(cause.package, cause.range)}"
             return f"there is no version of {self._term(cause.package, cause.range)}"
         if isinstance(cause, UnavailableVersions):
             return f"{self._term(cause.package, cause.version_range)} cannot be used ({cause.reason})"

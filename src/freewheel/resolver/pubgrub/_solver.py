@@ -6,22 +6,23 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from packaging.ranges import VersionRange
 from packaging.version import Version
 
 from ._incompatibility import (
     Derived,
+    FromDependency,
     Incompatibility,
     NotRoot,
     NoVersions,
     UnavailableVersions,
 )
 from ._partial_solution import PartialSolution, Relation
-from ._term import Term, normalize, singleton
+from ._ranges import Ranges
+from ._term import Term
 
 P = TypeVar("P", bound=Hashable)
 
-Dependencies = Mapping[P, VersionRange]
+Dependencies = Mapping[P, Ranges]
 
 #: How many versions of a direct requirement may be rejected because of the
 #: version chosen for another, earlier decided direct requirement before the
@@ -49,15 +50,27 @@ class DependencyProvider(Protocol[P]):
     offer them from :meth:`choose_version`).
     """
 
-    def prioritize(self, package: P, range: VersionRange) -> SupportsLessThan:
+    def prioritize(self, package: P, range: Ranges) -> SupportsLessThan:
         """Sort key for deciding ``package`` next; the lowest is decided first.
 
         Called once per candidate package per decision, so it must be cheap.
         """
         ...
 
-    def choose_version(self, package: P, range: VersionRange) -> Version | None:
+    def choose_version(self, package: P, range: Ranges) -> Version | None:
         """The preferred version of ``package`` in ``range``, or ``None`` if there is none."""
+        ...
+
+    def version_set(self, package: P, version: Version) -> Ranges:
+        """The versions ``version`` stands for in what the solver learns from it.
+
+        At least ``version`` itself. A provider that knows every version of
+        the package may widen it up to the next existing version: then the
+        clauses learned from neighbouring versions with the same
+        dependencies merge into one contiguous range instead of a union
+        of points, and a long walk down a package's releases keeps its
+        terms at a few segments. Called once per version read; cheap.
+        """
         ...
 
     def get_dependencies(self, package: P, version: Version) -> Dependencies[P] | Unavailable:
@@ -125,7 +138,14 @@ class _Solver(Generic[P]):
         self._root_version = root_version
         self._swap_threshold = swap_threshold
         self._solution: PartialSolution[P] = PartialSolution()
-        self._incompatibilities: dict[P, list[Incompatibility[P]]] = {}
+        #: Every incompatibility, by package; insertion-ordered sets.
+        self._incompatibilities: dict[P, dict[Incompatibility[P], None]] = {}
+        #: Incompatibilities known to be contradicted, with the decision
+        #: level at which that was found: propagation skips them until a
+        #: backtrack below that level.
+        self._contradicted: dict[Incompatibility[P], int] = {}
+        #: Dependency incompatibilities by (depender, dependency), for merging.
+        self._by_dependency: dict[tuple[P, P], list[Incompatibility[P]]] = {}
         self._direct: frozenset[P] = frozenset()
         #: Packages moved ahead of the provider's order, in promotion order.
         self._promoted: dict[P, None] = {}
@@ -134,7 +154,7 @@ class _Solver(Generic[P]):
         self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
 
     def solve(self) -> dict[P, Version]:
-        root_range = singleton(self._root_version)
+        root_range = Ranges.singleton(self._root_version)
         self._add_incompatibility(
             Incompatibility([(self._root, Term(False, root_range))], NotRoot(self._root, self._root_version))
         )
@@ -147,32 +167,45 @@ class _Solver(Generic[P]):
     # -- unit propagation ------------------------------------------------------
 
     def _propagate(self, package: P) -> None:
+        solution = self._solution
+        contradicted = self._contradicted
         changed: dict[P, None] = {package: None}
         while changed:
             current = next(iter(changed))
             del changed[current]
             # Newest first: learned incompatibilities are the most informative.
-            for incompatibility in reversed(self._incompatibilities.get(current, [])):
-                relation, unsatisfied = self._solution.relation(incompatibility)
+            for incompatibility in reversed(self._incompatibilities.get(current, {})):
+                if incompatibility in contradicted:
+                    continue
+                relation, unsatisfied = solution.relation(incompatibility)
                 if relation is Relation.SATISFIED:
                     learned = self._resolve_conflict(incompatibility)
+                    changed.clear()
                     if learned is None:
                         # Swapped decision order: nothing is unit at the new level.
-                        changed.clear()
                         break
-                    relation, unsatisfied = self._solution.relation(learned)
+                    relation, unsatisfied = solution.relation(learned)
                     assert relation is Relation.ALMOST_SATISFIED and unsatisfied is not None
                     self._derive(unsatisfied, learned)
-                    changed.clear()
                     changed[unsatisfied] = None
                     break
                 if relation is Relation.ALMOST_SATISFIED:
                     assert unsatisfied is not None
                     self._derive(unsatisfied, incompatibility)
                     changed[unsatisfied] = None
+                elif relation is Relation.CONTRADICTED:
+                    contradicted[incompatibility] = solution.decision_level
+
+    def _backtrack(self, level: int) -> None:
+        self._solution.backtrack(level)
+        stale = [i for i, at in self._contradicted.items() if at > level]
+        for incompatibility in stale:
+            del self._contradicted[incompatibility]
 
     def _derive(self, package: P, incompatibility: Incompatibility[P]) -> None:
         self._solution.derive(package, incompatibility.terms[package].negate(), incompatibility)
+        # With its last term now contradicted, so is the incompatibility.
+        self._contradicted[incompatibility] = self._solution.decision_level
 
     # -- conflict resolution ---------------------------------------------------
 
@@ -214,7 +247,7 @@ class _Solver(Generic[P]):
                     self._add_incompatibility(incompatibility)
                 if self._swap(satisfier.decision_level, previous_level):
                     return None
-                solution.backtrack(previous_level)
+                self._backtrack(previous_level)
                 return incompatibility
             # The satisfier was derived at the same level as an earlier
             # assignment: replace it by the incompatibility it came from.
@@ -267,7 +300,7 @@ class _Solver(Generic[P]):
             return False
         self._swapped.add(pair)
         self._promoted[package] = None
-        self._solution.backtrack(previous_level - 1)
+        self._backtrack(previous_level - 1)
         return True
 
     # -- decisions -------------------------------------------------------------
@@ -319,26 +352,31 @@ class _Solver(Generic[P]):
         known = self._known.get((package, version))
         if known is not None:
             return known
-        just_this = singleton(version)
         dependencies = self._provider.get_dependencies(package, version)
+        if package == self._root:
+            versions = Ranges.singleton(version)
+        else:
+            versions = self._provider.version_set(package, version)
+            if not versions.contains(version):
+                raise ValueError(f"version_set({package!r}, {version}) does not contain {version}")
         if isinstance(dependencies, Unavailable):
             known = [
                 Incompatibility(
-                    [(package, Term(True, just_this))],
-                    UnavailableVersions(package, just_this, dependencies.reason),
+                    [(package, Term(True, versions))],
+                    UnavailableVersions(package, versions, dependencies.reason),
                 )
             ]
         else:
             if package == self._root:
                 self._direct = frozenset(d for d in dependencies if d != package)
             known = [
-                Incompatibility.from_dependency(package, version, dependency, normalize(dep_range))
+                Incompatibility.from_dependency(package, versions, dependency, dep_range)
                 for dependency, dep_range in dependencies.items()
                 # A package may require itself (through extras); that is met.
-                if not (dependency == package and version in dep_range)
+                if not (dependency == package and dep_range.contains(version))
             ]
         for incompatibility in known:
-            self._add_incompatibility(incompatibility)
+            self._add_incompatibility(incompatibility, mergeable=package != self._root)
         self._known[(package, version)] = known
         return known
 
@@ -356,6 +394,22 @@ class _Solver(Generic[P]):
             key=lambda package: provider.prioritize(package, solution.term(package).range),
         )
 
-    def _add_incompatibility(self, incompatibility: Incompatibility[P]) -> None:
+    def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
+        cause = incompatibility.cause
+        if mergeable and isinstance(cause, FromDependency):
+            # Fold it into an earlier one for the same dependency and range
+            # (after pubgrub-rs): the solver then keeps one clause per
+            # distinct requirement, not one per version read.
+            siblings = self._by_dependency.setdefault((cause.package, cause.dependency), [])
+            for index, sibling in enumerate(siblings):
+                merged = incompatibility.merge_dependents(sibling)
+                if merged is not None:
+                    for package in sibling.terms:
+                        del self._incompatibilities[package][sibling]
+                    self._contradicted.pop(sibling, None)
+                    siblings[index] = incompatibility = merged
+                    break
+            else:
+                siblings.append(incompatibility)
         for package in incompatibility.terms:
-            self._incompatibilities.setdefault(package, []).append(incompatibility)
+            self._incompatibilities.setdefault(package, {})[incompatibility] = None
