@@ -269,8 +269,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
     finally:
         if provider is not None and context.verbose:
             _report_indexes(provider)
-        runner.run(fetcher.aclose())
-        runner.close()
+        runner.close(fetcher.aclose)
         cache.close()
 
 

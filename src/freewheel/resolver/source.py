@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Collection, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,15 +45,25 @@ class AsyncRunner:
         """Start *coro* on the loop without waiting for it."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def close(self) -> None:
-        async def _cancel_rest() -> None:
+    def close(self, finalizer: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Cancel every task still running, wait for them, then run *finalizer* and stop.
+
+        Work started in the background (prefetches walking down the
+        dependency tree) must end before *finalizer* closes what it uses:
+        a task that outlived the HTTP client would fail on it, and Python
+        would print its unretrieved exception after freewheel's own output.
+        """
+
+        async def shutdown() -> None:
             current = asyncio.current_task()
             tasks = [t for t in asyncio.all_tasks() if t is not current]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if finalizer is not None:
+                await finalizer()
 
-        self.run(_cancel_rest())
+        self.run(shutdown())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
@@ -156,6 +166,12 @@ class PackageSource:
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
+    def _walked(self, task: asyncio.Task[None]) -> None:
+        self._walking.discard(task)
+        # As for spawned prefetches: a failure is reported where the data is needed.
+        if not task.cancelled():
+            task.exception()
+
     async def _prefetch(self, name: NormalizedName, range_: Ranges, lowest: bool) -> None:
         # Runs on the loop thread only, so the set needs no lock.
         if name in self._prefetched:
@@ -174,4 +190,4 @@ class PackageSource:
             task = asyncio.ensure_future(self._prefetch(dep, dep_range, lowest))
             # The loop keeps only weak references to tasks.
             self._walking.add(task)
-            task.add_done_callback(self._walking.discard)
+            task.add_done_callback(self._walked)
