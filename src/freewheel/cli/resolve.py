@@ -275,10 +275,13 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
 
 def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:
     """Resolve *request* against the context's indexes."""
-    from freewheel.resolver.resolution import resolve
+    from freewheel.resolver.resolution import resolve, warnings_for
 
     with resolver_session(request, context) as provider:
         pins = resolve(provider, request.via_sources)
+        if not context.quiet:
+            for warning in warnings_for(provider, pins):
+                print(f"warning: {warning}", file=sys.stderr)
         return _with_hashes(provider.source, pins) if request.hashes else pins
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
@@ -73,16 +74,35 @@ class Candidate:
     """A version with the files a resolution may use for it, best first.
 
     ``rejection`` explains why no file is usable (``files`` is then empty).
+    ``python_cap`` is set when the best files' ``Requires-Python`` admits
+    the target only with its upper bounds ignored: such a version is
+    tried after every other (see :func:`python_support`).
     """
 
     name: NormalizedName
     version: Version
     files: tuple[DistFile, ...]
     rejection: str | None = None
+    python_cap: SpecifierSet | None = None
 
     @property
     def usable(self) -> bool:
         return self.rejection is None
+
+
+def python_support(requires_python: SpecifierSet | None, python: Version) -> Literal["yes", "capped", "no"]:
+    """Whether *python* meets *requires_python*: ``yes``; ``capped``, when only
+    its upper bounds (``<``, ``<=``) exclude *python*; or ``no``.
+
+    Upper bounds on Requires-Python are mostly precaution (``<4``, or
+    ``<=3.8`` written before 3.9 existed), so uv ignores them. freewheel
+    prefers versions that do not need that, and falls back to a capped one
+    only when nothing else fits, saying so.
+    """
+    if requires_python is None or requires_python.contains(python, prereleases=True):
+        return "yes"
+    floor = SpecifierSet(",".join(str(s) for s in requires_python if s.operator not in ("<", "<=")))
+    return "capped" if floor.contains(python, prereleases=True) else "no"
 
 
 def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:
@@ -90,9 +110,7 @@ def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:
     target = policy.target
     if dist.yanked is not None and (dist.name, dist.version) not in policy.allow_yanked:
         return f"yanked ({dist.yanked})" if dist.yanked else "yanked"
-    if dist.requires_python is not None and not dist.requires_python.contains(
-        target.python_version, prereleases=True
-    ):
+    if python_support(dist.requires_python, target.python_version) == "no":
         return f"requires Python {dist.requires_python} (resolving for {target.python_version})"
     if policy.exclude_newer is not None and (
         dist.upload_time is None or dist.upload_time > policy.exclude_newer
@@ -134,8 +152,13 @@ def evaluate(
         else:
             reasons.setdefault(reason)
     if usable:
-        usable.sort(key=lambda d: _file_rank(policy, d))
-        return Candidate(name, version, tuple(usable))
+        python = policy.target.python_version
+        # Files whose Requires-Python holds outright come first; the version
+        # is capped only when all its usable files are.
+        usable.sort(key=lambda d: (python_support(d.requires_python, python) != "yes", _file_rank(policy, d)))
+        best = usable[0]
+        capped = python_support(best.requires_python, python) == "capped"
+        return Candidate(name, version, tuple(usable), python_cap=best.requires_python if capped else None)
     return Candidate(name, version, (), "; ".join(reasons) or "no files")
 
 
@@ -187,12 +210,20 @@ class ProjectCandidates:
         return next(self.preferred(contains), None)
 
     def preferred(self, contains: Callable[[Version], bool]) -> Iterator[Candidate]:
-        """The usable candidates that *contains* admits, in preference order."""
+        """The usable candidates that *contains* admits, in preference order.
+
+        Versions usable only with their Requires-Python cap ignored come
+        after all others.
+        """
+        capped: list[Candidate] = []
         for version in self._order:
             if contains(version):
                 candidate = self.get(version)
-                if candidate.usable:
+                if candidate.python_cap is not None:
+                    capped.append(candidate)
+                elif candidate.usable:
                     yield candidate
+        yield from capped
 
     def all(self) -> list[Candidate]:
         """Every listed version evaluated, in the index's order (for messages)."""

@@ -25,7 +25,7 @@ from packaging.version import Version
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
-from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
+from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates, python_support
 from freewheel.resolver.pubgrub import Ranges, Unavailable, from_specifiers, version_key
 from freewheel.resolver.source import PackageSource
 
@@ -111,6 +111,9 @@ class Provider:
         self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, Ranges]] = {}
+        #: Versions whose metadata's Requires-Python admits the target only
+        #: with its upper bound ignored, with that Requires-Python.
+        self.python_caps: dict[tuple[NormalizedName, Version], str] = {}
 
     # -- the solver's contract -------------------------------------------
 
@@ -219,13 +222,14 @@ class Provider:
         candidate = self.candidate(package.name, version)
         metadata = self.source.metadata(candidate.files[0])
         target = self.policy.target
-        if metadata.requires_python is not None and not metadata.requires_python.contains(
-            target.python_version, prereleases=True
-        ):
+        support = python_support(metadata.requires_python, target.python_version)
+        if support == "no":
             raise MetadataError(
                 f"{package.name} {version} requires Python {metadata.requires_python} "
                 f"(resolving for {target.python_version})"
             )
+        if support == "capped":
+            self.python_caps[(package.name, version)] = str(metadata.requires_python)
         deps: dict[Package, Ranges] = {}
         if package.extra is not None:
             deps[Package(package.name)] = Ranges.singleton(version)

@@ -32,6 +32,22 @@ def resolve(provider: Provider, via_sources: Mapping[NormalizedName, tuple[str, 
     return _pins(provider, solution, via_sources)
 
 
+def warnings_for(provider: Provider, pins: list[PinnedPackage]) -> list[str]:
+    """What a user should know about a successful resolution."""
+    warnings = []
+    python = provider.policy.target.python_version
+    for pin in pins:
+        cap = provider.candidate(pin.name, pin.version).python_cap
+        declared = str(cap) if cap is not None else provider.python_caps.get((pin.name, pin.version))
+        if declared is not None:
+            warnings.append(
+                f"{pin.name}=={pin.version} declares Requires-Python {declared}, which excludes "
+                f"Python {python}; no version that supports it fits, so its upper bound was "
+                "ignored (as uv does)."
+            )
+    return warnings
+
+
 def _impossible(provider: Provider, failure: pubgrub.NoSolution) -> ResolutionImpossible:
     report = pubgrub.format_report(failure, describe=term_describer(provider))
     hints = hints_for(provider, failure)
