@@ -94,3 +94,35 @@ def test_truncated_wheel_is_a_clear_error(tmp_path: Path, index_server):
     server = index_server(tmp_path / "d")
     with pytest.raises(MetadataError, match="broken-1.0-py3-none-any.whl is not a valid wheel"):
         _metadata_of(server.files_url, wheel.filename)
+
+
+def test_large_central_directory_is_not_read_whole():
+    """Thousands of entries (botocore's directory is hundreds of KiB): the
+    METADATA entry is among the last, found in the tail; two reads, a few KiB."""
+    members = {f"pkg/data/file{n:05}.json": b"{}" for n in range(4000)}
+    metadata = b"Metadata-Version: 2.1\nName: pkg\nVersion: 1\n"
+    members["pkg-1.dist-info/METADATA"] = metadata
+    members["pkg-1.dist-info/WHEEL"] = b"Wheel-Version: 1.0\n"
+    members["pkg-1.dist-info/RECORD"] = b"x" * 200_000
+    data = _zip(members)
+    calls: list[tuple[int, int | None]] = []
+    assert asyncio.run(read_member(_in_memory_fetch(data, calls), is_metadata_member)) == metadata
+    assert len(calls) == 2
+    assert calls[1][1] is not None and calls[1][1] - calls[1][0] < 4096
+
+
+def test_dist_info_first_still_found_through_the_whole_directory():
+    members = {"pkg-1.dist-info/METADATA": b"Metadata-Version: 2.1\nName: pkg\nVersion: 1\n"}
+    members.update({f"pkg/data/PK\x01\x02file{n:05}.json": b"{}" for n in range(4000)})
+    data = _zip(members)
+    calls: list[tuple[int, int | None]] = []
+    result = asyncio.run(read_member(_in_memory_fetch(data, calls), is_metadata_member))
+    assert result == members["pkg-1.dist-info/METADATA"]
+    assert len(calls) == 3
+
+
+def test_small_wheel_in_one_read():
+    data = _zip({"tiny-1.dist-info/METADATA": b"Metadata-Version: 2.1\nName: tiny\nVersion: 1\n", "tiny.py": b""})
+    calls: list[tuple[int, int | None]] = []
+    assert asyncio.run(read_member(_in_memory_fetch(data, calls), is_metadata_member)) is not None
+    assert len(calls) == 1

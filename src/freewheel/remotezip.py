@@ -1,11 +1,15 @@
 """Reading one member of a remote zip file with HTTP range requests.
 
 A wheel's ``METADATA`` is a few KiB inside an archive that can weigh
-gigabytes. When an index offers no PEP 658 metadata file, three small
-requests find it: the file's last 64 KiB (the end-of-central-directory
-record and usually the whole central directory), the rest of the central
-directory if it did not fit, and the member itself. The parsing here is
-pure; :func:`read_member` does the fetching.
+gigabytes. When an index offers no PEP 658 metadata file, two small
+requests usually find it: the file's last 16 KiB, and the member itself.
+The tail holds the end-of-central-directory record and the end of the
+central directory; wheel writers put ``.dist-info`` last, so the entry for
+``METADATA`` is among the last few, and a central directory of thousands
+of entries (botocore's is hundreds of KiB) need not be read whole. Only
+when the entry is not there is the rest of the directory fetched. In a
+small wheel the member itself is in the tail: one request. The parsing
+here is pure; :func:`read_member` does the fetching.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import struct
 import zlib
 from collections.abc import Awaitable, Callable
 
-TAIL_SIZE = 64 * 1024
+TAIL_SIZE = 16 * 1024
 
 _EOCD = struct.Struct("<4sHHHHIIH")
 _ZIP64_LOCATOR = struct.Struct("<4sIQI")
@@ -64,6 +68,27 @@ def central_directory(tail: bytes, tail_start: int) -> tuple[int, int]:
             raise BadZip("zip64 end-of-central-directory record not found")
         *_, size, offset = _ZIP64_EOCD.unpack_from(tail, record)
     return offset, size
+
+
+def entries_ending_at(data: bytes, end: int) -> int | None:
+    """Where, in *data*, the first whole central-directory entry of a run
+    that ends exactly at *end* starts; ``None`` if no such run exists.
+
+    *data* is the tail of a central directory cut at an arbitrary point:
+    candidate entry signatures are tried from the front, and one is taken
+    only when entry after entry parses up to *end*, which a signature that
+    merely appears inside a file name cannot do.
+    """
+    position = data.find(b"PK\x01\x02")
+    while 0 <= position < end:
+        cursor = position
+        while cursor + _CENTRAL.size <= end and data[cursor : cursor + 4] == b"PK\x01\x02":
+            fields = _CENTRAL.unpack_from(data, cursor)
+            cursor += _CENTRAL.size + fields[10] + fields[11] + fields[12]
+        if cursor == end:
+            return position
+        position = data.find(b"PK\x01\x02", position + 1)
+    return None
 
 
 def _zip64_values(extra: bytes, fields: list[bool]) -> list[int]:
@@ -155,11 +180,18 @@ async def read_member(fetch: Fetch, wanted: Callable[[str], bool]) -> bytes | Wh
         return WholeFile(tail)
     tail_start, total = content_range(range_header)
     offset, size = central_directory(tail, tail_start)
-    if offset < tail_start:
-        _, head, _ = await fetch(offset, tail_start - 1)
-        directory = head + tail[: offset + size - tail_start]
+    directory_end = offset + size - tail_start
+    if offset >= tail_start:
+        directory = tail[offset - tail_start : directory_end]
     else:
-        directory = tail[offset - tail_start : offset - tail_start + size]
+        directory = b""
+        if directory_end <= len(tail):
+            first = entries_ending_at(tail[:directory_end], directory_end)
+            if first is not None and find_member(tail[first:directory_end], wanted) is not None:
+                directory = tail[first:directory_end]
+        if not directory:
+            _, head, _ = await fetch(offset, tail_start - 1)
+            directory = head + tail[:directory_end]
     member = find_member(directory, wanted)
     if member is None:
         return None

@@ -8,7 +8,7 @@ definition of "usable" and can say exactly why a version was passed over.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -17,6 +17,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.models import DistFile
+from freewheel.resolver.pubgrub import Ranges, VersionKey, version_key
 
 if TYPE_CHECKING:
     from freewheel.target import TargetEnvironment
@@ -194,7 +195,7 @@ class ProjectCandidates:
         if mode != "always":
             finals = [v for v in order if not v.is_prerelease]
             order = finals + ([v for v in order if v.is_prerelease] if mode == "fallback" else [])
-        self._order = order
+        self._runs = _sorted_runs(order, descending=not lowest)
         self._evaluated: dict[Version, Candidate] = {}
 
     def get(self, version: Version) -> Candidate:
@@ -205,20 +206,22 @@ class ProjectCandidates:
             self._evaluated[version] = candidate
         return candidate
 
-    def best(self, contains: Callable[[Version], bool]) -> Candidate | None:
-        """The first usable candidate, in preference order, that *contains* admits."""
-        return next(self.preferred(contains), None)
+    def best(self, ranges: Ranges) -> Candidate | None:
+        """The first usable candidate in *ranges*, in preference order."""
+        return next(self.preferred(ranges), None)
 
-    def preferred(self, contains: Callable[[Version], bool]) -> Iterator[Candidate]:
-        """The usable candidates that *contains* admits, in preference order.
+    def preferred(self, ranges: Ranges) -> Iterator[Candidate]:
+        """The usable candidates in *ranges*, in preference order.
 
         Versions usable only with their Requires-Python cap ignored come
-        after all others.
+        after all others. A search skips the versions outside *ranges* by
+        bisection: walking a package back through a thousand rejected
+        releases costs a few comparisons per step, not a thousand.
         """
         capped: list[Candidate] = []
-        for version in self._order:
-            if contains(version):
-                candidate = self.get(version)
+        for run in self._runs:
+            for position in ranges.positions_in(run.keys, descending=run.descending):
+                candidate = self.get(run.versions[position])
                 if candidate.python_cap is not None:
                     capped.append(candidate)
                 elif candidate.usable:
@@ -228,6 +231,42 @@ class ProjectCandidates:
     def all(self) -> list[Candidate]:
         """Every listed version evaluated, in the index's order (for messages)."""
         return [self.get(version) for version in self._files]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Run:
+    """Versions in ascending order (with their keys), tried in ``descending`` or ascending order."""
+
+    versions: list[Version]
+    keys: list[VersionKey]
+    descending: bool
+
+
+def _sorted_runs(order: Sequence[Version], *, descending: bool) -> list[_Run]:
+    """*order* cut into maximal runs sorted in the direction of preference.
+
+    For "highest" an index's listing is one descending run, or two with
+    pre-releases kept for last; strategies that try one index's versions
+    before another's make one run per index.
+    """
+    runs: list[_Run] = []
+    current: list[Version] = []
+    previous_key: VersionKey | None = None
+    for version in order:
+        key = version_key(version)
+        if previous_key is not None and (key < previous_key) != descending:
+            runs.append(_run(current, descending))
+            current = []
+        current.append(version)
+        previous_key = key
+    if current:
+        runs.append(_run(current, descending))
+    return runs
+
+
+def _run(versions: list[Version], descending: bool) -> _Run:
+    ascending = versions[::-1] if descending else versions
+    return _Run(ascending, [version_key(v) for v in ascending], descending)
 
 
 def prerelease_rejection(policy: CandidatePolicy, candidate: Candidate) -> str | None:

@@ -53,18 +53,20 @@ class Root:
 
 ROOT = Root()
 
-def _prefetch_batch(attempts: int) -> int:
-    """How many upcoming versions to prefetch at a package's *attempts*-th choice.
+def _lookahead(attempts: int) -> int:
+    """How many upcoming versions to have prefetched at a package's *attempts*-th choice.
 
     A second choice means the first was rejected: most conflicts step down
-    a release or three, so a few are fetched; a long walk gets larger
-    batches, each issued as the previous one runs out.
+    a release or three. A package that keeps being rejected is being walked
+    back, possibly through hundreds of releases, each needing its metadata:
+    the window grows so that the walk waits on the network once per batch,
+    not once per release.
     """
-    if attempts == 2:
-        return 4
-    if attempts >= 6 and attempts % 24 == 6:
-        return 24
-    return 0
+    if attempts < 2:
+        return 0
+    return min(4 << (attempts // 3), 256)
+
+
 ROOT_VERSION = Version("0")
 
 
@@ -108,6 +110,7 @@ class Provider:
         self._discovery: dict[NormalizedName, int] = {}
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
         self._attempts: dict[NormalizedName, int] = {}
+        self._prefetched: dict[NormalizedName, set[Version]] = {}
         self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, Ranges]] = {}
@@ -133,18 +136,31 @@ class Provider:
         preferred = self.requirements.preferences.get(package.name)
         if preferred is not None and range_.contains(preferred):
             # An existing output file's pin wins while it still fits.
-            candidate = candidates.best(lambda v: v == preferred)
+            candidate = candidates.best(Ranges.singleton(preferred))
             if candidate is not None:
                 return candidate.version
-        upcoming = candidates.preferred(range_.contains)
-        candidate = next(upcoming, None)
+        candidate = candidates.best(range_)
         attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
-        batch = _prefetch_batch(attempts)
-        if batch:
-            # The solver rejected this package's first choice and now walks
-            # down its versions one by one, each a round trip for metadata:
-            # fetch the next ones (and what each pins) in parallel instead.
-            self.source.prefetch_versions(list(itertools.islice(upcoming, batch)))
+        window = _lookahead(attempts)
+        if window and candidate is not None:
+            # The solver rejected this package's earlier choices and walks
+            # down its versions, each a round trip for metadata: fetch the
+            # next ones (and what each requires) in parallel instead. Past
+            # the current range too: a package walked as the dependency of
+            # another walked package (botocore under boto3) gets a new,
+            # lower range at every step.
+            onward = (
+                Ranges.at_least(candidate.version) - Ranges.singleton(candidate.version)
+                if self._lowest(package.name)
+                else Ranges.below(candidate.version)
+            )
+            requested = self._prefetched.setdefault(package.name, set())
+            scanned = list(itertools.islice(candidates.preferred(onward), window))
+            ahead = [c for c in scanned if c.version not in requested]
+            # Refill once half the window has been used up.
+            if ahead and len(ahead) * 2 >= len(scanned):
+                requested.update(c.version for c in ahead)
+                self.source.prefetch_versions(ahead)
         return None if candidate is None else candidate.version
 
     def get_dependencies(
@@ -205,8 +221,7 @@ class Provider:
     def candidates(self, name: NormalizedName) -> ProjectCandidates:
         cached = self._candidates.get(name)
         if cached is None:
-            listing = self.listing(name)
-            cached = ProjectCandidates(self.policy, name, listing.versions, lowest=self._lowest(name))
+            cached = self.source.candidates(self.listing(name), lowest=self._lowest(name))
             self._candidates[name] = cached
         return cached
 

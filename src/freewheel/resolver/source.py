@@ -90,9 +90,29 @@ class PackageSource:
         self._policy = policy
         self._prefetched: set[NormalizedName] = set()
         self._walking: set[asyncio.Task[None]] = set()
+        #: Projects the resolver asked to prefetch (touched on its thread only).
+        self._requested: set[NormalizedName] = set()
+        #: Metadata already read, by file URL: written on the I/O thread,
+        #: read on the resolver's, so that a hit costs no hop between them.
+        self._ready: dict[str, CoreMetadata] = {}
+        self._candidates: dict[tuple[NormalizedName, bool], ProjectCandidates] = {}
 
     def listing(self, name: NormalizedName) -> ProjectListing:
         return self._runner.run(self._client.project(name))
+
+    def candidates(self, listing: ProjectListing, *, lowest: bool) -> ProjectCandidates:
+        """The candidates of *listing*'s project, built once for both threads.
+
+        Sorting thousands of versions is the costly part; evaluating a
+        version is pure, so the two threads may share the lazily filled
+        table (at worst both evaluate one version).
+        """
+        key = (listing.name, lowest)
+        cached = self._candidates.get(key)
+        if cached is None:
+            cached = ProjectCandidates(self._policy, listing.name, listing.versions, lowest=lowest)
+            self._candidates[key] = cached
+        return cached
 
     def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
         return self._runner.run(self._client.other_offers(name))
@@ -119,15 +139,22 @@ class PackageSource:
         return self._runner.run(fetch_all())
 
     def metadata(self, dist: DistFile) -> CoreMetadata:
+        ready = self._ready.get(dist.url)
+        if ready is not None:
+            return ready
         return self._runner.run(self._get_metadata(dist))
 
     async def _get_metadata(self, dist: DistFile) -> CoreMetadata:
-        return await self._metadata.get(dist)
+        metadata = await self._metadata.get(dist)
+        self._ready[dist.url] = metadata
+        return metadata
 
     def prefetch(self, name: NormalizedName, range_: Ranges, *, lowest: bool) -> None:
         """Start fetching *name*'s page, its likely version's metadata, and
-        so on down that version's own dependencies."""
-        self._spawn(self._prefetch(name, range_, lowest))
+        so on down that version's own dependencies (once per project)."""
+        if name not in self._requested:
+            self._requested.add(name)
+            self._spawn(self._prefetch(name, range_, lowest))
 
     def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         """Start fetching the metadata of *candidates*, and of the best
@@ -154,15 +181,15 @@ class PackageSource:
         listing = await self._client.project(name)
         if listing.error is not None:
             return None
-        return ProjectCandidates(self._policy, name, listing.versions, lowest=lowest).best(range_.contains)
+        return self.candidates(listing, lowest=lowest).best(range_)
 
     async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         async def one(candidate: Candidate) -> None:
-            metadata = await self._metadata.get(candidate.files[0])
+            metadata = await self._get_metadata(candidate.files[0])
             for name, range_ in self._dependencies(metadata):
                 best = await self._best(name, range_, lowest=False)
                 if best is not None:
-                    await self._metadata.get(best.files[0])
+                    await self._get_metadata(best.files[0])
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
@@ -181,7 +208,7 @@ class PackageSource:
         if candidate is None:
             return
         try:
-            metadata = await self._metadata.get(candidate.files[0])
+            metadata = await self._get_metadata(candidate.files[0])
         except MetadataError:
             return
         # Walking ahead down the likely dependency tree turns a chain of

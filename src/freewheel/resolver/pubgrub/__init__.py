@@ -27,6 +27,7 @@ from ._solver import (
     Unavailable,
     resolve,
 )
+from ._ranges import Key as VersionKey
 from ._ranges import Ranges, version_key
 from ._specifiers import from_specifier, from_specifiers
 from ._term import Term
@@ -47,6 +48,7 @@ __all__ = [
     "Term",
     "Unavailable",
     "UnavailableVersions",
+    "VersionKey",
     "describe_term",
     "format_report",
     "from_specifier",

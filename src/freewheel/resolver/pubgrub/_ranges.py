@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from packaging.version import Version
@@ -84,6 +84,10 @@ def version_key(version: Version) -> Key:
         _INF if dev is None else dev,
         local,
     )
+
+
+def _probe(key: Key) -> tuple[Key, int]:
+    return (key, _PROBE)
 
 
 def _before(version: Version) -> Boundary:
@@ -191,6 +195,20 @@ class Ranges:
     def contains_key(self, key: Key) -> bool:
         """:meth:`contains` for a key from :func:`version_key`."""
         return bisect_right(self._bounds, (key, _PROBE)) & 1 == 1
+
+    def positions_in(self, keys: Sequence[Key], *, descending: bool = False) -> Iterator[int]:
+        """Indices of the ``keys`` (ascending, from :func:`version_key`) that are in the range.
+
+        In ascending order, or descending with ``descending``: the first one
+        is where a search for the highest (lowest) version in the range
+        stops, found by bisection rather than by testing every key above it.
+        """
+        bounds = self._bounds
+        starts = range(0, len(bounds), 2)
+        for index in reversed(starts) if descending else starts:
+            start = bisect_right(keys, bounds[index], key=_probe)
+            end = bisect_right(keys, bounds[index + 1], key=_probe)
+            yield from (range(end - 1, start - 1, -1) if descending else range(start, end))
 
     def singleton_version(self) -> Version | None:
         """The one version of a range made by :meth:`singleton`, else ``None``."""

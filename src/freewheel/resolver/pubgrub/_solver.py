@@ -144,8 +144,9 @@ class _Solver(Generic[P]):
         #: level at which that was found: propagation skips them until a
         #: backtrack below that level.
         self._contradicted: dict[Incompatibility[P], int] = {}
-        #: Dependency incompatibilities by (depender, dependency), for merging.
-        self._by_dependency: dict[tuple[P, P], list[Incompatibility[P]]] = {}
+        #: Dependency incompatibilities by (depender, dependency) and the
+        #: dependency's range, for merging.
+        self._by_dependency: dict[tuple[P, P], dict[Ranges, Incompatibility[P]]] = {}
         self._direct: frozenset[P] = frozenset()
         #: Packages moved ahead of the provider's order, in promotion order.
         self._promoted: dict[P, None] = {}
@@ -400,16 +401,15 @@ class _Solver(Generic[P]):
             # Fold it into an earlier one for the same dependency and range
             # (after pubgrub-rs): the solver then keeps one clause per
             # distinct requirement, not one per version read.
-            siblings = self._by_dependency.setdefault((cause.package, cause.dependency), [])
-            for index, sibling in enumerate(siblings):
+            siblings = self._by_dependency.setdefault((cause.package, cause.dependency), {})
+            sibling = siblings.get(cause.dep_range)
+            if sibling is not None:
                 merged = incompatibility.merge_dependents(sibling)
-                if merged is not None:
-                    for package in sibling.terms:
-                        del self._incompatibilities[package][sibling]
-                    self._contradicted.pop(sibling, None)
-                    siblings[index] = incompatibility = merged
-                    break
-            else:
-                siblings.append(incompatibility)
+                assert merged is not None
+                for package in sibling.terms:
+                    del self._incompatibilities[package][sibling]
+                self._contradicted.pop(sibling, None)
+                incompatibility = merged
+            siblings[cause.dep_range] = incompatibility
         for package in incompatibility.terms:
             self._incompatibilities.setdefault(package, {})[incompatibility] = None
