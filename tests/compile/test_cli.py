@@ -63,8 +63,19 @@ def test_output_matches_uv_format(compile_, house):
         "    #   app\n"
     )
     assert "Resolved 2 packages" in err
-    # -q prints nothing at all.
-    assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[1:] == ("", "")
+
+
+def test_quiet_keeps_the_result_on_stdout_unless_written_to_a_file(compile_, house):
+    (compile_.work / "requirements.in").write_text("app\n")
+    args = ("requirements.in", "--no-index", "-f", str(house), "--no-header", "--no-annotate")
+    # As uv: -q silences the status lines, not the result...
+    assert compile_(*args, "-q") == (0, "app==2.0\nlib==2.1\n", "")
+    # ...which is only left off standard output when it went into a file.
+    assert compile_(*args, "-q", "-o", "out.txt") == (0, "", "")
+    assert (compile_.work / "out.txt").read_text() == "app==2.0\nlib==2.1\n"
+    code, out, err = compile_(*args, "-o", "again.txt")
+    assert (code, out) == (0, "app==2.0\nlib==2.1\n")
+    assert "Resolved 2 packages" in err
 
 
 def test_line_annotations_and_no_header(compile_, house):

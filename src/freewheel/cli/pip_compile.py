@@ -112,8 +112,11 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     text = render(pins, context.indexes.indexes, options)
     if output_path is not None:
         atomic_write_text(output_path, text)
-    if not context.quiet:
+    # As uv: -q silences status lines; the result still goes to standard
+    # output unless it also went to a file.
+    if not context.quiet or output_path is None:
         sys.stdout.write(text)
+    if not context.quiet:
         elapsed = (time.monotonic() - started) * 1000
         print(f"Resolved {len(pins)} packages in {elapsed:.0f}ms", file=sys.stderr)
     return 0
