@@ -139,3 +139,28 @@ def test_no_store_index_reinstalls_offline_and_wheels_download_once(env, index, 
     server.stop()
     assert run(["pip", "install", "hello==1.0", "--default-index", server.url, "--offline"]) == 0
     assert python(env, "import hello, world; print('ok')") == "ok\n"
+
+
+def test_options_may_come_between_package_names(env, index, capsys):
+    dists, serve = index
+    url = serve(dists).url
+    assert run(["pip", "install", "world", "-q", "extra-stuff", "--default-index", url]) == 0
+    listed = outer_pip(env, "list", "--format", "freeze").stdout.split()
+    assert "world==1.0" in listed and "extra-stuff==1.0" in listed
+    capsys.readouterr()
+    assert run(["pip", "show", "world", "-q", "extra-stuff"]) == 0
+    shown = capsys.readouterr().out
+    assert "Name: world" in shown and "Name: extra-stuff" in shown
+    assert run(["pip", "uninstall", "world", "-q", "extra-stuff"]) == 0
+    listed = outer_pip(env, "list", "--format", "freeze").stdout
+    assert "world" not in listed and "extra-stuff" not in listed
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "show"])
+def test_a_usage_error_shows_the_usage_of_the_command(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run(["pip", command, "six", "--no-such-option"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: freewheel pip {command} ")
+    assert err.endswith(f"freewheel pip {command}: error: unrecognized arguments: --no-such-option\n")
