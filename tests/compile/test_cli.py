@@ -78,6 +78,32 @@ def test_quiet_keeps_the_result_on_stdout_unless_written_to_a_file(compile_, hou
     assert "Resolved 2 packages" in err
 
 
+def test_via_names_files_as_uv_does(compile_, house, monkeypatch):
+    """Paths as given, nested ones joined to their includer's; absolute ones
+    inside the working directory relative to it (all checked against uv)."""
+    work = compile_.work
+    (work / "sub" / "deeper").mkdir(parents=True)
+    (work / "other").mkdir()
+    (work / "root.in").write_text("-r sub/top.in\n")
+    (work / "sub" / "top.in").write_text("-r deeper/d.in\nfancy\n")
+    (work / "sub" / "deeper" / "d.in").write_text("-r ../../other/o.in\n")
+    (work / "other" / "o.in").write_text("app\n")
+
+    def vias(source: str, cwd: Path = work) -> list[str]:
+        monkeypatch.chdir(cwd)
+        code, out, err = compile_(source, "--no-index", "-f", str(house), "--no-header", "--annotation-style", "line")
+        assert code == 0, err
+        return [line.split("# via ")[1] for line in out.splitlines() if not line.startswith("lib==")]
+
+    assert vias("root.in") == ["-r sub/deeper/../../other/o.in", "-r sub/top.in"]
+    assert vias("./root.in") == ["-r ./sub/deeper/../../other/o.in", "-r ./sub/top.in"]
+    assert vias(str(work / "root.in")) == ["-r sub/deeper/../../other/o.in", "-r sub/top.in"]
+    assert vias(str(work / "root.in"), work / "sub") == ["-r deeper/../../other/o.in", "-r top.in"]
+    assert vias("../root.in", work / "sub") == ["-r ../sub/deeper/../../other/o.in", "-r ../sub/top.in"]
+    (work / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1"\ndependencies = ["app"]\n')
+    assert vias(str(work / "pyproject.toml")) == ["proj (pyproject.toml)"]
+    assert vias(str(work / "pyproject.toml"), work / "sub") == [f"proj ({work / 'pyproject.toml'})"]
+
 def test_line_annotations_and_no_header(compile_, house):
     (compile_.work / "requirements.in").write_text("app[fancy]\n")
     code, out, _ = compile_(

@@ -42,7 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import display_path, system_interpreter
+    from freewheel.environment import system_interpreter
+    from freewheel.fsutil import display_path
     from freewheel.installed import read_site_packages
     from freewheel.interpreter import find_python, probe
     from freewheel.venv import base_executable, create_venv, is_virtualenv, seed_pip
