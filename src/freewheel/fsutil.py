@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -43,3 +45,11 @@ def display_path(path: str | os.PathLike[str], cwd: Path) -> str:
         return str(Path(text).relative_to(cwd))
     except ValueError:
         return text
+
+
+def file_url_path(url: str) -> Path | None:
+    """The local path a ``file:`` URL names; ``None`` for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(url2pathname(unquote(parts.path)))
