@@ -104,6 +104,19 @@ def test_via_names_files_as_uv_does(compile_, house, monkeypatch):
     assert vias(str(work / "pyproject.toml")) == ["proj (pyproject.toml)"]
     assert vias(str(work / "pyproject.toml"), work / "sub") == [f"proj ({work / 'pyproject.toml'})"]
 
+def test_a_missing_find_links_directory_is_a_warning(compile_, house):
+    (compile_.work / "requirements.in").write_text("--find-links gone-too\napp\n")
+    code, out, err = compile_(
+        "requirements.in", "--no-index", "-f", str(house), "-f", "gone", "--no-header", "--no-annotate"
+    )
+    # As pip: the location is named, and the resolution goes on without it.
+    assert (code, out) == (0, "app==2.0\nlib==2.1\n")
+    assert "warning: The find-links location gone (from command line) does not exist; it is ignored.\n" in err
+    assert (
+        "warning: The find-links location gone-too (from requirements file) does not exist; it is ignored.\n"
+    ) in err
+    assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[2] == ""
+
 def test_line_annotations_and_no_header(compile_, house):
     (compile_.work / "requirements.in").write_text("app[fancy]\n")
     code, out, _ = compile_(
