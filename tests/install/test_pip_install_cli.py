@@ -164,3 +164,27 @@ def test_a_usage_error_shows_the_usage_of_the_command(command, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"usage: freewheel pip {command} ")
     assert err.endswith(f"freewheel pip {command}: error: unrecognized arguments: --no-such-option\n")
+
+
+def test_a_pinned_yanked_version_comes_with_a_warning(env, index, tmp_path, capsys):
+    dists, serve = index
+    url = serve(dists, yanked={"world-1.0-py3-none-any.whl": "broken\nbuild"}).url
+    warning = 'warning: `world==1.0` is yanked (reason: "broken build")\n'
+    (tmp_path / "pins.txt").write_text("world==1.0\n")
+    compile_ = ["pip", "compile", str(tmp_path / "pins.txt"), "-o", str(tmp_path / "out.txt")]
+    for command in (
+        compile_,
+        ["pip", "install", "world==1.0", "--dry-run"],
+        ["pip", "install", "world==1.0"],
+        ["pip", "sync", str(tmp_path / "pins.txt"), "--reinstall"],
+    ):
+        assert run([*command, "--default-index", url]) == 0
+        err = capsys.readouterr().err
+        # As uv: after everything else, so that no list of changes buries it.
+        assert err.endswith(warning), (command, err)
+    # Nothing to install, nothing to warn about; -q silences it.
+    assert run(["pip", "install", "world==1.0", "--default-index", url]) == 0
+    assert "yanked" not in capsys.readouterr().err
+    assert run(["pip", "install", "world==1.0", "--reinstall", "-q", "--default-index", url]) == 0
+    assert run([*compile_, "-q", "--default-index", url]) == 0
+    assert capsys.readouterr().err == ""

@@ -8,12 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from freewheel.cli.context import CommandContext, build_context
+from freewheel.cli.context import CommandContext, build_context, warn
 from freewheel.cli.resolve import ResolveRequest, run_resolution
 from freewheel.errors import UsageError
 from freewheel.fsutil import atomic_write_text
 from freewheel.gather import gather
 from freewheel.output import OutputOptions, render
+from freewheel.resolver.resolution import yanked_warnings
 
 # Options uv leaves out of the header because they say where packages came
 # from (and may carry credentials), unless the matching --emit-* is given.
@@ -119,4 +120,6 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     if not context.quiet:
         elapsed = (time.monotonic() - started) * 1000
         print(f"Resolved {len(pins)} packages in {elapsed:.0f}ms", file=sys.stderr)
+    for message in yanked_warnings(pins):
+        warn(message, quiet=context.quiet)
     return 0

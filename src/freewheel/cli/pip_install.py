@@ -93,14 +93,14 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
-    from freewheel.cli.context import build_context
+    from freewheel.cli.context import build_context, warn
     from freewheel.cli.resolve import ResolveRequest, resolver_session
     from freewheel.environment import environment_from_args, environment_lock
     from freewheel.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.installed import installed_distributions
     from freewheel.plan import plan
-    from freewheel.resolver.resolution import resolve
+    from freewheel.resolver.resolution import resolve, yanked_warnings
 
     started = time.monotonic()
     environment = environment_from_args(args, mutable=True)
@@ -155,6 +155,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 _check_hashes_given(changes.install, hashes)
             if args.dry_run:
                 _report(changes, installed, editables, heading="Would change:", quiet=quiet)
+                for message in yanked_warnings(changes.install):
+                    warn(message, quiet=quiet)
                 return 0
             if changes.empty and not editables:
                 _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
@@ -172,6 +174,9 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             f"{_ms(time.monotonic() - prepared_at)}",
             quiet=quiet,
         )
+    # Last, as uv puts them: a long list of changes must not bury them.
+    for message in yanked_warnings(changes.install):
+        warn(message, quiet=quiet)
     return 0
 
 
