@@ -18,7 +18,7 @@ from pathlib import Path
 
 from freewheel.errors import MetadataError
 from freewheel.fsutil import file_url_path
-from freewheel.models import DistFile, redact_url, strip_credentials
+from freewheel.models import DistFile, strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 
 
@@ -110,6 +110,6 @@ class DistStore:
         if response.status != 200 or response.path is None:
             spooled.unlink(missing_ok=True)
             raise MetadataError(
-                f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
+                f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
             )
         self.adopt(dist, spooled)

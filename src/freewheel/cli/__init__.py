@@ -137,7 +137,10 @@ def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
 
 
 def _print_error(error: FreewheelError) -> None:
+    from freewheel.models import strip_credentials
+
     text = f"error: {error.message}"
     if error.hint:
         text += f"\n\nhint: {error.hint}"
-    print(text, file=sys.stderr)
+    # Messages quote settings and requirement lines, which may hold index URLs.
+    print(strip_credentials(text), file=sys.stderr)

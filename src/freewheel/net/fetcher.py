@@ -30,7 +30,7 @@ import httpx
 from freewheel import __version__
 from freewheel.errors import UsageError
 from freewheel.fsutil import file_url_path
-from freewheel.models import redact_url, strip_credentials
+from freewheel.models import strip_credentials
 from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
@@ -68,12 +68,12 @@ class FetchError(Exception):
     """No usable response: connection refused, DNS failure, timeout, TLS,
     or a server error that lasted through every retry.
 
-    ``url`` is redacted; ``reason`` is a short phrase for messages that says
-    how many tries were made when there was more than one.
+    ``url`` is without credentials; ``reason`` is a short phrase for
+    messages that says how many tries were made when there was more than one.
     """
 
     def __init__(self, url: str, reason: str) -> None:
-        self.url = redact_url(url)
+        self.url = strip_credentials(url)
         self.reason = reason
         super().__init__(f"{self.url}: {reason}")
 
