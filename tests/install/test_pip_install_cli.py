@@ -188,3 +188,23 @@ def test_a_pinned_yanked_version_comes_with_a_warning(env, index, tmp_path, caps
     assert run(["pip", "install", "world==1.0", "--reinstall", "-q", "--default-index", url]) == 0
     assert run([*compile_, "-q", "--default-index", url]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_pip_gets_its_launchers_for_the_target_python(env, tmp_path):
+    """pip's wheel declares ``pip3.N`` for the Python that built it; the
+    environment gets ``pip3.X`` for its own Python instead, as with uv and pip."""
+    house = tmp_path / "house"
+    main = "def main():\n    print('fake pip')\n"
+    build_wheel(
+        house, "pip", "99.0", {"pip/__init__.py": "", "pip/cli.py": main},
+        entry_points="[console_scripts]\npip = pip.cli:main\npip3 = pip.cli:main\npip3.9 = pip.cli:main\n",
+    )
+    assert fw("install", "pip", "--no-index", "-f", str(house)) == 0
+    version = python(env, "import sys; print('%d.%d' % sys.version_info[:2])").strip()
+    launchers = sorted(p.name for p in (env / "bin").iterdir() if p.name.startswith("pip"))
+    assert launchers == ["pip", "pip3", f"pip{version}"]
+    result = subprocess.run([str(env / "bin" / f"pip{version}")], capture_output=True, text=True)
+    assert result.stdout == "fake pip\n"
+    # pip itself removes every launcher it finds in the RECORD.
+    assert outer_pip(env, "uninstall", "-y", "pip").returncode == 0
+    assert not [p for p in (env / "bin").iterdir() if p.name.startswith("pip")]
