@@ -86,6 +86,17 @@ def _hashes_by_name(gathered: Gathered) -> dict[NormalizedName, frozenset[str]]:
     return {name: frozenset(values) for name, values in hashes.items()}
 
 
+def install_seed(args: argparse.Namespace, python: Path, packages: Sequence[str]) -> None:
+    """Install *packages* into the environment of *python* with the index,
+    cache and network options *args* gives (``venv --seed``), quietly."""
+    parser = argparse.ArgumentParser(add_help=False)
+    configure(parser)
+    seed = parser.parse_args([])
+    shared = {key: value for key, value in vars(args).items() if hasattr(seed, key)}
+    vars(seed).update(shared, python=str(python), packages=list(packages), quiet=1)
+    install(seed, sync=False)
+
+
 def install(args: argparse.Namespace, *, sync: bool) -> int:
     # Editable wheels are built here; nothing is left behind, whatever happens.
     with tempfile.TemporaryDirectory(prefix="freewheel-editable-") as build_dir:
