@@ -117,6 +117,11 @@ def test_a_missing_find_links_directory_is_a_warning(compile_, house):
     ) in err
     assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[2] == ""
 
+def test_a_missing_directory_is_a_clear_error(compile_):
+    code, out, err = compile_("requirements.in", "--directory", "nowhere")
+    assert (code, out) == (2, "")
+    assert err == "error: Cannot run in the directory nowhere (--directory): No such file or directory.\n"
+
 def test_line_annotations_and_no_header(compile_, house):
     (compile_.work / "requirements.in").write_text("app[fancy]\n")
     code, out, _ = compile_(

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from freewheel import __version__
-from freewheel.errors import FreewheelError
+from freewheel.errors import FreewheelError, UsageError
 
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -97,7 +97,7 @@ def run(argv: Sequence[str]) -> int:
     rest = argv[_after_words(argv, args.words) :]
     try:
         if getattr(args, "directory", None):
-            os.chdir(args.directory)
+            _change_directory(args.directory)
         return handler(args, rest)
     except FreewheelError as error:
         _print_error(error)
@@ -126,6 +126,13 @@ def _parse_command(command: argparse.ArgumentParser, argv: list[str]) -> argpars
         # argparse cannot intermix around sub-commands (`cache dir`), and
         # says so with this error before parsing anything.
         return command.parse_args(argv)
+
+
+def _change_directory(directory: str) -> None:
+    try:
+        os.chdir(directory)
+    except OSError as error:
+        raise UsageError(f"Cannot run in the directory {directory} (--directory): {error.strerror}.") from None
 
 
 def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
