@@ -15,11 +15,10 @@ import os
 import uuid
 from collections.abc import Collection
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from freewheel.errors import MetadataError
-from freewheel.models import DistFile, redact_url, strip_credentials
+from freewheel.fsutil import file_url_path
+from freewheel.models import DistFile, strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 
 
@@ -63,7 +62,7 @@ class DistStore:
 
     def existing(self, dist: DistFile) -> Path | None:
         """The local copy of *dist*'s file, if there is one already."""
-        path = _local_path(dist.url) or self.path_for(dist)
+        path = file_url_path(dist.url) or self.path_for(dist)
         return path if path.is_file() else None
 
     async def fetch(self, dist: DistFile, *, allowed_sha256: Collection[str] = ()) -> Path:
@@ -73,7 +72,7 @@ class DistStore:
         requirement's ``--hash`` values) is given, the file's sha256 must be
         one of them. A file already in the store was checked when stored.
         """
-        path = _local_path(dist.url)
+        path = file_url_path(dist.url)
         if path is not None:
             check_sha256(path, dist.hashes.get("sha256"), dist.filename)
         else:
@@ -111,13 +110,6 @@ class DistStore:
         if response.status != 200 or response.path is None:
             spooled.unlink(missing_ok=True)
             raise MetadataError(
-                f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
+                f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
             )
         self.adopt(dist, spooled)
-
-
-def _local_path(url: str) -> Path | None:
-    parts = urlsplit(url)
-    if parts.scheme != "file":
-        return None
-    return Path(url2pathname(unquote(parts.path)))

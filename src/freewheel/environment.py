@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
+from freewheel.fsutil import display_path
 from freewheel.interpreter import InterpreterInfo, find_python, probe
 
 if TYPE_CHECKING:
@@ -262,14 +263,6 @@ def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environ
             file=sys.stderr,
         )
     return environment
-
-
-def display_path(path: Path, cwd: Path) -> str:
-    """*path* relative to *cwd* when inside it, else as given."""
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
 
 
 def environment_lock(root: Path) -> filelock.FileLock:

@@ -1,10 +1,13 @@
-"""File-system helpers that never leave a half-written file behind."""
+"""File-system helpers: writes that never leave a half-written file behind,
+and paths as messages show them."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -26,3 +29,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def display_path(path: str | os.PathLike[str], cwd: Path) -> str:
+    """*path* as messages and annotations show it, as uv shows paths.
+
+    An absolute path inside *cwd* is shown relative to it; any other path
+    is shown as given (a relative one keeps the user's spelling, ``./a.in``
+    or ``sub/../a.in``).
+    """
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        return text
+    try:
+        return str(Path(text).relative_to(cwd))
+    except ValueError:
+        return text
+
+
+def file_url_path(url: str) -> Path | None:
+    """The local path a ``file:`` URL names; ``None`` for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(url2pathname(unquote(parts.path)))

@@ -45,12 +45,12 @@ def _read_source(
     if not file.exists():
         raise InputError(f"The requirements source {path} does not exist.")
     if file.name == "pyproject.toml":
-        project = read_pyproject(file, extras=extras, all_extras=all_extras, groups=groups)
+        project = read_pyproject(path, extras=extras, all_extras=all_extras, groups=groups)
         return None, project.requirements, file
     if file.name == "setup.cfg":
-        project = read_setup_cfg(file, extras=extras, all_extras=all_extras)
+        project = read_setup_cfg(path, extras=extras, all_extras=all_extras)
         return None, project.requirements, None
-    parsed = read_requirements(file)
+    parsed = read_requirements(path)
     return parsed, parsed.requirements, None
 
 

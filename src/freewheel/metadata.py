@@ -27,7 +27,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
-from freewheel.models import DistFile, redact_url, strip_credentials
+from freewheel.models import DistFile, strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 from freewheel.remotezip import BadZip, WholeFile, read_member
 
@@ -205,7 +205,7 @@ class MetadataSource:
         except FetchError as error:
             raise MetadataError(f"Could not download {what}: {error.reason}.") from None
         if response.status != 200:
-            raise MetadataError(f"Could not download {what} from {redact_url(url)}: HTTP {response.status}.")
+            raise MetadataError(f"Could not download {what} from {strip_credentials(url)}: HTTP {response.status}.")
         return response.content
 
     async def _raw_metadata(self, dist: DistFile) -> bytes:
@@ -244,7 +244,7 @@ class MetadataSource:
                 raise _WholeFileSpooled(response.path)
             if response.status not in (200, 206):
                 raise MetadataError(
-                    f"Could not download {dist.filename} from {redact_url(dist.url)}: HTTP {response.status}."
+                    f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
                 )
             return response.status, response.content, response.headers.get("content-range")
 

@@ -7,10 +7,10 @@ these types without pulling in the network stack.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -26,34 +26,19 @@ from packaging.version import Version
 IndexFormat = Literal["simple", "flat"]
 
 
-def redact_url(url: str) -> str:
-    """Return *url* with any password replaced by ``****``.
+# The user information of a URL: from "://" to the last "@" before the path.
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
 
-    Credentials may ride in index URLs; they must never reach output files,
-    logs or error messages in clear.
+
+def strip_credentials(text: str) -> str:
+    """Return *text* with the user name and password taken out of every URL in it.
+
+    Credentials ride in index URLs, and a user name may be a token. Every
+    URL freewheel prints or writes (output files, messages, logs, the
+    cache) goes through here, so none reaches a file someone commits or a
+    log someone shares; they stay in the user's configuration.
     """
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:****@{host}" if parts.password is not None else f"{user}@{host}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def strip_credentials(url: str) -> str:
-    """Return *url* without any user name or password.
-
-    Used for what freewheel writes into files users commit: the credentials
-    stay in the user's configuration, never in a requirements file.
-    """
-    parts = urlsplit(url)
-    if parts.password is None and parts.username is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=netloc))
+    return _USERINFO.sub("", text)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -86,8 +71,8 @@ class Index:
 
     @property
     def display(self) -> str:
-        """The URL safe to print: credentials redacted."""
-        return redact_url(self.url)
+        """The URL safe to print: without credentials."""
+        return strip_credentials(self.url)
 
     @property
     def label(self) -> str:

@@ -15,14 +15,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
 import sys
 import types
 import venv as stdlib_venv
 from pathlib import Path
 
 from freewheel import __version__
-from freewheel.errors import FreewheelError, UsageError
+from freewheel.errors import UsageError
 from freewheel.interpreter import InterpreterInfo
 
 
@@ -206,24 +205,8 @@ def _install_activation_scripts(env: VirtualEnvironment, prompt: str | None) -> 
     stdlib_venv.EnvBuilder().install_scripts(context, str(templates))
 
 
-def seed_pip(env: VirtualEnvironment) -> None:
-    """Install pip into *env* by running its ``python -m ensurepip --default-pip``.
-
-    ``ensurepip`` installs the pip wheel bundled with the interpreter,
-    offline, and ignores pip's configuration.
-
-    :raises FreewheelError: when the interpreter has no ``ensurepip`` (some
-        Linux distributions package it separately) or it fails.
-    """
-    result = subprocess.run(
-        [str(env.python), "-m", "ensurepip", "--default-pip"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    if result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise FreewheelError(
-            f"Could not install pip into {env.root}: `python -m ensurepip` failed ({detail}).",
-            hint="your distribution may package ensurepip separately (e.g. python3-venv)",
-        )
+def seed_packages(base: InterpreterInfo) -> tuple[str, ...]:
+    """What ``venv --seed`` installs for *base*, as uv: pip, plus setuptools
+    and wheel for Pythons older than 3.12 (whose ``venv`` still installed
+    setuptools, and whose users' builds may expect them)."""
+    return ("pip",) if base.version >= (3, 12) else ("pip", "setuptools", "wheel")

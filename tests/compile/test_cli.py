@@ -63,9 +63,64 @@ def test_output_matches_uv_format(compile_, house):
         "    #   app\n"
     )
     assert "Resolved 2 packages" in err
-    # -q prints nothing at all.
-    assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[1:] == ("", "")
 
+
+def test_quiet_keeps_the_result_on_stdout_unless_written_to_a_file(compile_, house):
+    (compile_.work / "requirements.in").write_text("app\n")
+    args = ("requirements.in", "--no-index", "-f", str(house), "--no-header", "--no-annotate")
+    # As uv: -q silences the status lines, not the result...
+    assert compile_(*args, "-q") == (0, "app==2.0\nlib==2.1\n", "")
+    # ...which is only left off standard output when it went into a file.
+    assert compile_(*args, "-q", "-o", "out.txt") == (0, "", "")
+    assert (compile_.work / "out.txt").read_text() == "app==2.0\nlib==2.1\n"
+    code, out, err = compile_(*args, "-o", "again.txt")
+    assert (code, out) == (0, "app==2.0\nlib==2.1\n")
+    assert "Resolved 2 packages" in err
+
+
+def test_via_names_files_as_uv_does(compile_, house, monkeypatch):
+    """Paths as given, nested ones joined to their includer's; absolute ones
+    inside the working directory relative to it (all checked against uv)."""
+    work = compile_.work
+    (work / "sub" / "deeper").mkdir(parents=True)
+    (work / "other").mkdir()
+    (work / "root.in").write_text("-r sub/top.in\n")
+    (work / "sub" / "top.in").write_text("-r deeper/d.in\nfancy\n")
+    (work / "sub" / "deeper" / "d.in").write_text("-r ../../other/o.in\n")
+    (work / "other" / "o.in").write_text("app\n")
+
+    def vias(source: str, cwd: Path = work) -> list[str]:
+        monkeypatch.chdir(cwd)
+        code, out, err = compile_(source, "--no-index", "-f", str(house), "--no-header", "--annotation-style", "line")
+        assert code == 0, err
+        return [line.split("# via ")[1] for line in out.splitlines() if not line.startswith("lib==")]
+
+    assert vias("root.in") == ["-r sub/deeper/../../other/o.in", "-r sub/top.in"]
+    assert vias("./root.in") == ["-r ./sub/deeper/../../other/o.in", "-r ./sub/top.in"]
+    assert vias(str(work / "root.in")) == ["-r sub/deeper/../../other/o.in", "-r sub/top.in"]
+    assert vias(str(work / "root.in"), work / "sub") == ["-r deeper/../../other/o.in", "-r top.in"]
+    assert vias("../root.in", work / "sub") == ["-r ../sub/deeper/../../other/o.in", "-r ../sub/top.in"]
+    (work / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1"\ndependencies = ["app"]\n')
+    assert vias(str(work / "pyproject.toml")) == ["proj (pyproject.toml)"]
+    assert vias(str(work / "pyproject.toml"), work / "sub") == [f"proj ({work / 'pyproject.toml'})"]
+
+def test_a_missing_find_links_directory_is_a_warning(compile_, house):
+    (compile_.work / "requirements.in").write_text("--find-links gone-too\napp\n")
+    code, out, err = compile_(
+        "requirements.in", "--no-index", "-f", str(house), "-f", "gone", "--no-header", "--no-annotate"
+    )
+    # As pip: the location is named, and the resolution goes on without it.
+    assert (code, out) == (0, "app==2.0\nlib==2.1\n")
+    assert "warning: The find-links location gone (from command line) does not exist; it is ignored.\n" in err
+    assert (
+        "warning: The find-links location gone-too (from requirements file) does not exist; it is ignored.\n"
+    ) in err
+    assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[2] == ""
+
+def test_a_missing_directory_is_a_clear_error(compile_):
+    code, out, err = compile_("requirements.in", "--directory", "nowhere")
+    assert (code, out) == (2, "")
+    assert err == "error: Cannot run in the directory nowhere (--directory): No such file or directory.\n"
 
 def test_line_annotations_and_no_header(compile_, house):
     (compile_.work / "requirements.in").write_text("app[fancy]\n")

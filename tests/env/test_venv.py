@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.builders import make_wheel
 
 from env.helpers import isolated_env
 
@@ -149,19 +150,46 @@ def test_unknown_interpreter_is_a_clear_error(fw, tmp_path):
     assert not (tmp_path / "env").exists()
 
 
-@pytest.mark.slow
-def test_seed_installs_a_working_pip(fw, tmp_path):
+@pytest.fixture
+def seeds(tmp_path, index_server):
+    """An index with a fake pip (98.0 and 99.0), setuptools and wheel."""
+    dists = tmp_path / "seeds"
+    for version in ("98.0", "99.0"):
+        make_wheel(dists, "pip", version, files={
+            "pip/__init__.py": "",
+            "pip/__main__.py": f"print('fake pip {version}')\n",
+            f"pip-{version}.dist-info/entry_points.txt": "[console_scripts]\npip = pip:main\npip3 = pip:main\n",
+        })
+    make_wheel(dists, "setuptools", "99.0")
+    make_wheel(dists, "wheel", "99.0")
+    return index_server(dists)
+
+
+@pytest.mark.parametrize("python", INTERPRETERS)
+def test_seed_installs_the_newest_pip_from_the_indexes(fw, tmp_path, python, seeds):
     root = tmp_path / "env"
-    code, _, err = fw("venv", str(root), "--seed")
-    assert code == 0
-    assert " + pip==" in err
-    (version,) = _run(root / "bin" / "python", "import pip; print(pip.__file__)")
-    assert Path(version).is_relative_to(root)
-    result = subprocess.run(
-        [str(root / "bin" / "python"), "-m", "pip", "--version"], capture_output=True, text=True, env=isolated_env()
-    )
-    assert result.returncode == 0
-    assert str(root) in result.stdout
+    code, _, err = fw("venv", str(root), "--seed", "--python", python, "--no-config", "--index-url", seeds.url)
+    assert code == 0, err
+    assert "Creating virtual environment with seed packages at:" in err
+    (version,) = _run(root / "bin" / "python", "import sys; print('%d.%d' % sys.version_info[:2])")
+    # As uv: setuptools and wheel only for the Pythons whose venv gave them.
+    expected = ["pip"] if tuple(map(int, version.split("."))) >= (3, 12) else ["pip", "setuptools", "wheel"]
+    assert [line for line in err.splitlines() if line.startswith(" + ")] == [f" + {n}==99.0" for n in expected]
+    assert _run(root / "bin" / "python", "import runpy; runpy.run_module('pip', run_name='__main__')") == [
+        "fake pip 99.0"
+    ]
+    assert sorted(p.name for p in (root / "bin").glob("pip*")) == ["pip", "pip3", f"pip{version}"]
+
+
+def test_seed_failure_leaves_the_environment_without_seeds(fw, tmp_path, index_server):
+    empty = index_server(tmp_path / "nothing")
+    root = tmp_path / "env"
+    code, _, err = fw("venv", str(root), "--seed", "--python", sys.executable, "--no-config", "--index-url", empty.url)
+    assert code == 2
+    seeds = "pip" if sys.version_info >= (3, 12) else "pip, setuptools, wheel"
+    assert f"error: Could not install the seed packages ({seeds}) into {root}: No solution found" in err
+    assert "pip was not found on any index" in err
+    assert (root / "pyvenv.cfg").is_file()
 
 
 def test_environment_can_be_recreated_from_its_own_interpreter(fw, tmp_path):

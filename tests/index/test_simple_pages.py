@@ -193,7 +193,7 @@ def test_malformed_pages_are_clear_index_errors(content, content_type, reason):
         parse_project_page(content, content_type, PAGE, INDEX, DEMO)
     message = caught.value.message
     assert reason in message
-    assert "corp (https://user:****@example.test/simple/)" in message
+    assert "corp (https://example.test/simple/)" in message
     assert "'demo'" in message
     assert "secret" not in str(caught.value)
 

@@ -139,3 +139,72 @@ def test_no_store_index_reinstalls_offline_and_wheels_download_once(env, index, 
     server.stop()
     assert run(["pip", "install", "hello==1.0", "--default-index", server.url, "--offline"]) == 0
     assert python(env, "import hello, world; print('ok')") == "ok\n"
+
+
+def test_options_may_come_between_package_names(env, index, capsys):
+    dists, serve = index
+    url = serve(dists).url
+    assert run(["pip", "install", "world", "-q", "extra-stuff", "--default-index", url]) == 0
+    listed = outer_pip(env, "list", "--format", "freeze").stdout.split()
+    assert "world==1.0" in listed and "extra-stuff==1.0" in listed
+    capsys.readouterr()
+    assert run(["pip", "show", "world", "-q", "extra-stuff"]) == 0
+    shown = capsys.readouterr().out
+    assert "Name: world" in shown and "Name: extra-stuff" in shown
+    assert run(["pip", "uninstall", "world", "-q", "extra-stuff"]) == 0
+    listed = outer_pip(env, "list", "--format", "freeze").stdout
+    assert "world" not in listed and "extra-stuff" not in listed
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "show"])
+def test_a_usage_error_shows_the_usage_of_the_command(command, capsys):
+    with pytest.raises(SystemExit) as exited:
+        run(["pip", command, "six", "--no-such-option"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: freewheel pip {command} ")
+    assert err.endswith(f"freewheel pip {command}: error: unrecognized arguments: --no-such-option\n")
+
+
+def test_a_pinned_yanked_version_comes_with_a_warning(env, index, tmp_path, capsys):
+    dists, serve = index
+    url = serve(dists, yanked={"world-1.0-py3-none-any.whl": "broken\nbuild"}).url
+    warning = 'warning: `world==1.0` is yanked (reason: "broken build")\n'
+    (tmp_path / "pins.txt").write_text("world==1.0\n")
+    compile_ = ["pip", "compile", str(tmp_path / "pins.txt"), "-o", str(tmp_path / "out.txt")]
+    for command in (
+        compile_,
+        ["pip", "install", "world==1.0", "--dry-run"],
+        ["pip", "install", "world==1.0"],
+        ["pip", "sync", str(tmp_path / "pins.txt"), "--reinstall"],
+    ):
+        assert run([*command, "--default-index", url]) == 0
+        err = capsys.readouterr().err
+        # As uv: after everything else, so that no list of changes buries it.
+        assert err.endswith(warning), (command, err)
+    # Nothing to install, nothing to warn about; -q silences it.
+    assert run(["pip", "install", "world==1.0", "--default-index", url]) == 0
+    assert "yanked" not in capsys.readouterr().err
+    assert run(["pip", "install", "world==1.0", "--reinstall", "-q", "--default-index", url]) == 0
+    assert run([*compile_, "-q", "--default-index", url]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_pip_gets_its_launchers_for_the_target_python(env, tmp_path):
+    """pip's wheel declares ``pip3.N`` for the Python that built it; the
+    environment gets ``pip3.X`` for its own Python instead, as with uv and pip."""
+    house = tmp_path / "house"
+    main = "def main():\n    print('fake pip')\n"
+    build_wheel(
+        house, "pip", "99.0", {"pip/__init__.py": "", "pip/cli.py": main},
+        entry_points="[console_scripts]\npip = pip.cli:main\npip3 = pip.cli:main\npip3.9 = pip.cli:main\n",
+    )
+    assert fw("install", "pip", "--no-index", "-f", str(house)) == 0
+    version = python(env, "import sys; print('%d.%d' % sys.version_info[:2])").strip()
+    launchers = sorted(p.name for p in (env / "bin").iterdir() if p.name.startswith("pip"))
+    assert launchers == ["pip", "pip3", f"pip{version}"]
+    result = subprocess.run([str(env / "bin" / f"pip{version}")], capture_output=True, text=True)
+    assert result.stdout == "fake pip\n"
+    # pip itself removes every launcher it finds in the RECORD.
+    assert outer_pip(env, "uninstall", "-y", "pip").returncode == 0
+    assert not [p for p in (env / "bin").iterdir() if p.name.startswith("pip")]

@@ -26,6 +26,7 @@ import html
 import json
 import re
 import shutil
+import sys
 import tarfile
 import threading
 import time
@@ -447,6 +448,13 @@ def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     index: IndexServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Stay quiet when a client drops its connection (a keep-alive
+        connection closed when the client shuts down); print anything else,
+        as the base class does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class IndexServer:

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from freewheel import __version__
-from freewheel.errors import FreewheelError
+from freewheel.errors import FreewheelError, UsageError
 
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -43,10 +43,13 @@ def selected(argv: Sequence[str]) -> tuple[str, ...] | None:
     return None
 
 
-def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser for *argv*: only the command it runs is configured (and
-    its module imported); the others are listed with their help. Without
-    *argv*, every command is configured."""
+def build_parser(
+    argv: Sequence[str] | None = None,
+) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser | None]:
+    """The parser for *argv*, and that of the command it runs (``None`` when
+    it names none): only that command is configured (and its module
+    imported); the others are listed with their help. Without *argv*, every
+    command is configured."""
     chosen = selected(argv) if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="freewheel",
@@ -56,6 +59,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {
         (): parser.add_subparsers(dest="command", metavar="COMMAND")
     }
+    chosen_parser = None
     for words, module_name, help_text in COMMANDS:
         for depth in range(1, len(words)):
             prefix = words[:depth]
@@ -67,7 +71,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(f"freewheel.cli.{module_name}")
             module.configure(command)
             command.set_defaults(handler=module.main, words=words)
-    return parser
+            if words == chosen:
+                chosen_parser = command
+    return parser, chosen_parser
 
 
 def run(argv: Sequence[str]) -> int:
@@ -78,8 +84,12 @@ def run(argv: Sequence[str]) -> int:
         # the whole parser.
         print(f"freewheel {__version__}")
         return 0
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    parser, command = build_parser(argv)
+    words = selected(argv) or ()
+    if command is not None and tuple(argv[: len(words)]) == words:
+        args = _parse_command(command, argv[len(words) :])
+    else:
+        args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -87,7 +97,7 @@ def run(argv: Sequence[str]) -> int:
     rest = argv[_after_words(argv, args.words) :]
     try:
         if getattr(args, "directory", None):
-            os.chdir(args.directory)
+            _change_directory(args.directory)
         return handler(args, rest)
     except FreewheelError as error:
         _print_error(error)
@@ -103,6 +113,28 @@ def run(argv: Sequence[str]) -> int:
         return 1
 
 
+def _parse_command(command: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """*argv* parsed by the parser of the command it runs.
+
+    Options may come between positional arguments (``pip install six -q
+    idna``), as pip and uv allow, and a usage error shows the command's own
+    usage line.
+    """
+    try:
+        return command.parse_intermixed_args(argv)
+    except TypeError:
+        # argparse cannot intermix around sub-commands (`cache dir`), and
+        # says so with this error before parsing anything.
+        return command.parse_args(argv)
+
+
+def _change_directory(directory: str) -> None:
+    try:
+        os.chdir(directory)
+    except OSError as error:
+        raise UsageError(f"Cannot run in the directory {directory} (--directory): {error.strerror}.") from None
+
+
 def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
     """Index in *argv* just past the command's own words."""
     position = 0
@@ -112,7 +144,10 @@ def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
 
 
 def _print_error(error: FreewheelError) -> None:
+    from freewheel.models import strip_credentials
+
     text = f"error: {error.message}"
     if error.hint:
         text += f"\n\nhint: {error.hint}"
-    print(text, file=sys.stderr)
+    # Messages quote settings and requirement lines, which may hold index URLs.
+    print(strip_credentials(text), file=sys.stderr)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
+from freewheel.fsutil import display_path, file_url_path
 from freewheel.gather import Gathered
 from freewheel.inputs.pyproject import (
     IndexConfig,
@@ -46,6 +48,33 @@ class CommandContext:
 
     def setting(self, key: str) -> Sourced[object] | None:
         return first(self.layers, key)
+
+
+def warn(message: str, *, quiet: int) -> None:
+    """Print ``warning: MESSAGE`` on standard error, unless -q was given (as uv)."""
+    if not quiet:
+        print(f"warning: {message}", file=sys.stderr)
+
+
+def _existing_locations(indexes: IndexSettings, cwd: Path, *, quiet: int) -> IndexSettings:
+    """*indexes* without the local find-links locations that do not exist.
+
+    pip warns about such a location and goes on without it (a wheelhouse
+    that is sometimes absent is common in shared configurations); so does
+    freewheel, naming the location and where it was configured.
+    """
+    kept = []
+    for index in indexes.indexes:
+        path = file_url_path(index.url) if index.format == "flat" else None
+        if path is not None and not path.exists():
+            warn(
+                f"The find-links location {display_path(path, cwd)} (from {index.origin}) "
+                "does not exist; it is ignored.",
+                quiet=quiet,
+            )
+        else:
+            kept.append(index)
+    return dataclasses.replace(indexes, indexes=tuple(kept))
 
 
 def _config_layer(config: IndexConfig, name: str) -> Layer:
@@ -172,6 +201,7 @@ def build_context(
         cwd=cwd,
         sources_table="[tool.uv.sources]" if config.source == "[tool.uv]" else "[tool.freewheel.sources]",
     )
+    indexes = _existing_locations(indexes, cwd, quiet=args.quiet)
     cache_dir = first(frozen, "cache_dir")
     return CommandContext(
         cwd=cwd,

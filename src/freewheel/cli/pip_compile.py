@@ -8,12 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from freewheel.cli.context import CommandContext, build_context
+from freewheel.cli.context import CommandContext, build_context, warn
 from freewheel.cli.resolve import ResolveRequest, run_resolution
 from freewheel.errors import UsageError
 from freewheel.fsutil import atomic_write_text
 from freewheel.gather import gather
 from freewheel.output import OutputOptions, render
+from freewheel.resolver.resolution import yanked_warnings
 
 # Options uv leaves out of the header because they say where packages came
 # from (and may carry credentials), unless the matching --emit-* is given.
@@ -112,8 +113,13 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     text = render(pins, context.indexes.indexes, options)
     if output_path is not None:
         atomic_write_text(output_path, text)
-    if not context.quiet:
+    # As uv: -q silences status lines; the result still goes to standard
+    # output unless it also went to a file.
+    if not context.quiet or output_path is None:
         sys.stdout.write(text)
+    if not context.quiet:
         elapsed = (time.monotonic() - started) * 1000
         print(f"Resolved {len(pins)} packages in {elapsed:.0f}ms", file=sys.stderr)
+    for message in yanked_warnings(pins):
+        warn(message, quiet=context.quiet)
     return 0

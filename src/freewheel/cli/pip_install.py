@@ -86,6 +86,17 @@ def _hashes_by_name(gathered: Gathered) -> dict[NormalizedName, frozenset[str]]:
     return {name: frozenset(values) for name, values in hashes.items()}
 
 
+def install_seed(args: argparse.Namespace, python: Path, packages: Sequence[str]) -> None:
+    """Install *packages* into the environment of *python* with the index,
+    cache and network options *args* gives (``venv --seed``), quietly."""
+    parser = argparse.ArgumentParser(add_help=False)
+    configure(parser)
+    seed = parser.parse_args([])
+    shared = {key: value for key, value in vars(args).items() if hasattr(seed, key)}
+    vars(seed).update(shared, python=str(python), packages=list(packages), quiet=1)
+    install(seed, sync=False)
+
+
 def install(args: argparse.Namespace, *, sync: bool) -> int:
     # Editable wheels are built here; nothing is left behind, whatever happens.
     with tempfile.TemporaryDirectory(prefix="freewheel-editable-") as build_dir:
@@ -93,14 +104,14 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
-    from freewheel.cli.context import build_context
+    from freewheel.cli.context import build_context, warn
     from freewheel.cli.resolve import ResolveRequest, resolver_session
     from freewheel.environment import environment_from_args, environment_lock
     from freewheel.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.installed import installed_distributions
     from freewheel.plan import plan
-    from freewheel.resolver.resolution import resolve
+    from freewheel.resolver.resolution import resolve, yanked_warnings
 
     started = time.monotonic()
     environment = environment_from_args(args, mutable=True)
@@ -155,6 +166,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 _check_hashes_given(changes.install, hashes)
             if args.dry_run:
                 _report(changes, installed, editables, heading="Would change:", quiet=quiet)
+                for message in yanked_warnings(changes.install):
+                    warn(message, quiet=quiet)
                 return 0
             if changes.empty and not editables:
                 _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
@@ -172,6 +185,9 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             f"{_ms(time.monotonic() - prepared_at)}",
             quiet=quiet,
         )
+    # Last, as uv puts them: a long list of changes must not bury them.
+    for message in yanked_warnings(changes.install):
+        warn(message, quiet=quiet)
     return 0
 
 

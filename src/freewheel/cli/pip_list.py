@@ -12,8 +12,6 @@ import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -50,9 +48,11 @@ def editable_location(dist: InstalledDistribution) -> str | None:
     """The project directory of an editable install, as a path when local."""
     if not dist.editable or dist.direct_url is None:
         return None
+    from freewheel.fsutil import file_url_path
+
     url = dist.direct_url.url
-    parts = urlsplit(url)
-    return url2pathname(unquote(parts.path)) if parts.scheme == "file" else url
+    path = file_url_path(url)
+    return url if path is None else str(path)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -36,16 +36,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="With --clear, also empty a directory that is not a virtual environment",
     )
     parser.add_argument(
-        "--seed", action="store_true", default=None, help="Install pip into the environment (with ensurepip)"
+        "--seed",
+        action="store_true",
+        default=None,
+        help="Install pip (and, before Python 3.12, setuptools and wheel) from the indexes",
     )
+    options.add_index_options(parser)
     options.add_global_options(parser)
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import display_path, system_interpreter
+    from freewheel.environment import system_interpreter
+    from freewheel.fsutil import display_path
     from freewheel.installed import read_site_packages
     from freewheel.interpreter import find_python, probe
-    from freewheel.venv import base_executable, create_venv, is_virtualenv, seed_pip
+    from freewheel.venv import base_executable, create_venv, is_virtualenv, seed_packages
 
     cwd = Path.cwd()
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
@@ -57,7 +62,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     shown = display_path(root.absolute(), cwd)
     implementation = base.markers["platform_python_implementation"]
     _status(args, f"Using {implementation} {base.markers['python_full_version']} interpreter at: {base_executable(base)}")
-    _status(args, f"Creating virtual environment at: {shown}")
+    _status(args, f"Creating virtual environment {'with seed packages ' if args.seed else ''}at: {shown}")
     clear = bool(args.clear) or (is_virtualenv(root) and _confirm_replace(shown))
     env = create_venv(
         root,
@@ -68,11 +73,27 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         force=bool(args.force),
     )
     if args.seed:
-        seed_pip(env)
+        _seed(args, env.python, seed_packages(base), shown)
         for dist in read_site_packages([env.site_packages]).distributions:
             _status(args, f" + {dist.name}=={dist.version}")
     _status(args, f"Activate with: source {display_path(env.bin_dir, cwd)}/activate")
     return 0
+
+
+def _seed(args: argparse.Namespace, python: Path, packages: tuple[str, ...], shown: str) -> None:
+    """Resolve and install *packages* as `pip install` would, from the
+    indexes the command's options and configuration name."""
+    from freewheel.cli.pip_install import install_seed
+    from freewheel.errors import FreewheelError
+
+    try:
+        install_seed(args, python, packages)
+    except FreewheelError as error:
+        # As uv: the environment stays, without its seed packages.
+        raise FreewheelError(
+            f"Could not install the seed packages ({', '.join(packages)}) into {shown}: {error.message}",
+            hint=error.hint,
+        ) from None
 
 
 def _status(args: argparse.Namespace, line: str) -> None:

@@ -12,14 +12,13 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Generic, TypeVar
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import IndexAccessError, UsageError
+from freewheel.fsutil import file_url_path
 from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
 from freewheel.index.simple import (
     ACCEPT,
@@ -124,13 +123,6 @@ def _status(response: Response, index: Index) -> tuple[OutcomeStatus, str]:
         case 403:
             return "forbidden", detail
     return "error", detail
-
-
-def _local_directory(url: str) -> Path | None:
-    if not url.startswith("file:"):
-        return None
-    path = Path(url2pathname(unquote(urlsplit(url).path)))
-    return path if path.is_dir() else None
 
 
 def _count(files: Sequence[object]) -> str:
@@ -283,8 +275,8 @@ class IndexClient:
 
     async def _read_flat(self, index: Index) -> FlatListing | IndexOutcome:
         """Read a whole flat location once; an outcome stands for a failure."""
-        directory = _local_directory(index.url)
-        if directory is not None:
+        directory = file_url_path(index.url)
+        if directory is not None and directory.is_dir():
             names = await asyncio.to_thread(os.listdir, directory)
             return directory_listing(names, index.url, index)
         try:

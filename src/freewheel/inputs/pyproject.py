@@ -24,6 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError
+from freewheel.fsutil import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,
@@ -91,7 +92,7 @@ def read_pyproject(
     dependency group in *groups*. A file with only ``[dependency-groups]`` is
     fine when groups are asked for.
     """
-    shown = str(path)
+    shown = display_path(path, Path.cwd())
     data = _load_toml(Path(path))
     project = data.get("project")
     dependency_groups = data.get("dependency-groups", {})
@@ -314,7 +315,7 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
     *prefix* is the table's dotted key (``tool.uv``, or ``""`` at the top of
     a ``freewheel.toml``), for messages.
     """
-    shown = str(path)
+    shown = display_path(path, Path.cwd())
     base_dir = path.parent
 
     def key(name: str) -> str:

@@ -31,6 +31,7 @@ from packaging.utils import (
 )
 
 from freewheel.errors import InputError
+from freewheel.fsutil import display_path
 from freewheel.inputs._shared import (
     invalid_requirement_reason,
     is_url,
@@ -138,7 +139,7 @@ def read_requirements(
     matching place and annotation.
     """
     reader = _Reader()
-    reader.read_file(Path(path), str(path), kind, included_from=None)
+    reader.read_file(Path(path), display_path(path, Path.cwd()), kind, included_from=None)
     return reader.result()
 
 
@@ -379,10 +380,11 @@ class _Reader:
                 hint="Download the file and include it by path.",
             )
         target_path = Path(target).expanduser()
-        display = (
-            str(target_path)
+        display = display_path(
+            target_path
             if target_path.is_absolute() or shown == "-"
-            else os.path.join(os.path.dirname(shown), target)
+            else os.path.join(os.path.dirname(shown), target),
+            Path.cwd(),
         )
         self.read_file(base_dir / target_path, display, kind, included_from=(shown, number))
 

@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import InputError
+from freewheel.fsutil import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,
@@ -33,7 +34,7 @@ def read_setup_cfg(
 
     With *all_extras*, every extra in ``[options.extras_require]`` is included.
     """
-    shown = str(path)
+    shown = display_path(path, Path.cwd())
     parser = configparser.ConfigParser(interpolation=None)
     # setuptools keeps option names as written; extras are case-preserving.
     parser.optionxform = str  # type: ignore[assignment,method-assign]

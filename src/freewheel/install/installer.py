@@ -36,7 +36,7 @@ from .errors import InstallError
 from .link import Linker, LinkMode
 from .records import RecordEntry, format_record, hash_bytes, parse_record
 from .scheme import Scheme
-from .scripts import launcher, parse_entry_points, rewrite_shebang
+from .scripts import launcher, parse_entry_points, rewrite_shebang, with_versioned_pip
 from .transaction import Transaction
 from .uninstall import find_distributions, installed_paths, prune_empty_dirs
 from .unpack import read_unpacked, unpack
@@ -196,7 +196,8 @@ def _plan(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Plan:
             placements.append(_Placement(target, record, source=source))
     entry_points = tree / info.dist_info / "entry_points.txt"
     if entry_points.is_file():
-        for script in parse_entry_points(entry_points.read_text("utf-8"), source=info.filename):
+        scripts = parse_entry_points(entry_points.read_text("utf-8"), source=info.filename)
+        for script in with_versioned_pip(scripts, scheme.python_version):
             content = launcher(script, scheme.executable)
             placements.append(_written(scheme.scripts / script.name, content, lib_dir, executable=True))
     dist_info = lib_dir / info.dist_info

@@ -23,8 +23,9 @@ class Scheme:
 
     ``include`` is the directory under which each project's headers get a
     directory of their own; ``executable`` is the interpreter scripts are
-    made to run with; ``prefix`` is the environment's root, outside which
-    nothing is ever removed.
+    made to run with, ``python_version`` its major and minor version;
+    ``prefix`` is the environment's root, outside which nothing is ever
+    removed.
     """
 
     purelib: Path
@@ -33,6 +34,7 @@ class Scheme:
     data: Path
     include: Path
     executable: Path
+    python_version: tuple[int, int]
     prefix: Path
 
     @classmethod
@@ -44,8 +46,8 @@ class Scheme:
         headers go under ``{prefix}/include/site/pythonX.Y`` as pip puts them.
         """
         paths = info.paths
+        major, minor, _ = info.version
         if info.is_virtualenv:
-            major, minor, _ = info.version
             include = Path(info.sys_prefix, "include", "site", f"python{major}.{minor}")
         else:
             include = Path(paths["include"])
@@ -56,6 +58,7 @@ class Scheme:
             data=Path(paths["data"]),
             include=include,
             executable=Path(info.executable),
+            python_version=(major, minor),
             prefix=Path(info.sys_prefix),
         )
 

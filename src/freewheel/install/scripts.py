@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import os
+import re
 import shlex
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .errors import InstallError
 
 # Longer shebang lines are cut short by some kernels.
 _MAX_SHEBANG = 127
+_VERSIONED_PIP = re.compile(r"pip3\.\d+")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,6 +73,20 @@ def parse_entry_points(text: str, *, source: str) -> list[EntryPointScript]:
         for name, value in parser.items(section):
             scripts.append(_entry_point(name, value, gui, source))
     return scripts
+
+
+def with_versioned_pip(scripts: list[EntryPointScript], python_version: tuple[int, int]) -> list[EntryPointScript]:
+    """*scripts* with pip's versioned launcher named for the target interpreter.
+
+    pip's wheel declares ``pip3.N`` for the Python that built it (newer ones
+    declare none). As uv does, every ``pip3.N`` is dropped and, next to a
+    ``pip3``, a ``pip3.M`` is made for the interpreter installed into.
+    """
+    kept = [script for script in scripts if not _VERSIONED_PIP.fullmatch(script.name)]
+    template = next((script for script in kept if script.name == "pip3" and not script.gui), None)
+    if template is not None:
+        kept.append(dataclasses.replace(template, name=f"pip3.{python_version[1]}"))
+    return kept
 
 
 def launcher(script: EntryPointScript, executable: Path) -> bytes:

@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from freewheel import __version__
 from freewheel.errors import UsageError
-from freewheel.models import redact_url, strip_credentials
+from freewheel.fsutil import file_url_path
+from freewheel.models import strip_credentials
 from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
@@ -68,12 +68,12 @@ class FetchError(Exception):
     """No usable response: connection refused, DNS failure, timeout, TLS,
     or a server error that lasted through every retry.
 
-    ``url`` is redacted; ``reason`` is a short phrase for messages that says
-    how many tries were made when there was more than one.
+    ``url`` is without credentials; ``reason`` is a short phrase for
+    messages that says how many tries were made when there was more than one.
     """
 
     def __init__(self, url: str, reason: str) -> None:
-        self.url = redact_url(url)
+        self.url = strip_credentials(url)
         self.reason = reason
         super().__init__(f"{self.url}: {reason}")
 
@@ -182,10 +182,8 @@ def _normalized(url: str) -> str:
         raise FetchError(url, f"invalid URL ({exc})") from None
 
 
-def _read_file_url(url: str) -> Response:
-    """Serve a ``file://`` URL the way a static web server would."""
-    parts = urlsplit(url)
-    path = Path(url2pathname(unquote(parts.path)))
+def _read_file_url(url: str, path: Path) -> Response:
+    """Serve the ``file://`` URL of *path* the way a static web server would."""
     if path.is_dir():
         if not url.endswith("/"):
             # Relative links on the page must resolve inside the directory.
@@ -342,8 +340,9 @@ class Fetcher(Closing):
         Raises :class:`FetchError` when no response could be obtained, or a
         retried status lasted through every try.
         """
-        if url.startswith("file:"):
-            return await asyncio.to_thread(_read_file_url, url)
+        local = file_url_path(url)
+        if local is not None:
+            return await asyncio.to_thread(_read_file_url, url, local)
         hop = _normalized(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
             response = await self._get_authenticated(hop, headers, spool_to)

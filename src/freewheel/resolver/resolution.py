@@ -10,7 +10,7 @@ derivation tree in words followed by hints that name a fix.
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -104,3 +104,17 @@ def _pins(
             )
         )
     return sorted(pins, key=lambda p: p.name)
+
+
+def yanked_warnings(pins: Iterable[PinnedPackage]) -> list[str]:
+    """A warning for each of *pins* whose file its index marks yanked
+    (PEP 592: only an exact pin selects one), with the index's reason, in
+    uv's words."""
+    warnings = []
+    for pin in pins:
+        if pin.dist is None or pin.dist.yanked is None:
+            continue
+        # The reason is the index's text: one line, whatever it holds.
+        reason = " ".join(pin.dist.yanked.split())
+        warnings.append(f"`{pin.name}=={pin.version}` is yanked" + (f' (reason: "{reason}")' if reason else ""))
+    return warnings
