@@ -13,7 +13,8 @@ import msgspec
 import pytest
 from support.builders import make_wheel
 
-from freewheel.cache import Cache, cache_root, is_temporary, read_record, write_record
+from freewheel.cache import Cache, cache_root, is_temporary, read_record
+from freewheel.fsutil import atomic_write_bytes
 from freewheel.cache.maintenance import clean, prune
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
@@ -53,6 +54,7 @@ def test_a_record_that_does_not_decode_reads_as_absent_and_is_removed(tmp_path):
     cache = Cache(tmp_path)
     cache.write("metadata", "truncated", Note("some text"), project="demo")
     cache.write("metadata", "other type", Note("some text"))
+    cache.close()  # the records are on disk
     path = cache.record_path("metadata", "truncated", "demo")
     path.write_bytes(path.read_bytes()[:5])
     assert cache.read("metadata", "truncated", Note, project="demo") is None
@@ -140,7 +142,7 @@ def test_prune_removes_old_formats_and_old_offline_copies_only(tmp_path):
     old_copy = cache.record_path("http", "old", "demo", ".offline.rec")
     kept_record = cache.record_path("http", "record", "demo")
     for path in (fresh_copy, old_copy, kept_record):
-        write_record(path, Note("z"))
+        atomic_write_bytes(path, msgspec.msgpack.encode(Note("z")))
     now = time.time()
     os.utime(old_copy, (now - 40 * 86400, now - 40 * 86400))
     os.utime(kept_record, (now - 400 * 86400, now - 400 * 86400))
@@ -159,3 +161,16 @@ def test_removal_refuses_a_directory_that_is_not_a_cache(tmp_path):
     with pytest.raises(UsageError, match="not a freewheel cache"):
         prune(tmp_path, offline_max_age=0, now=time.time())
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_records_are_readable_at_once_and_on_disk_after_close(tmp_path):
+    """Records are written behind the caller's back, but never lost or unseen."""
+    cache = Cache(tmp_path / "cache")
+    for n in range(200):
+        cache.write("metadata", f"key{n}", Note(str(n)), project="demo")
+    assert [cache.read("metadata", f"key{n}", Note, project="demo") for n in (0, 199)] == [Note("0"), Note("199")]
+    cache.close()
+    reopened = Cache(tmp_path / "cache")
+    assert all(
+        read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) == Note(str(n)) for n in range(200)
+    )

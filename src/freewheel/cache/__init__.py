@@ -26,10 +26,13 @@ change without a version bump) read as absent and are removed.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -111,9 +114,54 @@ def read_record(path: Path, record_type: type[_Record]) -> _Record | None:
         return None
 
 
-def write_record(path: Path, record: msgspec.Struct) -> None:
-    """Store *record* at *path*, atomically."""
-    atomic_write_bytes(path, msgspec.msgpack.encode(record))
+class _RecordWriter:
+    """Writes records to disk on a daemon thread, in the order given.
+
+    What is queued stays readable through :meth:`pending` until it is on
+    disk. A write that fails (a full or read-only disk) only costs a later
+    miss. Pending writes are finished by :meth:`close`, or at exit.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: dict[Path, bytes] = {}
+        self._order: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def put(self, path: Path, data: bytes) -> None:
+        with self._lock:
+            self._queued[path] = data
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="freewheel-cache", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+        self._order.put(path)
+
+    def pending(self, path: Path) -> bytes | None:
+        with self._lock:
+            return self._queued.get(path)
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._order.put(None)
+            thread.join()
+            atexit.unregister(self.close)
+
+    def _run(self) -> None:
+        while (path := self._order.get()) is not None:
+            with self._lock:
+                data = self._queued.get(path)
+            if data is None:
+                continue
+            try:
+                atomic_write_bytes(path, data)
+            except OSError:
+                pass
+            with self._lock:
+                if self._queued.get(path) is data:
+                    del self._queued[path]
 
 
 class Cache:
@@ -128,6 +176,7 @@ class Cache:
     def __init__(self, root: Path, *, temporary: bool = False) -> None:
         self.root = root
         self.is_temporary = temporary
+        self._writer = _RecordWriter()
         tag = root / CACHEDIR_TAG
         try:
             if not tag.is_file():
@@ -170,14 +219,28 @@ class Cache:
 
     def read(self, bucket: str, key: str, record_type: type[_Record], *, project: str | None = None) -> _Record | None:
         """The record stored under *key*, or ``None`` (see :func:`read_record`)."""
-        return read_record(self.record_path(bucket, key, project), record_type)
+        path = self.record_path(bucket, key, project)
+        pending = self._writer.pending(path)
+        if pending is None:
+            return read_record(path, record_type)
+        try:
+            return msgspec.msgpack.decode(pending, type=record_type)
+        except msgspec.DecodeError:
+            return None
 
     def write(self, bucket: str, key: str, record: msgspec.Struct, *, project: str | None = None) -> None:
-        """Store *record* under *key*; *project* lets ``cache clean NAME`` find it."""
-        write_record(self.record_path(bucket, key, project), record)
+        """Store *record* under *key*; *project* lets ``cache clean NAME`` find it.
+
+        The file is written on a thread of its own (see :class:`_RecordWriter`):
+        a cold resolution stores thousands of records, and each rename costs
+        about a millisecond that the network loop would otherwise wait for.
+        :meth:`read` sees the record at once; :meth:`close` waits for the disk.
+        """
+        self._writer.put(self.record_path(bucket, key, project), msgspec.msgpack.encode(record))
 
     def close(self) -> None:
-        """Remove the directory of a temporary cache; keep any other."""
+        """Finish pending writes; remove the directory of a temporary cache, keep any other."""
+        self._writer.close()
         if self.is_temporary:
             shutil.rmtree(self.root, ignore_errors=True)
 

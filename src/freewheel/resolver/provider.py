@@ -53,8 +53,8 @@ class Root:
 
 ROOT = Root()
 
-def _lookahead(attempts: int) -> int:
-    """How many upcoming versions to have prefetched at a package's *attempts*-th choice.
+def _lookahead(tried: int) -> int:
+    """How many upcoming versions to have prefetched once *tried* versions of a package were chosen.
 
     A second choice means the first was rejected: most conflicts step down
     a release or three. A package that keeps being rejected is being walked
@@ -62,9 +62,9 @@ def _lookahead(attempts: int) -> int:
     the window grows so that the walk waits on the network once per batch,
     not once per release.
     """
-    if attempts < 2:
+    if tried < 2:
         return 0
-    return min(4 << (attempts // 3), 256)
+    return min(4 << (tried // 3), 256)
 
 
 ROOT_VERSION = Version("0")
@@ -109,8 +109,9 @@ class Provider:
         self._direct_names = {canonicalize_name(r.name): i for i, r in enumerate(requirements.direct)}
         self._discovery: dict[NormalizedName, int] = {}
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
-        self._attempts: dict[NormalizedName, int] = {}
+        self._tried: dict[NormalizedName, set[Version]] = {}
         self._prefetched: dict[NormalizedName, set[Version]] = {}
+        self._lookahead_left: dict[NormalizedName, int] = {}
         self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, Ranges]] = {}
@@ -140,8 +141,11 @@ class Provider:
             if candidate is not None:
                 return candidate.version
         candidate = candidates.best(range_)
-        attempts = self._attempts[package.name] = self._attempts.get(package.name, 0) + 1
-        window = _lookahead(attempts)
+        if candidate is not None:
+            # Counted in distinct versions: a package decided again at the
+            # same version after a backjump is not walking anywhere.
+            self._tried.setdefault(package.name, set()).add(candidate.version)
+        window = _lookahead(len(self._tried.get(package.name, ())))
         if window and candidate is not None:
             # The solver rejected this package's earlier choices and walks
             # down its versions, each a round trip for metadata: fetch the
@@ -154,13 +158,20 @@ class Provider:
                 if self._lowest(package.name)
                 else Ranges.below(candidate.version)
             )
-            requested = self._prefetched.setdefault(package.name, set())
-            scanned = list(itertools.islice(candidates.preferred(onward), window))
-            ahead = [c for c in scanned if c.version not in requested]
-            # Refill once half the window has been used up.
-            if ahead and len(ahead) * 2 >= len(scanned):
+            # Each choice uses up one prefetched version; refill once half
+            # the window is gone, so a long walk scans each version once.
+            budget = self._lookahead_left.get(package.name, 0) - 1
+            if budget * 2 < window:
+                requested = self._prefetched.setdefault(package.name, set())
+                scanned = list(itertools.islice(candidates.preferred(onward), window))
+                # Reading an sdist's metadata means downloading it whole:
+                # not worth doing on speculation.
+                ahead = [c for c in scanned if c.version not in requested and c.files[0].kind == "wheel"]
                 requested.update(c.version for c in ahead)
-                self.source.prefetch_versions(ahead)
+                if ahead:
+                    self.source.prefetch_versions(ahead)
+                budget = len(scanned)
+            self._lookahead_left[package.name] = budget
         return None if candidate is None else candidate.version
 
     def get_dependencies(

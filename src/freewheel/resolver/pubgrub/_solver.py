@@ -144,6 +144,7 @@ class _Solver(Generic[P]):
         #: level at which that was found: propagation skips them until a
         #: backtrack below that level.
         self._contradicted: dict[Incompatibility[P], int] = {}
+        self._contradicted_at: dict[int, list[Incompatibility[P]]] = {}
         #: Dependency incompatibilities by (depender, dependency) and the
         #: dependency's range, for merging.
         self._by_dependency: dict[tuple[P, P], dict[Ranges, Incompatibility[P]]] = {}
@@ -195,18 +196,26 @@ class _Solver(Generic[P]):
                     self._derive(unsatisfied, incompatibility)
                     changed[unsatisfied] = None
                 elif relation is Relation.CONTRADICTED:
-                    contradicted[incompatibility] = solution.decision_level
+                    self._mark_contradicted(incompatibility)
+
+    def _mark_contradicted(self, incompatibility: Incompatibility[P]) -> None:
+        level = self._solution.decision_level
+        self._contradicted[incompatibility] = level
+        self._contradicted_at.setdefault(level, []).append(incompatibility)
 
     def _backtrack(self, level: int) -> None:
+        above = self._solution.decision_level
         self._solution.backtrack(level)
-        stale = [i for i, at in self._contradicted.items() if at > level]
-        for incompatibility in stale:
-            del self._contradicted[incompatibility]
+        for dropped in range(level + 1, above + 1):
+            for incompatibility in self._contradicted_at.pop(dropped, ()):
+                # A later mark at a lower level keeps it contradicted.
+                if self._contradicted.get(incompatibility) == dropped:
+                    del self._contradicted[incompatibility]
 
     def _derive(self, package: P, incompatibility: Incompatibility[P]) -> None:
         self._solution.derive(package, incompatibility.terms[package].negate(), incompatibility)
         # With its last term now contradicted, so is the incompatibility.
-        self._contradicted[incompatibility] = self._solution.decision_level
+        self._mark_contradicted(incompatibility)
 
     # -- conflict resolution ---------------------------------------------------
 
