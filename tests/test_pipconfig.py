@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import builtins
+import subprocess
 import os
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -221,40 +220,32 @@ def test_other_platforms_file_locations(tmp_path: Path) -> None:
     ]
 
 
-def test_default_index_url_comes_from_pip() -> None:
+def test_default_index_url_comes_from_pip_and_is_remembered(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FREEWHEEL_CACHE_DIR", str(tmp_path))
     pip_default_index_url.cache_clear()
     url = pip_default_index_url()
     assert url.startswith("https://")
     assert url.endswith(("/simple", "/simple/"))
-
-
-@pytest.fixture
-def pip_not_importable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    real_import = builtins.__import__
-
-    def no_pip(name: str, *args, **kwargs):
-        if name.startswith("pip"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pip)
+    [memo] = (tmp_path / "pip-default-index").iterdir()
+    assert memo.read_text().strip() == url
+    # The remembered answer is used without asking pip again.
+    memo.write_text("https://remembered.example.org/simple\n")
     pip_default_index_url.cache_clear()
-    yield
+    assert pip_default_index_url() == "https://remembered.example.org/simple"
     pip_default_index_url.cache_clear()
 
 
-@pytest.mark.usefixtures("pip_not_importable")
-def test_default_index_url_asks_the_python_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The test interpreter has pip; here it stands in for the python found on PATH.
-    monkeypatch.setattr(pipconfig.shutil, "which", lambda name: sys.executable)
-    url = pip_default_index_url()
-    assert url.startswith("https://") and url.endswith(("/simple", "/simple/"))
-
-
-@pytest.mark.usefixtures("pip_not_importable")
-def test_default_index_url_without_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipconfig.shutil, "which", lambda name: None)
-    with pytest.raises(UsageError) as info:
-        pip_default_index_url()
-    assert "pip, which defines the usual default, could not be found" in info.value.message
-    assert "--default-index" in (info.value.hint or "")
+def test_default_index_url_without_pip(tmp_path, monkeypatch) -> None:
+    """No pip in this Python and no python on PATH: a clear error."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("FREEWHEEL_CACHE_DIR", str(tmp_path))
+    code = (
+        "import importlib.util, sys; from freewheel.errors import UsageError;"
+        "from freewheel import pipconfig;"
+        "importlib.util.find_spec = lambda name, *a: None;"
+        "\ntry: pipconfig.pip_default_index_url()"
+        "\nexcept UsageError as e: print(e.message); print(e.hint)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip, which defines the usual default, could not be found" in completed.stdout
+    assert "--default-index" in completed.stdout

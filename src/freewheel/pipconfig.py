@@ -15,12 +15,18 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+
+import platformdirs
 
 from freewheel.errors import UsageError
 
@@ -217,34 +223,30 @@ def _read_file(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
 
 @functools.cache
 def pip_default_index_url() -> str:
-    """The index pip uses when none is configured, as pip itself defines it.
+    """The index pip uses when none is configured, as the user's pip defines it.
 
-    Asks the pip importable here, else the ``python`` on ``PATH``; the URL is
-    never written into freewheel so that it always matches the user's pip.
+    Read from pip's own help text for ``--index-url`` ("(default URL)"):
+    pip's command line is its public interface, its modules are not. The
+    pip asked is this Python's, else that of ``python3``/``python`` on
+    ``PATH``. Asking takes about a second, so the answer is remembered per
+    interpreter and pip version in the user's cache directory. The URL is
+    never written into freewheel, so that it always matches the user's pip.
     """
-    try:
-        # Imported here: pip is optional and slow to import.
-        from pip._internal.models.index import PyPI
-    except ImportError:
-        pass
-    else:
-        return str(PyPI.simple_url)
-    for python in ("python3", "python"):
-        executable = shutil.which(python)
-        if executable is None:
-            continue
+    for python in _pythons_with_pip():
+        memo = _memo_path(python)
         try:
-            completed = subprocess.run(
-                [executable, "-c", _ASK_PIP],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        url = completed.stdout.strip()
-        if completed.returncode == 0 and url:
+            remembered = memo.read_text(encoding="utf-8").strip()
+        except OSError:
+            remembered = ""
+        if remembered:
+            return remembered
+        url = _ask_pip(python)
+        if url is not None:
+            try:
+                memo.parent.mkdir(parents=True, exist_ok=True)
+                memo.write_text(url + "\n", encoding="utf-8")
+            except OSError:
+                pass
             return url
     raise UsageError(
         "No default index is configured and pip, which defines the usual default, could not "
@@ -253,4 +255,40 @@ def pip_default_index_url() -> str:
     )
 
 
-_ASK_PIP = "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+_HELP_DEFAULT = re.compile(r"--index-url\b.*?\(default\s+(\S+?)\)", re.S)
+
+
+def _pythons_with_pip() -> Iterator[str]:
+    if importlib.util.find_spec("pip") is not None:
+        yield sys.executable
+    for name in ("python3", "python"):
+        executable = shutil.which(name)
+        if executable is not None:
+            yield executable
+
+
+def _memo_path(python: str) -> Path:
+    """Where the answer of *python*'s pip is remembered."""
+    try:
+        version = importlib.metadata.version("pip") if python == sys.executable else ""
+    except importlib.metadata.PackageNotFoundError:
+        version = ""
+    key = hashlib.sha256(f"{os.path.realpath(python)}\0{version}".encode()).hexdigest()[:16]
+    root = os.environ.get("FREEWHEEL_CACHE_DIR") or platformdirs.user_cache_dir("freewheel", appauthor=False)
+    return Path(root) / "pip-default-index" / key
+
+
+def _ask_pip(python: str) -> str | None:
+    try:
+        completed = subprocess.run(
+            [python, "-m", "pip", "install", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = _HELP_DEFAULT.search(completed.stdout) if completed.returncode == 0 else None
+    return match[1] if match else None
