@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import io
+import re
 import tarfile
 import zipfile
 from collections.abc import Mapping
@@ -55,32 +57,100 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     makes the whole file unusable, because silently dropping a requirement
     would produce a wrong resolution.
     """
-    raw, _unparsed = parse_email(data)
+    fields = header_fields(data)
     try:
-        name = canonicalize_name(raw["name"])
-        version = Version(raw["version"])
+        name = canonicalize_name(fields["name"][0])
+        version = Version(fields["version"][0])
     except KeyError as missing:
         raise MetadataError(f"The metadata of {source} has no {missing.args[0]} field.") from None
     except InvalidVersion:
-        raise MetadataError(f"The metadata of {source} has an invalid version {raw['version']!r}.") from None
+        raise MetadataError(
+            f"The metadata of {source} has an invalid version {fields['version'][0]!r}."
+        ) from None
     requirements = []
-    for line in raw.get("requires_dist", []):
+    for line in fields.get("requires-dist", []):
         try:
-            requirements.append(Requirement(line))
+            requirements.append(_requirement(line))
         except InvalidRequirement as error:
             raise MetadataError(
                 f"The metadata of {source} has a malformed requirement {line!r}: {error}"
             ) from None
     requires_python = None
-    if "requires_python" in raw:
+    if "requires-python" in fields:
         try:
-            requires_python = SpecifierSet(raw["requires_python"])
+            requires_python = _specifier_set(fields["requires-python"][0])
         except InvalidSpecifier:
             # Old uploads carry things like ">=2.7.*"; like pip, ignore it
             # rather than make the version unusable.
             requires_python = None
-    extras = frozenset(canonicalize_name(e) for e in raw.get("provides_extra", []))
+    extras = frozenset(canonicalize_name(e) for e in fields.get("provides-extra", []))
     return CoreMetadata(name, version, tuple(requirements), requires_python, extras)
+
+
+# The line ends of RFC 822, not str.splitlines()'s, which also breaks at
+# U+2028 and other characters a summary may contain.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_WANTED = frozenset({"name", "version", "requires-dist", "requires-python", "provides-extra"})
+
+
+def header_fields(data: bytes, wanted: frozenset[str] = _WANTED) -> dict[str, list[str]]:
+    """The *wanted* fields of a core metadata file's header, lower-cased, each
+    with its values in order.
+
+    The format is an RFC 822 header ended by a blank line, then the
+    description. The email parser that ``packaging.metadata.parse_email``
+    runs on the whole file costs more than the rest of a warm resolution;
+    the few fields the resolver reads are taken here line by line, and
+    agree with ``parse_email`` (checked by a property test). A value folded
+    over several lines is unfolded with single spaces.
+    """
+    text = data.decode("utf-8", "replace")
+    fields: dict[str, list[str]] = {}
+    key: str | None = None
+    for line in _LINE_BREAK.split(text):
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            if key is not None:
+                values = fields[key]
+                values[-1] = f"{values[-1]} {line.strip()}".strip()
+            continue
+        name, colon, value = line.partition(":")
+        key = name.strip().lower() if colon else None
+        if key is not None and key in wanted:
+            fields.setdefault(key, []).append(value.strip())
+        else:
+            key = None
+    return fields
+
+
+def _checked(metadata: CoreMetadata, dist: DistFile) -> CoreMetadata:
+    if metadata.name != dist.name or metadata.version != dist.version:
+        raise MetadataError(
+            f"{dist.filename} says it is {metadata.name} {metadata.version}, "
+            f"which does not match its file name."
+        )
+    return metadata
+
+
+def _without_body(data: bytes) -> bytes:
+    """The header of a metadata file: its body is the description, often
+    most of the file, and nothing the resolver reads."""
+    end = min((i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0), default=-1)
+    return data if end < 0 else data[: end + 1]
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _requirement(line: str) -> Requirement:
+    # Releases of one project repeat the same requirement lines: a walk
+    # through a thousand botocore releases reads "jmespath<2.0.0,>=0.7.1"
+    # a thousand times.
+    return Requirement(line)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _specifier_set(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
 
 
 def is_metadata_member(name: str) -> bool:
@@ -264,19 +334,24 @@ class MetadataSource:
             raise MetadataError(f"{dist.filename} is not a valid wheel: it has no .dist-info/METADATA file.")
         return result
 
-    async def _fetch(self, dist: DistFile) -> CoreMetadata:
+    def cached(self, dist: DistFile) -> CoreMetadata | None:
+        """*dist*'s metadata if the cache has it, read on the caller's thread.
+
+        A warm resolution reads thousands of records; asking the I/O thread
+        for each would cost a hop between threads apiece.
+        """
         key = _record_key(dist)
-        record = None
+        if key is None or self._cache is None:
+            return None
+        record = self._cache.read("metadata", key, MetadataRecord, project=dist.name)
+        return None if record is None else _checked(parse_core_metadata(record.metadata, source=dist.filename), dist)
+
+    async def _fetch(self, dist: DistFile) -> CoreMetadata:
+        cached = self.cached(dist)
+        if cached is not None:
+            return cached
+        record = MetadataRecord(_without_body(await self._raw_metadata(dist)))
+        key = _record_key(dist)
         if key is not None and self._cache is not None:
-            record = self._cache.read("metadata", key, MetadataRecord, project=dist.name)
-        if record is None:
-            record = MetadataRecord(await self._raw_metadata(dist))
-            if key is not None and self._cache is not None:
-                self._cache.write("metadata", key, record, project=dist.name)
-        metadata = parse_core_metadata(record.metadata, source=dist.filename)
-        if metadata.name != dist.name or metadata.version != dist.version:
-            raise MetadataError(
-                f"{dist.filename} says it is {metadata.name} {metadata.version}, "
-                f"which does not match its file name."
-            )
-        return metadata
+            self._cache.write("metadata", key, record, project=dist.name)
+        return _checked(parse_core_metadata(record.metadata, source=dist.filename), dist)

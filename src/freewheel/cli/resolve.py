@@ -257,6 +257,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
+            prefetch=not (offline and offline.value),
         )
         provider = Provider(
             source,

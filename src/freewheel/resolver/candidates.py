@@ -8,6 +8,7 @@ definition of "usable" and can say exactly why a version was passed over.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -17,7 +18,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.models import DistFile
-from freewheel.resolver.pubgrub import Ranges, VersionKey, version_key
+from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
 
 if TYPE_CHECKING:
     from freewheel.target import TargetEnvironment
@@ -95,15 +96,37 @@ def python_support(requires_python: SpecifierSet | None, python: Version) -> Lit
     """Whether *python* meets *requires_python*: ``yes``; ``capped``, when only
     its upper bounds (``<``, ``<=``) exclude *python*; or ``no``.
 
+    A minor version (``--python-version 3.9``) stands for its releases: it
+    meets ``>=3.7,!=3.9.0,!=3.9.1`` (cryptography's), which 3.9.2 does.
+
     Upper bounds on Requires-Python are mostly precaution (``<4``, or
     ``<=3.8`` written before 3.9 existed), so uv ignores them. freewheel
     prefers versions that do not need that, and falls back to a capped one
     only when nothing else fits, saying so.
     """
-    if requires_python is None or requires_python.contains(python, prereleases=True):
+    if requires_python is None:
+        return "yes"
+    # By text: "3.9" (any 3.9 release) and "3.9.0" are equal Versions.
+    return _support(str(requires_python), str(python))
+
+
+@functools.lru_cache(maxsize=4096)
+def _support(text: str, python_text: str) -> Literal["yes", "capped", "no"]:
+    requires_python, python = SpecifierSet(text), Version(python_text)
+    if _meets(requires_python, python):
         return "yes"
     floor = SpecifierSet(",".join(str(s) for s in requires_python if s.operator not in ("<", "<=")))
-    return "capped" if floor.contains(python, prereleases=True) else "no"
+    return "capped" if _meets(floor, python) else "no"
+
+
+def _meets(requires_python: SpecifierSet, python: Version) -> bool:
+    if requires_python.contains(python, prereleases=True):
+        return True
+    if len(python.release) != 2:
+        return False
+    major, minor = python.release
+    releases = from_specifiers(SpecifierSet(f"=={major}.{minor}.*")) - Ranges.below(python)
+    return not (from_specifiers(requires_python) & releases).is_empty
 
 
 def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:

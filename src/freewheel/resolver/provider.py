@@ -86,6 +86,7 @@ class Requirements:
 
 
 def requirement_range(requirement: Requirement) -> Ranges:
+    """The versions *requirement* admits, as the solver's range."""
     return from_specifiers(requirement.specifier)
 
 

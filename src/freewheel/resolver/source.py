@@ -81,9 +81,13 @@ class PackageSource:
         *,
         strategy: str,
         sources_table: str = "[tool.freewheel.sources]",
+        prefetch: bool = True,
     ) -> None:
         self.strategy = strategy
         self.sources_table = sources_table
+        #: Whether to fetch ahead at all: offline, everything comes from the
+        #: cache, and fetching ahead only takes the resolver's CPU.
+        self._ahead = prefetch
         self._runner = runner
         self._client = client
         self._metadata = metadata
@@ -139,7 +143,7 @@ class PackageSource:
         return self._runner.run(fetch_all())
 
     def metadata(self, dist: DistFile) -> CoreMetadata:
-        ready = self._ready.get(dist.url)
+        ready = self._ready.get(dist.url) or self._metadata.cached(dist)
         if ready is not None:
             return ready
         return self._runner.run(self._get_metadata(dist))
@@ -152,7 +156,7 @@ class PackageSource:
     def prefetch(self, name: NormalizedName, range_: Ranges, *, lowest: bool) -> None:
         """Start fetching *name*'s page, its likely version's metadata, and
         so on down that version's own dependencies (once per project)."""
-        if name not in self._requested:
+        if self._ahead and name not in self._requested:
             self._requested.add(name)
             self._spawn(self._prefetch(name, range_, lowest))
 
@@ -160,7 +164,7 @@ class PackageSource:
         """Start fetching the metadata of *candidates*, and of the best
         version of each of their dependencies (a release that pins its
         companion, ``==`` by ``==``, needs both to be judged)."""
-        if candidates:
+        if self._ahead and candidates:
             self._spawn(self._prefetch_versions(candidates))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:

@@ -13,6 +13,8 @@ normalized index listing can match.
 
 from __future__ import annotations
 
+import functools
+
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -38,8 +40,17 @@ _LOWEST = Version("0.dev0")
 
 def from_specifiers(specifiers: SpecifierSet) -> Ranges:
     """The versions that satisfy every specifier in ``specifiers`` (all of them when empty)."""
+    # Keyed by the text, not the set: ">=2" and ">=2.0" are equal sets that
+    # a report must write as each was written.
+    return _from_text(str(specifiers))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _from_text(text: str) -> Ranges:
+    # Releases of a project repeat their requirements, and a walk through a
+    # thousand of them converts the same few sets.
     result = FULL
-    for specifier in specifiers:
+    for specifier in SpecifierSet(text):
         result = result & from_specifier(specifier)
         if result.is_empty:
             break
