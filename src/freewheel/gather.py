@@ -16,9 +16,12 @@ from pathlib import Path
 from freewheel.errors import InputError
 from freewheel.inputs.pyproject import read_pyproject
 from freewheel.inputs.requirements_txt import (
+    MAX_FILE_SIZE,
     RequirementsFile,
     SourcedRequirement,
+    decode_text,
     parse_requirements,
+    read_limited,
     read_requirements,
 )
 from freewheel.inputs.setup_cfg import read_setup_cfg
@@ -35,11 +38,28 @@ class Gathered:
     pyprojects: tuple[Path, ...]
 
 
+def _stdin_text() -> str:
+    """Standard input, decoded as a requirements file is, and bounded."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is not None:
+        data = read_limited(buffer)
+        text = None if data is None else decode_text(data, "Standard input")
+    else:  # a text stream without bytes underneath
+        text = sys.stdin.read(MAX_FILE_SIZE + 1)
+        text = None if len(text) > MAX_FILE_SIZE else text
+    if text is None:
+        raise InputError(
+            f"Standard input holds more than {MAX_FILE_SIZE >> 20} MiB of requirements; "
+            "freewheel stops reading it."
+        )
+    return text
+
+
 def _read_source(
     path: str, *, extras: Sequence[str], all_extras: bool, groups: Sequence[str]
 ) -> tuple[RequirementsFile | None, tuple[SourcedRequirement, ...], Path | None]:
     if path == "-":
-        parsed = parse_requirements(sys.stdin.read(), source_path=None, base_dir=Path.cwd())
+        parsed = parse_requirements(_stdin_text(), source_path=None, base_dir=Path.cwd())
         return parsed, parsed.requirements, None
     file = Path(path)
     if not file.exists():

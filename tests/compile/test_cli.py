@@ -310,3 +310,9 @@ def test_setup_cfg_source_and_group_alone(compile_, house):
     )
     code, out, err = compile_("--group", "dev", "--no-index", "-f", str(house), "--no-header", "--no-annotate")
     assert (code, out) == (0, "fancy==0.1\n"), err
+
+
+def test_header_keeps_standard_input_so_the_command_reruns(compile_, house):
+    code, out, _ = compile_("-", "--no-index", "-f", str(house), "-q", stdin="lib<2\n")
+    assert code == 0
+    assert "#    freewheel pip compile --python-version 3.11 --python-platform linux - --no-index\n" in out

@@ -335,3 +335,29 @@ def test_source_annotations() -> None:
     assert RequirementSource("setup.cfg", "setup.cfg", project="example").annotation() == (
         "example (setup.cfg)"
     )
+
+
+@pytest.mark.timeout(60)
+def test_a_hundred_thousand_continuations_are_read_in_linear_time(tmp_path: Path) -> None:
+    """Joining continuation lines and finding comments is linear: this file
+    took minutes when comments were found with pip's backtracking pattern."""
+    path = tmp_path / "long.in"
+    path.write_text("alpha" + " \\\n" * 200_000 + " >=1.0  # the end\n" + "beta\t\t# tab\n")
+    assert strings(read_requirements(path).requirements) == ["alpha>=1.0", "beta"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_file_is_decoded_by_its_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    """Windows editors save UTF-16 with a mark; pip reads it, and so does freewheel."""
+    path = tmp_path / "r.in"
+    text = "alpha>=1.0\nbeta  # bêta\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    path.write_bytes(data)
+    assert strings(read_requirements(path).requirements) == ["alpha>=1.0", "beta"]
+
+
+def test_an_endless_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"larger than 64 MiB"):
+        read_requirements(Path("/dev/zero"))

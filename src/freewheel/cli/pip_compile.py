@@ -38,7 +38,8 @@ def header_command(argv: list[str], *, emit_index_url: bool, emit_find_links: bo
             skip_value = False
             continue
         flag, eq, _ = arg.partition("=")
-        if flag in dropped or (arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) <= {"q", "v"}):
+        quiet_or_verbose = arg[:1] == "-" and arg[1:2] not in ("", "-") and set(arg[1:]) <= {"q", "v"}
+        if flag in dropped or quiet_or_verbose:
             skip_value = flag in _VALUE_FLAGS and not eq
             continue
         kept.append(arg)

@@ -12,13 +12,14 @@ error, where uv silently reads each once.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
 import re
 import shlex
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
 
 from packaging.markers import InvalidMarker, Marker
@@ -179,11 +180,11 @@ _VALUE_OPTIONS = {
 }
 _FLAG_OPTIONS = {"--no-index", "--pre", "--prefer-binary"}
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 # ``name @ url`` and ``name[extra] @ url``: PEP 508 even when the URL ends in ``.whl``.
-_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
-_EXTRAS_RE = re.compile(r"^(?P<location>.+?)\[(?P<extras>[^\]]*)\]$")
+# Possessive quantifiers: a name followed by 100,000 spaces must not make
+# the two runs of spaces trade characters (quadratic backtracking).
+_NAMED_URL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*+\s*+(?:\[[^\]]*+\]\s*+)?@")
 _ARCHIVE_SUFFIXES = (
     ".whl",
     ".zip",
@@ -197,6 +198,42 @@ _ARCHIVE_SUFFIXES = (
 )
 
 
+#: A requirements file larger than this is refused, not read without end
+#: (``-r /dev/zero``).
+MAX_FILE_SIZE = 64 << 20
+
+_BOMS = (
+    # UTF-32's little-endian mark starts with UTF-16's: test it first.
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_limited(path: Path | BinaryIO, limit: int = MAX_FILE_SIZE) -> bytes | None:
+    """At most *limit* bytes of *path* (a path or an open binary file);
+    ``None`` when there are more."""
+    if isinstance(path, Path):
+        with path.open("rb") as stream:
+            return read_limited(stream, limit)
+    data = path.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """Text of a requirements file: by its byte-order mark, as pip reads it
+    (a UTF-16 file saved by Windows editors), else UTF-8."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{what} is not {encoding.upper().removesuffix('-SIG')} text (byte {exc.start} is invalid)."
+        ) from None
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Yield ``(first line number, line)`` with continuations joined and comments removed.
 
@@ -207,14 +244,27 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not parts:
             start = number
-        if line.endswith("\\") and not _COMMENT_RE.match(line):
+        comment = line.lstrip().startswith("#")
+        if line.endswith("\\") and not comment:
             parts.append(line[:-1])
             continue
-        parts.append(" " + line if _COMMENT_RE.match(line) else line)
-        yield start, _COMMENT_RE.sub("", "".join(parts)).strip()
+        parts.append(" " + line if comment else line)
+        yield start, _without_comment("".join(parts)).strip()
         parts = []
     if parts:
-        yield start, _COMMENT_RE.sub("", "".join(parts)).strip()
+        yield start, _without_comment("".join(parts)).strip()
+
+
+def _without_comment(line: str) -> str:
+    """*line* up to a ``#`` that starts it or follows whitespace, as pip reads comments.
+
+    In linear time: pip's pattern, ``(^|\\s+)#.*$``, backtracks over every
+    run of spaces, and a line joined from 100,000 continuations took minutes.
+    """
+    index = line.find("#")
+    while index > 0 and not line[index - 1].isspace():
+        index = line.find("#", index + 1)
+    return line if index < 0 else line[:index]
 
 
 def _expand_env(line: str) -> str:
@@ -282,7 +332,7 @@ class _Reader:
         if (real, kind) in self.done:
             return
         try:
-            data = path.read_bytes()
+            data = read_limited(path)
         except OSError as exc:
             where = (
                 f" (included from `{included_from[0]}` at line {included_from[1]})"
@@ -295,12 +345,12 @@ class _Reader:
                 else f"cannot be read: {exc.strerror}"
             )
             raise InputError(f"Requirements file `{display}`{where} {reason}.") from None
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+        if data is None:
             raise InputError(
-                f"Requirements file `{display}` is not UTF-8 text (byte {exc.start} is invalid)."
-            ) from None
+                f"Requirements file `{display}` is larger than {MAX_FILE_SIZE >> 20} MiB; "
+                "freewheel stops reading it (is it really a requirements file?)."
+            )
+        text = decode_text(data, f"Requirements file `{display}`")
         self.stack.append((real, display))
         try:
             self.parse(text, display, path.parent, kind)
@@ -479,8 +529,7 @@ def _parse_requirement(
         )
 
     location, marker_text = _split_marker(text)
-    match = _EXTRAS_RE.match(location)
-    bare = location if match is None else match.group("location")
+    bare, extras_text = _split_extras(location)
     looks_like_location = _NAMED_URL_RE.match(text) is None and (
         is_url(bare)
         or bare.startswith((".", "/", "~", "\\"))
@@ -505,8 +554,8 @@ def _parse_requirement(
     except InvalidMarker as exc:
         raise fail(str(exc).splitlines()[0]) from None
     extras = (
-        frozenset(e.strip() for e in match.group("extras").split(",") if e.strip())
-        if match
+        frozenset(e.strip() for e in extras_text.split(",") if e.strip())
+        if extras_text is not None
         else frozenset()
     )
     url = location_url(bare, base_dir)
@@ -516,6 +565,21 @@ def _parse_requirement(
     spelled = f"{name}[{','.join(sorted(extras))}]" if extras else name
     req = Requirement(f"{spelled} @ {url}" + (f" ; {marker}" if marker else ""))
     return SourcedRequirement(req, url, editable, (), source)
+
+
+def _split_extras(location: str) -> tuple[str, str | None]:
+    """Split ``location[extra,...]`` into the location and the extras' text.
+
+    The extras are the last bracketed part, which holds no ``]``; found by
+    searching, not by a pattern that backtracks over every ``[``.
+    """
+    if not location.endswith("]"):
+        return location, None
+    end = len(location) - 1
+    start = location.find("[", location.rfind("]", 0, end) + 1, end)
+    if start <= 0:
+        return location, None
+    return location[:start], location[start + 1 : end]
 
 
 def _split_marker(text: str) -> tuple[str, str | None]:
