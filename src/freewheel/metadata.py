@@ -29,7 +29,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
-from freewheel.models import DistFile, strip_credentials
+from freewheel.models import DistFile, check_versions, strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 from freewheel.remotezip import BadZip, WholeFile, read_member
 
@@ -145,7 +145,10 @@ def _requirement(line: str) -> Requirement:
     # Releases of one project repeat the same requirement lines: a walk
     # through a thousand botocore releases reads "jmespath<2.0.0,>=0.7.1"
     # a thousand times.
-    return Requirement(line)
+    requirement = Requirement(line)
+    check_versions(requirement)
+    return requirement
+
 
 
 @functools.lru_cache(maxsize=1 << 12)

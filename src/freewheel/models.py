@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
@@ -21,7 +22,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 IndexFormat = Literal["simple", "flat"]
 
@@ -127,3 +128,21 @@ class DistFile:
         if self.core_metadata is None:
             return None
         return self.url.split("#", 1)[0] + ".metadata"
+
+
+def check_versions(requirement: Requirement) -> None:
+    """Raise :class:`InvalidRequirement` if a version in *requirement*'s
+    specifiers cannot be used.
+
+    packaging parses a specifier's version only when it is first compared;
+    a version of thousands of digits then fails with a bare ``ValueError``
+    (Python's limit on integer conversion), deep inside a resolution.
+    """
+    for specifier in requirement.specifier:
+        if specifier.operator == "===":
+            continue
+        try:
+            Version(specifier.version.removesuffix(".*"))
+        except ValueError as error:
+            detail = "too long" if not isinstance(error, InvalidVersion) else "invalid"
+            raise InvalidRequirement(f"the version in {specifier.operator}… is {detail}") from None

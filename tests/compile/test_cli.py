@@ -316,3 +316,45 @@ def test_header_keeps_standard_input_so_the_command_reruns(compile_, house):
     code, out, _ = compile_("-", "--no-index", "-f", str(house), "-q", stdin="lib<2\n")
     assert code == 0
     assert "#    freewheel pip compile --python-version 3.11 --python-platform linux - --no-index\n" in out
+
+
+def test_output_file_that_is_a_directory_is_a_usage_error(compile_, house):
+    (compile_.work / "requirements.in").write_text("lib\n")
+    (compile_.work / "out").mkdir()
+    code, out, err = compile_("requirements.in", "--no-index", "-f", str(house), "-o", "out")
+    assert code == 2
+    assert "The output file out is a directory" in err
+
+
+@pytest.mark.parametrize("where", ["requirement", "metadata"])
+def test_a_version_of_thousands_of_digits_is_an_input_error(compile_, tmp_path, where):
+    """Python refuses to convert integers of more than 4,300 digits; such a
+    version is bad input, not a crash."""
+    huge = "1" * 5000
+    house = tmp_path / "huge"
+    wheel = make_wheel(house, "lib", "1.0", [f"dep=={huge}"] if where == "metadata" else [])
+    # A page of links (no file name can be that long) with one the listing skips.
+    page = house / "links.html"
+    page.write_text(f'<a href="{wheel.filename}">x</a><a href="lib-2.{huge}-py3-none-any.whl">y</a>')
+    (compile_.work / "requirements.in").write_text(f"lib=={huge}\n" if where == "requirement" else "lib\n")
+    code, out, err = compile_("requirements.in", "--no-index", "-f", str(page))
+    if where == "requirement":
+        assert code == 2
+        assert "the version in ==… is too long" in err
+    else:
+        assert code == 1
+        assert "lib==1.0 cannot be used" in err and "too long" in err
+
+
+def test_a_name_of_thousands_of_characters_is_only_not_found(compile_, tmp_path, index_server):
+    """The name becomes cache paths; one too long for a file name is shortened."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "lib", "1.0")
+    server = index_server(dists)
+    name = "a" * 3000
+    (compile_.work / "requirements.in").write_text(f"{name}\n")
+    code, out, err = compile_("requirements.in", "--default-index", server.url, "--cache-dir", str(tmp_path / "c"))
+    assert code == 1
+    assert "was not found on any index" in err
+    assert run(["cache", "clean", name, "--cache-dir", str(tmp_path / "c")]) == 0
+    assert not any(path.name.startswith("a" * 64) for path in (tmp_path / "c").rglob("*"))

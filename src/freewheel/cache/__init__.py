@@ -68,6 +68,8 @@ _TAG_CONTENT = (
 
 ENV_CACHE_DIR = "FREEWHEEL_CACHE_DIR"
 
+_MAX_NAME = 128
+
 _Record = TypeVar("_Record", bound=msgspec.Struct)
 
 
@@ -97,6 +99,15 @@ def entry_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+def project_dirname(project: str) -> str:
+    """The directory name of *project*'s entries in a bucket: the name itself,
+    or, for a name too long to be a file name (PEP 508 sets no limit; file
+    systems stop at 255 bytes), its start and a digest of the whole."""
+    if len(project) <= _MAX_NAME:
+        return project
+    return f"{project[:64]}-{entry_key(project)}"
+
+
 def read_record(path: Path, record_type: type[_Record]) -> _Record | None:
     """The record stored at *path*, or ``None`` if absent or undecodable.
 
@@ -105,7 +116,8 @@ def read_record(path: Path, record_type: type[_Record]) -> _Record | None:
     """
     try:
         data = path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:
+        # Absent, or unreadable (a name too long for this file system): a miss.
         return None
     try:
         return msgspec.msgpack.decode(data, type=record_type)
@@ -210,8 +222,11 @@ class Cache:
         return self.root / BUCKETS[name]
 
     def project_dir(self, bucket: str, project: str | None) -> Path:
-        """The directory of *project*'s entries in *bucket*."""
-        return self.bucket(bucket) / (project or NO_PROJECT)
+        """The directory of *project*'s entries in *bucket*.
+
+        See :func:`project_dirname`.
+        """
+        return self.bucket(bucket) / project_dirname(project or NO_PROJECT)
 
     def record_path(self, bucket: str, key: str, project: str | None, suffix: str = RECORD_SUFFIX) -> Path:
         """Where the record for the string *key* of *project* lives."""

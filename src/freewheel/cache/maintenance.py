@@ -26,6 +26,7 @@ from freewheel.cache import (
     OFFLINE_SUFFIX,
     RECORD_SUFFIX,
     is_temporary,
+    project_dirname,
 )
 from freewheel.errors import UsageError
 
@@ -120,8 +121,9 @@ def clean(root: Path, packages: Iterable[str] = ()) -> Removal:
         for bucket in root.iterdir():
             if bucket.is_dir() and _family_version(bucket.name):
                 for name in names:
-                    if (bucket / name).exists():
-                        removal.remove(bucket / name)
+                    entries = bucket / project_dirname(name)
+                    if entries.exists():
+                        removal.remove(entries)
     return removal
 
 

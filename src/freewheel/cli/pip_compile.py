@@ -96,6 +96,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     )
     context: CommandContext = build_context(args, gathered, pip_section="install")
     output_path = Path(args.output_file) if args.output_file else None
+    if output_path is not None and output_path.is_dir():
+        raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
     request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
     pins = run_resolution(request, context)
 
@@ -113,7 +115,10 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     )
     text = render(pins, context.indexes.indexes, options)
     if output_path is not None:
-        atomic_write_text(output_path, text)
+        try:
+            atomic_write_text(output_path, text)
+        except OSError as error:
+            raise UsageError(f"Could not write {args.output_file}: {error.strerror or error}.") from None
     # As uv: -q silences status lines; the result still goes to standard
     # output unless it also went to a file.
     if not context.quiet or output_path is None:

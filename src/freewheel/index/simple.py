@@ -98,7 +98,10 @@ def dist_file(
             kind = "sdist"
         else:
             return None
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion, InvalidTag):
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidTag, ValueError):
+        # ValueError covers InvalidVersion and a version of thousands of
+        # digits, past Python's limit on integer conversion: a page is
+        # untrusted input, and a link it cannot use is only skipped.
         return None
     if project is not None and name != project:
         return None

@@ -39,6 +39,7 @@ from freewheel.inputs._shared import (
     location_url,
     with_absolute_url,
 )
+from freewheel.models import check_versions
 
 RequirementsKind = Literal["requirements", "constraints", "overrides"]
 SourceKind = Literal[
@@ -538,6 +539,7 @@ def _parse_requirement(
     if not looks_like_location:
         try:
             req = Requirement(text)
+            check_versions(req)
         except InvalidRequirement as exc:
             if "/" in bare or os.sep in bare:
                 looks_like_location = True
