@@ -26,6 +26,8 @@ class Reply:
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     auth: tuple[str, str] | None = None
     delay: float = 0.0
+    #: Seconds between the body's bytes (a server that trickles).
+    trickle: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +69,13 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         try:
-            self.wfile.write(reply.body)
+            if reply.trickle:
+                for index in range(len(reply.body)):
+                    self.wfile.write(reply.body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(reply.trickle)
+            else:
+                self.wfile.write(reply.body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # The client gave up (a timeout test); nothing to report.
 

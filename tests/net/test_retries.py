@@ -117,3 +117,21 @@ def test_retry_after_reads_seconds_and_dates_and_is_capped():
     assert retry_after("86400", now) == MAX_RETRY_AFTER
     assert retry_after("tomorrow", now) is None
     assert retry_after(None, now) is None
+
+
+@pytest.mark.timeout(60)
+def test_a_server_that_trickles_is_given_up_on(scripted, tmp_path, monkeypatch, capsys):
+    """Each read arrives within the timeout, so only an overall deadline,
+    growing with what arrives, ends the wait: exit 2 with a clear reason."""
+    from freewheel.cli import run
+
+    server = scripted()
+    page = b'<html><body><a href="/files/demo-1.0-py3-none-any.whl">demo</a>' + b" " * 400 + b"</body></html>"
+    server.script("/simple/demo/", Reply(200, page, {"Content-Type": "text/html"}, trickle=0.05))
+    monkeypatch.setenv("FREEWHEEL_HTTP_TIMEOUT", "1")
+    (tmp_path / "r.in").write_text("demo\n")
+    code = run(["pip", "compile", "--no-config", "--cache-dir", str(tmp_path / "c"),
+                "--default-index", server.url + "simple/", str(tmp_path / "r.in")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "too slow" in err and "Traceback" not in err

@@ -19,7 +19,7 @@ import socket
 import ssl
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
@@ -224,13 +224,39 @@ def trust_store(
     return context
 
 
-async def _spool(response: httpx.Response, path: Path) -> None:
+#: A response must keep up this average rate (bytes a second) once its
+#: first timeout has passed.
+MIN_RATE = 1024
+
+
+class _TooSlow(Exception):
+    """A response came in slower than :data:`MIN_RATE`."""
+
+
+async def _paced(response: httpx.Response, timeout: float) -> AsyncIterator[bytes]:
+    """*response*'s body, failing once it falls behind its overall deadline.
+
+    The client's timeout bounds each read, so a server that sends one byte a
+    second would hold a run forever. The deadline grows with what arrives:
+    *timeout* seconds, plus one for every :data:`MIN_RATE` bytes received,
+    so a large download on a slow but working link is never cut short.
+    """
+    started = time.monotonic()
+    received = 0
+    async for chunk in response.aiter_bytes():
+        received += len(chunk)
+        if time.monotonic() - started > timeout + received / MIN_RATE:
+            raise _TooSlow(f"the server sent {received} bytes in {time.monotonic() - started:.0f} s")
+        yield chunk
+
+
+async def _spool(response: httpx.Response, path: Path, timeout: float) -> None:
     """Stream *response*'s body into *path*, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.part.tmp")
     try:
         with partial.open("wb") as sink:
-            async for chunk in response.aiter_bytes():
+            async for chunk in _paced(response, timeout):
                 sink.write(chunk)
         os.replace(partial, path)
     except BaseException:
@@ -300,6 +326,7 @@ class Fetcher(Closing):
             )
         if timeout is None:
             timeout = _setting(os.environ, "FREEWHEEL_HTTP_TIMEOUT", float, DEFAULT_TIMEOUT)
+        self._timeout = timeout
         self._retries = retries if retries is not None else _setting(
             os.environ, "FREEWHEEL_HTTP_RETRIES", int, DEFAULT_RETRIES
         )
@@ -345,7 +372,7 @@ class Fetcher(Closing):
             return await asyncio.to_thread(_read_file_url, url, local)
         hop = _normalized(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
-            response = await self._get_authenticated(hop, headers, spool_to)
+            response, content = await self._get_authenticated(hop, headers, spool_to)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECT_STATUSES or location is None:
                 spooled = spool_to is not None and response.status_code == 200
@@ -353,7 +380,7 @@ class Fetcher(Closing):
                     url=str(response.url),
                     status=response.status_code,
                     headers=response.headers,
-                    content=b"" if spooled else response.content,
+                    content=b"" if spooled else content,
                     path=spool_to if spooled else None,
                 )
             # Credentials in a Location header are not the user's to trust.
@@ -362,16 +389,16 @@ class Fetcher(Closing):
 
     async def _get_authenticated(
         self, url: str, headers: Mapping[str, str] | None, spool_to: Path | None
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes]:
         """One hop, answering a 401 with the keyring's credentials if enabled."""
         credentials = self._credentials.lookup(url)
-        response = await self._get_retrying(url, headers, credentials, spool_to)
+        answer = await self._get_retrying(url, headers, credentials, spool_to)
         unproven = credentials is None or credentials.password is None
-        if response.status_code == 401 and self._keyring and unproven:
+        if answer[0].status_code == 401 and self._keyring and unproven:
             found = await self._credentials.ask_keyring(url)
             if found is not None:
-                response = await self._get_retrying(url, headers, found, spool_to)
-        return response
+                answer = await self._get_retrying(url, headers, found, spool_to)
+        return answer
 
     async def _get_retrying(
         self,
@@ -379,7 +406,7 @@ class Fetcher(Closing):
         headers: Mapping[str, str] | None,
         credentials: Credentials | None,
         spool_to: Path | None,
-    ) -> httpx.Response:
+    ) -> tuple[httpx.Response, bytes]:
         # A user name alone is sent with an empty password, as pip does:
         # some indexes take a token as the user name.
         auth = None
@@ -393,13 +420,17 @@ class Fetcher(Closing):
                 async with self._semaphore:
                     request = self._client.build_request("GET", url, headers=headers)
                     response = await self._client.send(request, auth=auth, stream=True)
+                    content = b""
                     try:
                         if spool_to is not None and response.status_code == 200:
-                            await _spool(response, spool_to)
+                            await _spool(response, spool_to, self._timeout)
                         else:
-                            await response.aread()
+                            content = b"".join([c async for c in _paced(response, self._timeout)])
                     finally:
                         await response.aclose()
+            except _TooSlow as slow:
+                # Asking again would be as slow; this is the server's state.
+                raise FetchError(url, f"the server is too slow ({slow})") from None
             except httpx.TransportError as exc:
                 # A certificate will not become trusted by asking again.
                 if attempt == tries or any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
@@ -407,7 +438,7 @@ class Fetcher(Closing):
                 delay = None
             else:
                 if response.status_code not in RETRY_STATUSES:
-                    return response
+                    return response, content
                 reason = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
                 if attempt == tries:
                     raise FetchError(url, _tries(reason, attempt))
