@@ -2,16 +2,24 @@
 
 Works for whatever installer wrote the ``RECORD`` (freewheel, pip, uv):
 every listed file goes, scripts outside site-packages included, with the
-bytecode caches of listed modules and the directories left empty. Files
-listed outside the environment are refused, as pip refuses them, so a
-crafted ``RECORD`` cannot make uninstalling delete a user's files.
+bytecode caches of listed modules and the directories left empty.
+
+What uninstalling never deletes, whatever a ``RECORD`` says:
+
+* anything outside the environment, spelled with ``..`` or reached through
+  a symbolic link inside it (its real location is what counts); such a
+  ``RECORD`` is refused and nothing is removed, where pip and uv follow it;
+* the environment's own files: ``pyvenv.cfg``, its interpreters and its
+  activation scripts, which a ``RECORD`` listing ``../../../bin/python3``
+  would otherwise take away;
+* a file another installed distribution's ``RECORD`` also lists.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -37,15 +45,19 @@ def find_distributions(lib_dirs: Iterable[Path], name: str) -> list[Path]:
     return found
 
 
-def installed_paths(dist_info: Path, *, prefix: Path) -> list[Path]:
+def installed_paths(
+    dist_info: Path, *, prefix: Path, claimed: Collection[Path] = ()
+) -> list[Path]:
     """What uninstalling the distribution of *dist_info* removes.
 
     Every path its ``RECORD`` lists (outside the ``.dist-info``, which goes
     as a whole and comes last), then the ``__pycache__`` files of listed
-    ``.py`` modules, whatever interpreter wrote them.
+    ``.py`` modules, whatever interpreter wrote them; except the
+    environment's own files (see :func:`environment_files`) and the paths
+    in *claimed* (listed by other distributions).
 
     :raises InstallError: when there is no ``RECORD`` or it lists a path
-        outside *prefix*.
+        whose real location is outside *prefix*.
     """
     label = dist_info.name.removesuffix(".dist-info")
     try:
@@ -57,16 +69,18 @@ def installed_paths(dist_info: Path, *, prefix: Path) -> list[Path]:
             hint="it was installed by a tool that keeps no record; remove its files by hand",
         ) from None
     root = dist_info.parent
-    prefix = Path(os.path.normpath(prefix))
+    prefix = Path(os.path.realpath(prefix))
+    dist_info = _real(dist_info)
+    keep = environment_files(prefix) | {_real(path) for path in claimed}
     paths: dict[Path, None] = {}
     for entry in parse_record(text, source=str(dist_info)):
-        path = Path(os.path.normpath(root / entry.path))
+        path = _real(root / entry.path)
         if not path.is_relative_to(prefix):
             raise InstallError(
                 f"Cannot uninstall {label}: its RECORD lists {path}, which is outside "
                 f"the environment {prefix}. Nothing was removed."
             )
-        if path.is_relative_to(dist_info):
+        if path.is_relative_to(dist_info) or path in keep:
             continue
         paths[path] = None
         if path.suffix == ".py":
@@ -74,6 +88,44 @@ def installed_paths(dist_info: Path, *, prefix: Path) -> list[Path]:
             paths.update(dict.fromkeys(Path(cache) for cache in sorted(glob.glob(pattern))))
     paths[dist_info] = None
     return list(paths)
+
+
+def _real(path: Path) -> Path:
+    """Where removing *path* acts: its directory's real location, with its own
+    name (removing a symbolic link removes the link, not its target)."""
+    path = Path(os.path.normpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
+
+
+def environment_files(prefix: Path) -> set[Path]:
+    """The files that make *prefix* an environment: ``pyvenv.cfg``, and the
+    interpreters and activation scripts in ``bin`` (``Scripts`` on Windows)."""
+    files = {prefix / "pyvenv.cfg"}
+    for scripts in (prefix / "bin", prefix / "Scripts"):
+        if scripts.is_dir():
+            files.update(
+                _real(path)
+                for path in scripts.iterdir()
+                if path.name.lower().startswith(("python", "activate", "deactivate", "pydoc"))
+            )
+    return files
+
+
+def claimed_elsewhere(site_packages: Path, dists: Collection[Path]) -> set[Path]:
+    """The paths the ``RECORD`` of any distribution in *site_packages*, other
+    than *dists*, lists."""
+    claimed: set[Path] = set()
+    skipped = {_real(dist) for dist in dists}
+    for other in site_packages.glob("*.dist-info"):
+        if _real(other) in skipped:
+            continue
+        try:
+            text = (other / "RECORD").read_text("utf-8")
+            entries = parse_record(text, source=str(other))
+        except (OSError, UnicodeDecodeError, InstallError):
+            continue  # an unreadable RECORD claims nothing it can prove
+        claimed.update(_real(site_packages / entry.path) for entry in entries)
+    return claimed
 
 
 def uninstall(site_packages: Path, name: str, *, prefix: Path | None = None) -> list[Path]:
@@ -91,7 +143,10 @@ def uninstall(site_packages: Path, name: str, *, prefix: Path | None = None) -> 
     if not dists:
         raise InstallError(f"Cannot uninstall {name}: it is not installed in {site_packages}.")
     root = prefix if prefix is not None else environment_root(site_packages)
-    paths = [path for dist_info in dists for path in installed_paths(dist_info, prefix=root)]
+    claimed = claimed_elsewhere(site_packages, dists)
+    paths = [
+        path for dist_info in dists for path in installed_paths(dist_info, prefix=root, claimed=claimed)
+    ]
     transaction = Transaction()
     try:
         for path in paths:
