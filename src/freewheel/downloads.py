@@ -2,10 +2,12 @@
 
 Files are stored under the cache's ``wheels`` bucket, per project, by their sha256 when
 the index gave one (so the same file reached through two mirrors is kept
-once) and by their credential-free URL otherwise. A stored file was checked
-against its hash before it was moved into place, so its presence is proof
-enough. Local files (``file://`` URLs, find-links directories) are used
-where they are, after the same check.
+once) and by their credential-free URL otherwise. A file is checked against
+its hash before it is moved into place, and again each time it is used for
+an install: a copy damaged since (a truncated or garbled file) is removed
+and downloaded anew, so one bad copy never fails every later install. Local
+files (``file://`` URLs, find-links directories) are used where they are,
+after the same check.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+import zipfile
 from collections.abc import Collection
 from pathlib import Path
 
@@ -43,6 +46,17 @@ def check_sha256(path: Path, expected: str | None, what: str) -> None:
                 f"The sha256 of {what} is {actual}, but {expected} was expected. "
                 "The file may be corrupt or tampered with; nothing was installed.",
             )
+
+
+def _intact(dist: DistFile, path: Path) -> bool:
+    """Whether the stored copy of *dist* is still the file that was stored."""
+    expected = dist.hashes.get("sha256")
+    try:
+        if expected is not None:
+            return sha256_file(path) == expected.lower()
+        return dist.kind != "wheel" or zipfile.is_zipfile(path)
+    except OSError:
+        return False
 
 
 class DistStore:
@@ -77,8 +91,20 @@ class DistStore:
             check_sha256(path, dist.hashes.get("sha256"), dist.filename)
         else:
             path = self.path_for(dist)
+            damaged = path.is_file() and not _intact(dist, path)
+            if damaged:
+                path.unlink(missing_ok=True)
             if not path.is_file():
-                await self._download(dist, path)
+                try:
+                    await self._download(dist, path)
+                except MetadataError as error:
+                    if not damaged:
+                        raise
+                    raise MetadataError(
+                        f"The cached copy of {dist.filename} was damaged and has been removed, "
+                        f"and downloading it again failed: {error.message} Run online, or clear "
+                        f"it with `freewheel cache clean {dist.name}`."
+                    ) from None
         if allowed_sha256 and sha256_file(path) not in allowed_sha256:
             raise HashMismatch(
                 f"{dist.filename} matches none of the hashes the requirements give for it "

@@ -29,6 +29,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
+from freewheel.fsutil import file_url_path
 from freewheel.models import DistFile, check_versions, strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 from freewheel.remotezip import BadZip, WholeFile, read_member
@@ -284,10 +285,16 @@ class MetadataSource:
     async def _raw_metadata(self, dist: DistFile) -> bytes:
         """The ``METADATA``/``PKG-INFO`` bytes, from the cheapest source."""
         stored = self.store.existing(dist) if self.store is not None else None
+        if stored is not None and dist.kind == "sdist":
+            return sdist_static_metadata(stored.read_bytes(), dist.filename)
         if stored is not None:
-            if dist.kind == "sdist":
-                return sdist_static_metadata(stored.read_bytes(), dist.filename)
-            return _read_wheel_metadata(stored, dist.filename)
+            try:
+                return _read_wheel_metadata(stored, dist.filename)
+            except MetadataError:
+                if file_url_path(dist.url) is not None:
+                    raise
+                # A damaged copy in the cache: drop it and ask the index.
+                stored.unlink(missing_ok=True)
         if dist.kind == "wheel" and dist.metadata_url is not None:
             data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
             _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")

@@ -3,10 +3,17 @@
 A wheel is extracted into ``{archive_bucket}/{sha256 of the wheel}/``, the
 tree every environment's install then links from. Extraction goes to a
 temporary directory in the same bucket, checked against the wheel's
-``RECORD`` as it is written, and is renamed into place only when complete;
-a tree under its final name is therefore always whole and trustworthy. When
-two processes unpack the same wheel at once, the first rename wins and the
-other discards its copy.
+``RECORD`` as it is written, and is renamed into place only when complete.
+When two processes unpack the same wheel at once, the first rename wins and
+the other discards its copy.
+
+A tree can still be damaged later (a disk, a user, another program). Before
+a tree is reused it is checked against its ``RECORD``: every listed file is
+there with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
+reads as text, and ``METADATA`` names the wheel's project and version; with
+*thorough*, every file's hash is checked too. A tree that fails is unpacked
+again from the wheel, so a damaged cache heals instead of poisoning every
+later install.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from freewheel.metadata import header_fields
 
 from .errors import InstallError
 from .records import RecordEntry, encode_digest, parse_record
@@ -39,13 +49,20 @@ _CHUNK = 1 << 20
 
 
 
-def unpack(wheel_path: Path, archive_bucket: Path, *, expected_sha256: str | None = None) -> Path:
+def unpack(
+    wheel_path: Path,
+    archive_bucket: Path,
+    *,
+    expected_sha256: str | None = None,
+    thorough: bool = False,
+) -> Path:
     """Extract the wheel at *wheel_path* into *archive_bucket* and return the tree.
 
     The tree is ``archive_bucket / <sha256 of the wheel>``; when it already
-    exists it is reused without reading the archive again. *expected_sha256*
-    (hex, e.g. from the index or ``--require-hashes``) is checked before
-    anything else.
+    exists and is whole (see the module's docstring; *thorough* checks
+    hashes too) it is reused without reading the archive again, else it is
+    replaced. *expected_sha256* (hex, e.g. from the index or
+    ``--require-hashes``) is checked before anything else.
 
     :raises InstallError: if the file cannot be read, does not have the
         expected hash, is not a valid zip, or fails any check of
@@ -65,7 +82,9 @@ def unpack(wheel_path: Path, archive_bucket: Path, *, expected_sha256: str | Non
         )
     tree = archive_bucket / digest
     if tree.is_dir():
-        return tree
+        if _is_whole(tree, filename, thorough=thorough):
+            return tree
+        _discard(tree)
     try:
         archive_bucket.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=archive_bucket, prefix=".unpacking-"))
@@ -90,6 +109,50 @@ def unpack(wheel_path: Path, archive_bucket: Path, *, expected_sha256: str | Non
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return tree
+
+
+def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
+    """Whether the tree unpacked from *filename* still is what its RECORD says."""
+    try:
+        contents = read_unpacked(tree, filename)
+        info = contents.info
+        metadata = (tree / info.dist_info / "METADATA").read_bytes()
+        for path, entry in contents.files.items():
+            target = tree / path
+            if path in contents.symlinks:
+                continue
+            if entry.size is not None and target.stat().st_size != entry.size:
+                return False
+            if thorough and entry.hash is not None:
+                with target.open("rb") as source:
+                    _verify(filename, entry, source, io.BytesIO())
+    except (OSError, UnicodeDecodeError, InstallError):
+        return False
+    fields = header_fields(metadata)
+    names = fields.get("name", [""])[:1] + fields.get("version", [""])[:1]
+    return (
+        f"{info.dist_info}/METADATA" in contents.files
+        and len(names) == 2
+        and canonicalize_name(names[0]) == info.name
+        and _same_version(names[1], info.version)
+    )
+
+
+def _same_version(text: str, version: Version) -> bool:
+    try:
+        return Version(text) == version
+    except InvalidVersion:
+        return False
+
+
+def _discard(tree: Path) -> None:
+    """Move a damaged tree out of the way (atomically), then remove it."""
+    doomed = Path(tempfile.mkdtemp(dir=tree.parent, prefix=".damaged-"))
+    try:
+        os.rename(tree, doomed / "tree")
+    except OSError:
+        pass  # another process got to it first
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def read_unpacked(tree: Path, filename: str) -> WheelContents:
