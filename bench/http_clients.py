@@ -160,7 +160,7 @@ def remote_targets() -> tuple[list[str], dict[str, str], str]:
     """
     import httpx
 
-    from freewheel.pipconfig import pip_default_index_url
+    from freewheel.config.pip import pip_default_index_url
 
     index = pip_default_index_url().rstrip("/") + "/"
     names = sorted({

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import harness
 import synthetic
-from freewheel.pipconfig import pip_default_index_url
+from freewheel.config.pip import pip_default_index_url
 
 TARGET = ["--python-version", "3.11", "--python-platform", "linux"]
 SEED = 20240611

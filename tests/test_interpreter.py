@@ -11,9 +11,9 @@ import platformdirs
 import pytest
 from packaging.tags import sys_tags
 
-from freewheel import interpreter as interpreter_module
+from freewheel.python import interpreters as interpreter_module
 from freewheel.errors import UsageError
-from freewheel.interpreter import current_interpreter, find_python, probe
+from freewheel.python.interpreters import current_interpreter, find_python, probe
 
 PYENV = Path("/root/.pyenv/versions")
 
@@ -226,7 +226,7 @@ def test_pyenv_shims_are_skipped_and_bare_directory_names_are_paths(tmp_path, mo
     import sys
 
     from freewheel.errors import UsageError
-    from freewheel.interpreter import find_python
+    from freewheel.python.interpreters import find_python
 
     shims = tmp_path / "pyenv" / "shims"
     shims.mkdir(parents=True)

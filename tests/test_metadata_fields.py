@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.metadata import parse_email
 
-from freewheel.metadata import header_fields
+from freewheel.dists.metadata import header_fields
 
 _REQUIREMENTS = st.sampled_from(
     [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from freewheel import pipconfig
+from freewheel.config import pip as pipconfig
 from freewheel.errors import UsageError
-from freewheel.pipconfig import (
+from freewheel.config.pip import (
     PipSetting,
     config_files,
     load_pip_config,
@@ -241,7 +241,7 @@ def test_default_index_url_without_pip(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("FREEWHEEL_CACHE_DIR", str(tmp_path))
     code = (
         "import importlib.util, sys; from freewheel.errors import UsageError;"
-        "from freewheel import pipconfig;"
+        "from freewheel.config import pip as pipconfig;"
         "importlib.util.find_spec = lambda name, *a: None;"
         "\ntry: pipconfig.pip_default_index_url()"
         "\nexcept UsageError as e: print(e.message); print(e.hint)"

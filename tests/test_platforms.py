@@ -6,7 +6,7 @@ import pytest
 from packaging.tags import Tag
 
 from freewheel.errors import UsageError
-from freewheel.platforms import (
+from freewheel.python.platforms import (
     PLATFORM_NAMES,
     host_platform,
     parse_platform,

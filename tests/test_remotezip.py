@@ -12,10 +12,10 @@ from support.builders import make_wheel
 
 from freewheel.errors import MetadataError
 from freewheel.index.simple import dist_file
-from freewheel.metadata import MetadataSource, is_metadata_member
-from freewheel.models import Index
+from freewheel.dists.metadata import MetadataSource, is_metadata_member
+from freewheel.config.indexes import Index
 from freewheel.net.fetcher import Fetcher
-from freewheel.remotezip import BadZip, WholeFile, read_member
+from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 
 
 def _in_memory_fetch(data: bytes, calls: list[tuple[int, int | None]]):

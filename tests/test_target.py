@@ -13,8 +13,8 @@ from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from freewheel.errors import UsageError
-from freewheel.interpreter import current_interpreter, probe
-from freewheel.target import TargetEnvironment, for_request, from_interpreter
+from freewheel.python.interpreters import current_interpreter, probe
+from freewheel.python.target import TargetEnvironment, for_request, from_interpreter
 
 PYENV_38 = sorted(Path("/root/.pyenv/versions").glob("3.8.*/bin/python"))
 

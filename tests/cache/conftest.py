@@ -1,5 +1,5 @@
 """Fixtures for the cache tests: a cache directory, served files, and a way
-to fetch through :class:`~freewheel.net.caching.CachingFetcher` as one run
+to fetch through :class:`~freewheel.cache.http.CachingFetcher` as one run
 of freewheel would."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from support.builders import make_wheel
 
 from freewheel.cache import Cache
 from freewheel.net import Fetcher, Response
-from freewheel.net.caching import CachingFetcher
+from freewheel.cache.http import CachingFetcher
 
 PAGE = b"<html>a page that is not a distribution</html>"
 

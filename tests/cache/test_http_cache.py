@@ -20,9 +20,9 @@ import pytest
 from freewheel.errors import IndexAccessError
 from freewheel.index.client import IndexClient
 from freewheel.index.simple import ACCEPT
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 from freewheel.net import Fetcher, FetchError
-from freewheel.net.caching import (
+from freewheel.cache.http import (
     OFFLINE_MISS,
     CachingFetcher,
     freshness_lifetime,

@@ -9,7 +9,7 @@ from support.builders import make_wheel
 
 from freewheel.cli import run
 from freewheel.cli.resolve import cache_overrides
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 PYPROJECT = """\
 [project]

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from freewheel.interpreter import probe
-from freewheel.venv import VirtualEnvironment, create_venv
+from freewheel.python.interpreters import probe
+from freewheel.python.venv import VirtualEnvironment, create_venv
 
 
 def isolated_env() -> dict[str, str]:

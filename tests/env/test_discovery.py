@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from env.helpers import new_venv
-from freewheel.environment import find_environment
+from freewheel.python.environments import find_environment
 from freewheel.errors import UsageError
-from freewheel.interpreter import PROBE_SCRIPT, probe
-from freewheel.venv import base_executable
+from freewheel.python.interpreters import PROBE_SCRIPT, probe
+from freewheel.python.venv import base_executable
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from freewheel.installed import diagnose, read_site_packages
+from freewheel.install.site_packages import diagnose, read_site_packages
 
 MARKERS = {
     "implementation_name": "cpython",

@@ -9,7 +9,7 @@ from support.server import render_links, scan_dists
 
 from freewheel.index import IndexClient
 from freewheel.index.flat import directory_listing, parse_flat_page
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 from freewheel.net import Fetcher
 
 FLAT = Index("https://example.test/links/", format="flat")

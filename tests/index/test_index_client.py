@@ -13,7 +13,7 @@ from support.server import write_file_index
 
 from freewheel.errors import IndexAccessError, UsageError
 from freewheel.index import IndexClient
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 from freewheel.net import Fetcher
 
 

@@ -14,7 +14,7 @@ from packaging.version import Version
 
 from freewheel.errors import IndexAccessError
 from freewheel.index.simple import parse_html_page, parse_json_page, parse_project_page
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 INDEX = Index("https://user:secret@example.test/simple/", name="corp")
 PAGE = "https://example.test/simple/demo/"

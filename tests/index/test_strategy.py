@@ -7,7 +7,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from freewheel.index.strategy import IndexOutcome, merge_listings
-from freewheel.models import DistFile, Index
+from freewheel.config.indexes import Index
+from freewheel.index.models import DistFile
 
 A = Index("https://a.test/simple/", name="a")
 B = Index("https://b.test/simple/", name="b")

@@ -12,7 +12,7 @@ from freewheel.inputs.pyproject import (
     read_index_config,
     read_pyproject,
 )
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 PROJECT = """\
 [project]

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from freewheel.install import Scheme
-from freewheel.interpreter import probe
+from freewheel.python.interpreters import probe
 
 
 def record_hash(data: bytes) -> str:

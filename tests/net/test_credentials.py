@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from freewheel.errors import UsageError
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 from freewheel.net import Fetcher, FetchError
 from freewheel.net.auth import Credentials, CredentialStore, index_env_prefix, scope_of
 

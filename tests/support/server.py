@@ -41,7 +41,7 @@ from packaging.utils import (
     canonicalize_name,
 )
 
-from freewheel.models import project_of_filename
+from freewheel.cache.http import project_of_filename
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")

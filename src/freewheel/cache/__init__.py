@@ -3,7 +3,7 @@
 Layout::
 
     <root>/CACHEDIR.TAG
-    <root>/http-v1/<project>/<key>.rec              HTTP responses (freewheel.net.caching)
+    <root>/http-v1/<project>/<key>.rec              HTTP responses (freewheel.cache.http)
     <root>/http-v1/<project>/<key>.offline.rec      no-store responses, for --offline only
     <root>/wheels-v1/<project>/<sha256>/<filename>  whole distribution files, by content hash
     <root>/archive-v1/<project>/...                 unpacked wheels (the installer's)
@@ -22,6 +22,8 @@ race to store equal content. No lock is taken on this path. A process killed
 mid-write leaves only a temporary file (see :func:`is_temporary`), which
 nothing reads. Records that fail to decode anyway (a damaged disk, a format
 change without a version bump) read as absent and are removed.
+
+May import :mod:`freewheel.net` and below.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import msgspec
 import platformdirs
 
 from freewheel.errors import UsageError
-from freewheel.fsutil import atomic_write_bytes
+from freewheel.util.fs import atomic_write_bytes
 
 # Bucket family -> directory; bump a version when that bucket's format changes.
 BUCKETS: Mapping[str, str] = {
@@ -89,7 +91,7 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None, environ: Mapping
 def is_temporary(path: Path) -> bool:
     """Whether *path* is a file being written, or left by an interrupted write.
 
-    The names are those :func:`freewheel.fsutil.atomic_write_bytes` gives.
+    The names are those :func:`freewheel.util.fs.atomic_write_bytes` gives.
     """
     return path.name.startswith(".") and path.name.endswith(".tmp")
 

@@ -5,6 +5,8 @@ Each command is a module under :mod:`freewheel.cli` with two functions:
 (``argv`` is what followed the command's name, for output headers). Command
 modules import their heavy dependencies inside ``main``, so building the
 parser stays cheap and ``freewheel --version`` fast.
+
+The top layer: may import anything; nothing imports it.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
 
 
 def _print_error(error: FreewheelError) -> None:
-    from freewheel.models import strip_credentials
+    from freewheel.util.urls import strip_credentials
 
     text = f"error: {error.message}"
     if error.hint:

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
-from freewheel.fsutil import display_path, file_url_path
-from freewheel.gather import Gathered
+from freewheel.util.fs import display_path, file_url_path
+from freewheel.inputs.gather import Gathered
 from freewheel.inputs.pyproject import (
     IndexConfig,
     read_freewheel_toml,
     read_index_config,
 )
-from freewheel.settings import (
+from freewheel.config.settings import (
     IndexSettings,
     Layer,
     Sourced,
@@ -30,10 +30,10 @@ from freewheel.settings import (
     home_config_path,
     index_settings,
 )
-from freewheel.target import TargetEnvironment
+from freewheel.python.target import TargetEnvironment
 
 if TYPE_CHECKING:
-    from freewheel.interpreter import InterpreterInfo
+    from freewheel.python.interpreters import InterpreterInfo
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,7 +108,7 @@ def _project_config(gathered: Gathered, cwd: Path) -> IndexConfig:
 
 
 def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:
-    from freewheel.pipconfig import load_pip_config
+    from freewheel.config.pip import load_pip_config
 
     pip = load_pip_config(section=section, environ=environ)
 
@@ -137,8 +137,8 @@ def _files_layer(gathered: Gathered) -> Layer:
 def _target(
     args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path, interpreter: InterpreterInfo | None
 ) -> TargetEnvironment:
-    from freewheel.interpreter import find_python, probe
-    from freewheel.target import for_request
+    from freewheel.python.interpreters import find_python, probe
+    from freewheel.python.target import for_request
 
     python_version = getattr(args, "python_version", None)
     python_platform = getattr(args, "python_platform", None)
@@ -189,7 +189,7 @@ def build_context(
         Sourced(url, "requirements file") for f in gathered.files for url in f.extra_index_urls
     ]
     file_links = [Sourced(url, "requirements file") for f in gathered.files for url in f.find_links]
-    from freewheel.pipconfig import pip_default_index_url
+    from freewheel.config.pip import pip_default_index_url
 
     indexes = index_settings(
         frozen,

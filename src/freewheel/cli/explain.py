@@ -58,7 +58,7 @@ def verdict(provider: Provider, candidate: Candidate, taken: Version | None, wan
 def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.cli.context import build_context
     from freewheel.cli.resolve import ResolveRequest, resolver_session
-    from freewheel.gather import gather
+    from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.resolver.resolution import resolve
 

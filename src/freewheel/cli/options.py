@@ -1,7 +1,7 @@
 """Option groups shared by several commands, named and spelled as uv's.
 
 Each ``add_*`` function adds one group to a parser. Defaults are ``None`` (or
-empty lists) so that :mod:`freewheel.settings` can tell "not given on the
+empty lists) so that :mod:`freewheel.config.settings` can tell "not given on the
 command line" from an explicit value and fall back to the environment and
 configuration files.
 """

@@ -15,7 +15,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.cli.pip_list import inspect_environment
-    from freewheel.installed import diagnose
+    from freewheel.install.site_packages import diagnose
 
     started = time.monotonic()
     environment, site = inspect_environment(args)

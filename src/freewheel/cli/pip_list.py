@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.version import Version
 
-    from freewheel.environment import Environment
+    from freewheel.python.environments import Environment
     from freewheel.index.strategy import Candidates
-    from freewheel.installed import InstalledDistribution, SitePackages
-    from freewheel.models import DistKind
-    from freewheel.target import TargetEnvironment
+    from freewheel.install.site_packages import InstalledDistribution, SitePackages
+    from freewheel.index.models import DistKind
+    from freewheel.python.target import TargetEnvironment
 
 
 def configure_inspection(parser: argparse.ArgumentParser) -> None:
     """The options every read-only pip command takes."""
     from freewheel.cli import options
-    from freewheel.environment import add_environment_options
+    from freewheel.python.environments import add_environment_options
 
     add_environment_options(parser, mutable=False)
     options.add_global_options(parser)
@@ -34,8 +34,8 @@ def configure_inspection(parser: argparse.ArgumentParser) -> None:
 
 def inspect_environment(args: argparse.Namespace) -> tuple[Environment, SitePackages]:
     """Find the environment and read it, warning about unreadable distributions."""
-    from freewheel.environment import environment_from_args
-    from freewheel.installed import read_site_packages
+    from freewheel.python.environments import environment_from_args
+    from freewheel.install.site_packages import read_site_packages
 
     environment = environment_from_args(args, mutable=False)
     site = read_site_packages(environment.site_packages)
@@ -48,7 +48,7 @@ def editable_location(dist: InstalledDistribution) -> str | None:
     """The project directory of an editable install, as a path when local."""
     if not dist.editable or dist.direct_url is None:
         return None
-    from freewheel.fsutil import file_url_path
+    from freewheel.util.fs import file_url_path
 
     url = dist.direct_url.url
     path = file_url_path(url)
@@ -77,7 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.errors import UsageError
-    from freewheel.target import from_interpreter
+    from freewheel.python.target import from_interpreter
 
     if args.outdated and args.format == "freeze":
         raise UsageError("--outdated cannot be used with --format freeze.")
@@ -151,7 +151,7 @@ def _latest_versions(
     import asyncio
 
     from freewheel.cli.context import build_context
-    from freewheel.gather import Gathered
+    from freewheel.inputs.gather import Gathered
     from freewheel.index.client import IndexClient
     from freewheel.net.fetcher import Fetcher
 

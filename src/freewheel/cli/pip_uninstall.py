@@ -14,7 +14,7 @@ from freewheel.errors import UsageError
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.cli import options
-    from freewheel.environment import add_environment_options
+    from freewheel.python.environments import add_environment_options
 
     parser.add_argument("packages", nargs="*", metavar="PACKAGE", help="Packages to uninstall")
     parser.add_argument(
@@ -27,10 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import environment_from_args, environment_lock
-    from freewheel.gather import gather
+    from freewheel.python.environments import environment_from_args, environment_lock
+    from freewheel.inputs.gather import gather
     from freewheel.install import uninstall
-    from freewheel.installed import installed_distributions
+    from freewheel.install.site_packages import installed_distributions
 
     started = time.monotonic()
     names = [canonicalize_name(p) for p in args.packages]

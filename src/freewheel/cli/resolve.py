@@ -23,20 +23,21 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
-from freewheel.downloads import sha256_file
+from freewheel.dists.downloads import sha256_file
 from freewheel.errors import InputError, UsageError
-from freewheel.gather import Gathered
+from freewheel.inputs.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
-from freewheel.models import DistFile, Index
-from freewheel.output import PinnedPackage
+from freewheel.config.indexes import Index
+from freewheel.index.models import DistFile
+from freewheel.resolver.result import PinnedPackage
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
 from freewheel.resolver.provider import Provider, Requirements, requirement_range
-from freewheel.settings import parse_exclude_newer
-from freewheel.target import TargetEnvironment
+from freewheel.config.settings import parse_exclude_newer
+from freewheel.python.target import TargetEnvironment
 
 if TYPE_CHECKING:
     from freewheel.resolver.pubgrub import Ranges
-    from freewheel.net.caching import CacheKind
+    from freewheel.cache.http import CacheKind
     from freewheel.resolver.source import PackageSource
 
 
@@ -210,11 +211,11 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
     when the resolution failed.
     """
     from freewheel.cache import Cache
-    from freewheel.downloads import DistStore
+    from freewheel.dists.downloads import DistStore
     from freewheel.index.client import IndexClient
-    from freewheel.metadata import MetadataSource
+    from freewheel.dists.metadata import MetadataSource
     from freewheel.net.auth import CredentialStore
-    from freewheel.net.caching import CachingFetcher
+    from freewheel.cache.http import CachingFetcher
     from freewheel.net.fetcher import Fetcher
     from freewheel.resolver.source import AsyncRunner, PackageSource
 

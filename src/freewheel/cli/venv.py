@@ -46,11 +46,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import system_interpreter
-    from freewheel.fsutil import display_path
-    from freewheel.installed import read_site_packages
-    from freewheel.interpreter import find_python, probe
-    from freewheel.venv import base_executable, create_venv, is_virtualenv, seed_packages
+    from freewheel.python.environments import system_interpreter
+    from freewheel.util.fs import display_path
+    from freewheel.install.site_packages import read_site_packages
+    from freewheel.python.interpreters import find_python, probe
+    from freewheel.python.venv import base_executable, create_venv, is_virtualenv, seed_packages
 
     cwd = Path.cwd()
     cache_dir = Path(args.cache_dir) if args.cache_dir else None

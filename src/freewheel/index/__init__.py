@@ -1,4 +1,8 @@
-"""Reading package indexes: simple (PEP 503/691) indexes and flat locations."""
+"""Reading package indexes: simple (PEP 503/691) indexes and flat locations,
+the files they offer (:mod:`.models`), and the index strategies.
+
+May import :mod:`freewheel.cache` and below.
+"""
 
 from freewheel.index.client import IndexClient, ProjectListing, outcome_error
 from freewheel.index.strategy import STRATEGIES, IndexOutcome, Strategy, merge_listings

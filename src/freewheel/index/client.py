@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import IndexAccessError, UsageError
-from freewheel.fsutil import file_url_path
+from freewheel.util.fs import file_url_path
 from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
 from freewheel.index.simple import (
     ACCEPT,
@@ -34,7 +34,7 @@ from freewheel.index.strategy import (
     Strategy,
     merge_listings,
 )
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 from freewheel.net.fetcher import FetchError, Getter, Response
 
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))

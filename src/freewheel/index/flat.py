@@ -14,7 +14,8 @@ from urllib.parse import quote
 from packaging.utils import NormalizedName
 
 from freewheel.index.simple import dist_file, html_files
-from freewheel.models import DistFile, Index
+from freewheel.config.indexes import Index
+from freewheel.index.models import DistFile
 
 FlatListing = Mapping[NormalizedName, tuple[DistFile, ...]]
 

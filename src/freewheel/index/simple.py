@@ -30,7 +30,8 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import IndexAccessError
-from freewheel.models import DistFile, Index
+from freewheel.config.indexes import Index
+from freewheel.index.models import DistFile
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")

@@ -27,7 +27,9 @@ from typing import Literal, get_args
 
 from packaging.version import Version
 
-from freewheel.models import DistFile, Index
+from freewheel.config.indexes import Index
+
+from freewheel.index.models import DistFile
 
 Strategy = Literal["first-index", "unsafe-first-match", "unsafe-best-match"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)

@@ -3,4 +3,6 @@
 
 Each reader returns frozen dataclasses and reports malformed input as an
 :class:`~freewheel.errors.InputError` that names the file and the place in it.
+
+May import :mod:`freewheel.install` and below.
 """

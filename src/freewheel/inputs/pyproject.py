@@ -24,7 +24,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.fsutil import display_path
+from freewheel.util.fs import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,
@@ -32,7 +32,7 @@ from freewheel.inputs._shared import (
     with_absolute_url,
 )
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 
 @dataclasses.dataclass(frozen=True)

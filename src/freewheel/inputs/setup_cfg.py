@@ -17,7 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.fsutil import display_path
+from freewheel.util.fs import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,

@@ -4,7 +4,11 @@ The layers, each usable alone: :mod:`.wheelfile` checks a wheel,
 :mod:`.unpack` extracts it once into a shared cache, :mod:`.scheme` says
 where each part goes, :mod:`.link` places files, :mod:`.scripts` writes
 launchers, :mod:`.records` reads and writes ``RECORD``, :mod:`.installer`
-puts it together transactionally and :mod:`.uninstall` removes by ``RECORD``.
+puts it together transactionally and :mod:`.uninstall` removes by ``RECORD``;
+:mod:`.site_packages` reads what an environment holds, :mod:`.plan` what an
+install would change.
+
+May import :mod:`freewheel.dists` and below.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from typing import Any
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from freewheel.fsutil import atomic_write_bytes
+from freewheel.util.fs import atomic_write_bytes
 
 from .errors import InstallError
 from .link import Linker, LinkMode

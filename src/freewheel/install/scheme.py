@@ -11,7 +11,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from freewheel.interpreter import InterpreterInfo
+from freewheel.python.interpreters import InterpreterInfo
 
 from .errors import InstallError
 from .wheelfile import WheelInfo, unsafe_path_reason

@@ -31,7 +31,7 @@ from typing import BinaryIO
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from freewheel.metadata import header_fields
+from freewheel.dists.metadata import header_fields
 
 from .errors import InstallError
 from .records import RecordEntry, encode_digest, parse_record

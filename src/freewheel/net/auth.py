@@ -27,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from freewheel.errors import UsageError
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 KEYRING_PROVIDERS = ("disabled", "subprocess")
 

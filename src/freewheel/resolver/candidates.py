@@ -1,6 +1,6 @@
 """Which offered files and versions a resolution may use, and why not.
 
-Pure functions over :class:`~freewheel.models.DistFile` lists: no I/O, so the
+Pure functions over :class:`~freewheel.index.models.DistFile` lists: no I/O, so the
 provider, the prefetcher, ``explain`` and the failure hints all share one
 definition of "usable" and can say exactly why a version was passed over.
 """
@@ -17,11 +17,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from freewheel.models import DistFile
+from freewheel.index.models import DistFile
 from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
 
 if TYPE_CHECKING:
-    from freewheel.target import TargetEnvironment
+    from freewheel.python.target import TargetEnvironment
 
 PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
 ALL = ":all:"

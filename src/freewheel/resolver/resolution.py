@@ -1,7 +1,7 @@
 """Running a resolution end to end: requirements in, pinned packages out.
 
 This is where the pieces meet: the provider answers the PubGrub core, the
-solution becomes :class:`~freewheel.output.PinnedPackage` values with their
+solution becomes :class:`~freewheel.lock.requirements_txt.PinnedPackage` values with their
 ``# via`` annotations, and a failure becomes a
 :class:`~freewheel.errors.ResolutionImpossible` whose message is the
 derivation tree in words followed by hints that name a fix.
@@ -16,7 +16,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.errors import ResolutionImpossible
-from freewheel.output import PinnedPackage
+from freewheel.resolver.result import PinnedPackage
 from freewheel.resolver import pubgrub
 from freewheel.resolver.hints import hints_for, term_describer
 from freewheel.resolver.provider import ROOT, ROOT_VERSION, Package, Provider

@@ -21,8 +21,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
-from freewheel.metadata import CoreMetadata, MetadataSource
-from freewheel.models import DistFile
+from freewheel.dists.metadata import CoreMetadata, MetadataSource
+from freewheel.index.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver.pubgrub import Ranges, from_specifiers
 

@@ -29,14 +29,16 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.errors import MetadataError
-from freewheel.fsutil import file_url_path
-from freewheel.models import DistFile, check_versions, strip_credentials
+from freewheel.util.fs import file_url_path
+from freewheel.index.models import DistFile
+from freewheel.util.requirements import check_versions
+from freewheel.util.urls import strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
-from freewheel.remotezip import BadZip, WholeFile, read_member
+from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
-    from freewheel.downloads import DistStore
+    from freewheel.dists.downloads import DistStore
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

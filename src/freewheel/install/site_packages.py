@@ -27,7 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from freewheel.environment import Environment
+from freewheel.python.environments import Environment
 
 MetadataFormat = Literal["dist-info", "egg-info"]
 

@@ -26,7 +26,7 @@ from typing import Generic, TypeVar
 from packaging.utils import NormalizedName
 
 from freewheel.errors import UsageError
-from freewheel.models import Index
+from freewheel.config.indexes import Index
 
 T = TypeVar("T")
 

@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
+from typing import Generic, Protocol, TypeVar
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from freewheel.output import PinnedPackage
+
+class Pinned(Protocol):
+    """What the plan needs of a wanted package (a resolution's pin, a lock's entry)."""
+
+    @property
+    def name(self) -> NormalizedName: ...
+
+    @property
+    def version(self) -> Version: ...
+
+
+P = TypeVar("P", bound=Pinned)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Generic[P]):
     """``install`` are pins to install (new, or replacing another version or
     a reinstall); ``remove`` installed distributions to take away (the old
     versions of replaced ones, and with ``sync`` everything not pinned);
     ``unchanged`` pins already satisfied."""
 
-    install: tuple[PinnedPackage, ...]
+    install: tuple[P, ...]
     remove: tuple[NormalizedName, ...]
     unchanged: tuple[NormalizedName, ...]
 
@@ -29,13 +41,13 @@ class Plan:
 
 
 def plan(
-    pins: Sequence[PinnedPackage],
+    pins: Sequence[P],
     installed: Mapping[NormalizedName, Version],
     *,
     reinstall: bool | Collection[NormalizedName] = False,
     sync: bool = False,
     keep: Collection[NormalizedName] = (),
-) -> Plan:
+) -> Plan[P]:
     """Compare *pins* with *installed*.
 
     *reinstall* (everything, or the named packages) installs again what is
@@ -43,7 +55,7 @@ def plan(
     are removed, except those in *keep* (the installer's own tools, which
     ``pip sync`` must not remove from under the user, as pip and uv do).
     """
-    install: list[PinnedPackage] = []
+    install: list[P] = []
     remove: list[NormalizedName] = []
     unchanged: list[NormalizedName] = []
     for pin in pins:

@@ -48,8 +48,12 @@ import httpx
 import msgspec
 from packaging.utils import (
     InvalidName,
+    InvalidSdistFilename,
+    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
 )
 
 from freewheel.cache import (
@@ -59,8 +63,8 @@ from freewheel.cache import (
     read_record,
 )
 from freewheel.errors import UsageError
-from freewheel.fsutil import atomic_write_bytes
-from freewheel.models import project_of_filename, strip_credentials
+from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.urls import strip_credentials
 from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
@@ -484,3 +488,17 @@ class CachingFetcher(Closing):
     async def aclose(self) -> None:
         """Close the wrapped fetcher."""
         await self._fetcher.aclose()
+
+
+def project_of_filename(filename: str) -> NormalizedName | None:
+    """The project a wheel or sdist file name (or its ``.metadata`` file)
+    belongs to, or ``None`` when the name is neither."""
+    name = filename.removesuffix(".metadata")
+    try:
+        if name.endswith(".whl"):
+            return parse_wheel_filename(name)[0]
+        if name.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(name)[0]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    return None

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
-from freewheel.fsutil import display_path
-from freewheel.interpreter import InterpreterInfo, find_python, probe
+from freewheel.util.fs import display_path
+from freewheel.python.interpreters import InterpreterInfo, find_python, probe
 
 if TYPE_CHECKING:
     import filelock
@@ -87,7 +87,7 @@ def find_environment(
     interpreter is only used when named (``python``) or asked for
     (``system``), and an externally managed one is refused unless
     *break_system_packages*. Interpreters are probed with *cache_dir* (see
-    :func:`freewheel.interpreter.probe`).
+    :func:`freewheel.python.interpreters.probe`).
 
     :raises UsageError: when no environment is found, or it may not be changed.
     """

@@ -18,9 +18,9 @@ from packaging.markers import Marker
 from packaging.tags import Tag
 from packaging.version import Version
 
-from .errors import UsageError
-from .interpreter import InterpreterInfo, current_interpreter
-from .platforms import parse_platform, supported_tags
+from freewheel.errors import UsageError
+from freewheel.python.interpreters import InterpreterInfo, current_interpreter
+from freewheel.python.platforms import parse_platform, supported_tags
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +94,7 @@ def for_request(
     ``3.9.0``, the lowest release, as in uv), ``implementation_version`` for
     CPython, and the tags, which become CPython 3.9's (``cp39`` ABI,
     ``abi3`` back to ``cp32``, ``py39``...). ``python_platform`` (see
-    :func:`freewheel.platforms.parse_platform`) replaces the platform markers
+    :func:`freewheel.python.platforms.parse_platform`) replaces the platform markers
     and tags. Either override keeps the rest of the base.
 
     Deliberate differences from uv: a free-threaded base stays free-threaded

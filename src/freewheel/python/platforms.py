@@ -31,7 +31,7 @@ from packaging.tags import (
     mac_platforms,
 )
 
-from .errors import UsageError
+from freewheel.errors import UsageError
 
 OperatingSystem = Literal["linux", "macos", "windows", "other"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from freewheel import __version__
 from freewheel.errors import UsageError
-from freewheel.interpreter import InterpreterInfo
+from freewheel.python.interpreters import InterpreterInfo
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ answer is cached on disk, so later runs cost a ``stat`` instead of a process.
 
 The script reports raw facts only (libc and macOS versions, ABI flags,
 ``sysconfig`` values). Wheel tags are computed here from those facts with
-``packaging.tags`` (see :func:`freewheel.platforms.supported_tags`), because
+``packaging.tags`` (see :func:`freewheel.python.platforms.supported_tags`), because
 the target cannot import ``packaging`` and re-implementing its tag logic in
 the script would be a second copy to keep in step. The same code then
 serves ``--python-version``/``--python-platform`` overrides.
@@ -30,8 +30,8 @@ from pathlib import Path
 import msgspec
 import platformdirs
 
-from .errors import UsageError
-from .platforms import Platform, host_platform, supported_tags
+from freewheel.errors import UsageError
+from freewheel.python.platforms import Platform, host_platform, supported_tags
 
 # Runs under every Python from 2.7 on far enough to say it is too old, so it
 # avoids f-strings and other newer syntax. It must not import anything outside

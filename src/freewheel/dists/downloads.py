@@ -20,8 +20,9 @@ from collections.abc import Collection
 from pathlib import Path
 
 from freewheel.errors import MetadataError
-from freewheel.fsutil import file_url_path
-from freewheel.models import DistFile, strip_credentials
+from freewheel.util.fs import file_url_path
+from freewheel.index.models import DistFile
+from freewheel.util.urls import strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
 
 

@@ -1,0 +1,1 @@
+"""Building projects and source distributions through their PEP 517 backend."""

@@ -1,0 +1,4 @@
+"""Writing a resolution down: ``requirements.txt`` today, ``pylock.toml`` next.
+
+May import :mod:`freewheel.resolver` and below.
+"""
