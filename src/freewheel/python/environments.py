@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 
 from freewheel.errors import UsageError
 from freewheel.util.fs import display_path
-from freewheel.python.interpreters import InterpreterInfo, find_python, probe
+from freewheel.python.interpreters import (
+    InterpreterInfo,
+    environment_python,
+    find_python,
+    path_pythons,
+    probe,
+    virtual_environments,
+)
 
 if TYPE_CHECKING:
     import filelock
@@ -118,36 +125,17 @@ def find_environment(
 
 def _virtual_environment(cwd: Path, cache_dir: Path | None) -> InterpreterInfo | None:
     """The active virtual environment, else a ``.venv`` in *cwd* or a parent."""
-    active = os.environ.get("VIRTUAL_ENV")
-    if active:
-        return _probe_root(
-            Path(active),
-            f"VIRTUAL_ENV is set to {active}",
-            "deactivate that environment, or unset VIRTUAL_ENV",
-            cache_dir,
-        )
-    for directory in (cwd, *cwd.parents):
-        found = directory / ".venv"
-        if found.is_dir():
-            return _probe_root(
-                found,
-                f"Found the virtual environment {found}",
-                "recreate it with `freewheel venv --clear`",
-                cache_dir,
-            )
-    return None
-
-
-def _probe_root(root: Path, what: str, hint: str, cache_dir: Path | None) -> InterpreterInfo:
-    python = environment_python(root)
+    active, nearest = virtual_environments(cwd)
+    if active is not None:
+        what, hint = f"VIRTUAL_ENV is set to {active}", "deactivate that environment, or unset VIRTUAL_ENV"
+    elif nearest is not None:
+        what, hint = f"Found the virtual environment {nearest}", "recreate it with `freewheel venv --clear`"
+    else:
+        return None
+    python = environment_python(active or nearest)  # type: ignore[arg-type]
     if not python.is_file():
         raise UsageError(f"{what}, but there is no interpreter at {python}.", hint=hint)
     return probe(python, cache_dir=cache_dir)
-
-
-def environment_python(root: Path) -> Path:
-    """The interpreter of the virtual environment at *root*."""
-    return root / "Scripts" / "python.exe" if os.name == "nt" else root / "bin" / "python"
 
 
 def system_interpreter(*, cache_dir: Path | None = None) -> InterpreterInfo:
@@ -156,7 +144,7 @@ def system_interpreter(*, cache_dir: Path | None = None) -> InterpreterInfo:
     An activated virtual environment puts its own ``bin`` first on ``PATH``;
     ``--system`` means the interpreter behind it, so environments are skipped.
     """
-    for candidate in _path_pythons():
+    for candidate in path_pythons():
         info = probe(candidate, cache_dir=cache_dir)
         if not info.is_virtualenv:
             return info
@@ -165,15 +153,6 @@ def system_interpreter(*, cache_dir: Path | None = None) -> InterpreterInfo:
         "outside a virtual environment.",
         hint="pass --python with the interpreter to use",
     )
-
-
-def _path_pythons() -> Iterator[Path]:
-    suffix = ".exe" if os.name == "nt" else ""
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        for name in ("python3", "python"):
-            candidate = Path(directory or ".") / f"{name}{suffix}"
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                yield candidate
 
 
 def externally_managed_message(info: InterpreterInfo) -> str:
@@ -197,7 +176,7 @@ def externally_managed_message(info: InterpreterInfo) -> str:
 
 def _marker_candidates(info: InterpreterInfo) -> Iterator[Path]:
     base = Path(info.base_prefix)
-    threaded = "t" if info.abis and info.abis[-1].endswith("t") else ""
+    threaded = "t" if info.free_threaded else ""
     stdlib_name = f"python{info.version[0]}.{info.version[1]}{threaded}"
     for lib in ("lib", "lib64"):
         yield base / lib / stdlib_name / "EXTERNALLY-MANAGED"

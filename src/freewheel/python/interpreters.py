@@ -212,6 +212,11 @@ class InterpreterInfo:
     abis: tuple[str, ...]
     platform: Platform
 
+    @property
+    def free_threaded(self) -> bool:
+        """Whether this is a free-threaded build (its ABI ends in ``t``: ``cp313t``)."""
+        return bool(self.abis) and self.abis[0].endswith("t")
+
 
 class _Facts(msgspec.Struct, frozen=True):
     """What :data:`PROBE_SCRIPT` reports; also the on-disk cache format."""
@@ -415,18 +420,16 @@ def find_python(
 def _candidates(request: str | None, cwd: Path) -> Iterator[tuple[str, Path | None]]:
     """Yield ``(description, path or None)`` in the order they are tried."""
     if request is None:
-        venv = os.environ.get("VIRTUAL_ENV")
+        active, nearest = virtual_environments(cwd)
         yield (
-            f"the active virtual environment ({venv})" if venv else "VIRTUAL_ENV (not set)",
-            _environment_python(Path(venv)) if venv else None,
+            f"the active virtual environment ({active})" if active else "VIRTUAL_ENV (not set)",
+            environment_python(active) if active else None,
         )
-        found = next((d / ".venv" for d in (cwd, *cwd.parents) if (d / ".venv").is_dir()), None)
         yield (
-            f"{found}" if found else f".venv in {cwd} or its parents (none found)",
-            _environment_python(found) if found else None,
+            f"{nearest}" if nearest else f".venv in {cwd} or its parents (none found)",
+            environment_python(nearest) if nearest else None,
         )
-        for name in ("python3", "python"):
-            yield f"{name} on PATH", _which(name)
+        yield "python3 or python on PATH", next(path_pythons(), None)
         return
     version = _VERSION_REQUEST.fullmatch(request)
     if version is not None:
@@ -442,14 +445,14 @@ def _candidates(request: str | None, cwd: Path) -> Iterator[tuple[str, Path | No
             yield f"{name} on PATH", found
         if minor:
             for install in _pyenv_installs(root, int(major), int(minor)):
-                yield f"pyenv {install.name}", _environment_python(install)
+                yield f"pyenv {install.name}", environment_python(install)
             if not (root / "versions").is_dir():
                 yield f"pyenv installs in {root / 'versions'} (none)", None
         return
     if os.sep in request or "/" in request or request.startswith("~") or (cwd / request).is_dir():
         path = Path(request).expanduser()
         path = path if path.is_absolute() else cwd / path
-        yield str(path), _environment_python(path) if path.is_dir() else path
+        yield str(path), environment_python(path) if path.is_dir() else path
         return
     yield f"{request} on PATH", _which(request)
 
@@ -473,7 +476,26 @@ def _matches_patch(request: str | None, candidate: Path, cache_dir: Path | None)
     return probe(candidate, cache_dir=cache_dir).version == wanted
 
 
-def _environment_python(prefix: Path) -> Path:
+def virtual_environments(cwd: Path) -> tuple[Path | None, Path | None]:
+    """Where a command looks for a virtual environment, in order: the active
+    one (``VIRTUAL_ENV``), and the nearest ``.venv`` in *cwd* or a parent;
+    ``None`` for either that is not there."""
+    active = os.environ.get("VIRTUAL_ENV")
+    nearest = next((d / ".venv" for d in (cwd, *cwd.parents) if (d / ".venv").is_dir()), None)
+    return (Path(active) if active else None), nearest
+
+
+def path_pythons() -> Iterator[Path]:
+    """Every ``python3`` and ``python`` on ``PATH``, in ``PATH`` order."""
+    suffix = ".exe" if os.name == "nt" else ""
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        for name in ("python3", "python"):
+            candidate = Path(directory or ".") / f"{name}{suffix}"
+            if _is_executable(candidate):
+                yield candidate
+
+
+def environment_python(prefix: Path) -> Path:
     """The interpreter of a virtual environment or installation prefix."""
     if os.name == "nt":
         scripts = prefix / "Scripts" / "python.exe"

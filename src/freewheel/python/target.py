@@ -123,7 +123,7 @@ def for_request(
         interpreter = f"{interpreter.rstrip('0123456789')}{full[0]}{full[1]}"
         if base.implementation == "cpython":
             markers["implementation_version"] = markers["python_full_version"]
-            threaded = "t" if base.abis[0].endswith("t") and pair >= (3, 13) else ""
+            threaded = "t" if base.free_threaded and pair >= (3, 13) else ""
             abis = [f"{interpreter}{threaded}"]
         else:
             abis = []
