@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import harness
+
 from freewheel.config.pip import pip_default_index_url
 
 BASE_PYTHON = sys._base_executable

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import harness
 import synthetic
+
 from freewheel.config.pip import pip_default_index_url
 
 TARGET = ["--python-version", "3.11", "--python-platform", "linux"]

@@ -11,8 +11,8 @@ import platformdirs
 import pytest
 from packaging.tags import sys_tags
 
-from freewheel.python import interpreters as interpreter_module
 from freewheel.errors import UsageError
+from freewheel.python import interpreters as interpreter_module
 from freewheel.python.interpreters import current_interpreter, find_python, probe
 
 PYENV = Path("/root/.pyenv/versions")

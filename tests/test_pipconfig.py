@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import subprocess
 import os
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from freewheel.config import pip as pipconfig
-from freewheel.errors import UsageError
 from freewheel.config.pip import (
     PipSetting,
     config_files,
     load_pip_config,
     pip_default_index_url,
 )
+from freewheel.errors import UsageError
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from freewheel.resolver.result import PinnedPackage
 from freewheel.install.plan import plan
+from freewheel.resolver.result import PinnedPackage
 
 
 def pin(name: str, version: str) -> PinnedPackage:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from support.builders import make_wheel
 
+from freewheel.config.indexes import Index
+from freewheel.dists.metadata import MetadataSource, is_metadata_member
+from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.simple import dist_file
-from freewheel.dists.metadata import MetadataSource, is_metadata_member
-from freewheel.config.indexes import Index
 from freewheel.net.fetcher import Fetcher
-from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 
 
 def _in_memory_fetch(data: bytes, calls: list[tuple[int, int | None]]):

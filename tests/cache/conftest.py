@@ -12,8 +12,8 @@ import pytest
 from support.builders import make_wheel
 
 from freewheel.cache import Cache
-from freewheel.net import Fetcher, Response
 from freewheel.cache.http import CachingFetcher
+from freewheel.net import Fetcher, Response
 
 PAGE = b"<html>a page that is not a distribution</html>"
 

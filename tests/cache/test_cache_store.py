@@ -14,11 +14,11 @@ import pytest
 from support.builders import make_wheel
 
 from freewheel.cache import Cache, cache_root, is_temporary, read_record
-from freewheel.util.fs import atomic_write_bytes
+from freewheel.cache.http import CachingFetcher, StoredResponse
 from freewheel.cache.maintenance import clean, prune
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
-from freewheel.cache.http import CachingFetcher, StoredResponse
+from freewheel.util.fs import atomic_write_bytes
 
 
 class Note(msgspec.Struct):

@@ -17,17 +17,17 @@ import time
 
 import pytest
 
-from freewheel.errors import IndexAccessError
-from freewheel.index.client import IndexClient
-from freewheel.index.simple import ACCEPT
-from freewheel.config.indexes import Index
-from freewheel.net import Fetcher, FetchError
 from freewheel.cache.http import (
     OFFLINE_MISS,
     CachingFetcher,
     freshness_lifetime,
     parse_cache_control,
 )
+from freewheel.config.indexes import Index
+from freewheel.errors import IndexAccessError
+from freewheel.index.client import IndexClient
+from freewheel.index.simple import ACCEPT
+from freewheel.net import Fetcher, FetchError
 
 DEMO = "demo-1.0-py3-none-any.whl"
 JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from env.helpers import new_venv
-from freewheel.python.environments import find_environment
 from freewheel.errors import UsageError
+from freewheel.python.environments import find_environment
 from freewheel.python.interpreters import PROBE_SCRIPT, probe
 from freewheel.python.venv import base_executable
 

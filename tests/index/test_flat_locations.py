@@ -7,9 +7,9 @@ import asyncio
 from support.builders import make_sdist, make_wheel
 from support.server import render_links, scan_dists
 
+from freewheel.config.indexes import Index
 from freewheel.index import IndexClient
 from freewheel.index.flat import directory_listing, parse_flat_page
-from freewheel.config.indexes import Index
 from freewheel.net import Fetcher
 
 FLAT = Index("https://example.test/links/", format="flat")

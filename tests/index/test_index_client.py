@@ -11,9 +11,9 @@ import pytest
 from support.builders import make_sdist, make_wheel
 from support.server import write_file_index
 
+from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError, UsageError
 from freewheel.index import IndexClient
-from freewheel.config.indexes import Index
 from freewheel.net import Fetcher
 
 

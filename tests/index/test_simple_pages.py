@@ -12,9 +12,9 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
 from freewheel.index.simple import parse_html_page, parse_json_page, parse_project_page
-from freewheel.config.indexes import Index
 
 INDEX = Index("https://user:secret@example.test/simple/", name="corp")
 PAGE = "https://example.test/simple/demo/"

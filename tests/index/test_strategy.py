@@ -6,9 +6,9 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from freewheel.index.strategy import IndexOutcome, merge_listings
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
+from freewheel.index.strategy import IndexOutcome, merge_listings
 
 A = Index("https://a.test/simple/", name="a")
 B = Index("https://b.test/simple/", name="b")

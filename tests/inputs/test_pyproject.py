@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
+from freewheel.config.indexes import Index
 from freewheel.errors import InputError
 from freewheel.inputs.pyproject import (
     read_freewheel_toml,
     read_index_config,
     read_pyproject,
 )
-from freewheel.config.indexes import Index
 
 PROJECT = """\
 [project]

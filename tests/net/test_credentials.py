@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from freewheel.errors import UsageError
 from freewheel.config.indexes import Index
+from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
 from freewheel.net.auth import Credentials, CredentialStore, index_env_prefix, scope_of
 

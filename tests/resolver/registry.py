@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from freewheel.resolver.pubgrub import Ranges, Unavailable, describe_term, from_specifiers
+from freewheel.resolver.pubgrub import (
+    Ranges,
+    Unavailable,
+    describe_term,
+    from_specifiers,
+)
 
 
 class Root:

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from freewheel.resolver.pubgrub import NoSolution, Ranges, Unavailable, format_report, resolve
+from freewheel.resolver.pubgrub import (
+    NoSolution,
+    Ranges,
+    Unavailable,
+    format_report,
+    resolve,
+)
 
 from .registry import ROOT, ROOT_VERSION, Registry, parse_requirements
 

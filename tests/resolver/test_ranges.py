@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import Version
 
-from freewheel.resolver.pubgrub import Ranges, from_specifier, from_specifiers, version_key
+from freewheel.resolver.pubgrub import (
+    Ranges,
+    from_specifier,
+    from_specifiers,
+    version_key,
+)
 
 _LOCAL_PARTS = ["cpu", "cu124", "1", "2", "10", "ubuntu", "a"]
 

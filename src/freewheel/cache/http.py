@@ -63,9 +63,9 @@ from freewheel.cache import (
     read_record,
 )
 from freewheel.errors import UsageError
+from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 from freewheel.util.fs import atomic_write_bytes
 from freewheel.util.urls import strip_credentials
-from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
 

@@ -11,14 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from freewheel.errors import UsageError
-from freewheel.util.fs import display_path, file_url_path
-from freewheel.inputs.gather import Gathered
-from freewheel.inputs.pyproject import (
-    IndexConfig,
-    read_freewheel_toml,
-    read_index_config,
-)
 from freewheel.config.settings import (
     IndexSettings,
     Layer,
@@ -30,7 +22,15 @@ from freewheel.config.settings import (
     home_config_path,
     index_settings,
 )
+from freewheel.errors import UsageError
+from freewheel.inputs.gather import Gathered
+from freewheel.inputs.pyproject import (
+    IndexConfig,
+    read_freewheel_toml,
+    read_index_config,
+)
 from freewheel.python.target import TargetEnvironment
+from freewheel.util.fs import display_path, file_url_path
 
 if TYPE_CHECKING:
     from freewheel.python.interpreters import InterpreterInfo

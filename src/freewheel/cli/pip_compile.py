@@ -11,10 +11,10 @@ from pathlib import Path
 from freewheel.cli.context import CommandContext, build_context, warn
 from freewheel.cli.resolve import ResolveRequest, run_resolution
 from freewheel.errors import UsageError
-from freewheel.util.fs import atomic_write_text
 from freewheel.inputs.gather import gather
 from freewheel.lock.requirements_txt import OutputOptions, render
 from freewheel.resolver.resolution import yanked_warnings
+from freewheel.util.fs import atomic_write_text
 
 # Options uv leaves out of the header because they say where packages came
 # from (and may carry credentials), unless the matching --emit-* is given.

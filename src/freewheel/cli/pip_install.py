@@ -26,19 +26,19 @@ from freewheel.cli import progress
 from freewheel.errors import UsageError
 
 if TYPE_CHECKING:
-    from freewheel.python.environments import Environment
+    from freewheel.index.models import DistFile
     from freewheel.inputs.gather import Gathered
     from freewheel.inputs.requirements_txt import SourcedRequirement
-    from freewheel.index.models import DistFile
-    from freewheel.resolver.result import PinnedPackage
     from freewheel.install.plan import Plan
+    from freewheel.python.environments import Environment
+    from freewheel.resolver.result import PinnedPackage
 
 _LINK_MODES = ("clone", "hardlink", "copy", "symlink")
 
 
 def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
     from freewheel.cli import options
-    from freewheel.python.environments import add_environment_options
+    from freewheel.cli.environments import add_environment_options
 
     if sync:
         parser.add_argument("src_files", nargs="+", metavar="SRC_FILE", help="Pinned requirements files")
@@ -105,12 +105,13 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
+    from freewheel.cli.environments import environment_from_args
     from freewheel.cli.resolve import ResolveRequest, resolver_session
-    from freewheel.python.environments import environment_from_args, environment_lock
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
-    from freewheel.install.site_packages import installed_distributions
     from freewheel.install.plan import plan
+    from freewheel.install.site_packages import installed_distributions
+    from freewheel.python.environments import environment_lock
     from freewheel.resolver.resolution import resolve, yanked_warnings
 
     started = time.monotonic()
@@ -204,8 +205,8 @@ class Editable:
 
 def _build_editables(paths: Sequence[str], build_dir: Path) -> list[Editable]:
     from freewheel.dists.builds.editable import build_editable, check_project
-    from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
     from freewheel.dists.metadata import parse_core_metadata, wheel_metadata_bytes
+    from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 
     editables = []
     for path in paths:

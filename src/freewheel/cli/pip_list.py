@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.version import Version
 
-    from freewheel.python.environments import Environment
+    from freewheel.index.models import DistKind
     from freewheel.index.strategy import Candidates
     from freewheel.install.site_packages import InstalledDistribution, SitePackages
-    from freewheel.index.models import DistKind
+    from freewheel.python.environments import Environment
     from freewheel.python.target import TargetEnvironment
 
 
 def configure_inspection(parser: argparse.ArgumentParser) -> None:
     """The options every read-only pip command takes."""
     from freewheel.cli import options
-    from freewheel.python.environments import add_environment_options
+    from freewheel.cli.environments import add_environment_options
 
     add_environment_options(parser, mutable=False)
     options.add_global_options(parser)
@@ -34,7 +34,7 @@ def configure_inspection(parser: argparse.ArgumentParser) -> None:
 
 def inspect_environment(args: argparse.Namespace) -> tuple[Environment, SitePackages]:
     """Find the environment and read it, warning about unreadable distributions."""
-    from freewheel.python.environments import environment_from_args
+    from freewheel.cli.environments import environment_from_args
     from freewheel.install.site_packages import read_site_packages
 
     environment = environment_from_args(args, mutable=False)
@@ -151,8 +151,8 @@ def _latest_versions(
     import asyncio
 
     from freewheel.cli.context import build_context
-    from freewheel.inputs.gather import Gathered
     from freewheel.index.client import IndexClient
+    from freewheel.inputs.gather import Gathered
     from freewheel.net.fetcher import Fetcher
 
     context = build_context(args, Gathered((), (), (), (), ()), pip_section="list")

@@ -14,7 +14,7 @@ from freewheel.errors import UsageError
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.cli import options
-    from freewheel.python.environments import add_environment_options
+    from freewheel.cli.environments import add_environment_options
 
     parser.add_argument("packages", nargs="*", metavar="PACKAGE", help="Packages to uninstall")
     parser.add_argument(
@@ -27,10 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.python.environments import environment_from_args, environment_lock
+    from freewheel.cli.environments import environment_from_args
     from freewheel.inputs.gather import gather
     from freewheel.install import uninstall
     from freewheel.install.site_packages import installed_distributions
+    from freewheel.python.environments import environment_lock
 
     started = time.monotonic()
     names = [canonicalize_name(p) for p in args.packages]

@@ -23,21 +23,21 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
+from freewheel.config.indexes import Index
+from freewheel.config.settings import parse_exclude_newer
 from freewheel.dists.downloads import sha256_file
 from freewheel.errors import InputError, UsageError
+from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
-from freewheel.config.indexes import Index
-from freewheel.index.models import DistFile
-from freewheel.resolver.result import PinnedPackage
+from freewheel.python.target import TargetEnvironment
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
 from freewheel.resolver.provider import Provider, Requirements, requirement_range
-from freewheel.config.settings import parse_exclude_newer
-from freewheel.python.target import TargetEnvironment
+from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
-    from freewheel.resolver.pubgrub import Ranges
     from freewheel.cache.http import CacheKind
+    from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
 
 
@@ -211,11 +211,11 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
     when the resolution failed.
     """
     from freewheel.cache import Cache
-    from freewheel.dists.downloads import DistStore
-    from freewheel.index.client import IndexClient
-    from freewheel.dists.metadata import MetadataSource
-    from freewheel.net.auth import CredentialStore
     from freewheel.cache.http import CachingFetcher
+    from freewheel.dists.downloads import DistStore
+    from freewheel.dists.metadata import MetadataSource
+    from freewheel.index.client import IndexClient
+    from freewheel.net.auth import CredentialStore
     from freewheel.net.fetcher import Fetcher
     from freewheel.resolver.source import AsyncRunner, PackageSource
 

@@ -46,11 +46,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.python.environments import system_interpreter
-    from freewheel.util.fs import display_path
     from freewheel.install.site_packages import read_site_packages
+    from freewheel.python.environments import system_interpreter
     from freewheel.python.interpreters import find_python, probe
-    from freewheel.python.venv import base_executable, create_venv, is_virtualenv, seed_packages
+    from freewheel.python.venv import (
+        base_executable,
+        create_venv,
+        is_virtualenv,
+        seed_packages,
+    )
+    from freewheel.util.fs import display_path
 
     cwd = Path.cwd()
     cache_dir = Path(args.cache_dir) if args.cache_dir else None

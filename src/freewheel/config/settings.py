@@ -25,8 +25,8 @@ from typing import Generic, TypeVar
 
 from packaging.utils import NormalizedName
 
-from freewheel.errors import UsageError
 from freewheel.config.indexes import Index
+from freewheel.errors import UsageError
 
 T = TypeVar("T")
 

@@ -20,10 +20,10 @@ from collections.abc import Collection
 from pathlib import Path
 
 from freewheel.errors import MetadataError
-from freewheel.util.fs import file_url_path
 from freewheel.index.models import DistFile
-from freewheel.util.urls import strip_credentials
 from freewheel.net.fetcher import FetchError, Getter
+from freewheel.util.fs import file_url_path
+from freewheel.util.urls import strip_credentials
 
 
 class HashMismatch(MetadataError):

@@ -28,13 +28,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
-from freewheel.util.fs import file_url_path
 from freewheel.index.models import DistFile
+from freewheel.net.fetcher import FetchError, Getter
+from freewheel.util.fs import file_url_path
 from freewheel.util.requirements import check_versions
 from freewheel.util.urls import strip_credentials
-from freewheel.net.fetcher import FetchError, Getter
-from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache

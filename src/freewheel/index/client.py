@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError, UsageError
-from freewheel.util.fs import file_url_path
 from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
 from freewheel.index.simple import (
     ACCEPT,
@@ -34,8 +34,8 @@ from freewheel.index.strategy import (
     Strategy,
     merge_listings,
 )
-from freewheel.config.indexes import Index
 from freewheel.net.fetcher import FetchError, Getter, Response
+from freewheel.util.fs import file_url_path
 
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
 

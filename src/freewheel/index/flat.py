@@ -13,9 +13,9 @@ from urllib.parse import quote
 
 from packaging.utils import NormalizedName
 
-from freewheel.index.simple import dist_file, html_files
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
+from freewheel.index.simple import dist_file, html_files
 
 FlatListing = Mapping[NormalizedName, tuple[DistFile, ...]]
 

@@ -27,10 +27,10 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
-from freewheel.errors import IndexAccessError
 from freewheel.config.indexes import Index
+from freewheel.errors import IndexAccessError
 from freewheel.index.models import DistFile
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"

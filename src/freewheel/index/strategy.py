@@ -28,7 +28,6 @@ from typing import Literal, get_args
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
-
 from freewheel.index.models import DistFile
 
 Strategy = Literal["first-index", "unsafe-first-match", "unsafe-best-match"]

@@ -23,8 +23,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.config.indexes import Index
 from freewheel.errors import InputError
-from freewheel.util.fs import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,
@@ -32,7 +32,7 @@ from freewheel.inputs._shared import (
     with_absolute_url,
 )
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
-from freewheel.config.indexes import Index
+from freewheel.util.fs import display_path
 
 
 @dataclasses.dataclass(frozen=True)

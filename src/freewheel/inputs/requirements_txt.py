@@ -32,13 +32,13 @@ from packaging.utils import (
 )
 
 from freewheel.errors import InputError
-from freewheel.util.fs import display_path
 from freewheel.inputs._shared import (
     invalid_requirement_reason,
     is_url,
     location_url,
     with_absolute_url,
 )
+from freewheel.util.fs import display_path
 from freewheel.util.requirements import check_versions
 
 RequirementsKind = Literal["requirements", "constraints", "overrides"]

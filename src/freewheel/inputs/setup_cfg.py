@@ -17,7 +17,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import InputError
-from freewheel.util.fs import display_path
 from freewheel.inputs._shared import (
     defined_names,
     invalid_requirement_reason,
@@ -25,6 +24,7 @@ from freewheel.inputs._shared import (
 )
 from freewheel.inputs.pyproject import ProjectRequirements
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
+from freewheel.util.fs import display_path
 
 
 def read_setup_cfg(

@@ -12,14 +12,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Literal
 
-from packaging.utils import NormalizedName
-from packaging.version import Version
-
 from freewheel.config.indexes import Index
 from freewheel.resolver.result import PinnedPackage
-
-from freewheel.index.models import DistFile
-
 from freewheel.util.urls import strip_credentials
 
 AnnotationStyle = Literal["split", "line"]

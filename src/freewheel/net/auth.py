@@ -26,8 +26,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from freewheel.errors import UsageError
 from freewheel.config.indexes import Index
+from freewheel.errors import UsageError
 
 KEYRING_PROVIDERS = ("disabled", "subprocess")
 

@@ -29,9 +29,9 @@ import httpx
 
 from freewheel import __version__
 from freewheel.errors import UsageError
+from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
-from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
 DEFAULT_TIMEOUT = 30.0

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from freewheel.resolver import pubgrub
-from freewheel.resolver.pubgrub import Ranges
 from freewheel.resolver.candidates import prerelease_rejection
 from freewheel.resolver.provider import Package, Provider
+from freewheel.resolver.pubgrub import Ranges
 
 _MAX_LISTED = 3
 

@@ -25,7 +25,12 @@ from packaging.version import Version
 
 from freewheel.errors import MetadataError
 from freewheel.index.client import ProjectListing
-from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates, python_support
+from freewheel.resolver.candidates import (
+    Candidate,
+    CandidatePolicy,
+    ProjectCandidates,
+    python_support,
+)
 from freewheel.resolver.pubgrub import Ranges, Unavailable, from_specifiers, version_key
 from freewheel.resolver.source import PackageSource
 

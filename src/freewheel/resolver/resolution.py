@@ -16,10 +16,10 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.errors import ResolutionImpossible
-from freewheel.resolver.result import PinnedPackage
 from freewheel.resolver import pubgrub
 from freewheel.resolver.hints import hints_for, term_describer
 from freewheel.resolver.provider import ROOT, ROOT_VERSION, Package, Provider
+from freewheel.resolver.result import PinnedPackage
 
 
 def resolve(provider: Provider, via_sources: Mapping[NormalizedName, tuple[str, ...]]) -> list[PinnedPackage]:

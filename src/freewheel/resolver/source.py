@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Collection, Coroutine, Iterator, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterator,
+    Sequence,
+)
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
-from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.index.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver.pubgrub import Ranges, from_specifiers

@@ -17,6 +17,8 @@ from ._incompatibility import (
     NoVersions,
     UnavailableVersions,
 )
+from ._ranges import Key as VersionKey
+from ._ranges import Ranges, version_key
 from ._report import describe_term, format_report
 from ._solver import (
     DEFAULT_SWAP_THRESHOLD,
@@ -27,8 +29,6 @@ from ._solver import (
     Unavailable,
     resolve,
 )
-from ._ranges import Key as VersionKey
-from ._ranges import Ranges, version_key
 from ._specifiers import from_specifier, from_specifiers
 from ._term import Term
 

@@ -19,16 +19,16 @@ from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ._ranges import (
+    _MAX,
+    _MIN,
     EMPTY,
-    Boundary,
     FULL,
+    Boundary,
     Ranges,
     _after,
     _after_locals,
     _after_posts,
     _before,
-    _MAX,
-    _MIN,
     version_key,
 )
 

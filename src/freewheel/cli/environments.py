@@ -1,0 +1,66 @@
+"""The ``--python``/``--system`` options of the ``pip`` commands, and the
+environment they name, announced as uv announces it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from freewheel.python.environments import Environment, find_environment
+from freewheel.util.fs import display_path
+
+
+def add_environment_options(parser: argparse.ArgumentParser, *, mutable: bool) -> None:
+    """``--python``, ``--system`` and, for commands that change the
+    environment, ``--break-system-packages``."""
+    group = parser.add_argument_group("Python options")
+    group.add_argument(
+        "-p",
+        "--python",
+        help="The interpreter, or virtual environment directory, to act on "
+        "(a path, a version such as 3.12, or a command name)",
+    )
+    group.add_argument(
+        "--system",
+        action="store_true",
+        default=None,
+        help="Use the first Python on PATH instead of a virtual environment",
+    )
+    if mutable:
+        group.add_argument(
+            "--break-system-packages",
+            action="store_true",
+            default=None,
+            help="Allow changing an externally managed (PEP 668) interpreter's packages",
+        )
+
+
+def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environment:
+    """The environment for a command's options, announced as uv does.
+
+    ``FREEWHEEL_PYTHON`` stands in for ``--python``. Unless ``-q``, stderr
+    names the environment when it is neither the active one nor the
+    ``.venv`` of the working directory, so that acting on another
+    environment never goes unnoticed.
+    """
+    cwd = Path.cwd()
+    environment = find_environment(
+        python=args.python or os.environ.get("FREEWHEEL_PYTHON") or None,
+        system=bool(args.system),
+        cwd=cwd,
+        break_system_packages=bool(getattr(args, "break_system_packages", False)),
+        mutable=mutable,
+        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+    )
+    expected = {cwd / ".venv"}
+    if os.environ.get("VIRTUAL_ENV"):
+        expected.add(Path(os.environ["VIRTUAL_ENV"]).absolute())
+    if not args.quiet and environment.root not in expected:
+        print(
+            f"Using Python {environment.python_version} environment at: "
+            f"{display_path(environment.root, cwd)}",
+            file=sys.stderr,
+        )
+    return environment
