@@ -7,7 +7,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from freewheel.install.site_packages import diagnose, read_site_packages
+from freewheel.install.site_packages import (
+    diagnose,
+    read_site_packages,
+    requirement_url,
+)
 
 MARKERS = {
     "implementation_name": "cpython",
@@ -63,7 +67,7 @@ def test_direct_url_kinds(tmp_path):
         (path / "direct_url.json").write_text(json.dumps(record))
         dist = next(d for d in read_site_packages([tmp_path]).distributions if d.name == name)
         assert dist.direct_url is not None
-        return dist.direct_url.requirement_url
+        return requirement_url(dist.direct_url)
 
     assert origin("vcs", {
         "url": "https://example.invalid/repo.git",

@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 from freewheel.cli.context import CommandContext
 from freewheel.config.indexes import Index
 from freewheel.config.settings import parse_exclude_newer
-from freewheel.dists.downloads import sha256_file
+from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered

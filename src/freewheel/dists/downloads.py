@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Collection
 from pathlib import Path
 
+from freewheel.dists.hashing import sha256_file
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
 from freewheel.net.fetcher import FetchError, Getter
@@ -28,15 +29,6 @@ from freewheel.util.urls import strip_credentials
 
 class HashMismatch(MetadataError):
     """A downloaded file is not the file the index or the user vouched for."""
-
-
-def sha256_file(path: Path) -> str:
-    """The sha256 of a file, read in chunks (wheels can weigh gigabytes)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_sha256(path: Path, expected: str | None, what: str) -> None:

@@ -14,7 +14,7 @@ May import :mod:`freewheel.dists` and below.
 from __future__ import annotations
 
 from .errors import InstallError
-from .installer import InstalledDistribution, WheelToInstall, install_wheels
+from .installer import InstallResult, WheelToInstall, install_wheels
 from .link import LINK_MODES, Linker, LinkMode
 from .scheme import Scheme
 from .uninstall import find_distributions, uninstall
@@ -23,7 +23,7 @@ from .unpack import unpack
 __all__ = [
     "LINK_MODES",
     "InstallError",
-    "InstalledDistribution",
+    "InstallResult",
     "LinkMode",
     "Linker",
     "Scheme",

@@ -81,7 +81,7 @@ class WheelToInstall:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class InstalledDistribution:
+class InstallResult:
     """What installing one wheel did.
 
     ``files`` is every path its ``RECORD`` lists; ``replaced`` the
@@ -110,7 +110,7 @@ class _Placement:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Plan:
+class _Layout:
     wheel: WheelInfo
     tree: Path
     lib_dir: Path
@@ -129,7 +129,7 @@ def install_wheels(
     archive_bucket: Path,
     link_mode: LinkMode | None = None,
     compile_bytecode: bool = False,
-) -> list[InstalledDistribution]:
+) -> list[InstallResult]:
     """Install *wheels* into the environment *scheme* describes, as one batch.
 
     Wheels are unpacked into *archive_bucket* (or found there already) and
@@ -143,19 +143,19 @@ def install_wheels(
         environment is then left as it was. An interruption
         (``KeyboardInterrupt``) also restores it before propagating.
     """
-    plans = [
-        _plan(wheel, unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256), scheme)
+    layouts = [
+        _layout(wheel, unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256), scheme)
         for wheel in wheels
     ]
     linker = Linker(link_mode)
     transaction = Transaction()
     installed = []
     try:
-        for plan in plans:
-            installed.append(_apply(plan, transaction, linker))
+        for layout in layouts:
+            installed.append(_apply(layout, transaction, linker))
     except OSError as exc:
         transaction.rollback()
-        filename = plans[len(installed)].wheel.filename
+        filename = layouts[len(installed)].wheel.filename
         raise InstallError(
             f"Could not install {filename}: {exc.strerror or exc} ({exc.filename}). "
             "The environment was left as it was."
@@ -166,11 +166,11 @@ def install_wheels(
     removed = transaction.commit()
     prune_empty_dirs((path.parent for path in removed), keep=scheme.purelib, prefix=scheme.prefix)
     if compile_bytecode:
-        installed = _compile(installed, plans, scheme.executable)
+        installed = _compile(installed, layouts, scheme.executable)
     return installed
 
 
-def _plan(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Plan:
+def _layout(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Layout:
     """Decide every file's place and content, touching nothing."""
     contents = read_unpacked(tree, wheel.path.name)
     info = contents.info
@@ -211,7 +211,7 @@ def _plan(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Plan:
         (old, tuple(installed_paths(old, prefix=scheme.prefix)))
         for old in find_distributions([scheme.purelib, scheme.platlib], info.name)
     )
-    return _Plan(info, tree, lib_dir, tuple(placements), replaced)
+    return _Layout(info, tree, lib_dir, tuple(placements), replaced)
 
 
 def _written(target: Path, data: bytes, lib_dir: Path, *, executable: bool = False) -> _Placement:
@@ -231,14 +231,14 @@ def _record_path(target: Path, lib_dir: Path) -> str:
         return str(target)
 
 
-def _apply(plan: _Plan, transaction: Transaction, linker: Linker) -> InstalledDistribution:
-    final = plan.dist_info
+def _apply(layout: _Layout, transaction: Transaction, linker: Linker) -> InstallResult:
+    final = layout.dist_info
     staging = final.with_name(f".{final.name}.freewheel-partial")
-    transaction.make_dirs(plan.lib_dir)
+    transaction.make_dirs(layout.lib_dir)
     transaction.set_aside(staging)
     transaction.will_create(staging)
     staging.mkdir()
-    for placement in plan.placements:
+    for placement in layout.placements:
         location = (
             staging / placement.target.relative_to(final)
             if placement.target.is_relative_to(final)
@@ -254,36 +254,36 @@ def _apply(plan: _Plan, transaction: Transaction, linker: Linker) -> InstalledDi
             os.symlink(placement.link_target, location)
         else:
             assert placement.source is not None
-            linker.link(placement.source, location, source_root=plan.tree, target_root=plan.lib_dir)
-    records = [placement.record for placement in plan.placements]
-    record_path = _record_path(final / "RECORD", plan.lib_dir)
+            linker.link(placement.source, location, source_root=layout.tree, target_root=layout.lib_dir)
+    records = [placement.record for placement in layout.placements]
+    record_path = _record_path(final / "RECORD", layout.lib_dir)
     record = format_record([*records, RecordEntry(record_path)]).encode()
     transaction.write(staging / "RECORD", record)
 
-    new_paths = {placement.target for placement in plan.placements}
-    for _, old_paths in plan.replaced:
+    new_paths = {placement.target for placement in layout.placements}
+    for _, old_paths in layout.replaced:
         for path in old_paths:
             if path not in new_paths:
                 transaction.set_aside(path)
     transaction.will_create(final)
     os.rename(staging, final)
-    return InstalledDistribution(
-        name=plan.wheel.name,
-        version=plan.wheel.version,
+    return InstallResult(
+        name=layout.wheel.name,
+        version=layout.wheel.version,
         dist_info=final,
         files=(*sorted(new_paths), final / "RECORD"),
-        replaced=tuple(old for old, _ in plan.replaced),
+        replaced=tuple(old for old, _ in layout.replaced),
     )
 
 
 def _compile(
-    installed: list[InstalledDistribution], plans: list[_Plan], executable: Path
-) -> list[InstalledDistribution]:
+    installed: list[InstallResult], layouts: list[_Layout], executable: Path
+) -> list[InstallResult]:
     modules = [
         (index, path)
-        for index, (dist, plan) in enumerate(zip(installed, plans, strict=True))
+        for index, (dist, layout) in enumerate(zip(installed, layouts, strict=True))
         for path in dist.files
-        if path.suffix == ".py" and path.is_relative_to(plan.lib_dir)
+        if path.suffix == ".py" and path.is_relative_to(layout.lib_dir)
     ]
     if not modules:
         return installed
@@ -305,10 +305,10 @@ def _compile(
         if answer:
             caches[index].append(Path(os.fsdecode(answer)))
     updated = []
-    for dist, plan, own in zip(installed, plans, caches, strict=True):
+    for dist, layout, own in zip(installed, layouts, caches, strict=True):
         record_file = dist.dist_info / "RECORD"
         rows = parse_record(record_file.read_text("utf-8"), source=str(dist.dist_info))
-        rows += [RecordEntry(_record_path(cache, plan.lib_dir)) for cache in own]
+        rows += [RecordEntry(_record_path(cache, layout.lib_dir)) for cache in own]
         atomic_write_bytes(record_file, format_record(rows).encode())
         updated.append(dataclasses.replace(dist, files=(*dist.files, *own)))
     return updated

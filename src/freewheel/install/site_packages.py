@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+from packaging.direct_url import DirectUrl, DirectUrlValidationError
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -32,40 +33,28 @@ from freewheel.python.environments import Environment
 MetadataFormat = Literal["dist-info", "egg-info"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DirectUrl:
-    """Where a distribution was installed from, per PEP 610 ``direct_url.json``.
+def requirement_url(direct_url: DirectUrl) -> str:
+    """The URL a requirement names to get this exact install again.
 
-    ``kind`` is ``"archive"`` (a wheel or sdist URL or file), ``"vcs"`` (a
-    version control checkout) or ``"dir"`` (a local directory, possibly
-    ``editable``). ``hash`` is the archive's ``algorithm=digest``.
+    A VCS URL is pinned to the installed commit; an archive keeps its hash
+    as a fragment, as uv's ``pip freeze`` writes it.
     """
+    url = direct_url.url
+    fragments = []
+    if direct_url.vcs_info is not None:
+        url = f"{direct_url.vcs_info.vcs}+{url}@{direct_url.vcs_info.commit_id}"
+    hashes = direct_url.archive_info.hashes if direct_url.archive_info is not None else None
+    if hashes:
+        algorithm = "sha256" if "sha256" in hashes else sorted(hashes)[0]
+        fragments.append(f"{algorithm}={hashes[algorithm]}")
+    if direct_url.subdirectory:
+        fragments.append(f"subdirectory={direct_url.subdirectory}")
+    return url + ("#" + "&".join(fragments) if fragments else "")
 
-    url: str
-    kind: Literal["archive", "vcs", "dir"]
-    editable: bool = False
-    vcs: str | None = None
-    commit_id: str | None = None
-    requested_revision: str | None = None
-    hash: str | None = None
-    subdirectory: str | None = None
 
-    @property
-    def requirement_url(self) -> str:
-        """The URL a requirement names to get this exact install again.
-
-        A VCS URL is pinned to the installed commit; an archive keeps its
-        hash as a fragment, as uv's ``pip freeze`` writes it.
-        """
-        url = self.url
-        fragments = []
-        if self.kind == "vcs" and self.vcs:
-            url = f"{self.vcs}+{url}" + (f"@{self.commit_id}" if self.commit_id else "")
-        if self.hash:
-            fragments.append(self.hash)
-        if self.subdirectory:
-            fragments.append(f"subdirectory={self.subdirectory}")
-        return url + ("#" + "&".join(fragments) if fragments else "")
+def is_editable(direct_url: DirectUrl | None) -> bool:
+    """Whether *direct_url* records an editable install (PEP 660)."""
+    return direct_url is not None and direct_url.dir_info is not None and bool(direct_url.dir_info.editable)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,7 +84,7 @@ class InstalledDistribution:
 
     @property
     def editable(self) -> bool:
-        return self.direct_url is not None and self.direct_url.editable
+        return is_editable(self.direct_url)
 
     @property
     def record(self) -> Path | None:
@@ -154,13 +143,28 @@ def read_site_packages(directories: Iterable[Path]) -> SitePackages:
     """Read every distribution's metadata directory in *directories*."""
     found: list[InstalledDistribution] = []
     broken: list[BrokenDistribution] = []
+    for entry, kind in metadata_entries(directories):
+        try:
+            found.append(_read_distribution(entry, kind))
+        except _Broken as problem:
+            broken.append(BrokenDistribution(entry, str(problem)))
+    found.sort(key=lambda dist: (dist.name, dist.version))
+    return SitePackages(tuple(found), tuple(broken))
+
+
+def metadata_entries(directories: Iterable[Path]) -> Iterator[tuple[Path, MetadataFormat]]:
+    """Every ``.dist-info``/``.egg-info`` entry in *directories*, sorted, each
+    directory read once.
+
+    purelib and platlib are often one directory, sometimes through a
+    ``lib64 -> lib`` symlink; reading it twice would list everything twice.
+    """
     seen: set[Path] = set()
     for directory in directories:
-        # purelib and platlib are often one directory, sometimes through a
-        # lib64 -> lib symlink; reading it twice would list everything twice.
-        if directory.resolve() in seen:
+        real = directory.resolve()
+        if real in seen:
             continue
-        seen.add(directory.resolve())
+        seen.add(real)
         try:
             entries = sorted(directory.iterdir())
         except OSError:
@@ -168,14 +172,8 @@ def read_site_packages(directories: Iterable[Path]) -> SitePackages:
             continue
         for entry in entries:
             kind = _metadata_format(entry)
-            if kind is None:
-                continue
-            try:
-                found.append(_read_distribution(entry, kind))
-            except _Broken as problem:
-                broken.append(BrokenDistribution(entry, str(problem)))
-    found.sort(key=lambda dist: (dist.name, dist.version))
-    return SitePackages(tuple(found), tuple(broken))
+            if kind is not None:
+                yield entry, kind
 
 
 def diagnose(
@@ -324,26 +322,8 @@ def _read_text(path: Path) -> str | None:
 
 
 def _read_direct_url(path: Path) -> DirectUrl | None:
-    """Parse ``direct_url.json``; a malformed one is treated as absent."""
+    """Parse ``direct_url.json`` (PEP 610); a missing or malformed one is treated as absent."""
     try:
-        raw = json.loads(path.read_bytes())
-        url = raw["url"]
-        if "vcs_info" in raw:
-            vcs = raw["vcs_info"]
-            return DirectUrl(
-                url,
-                "vcs",
-                vcs=vcs["vcs"],
-                commit_id=vcs.get("commit_id"),
-                requested_revision=vcs.get("requested_revision"),
-                subdirectory=raw.get("subdirectory"),
-            )
-        if "archive_info" in raw:
-            archive = raw["archive_info"]
-            hashes = archive.get("hashes") or {}
-            digest = f"sha256={hashes['sha256']}" if "sha256" in hashes else archive.get("hash")
-            return DirectUrl(url, "archive", hash=digest, subdirectory=raw.get("subdirectory"))
-        editable = bool((raw.get("dir_info") or {}).get("editable"))
-        return DirectUrl(url, "dir", editable=editable, subdirectory=raw.get("subdirectory"))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return DirectUrl.from_dict(json.loads(path.read_bytes()))
+    except (OSError, ValueError, DirectUrlValidationError):
         return None

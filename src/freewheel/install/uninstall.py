@@ -25,6 +25,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from .errors import InstallError
+from .site_packages import metadata_entries
 from .records import parse_record
 from .transaction import Transaction
 
@@ -32,17 +33,11 @@ from .transaction import Transaction
 def find_distributions(lib_dirs: Iterable[Path], name: str) -> list[Path]:
     """The ``.dist-info`` directories in *lib_dirs* of the project *name*."""
     wanted = canonicalize_name(name)
-    found = []
-    for lib_dir in dict.fromkeys(lib_dirs):
-        if not lib_dir.is_dir():
-            continue
-        for entry in sorted(lib_dir.iterdir()):
-            stem = entry.name.removesuffix(".dist-info")
-            if stem != entry.name and entry.is_dir():
-                project = stem.rpartition("-")[0]
-                if project and canonicalize_name(project) == wanted:
-                    found.append(entry)
-    return found
+    return [
+        entry
+        for entry, kind in metadata_entries(lib_dirs)
+        if kind == "dist-info" and canonicalize_name(entry.name.removesuffix(".dist-info").rpartition("-")[0]) == wanted
+    ]
 
 
 def installed_paths(

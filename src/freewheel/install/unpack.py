@@ -31,6 +31,7 @@ from typing import BinaryIO
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from freewheel.dists.hashing import sha256_file
 from freewheel.dists.metadata import header_fields
 
 from .errors import InstallError
@@ -42,7 +43,6 @@ from .wheelfile import (
     find_dist_info,
     parse_wheel_metadata,
     read_wheel,
-    sha256_file,
 )
 
 _CHUNK = 1 << 20

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import email.parser
-import hashlib
 import re
 import stat
 import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from packaging.utils import (
     InvalidWheelFilename,
@@ -73,12 +71,6 @@ class WheelContents:
     info: WheelInfo
     files: Mapping[str, RecordEntry]
     symlinks: Mapping[str, str]
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of the file at *path*, read in chunks."""
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def unsafe_path_reason(path: str) -> str | None:
