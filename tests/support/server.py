@@ -216,7 +216,10 @@ class ServerOptions:
     added to every project page served (``Cache-Control``, say); ``auth``
     requires Basic credentials for everything; ``redirects`` maps a path to
     the URL it redirects to (302); ``latency`` delays every response
-    (seconds).
+    (seconds). ``advertised_sha256`` maps filenames to the sha256 the pages
+    give instead of the true one, and ``served_bytes`` to the content served
+    instead of the file's (the pages still give the file's hash): an index
+    or mirror that lies, or a file replaced after it was published.
     """
 
     formats: tuple[str, ...] = ("json", "html")
@@ -232,6 +235,8 @@ class ServerOptions:
     auth: tuple[str, str] | None = None
     redirects: Mapping[str, str] = dataclasses.field(default_factory=dict)
     latency: float = 0.0
+    advertised_sha256: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    served_bytes: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,6 +337,9 @@ class _Handler(BaseHTTPRequestHandler):
         if dists is None:
             self._send(404, b"no such project", send_body)
             return
+        dists = [
+            dataclasses.replace(d, sha256=options.advertised_sha256.get(d.filename, d.sha256)) for d in dists
+        ]
         fmt = choose_format(self.headers.get("Accept"), options.formats)
         if fmt is None:
             self._send(406, b"not acceptable", send_body)
@@ -365,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "/" in filename or not path.is_file():
             self._send(404, b"not found", send_body)
             return
-        data = path.read_bytes()
+        data = options.served_bytes.get(filename) or path.read_bytes()
         headers = {"Content-Type": "application/octet-stream"}
         if options.ranges:
             headers["Accept-Ranges"] = "bytes"
