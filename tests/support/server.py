@@ -11,7 +11,8 @@
 * a flat page of links at ``/flat/``.
 
 The directory is rescanned on every request, so tests may add files while
-the server runs. Every request is recorded in :attr:`IndexServer.requests`.
+the server runs. Every request is recorded in :attr:`IndexServer.requests`,
+and the most requests answered at once in :attr:`IndexServer.max_in_flight`.
 :func:`write_file_index` writes the same index as a static ``file://`` tree.
 """
 
@@ -297,6 +298,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, *, send_body: bool) -> None:
         index = self.server.index
+        with index.in_flight_lock:
+            index.in_flight += 1
+            index.max_in_flight = max(index.max_in_flight, index.in_flight)
+        try:
+            self._answer(send_body=send_body)
+        finally:
+            with index.in_flight_lock:
+                index.in_flight -= 1
+
+    def _answer(self, *, send_body: bool) -> None:
+        index = self.server.index
         options = index.options
         if options.latency:
             time.sleep(options.latency)
@@ -464,6 +476,10 @@ class IndexServer:
         self.dists_dir = Path(dists_dir)
         self.options = ServerOptions(**options)  # type: ignore[arg-type]
         self.requests: list[RecordedRequest] = []
+        # How many requests were being answered at once, at most.
+        self.max_in_flight = 0
+        self.in_flight = 0
+        self.in_flight_lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.index = self
         # A short poll interval keeps stop() (once per test) quick.
