@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from freewheel import __version__
+from freewheel import __version__, console
 from freewheel.errors import FreewheelError
 
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
@@ -48,9 +48,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     its module imported); the others are listed with their help. Without
     *argv*, every command is configured."""
     chosen = selected(argv) if argv is not None else None
+    # No abbreviated options, as in uv: '--extra x' must not pass for
+    # '--extra-index-url x' where a command has no --extra.
     parser = argparse.ArgumentParser(
         prog="freewheel",
         description="Resolve, lock and install Python packages from many indexes.",
+        allow_abbrev=False,
     )
     parser.add_argument("-V", "--version", action="version", version=f"freewheel {__version__}")
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {
@@ -60,9 +63,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         for depth in range(1, len(words)):
             prefix = words[:depth]
             if prefix not in groups:
-                group_parser = groups[words[: depth - 1]].add_parser(prefix[-1], help=f"{prefix[-1]} commands")
+                group_parser = groups[words[: depth - 1]].add_parser(
+                    prefix[-1], help=f"{prefix[-1]} commands", allow_abbrev=False
+                )
                 groups[prefix] = group_parser.add_subparsers(metavar="COMMAND")
-        command = groups[words[:-1]].add_parser(words[-1], help=help_text, description=help_text + ".")
+        command = groups[words[:-1]].add_parser(
+            words[-1], help=help_text, description=help_text + ".", allow_abbrev=False
+        )
         if argv is None or words == chosen:
             module = importlib.import_module(f"freewheel.cli.{module_name}")
             module.configure(command)
@@ -85,6 +92,7 @@ def run(argv: Sequence[str]) -> int:
         parser.print_help()
         return 2
     rest = argv[_after_words(argv, args.words) :]
+    console.set_color(getattr(args, "color", None))
     try:
         if getattr(args, "directory", None):
             os.chdir(args.directory)
@@ -93,7 +101,7 @@ def run(argv: Sequence[str]) -> int:
         _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(console.prefixed("error", "interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (``freewheel pip list | head``): not an error
@@ -115,4 +123,13 @@ def _print_error(error: FreewheelError) -> None:
     text = f"error: {error.message}"
     if error.hint:
         text += f"\n\nhint: {error.hint}"
-    print(text, file=sys.stderr)
+    print("\n".join(_styled(line) for line in text.split("\n")), file=sys.stderr)
+
+
+def _styled(line: str) -> str:
+    """*line* with its ``error:`` or ``hint:`` prefix styled (hints may
+    also stand inside a message, as resolution failures give them)."""
+    for kind in ("error", "hint"):
+        if line.startswith(f"{kind}: "):
+            return console.prefixed(kind, line.removeprefix(f"{kind}: "))
+    return line

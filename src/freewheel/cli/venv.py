@@ -38,21 +38,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", action="store_true", default=None, help="Install pip into the environment (with ensurepip)"
     )
-    options.add_global_options(parser)
+    options.add_global_options(parser, network=False)
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.environment import display_path, system_interpreter
+    from freewheel.environment import display_path, probe_cache_dir, system_interpreter
     from freewheel.installed import read_site_packages
     from freewheel.interpreter import find_python, probe
     from freewheel.venv import base_executable, create_venv, is_virtualenv, seed_pip
 
     cwd = Path.cwd()
-    cache_dir = Path(args.cache_dir) if args.cache_dir else None
-    if args.python:
-        base = probe(find_python(args.python, cwd=cwd, cache_dir=cache_dir), cache_dir=cache_dir)
-    else:
-        base = system_interpreter(cache_dir=cache_dir)
+    with probe_cache_dir(args) as cache_dir:
+        if args.python:
+            base = probe(find_python(args.python, cwd=cwd, cache_dir=cache_dir), cache_dir=cache_dir)
+        else:
+            base = system_interpreter(cache_dir=cache_dir)
     root = Path(args.path).expanduser()
     shown = display_path(root.absolute(), cwd)
     implementation = base.markers["platform_python_implementation"]
