@@ -59,7 +59,7 @@ def test_directory_runs_the_command_there(work, server, tmp_path):
 
 def test_cached_pages_are_used_until_refresh(work, server):
     assert compile_in(work, server).returncode == 0
-    assert page_requests(server) == ["/simple/demo/", "/simple/other/"]
+    assert sorted(page_requests(server)) == ["/simple/demo/", "/simple/other/"]
     assert compile_in(work, server).returncode == 0
     assert len(page_requests(server)) == 2
     assert compile_in(work, server, "--refresh-package", "demo").returncode == 0
@@ -72,7 +72,7 @@ def test_no_cache_keeps_nothing_and_reuses_nothing(work, server):
     for _ in range(2):
         result = compile_in(work, server, "--no-cache")
         assert result.returncode == 0, result.stderr
-    assert page_requests(server) == ["/simple/demo/", "/simple/other/"] * 2
+    assert sorted(page_requests(server)) == ["/simple/demo/"] * 2 + ["/simple/other/"] * 2
     assert not (work.parent / "cache").exists()
 
 

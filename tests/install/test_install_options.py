@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import freewheel
-from wheelkit import build_wheel
+from wheelkit import build_wheel, reflinks_work
 
 from freewheel.__main__ import main
 
@@ -52,20 +52,6 @@ def site(venv: Path) -> Path:
 def cached(tmp_path: Path, relative: str) -> Path:
     (found,) = (tmp_path / "cache").glob(f"archive-*/*/{relative}")
     return found
-
-
-def reflinks_work(directory: Path) -> bool:
-    source, target = directory / "reflink-probe", directory / "reflink-probe-copy"
-    source.write_bytes(b"x")
-    with open(source, "rb") as reader, open(target, "wb") as writer:
-        try:
-            fcntl.ioctl(writer.fileno(), 0x40049409, reader.fileno())
-        except OSError:
-            return False
-        finally:
-            os.unlink(source)
-    os.unlink(target)
-    return True
 
 
 def test_link_mode_hardlink_shares_the_cached_file(venv, tmp_path):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from wheelkit import Env, build_wheel, snapshot
+from wheelkit import Env, build_wheel, reflinks_work, snapshot
 
 from freewheel.install import InstallError, WheelToInstall, install_wheels, unpack
 
@@ -57,10 +57,14 @@ def test_symlink_points_into_the_cache(env: Env, bucket: Path, wheel: Path) -> N
 
 
 @pytest.mark.parametrize("mode", [None, "clone"])
-def test_default_and_clone_pick_a_method_that_works(
-    mode: str | None, env: Env, bucket: Path, wheel: Path
+def test_default_and_clone_link_rather_than_copy(
+    mode: str | None, env: Env, bucket: Path, wheel: Path, tmp_path: Path
 ) -> None:
     installed, cached = installed_and_cached(env, bucket, wheel, mode)
+    # A reflink is a file of its own; without reflinks, a hard link (the
+    # cache and the environment share a file system here).
+    shares_the_inode = installed.stat().st_ino == cached.stat().st_ino
+    assert shares_the_inode != reflinks_work(tmp_path)
     assert installed.read_bytes() == cached.read_bytes()
     assert env.run("-c", "import linked; print(linked.VALUE)").stdout == "linked\n"
 
