@@ -8,6 +8,7 @@ import pytest
 from wheelkit import Env, build_wheel, snapshot, wheel_members, write_wheel
 
 from freewheel.install import InstallError, WheelToInstall, install_wheels, uninstall
+from freewheel.install.records import RecordEntry, format_record, parse_record
 
 
 def test_uninstall_of_a_project_that_is_not_installed(env: Env) -> None:
@@ -69,3 +70,10 @@ def test_a_link_inside_the_wheel_is_installed_as_a_link(env: Env, bucket: Path, 
     assert env.run("-c", "import linky; print(linky.X)").stdout == "7\n"
     uninstall(env.scheme.purelib, "linky")
     assert {p: e for p, e in snapshot(env.root).items() if "__pycache__" not in p} == before
+
+
+def test_record_text_is_sorted_csv_with_empty_fields_for_no_hash_or_size() -> None:
+    entries = [RecordEntry("pkg/b.py", "sha256=abc", 3), RecordEntry("pkg-1.0.dist-info/RECORD"), RecordEntry("a,b.py", None, 0)]
+    text = format_record(entries)
+    assert text == '"a,b.py",,0\npkg-1.0.dist-info/RECORD,,\npkg/b.py,sha256=abc,3\n'
+    assert parse_record(text, source="test") == sorted(entries, key=lambda e: e.path)

@@ -35,6 +35,12 @@ def escaping_symlink(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(), symlinks={"safe/escape": "../../../../.."})
 
 
+def root_symlink_into_data(directory: Path) -> Path:
+    # At the root, "safe-1.0.data/..." descends lexically, but the .data
+    # directory is not installed where the link is.
+    return write_wheel(directory, "safe", "1.0", members(), symlinks={"escape": "safe-1.0.data/scripts/x"})
+
+
 def hash_mismatch(directory: Path) -> Path:
     content = members()
     record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
@@ -91,7 +97,8 @@ HOSTILE = {
     zip_slip: "'..'",
     absolute_path: "absolute",
     drive_letter: "drive",
-    escaping_symlink: "symbolic link",
+    escaping_symlink: "its member safe/escape is a symbolic link to '../../../../..', which points outside where it is installed.",
+    root_symlink_into_data: "its member escape is a symbolic link to 'safe-1.0.data/scripts/x'",
     hash_mismatch: "does not match the hash",
     file_not_in_record: "does not list: safe/extra.py",
     record_lists_missing_file: "does not contain: safe/ghost.py",
@@ -208,3 +215,21 @@ def test_interrupted_upgrade_restores_the_old_version(
 
     assert snapshot(env.root) == before
     assert env.run("-c", "import many; print(many.V)").stdout == "1.0\n"
+
+
+def test_links_that_descend_install_at_the_root_and_in_packages(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(
+        tmp_path / "wheels", "safe", "1.0", members(),
+        symlinks={"alias.py": "safe/__init__.py", "safe/again.py": "__init__.py"},
+    )
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert env.run("-c", "import alias, safe.again; print(alias.X, safe.again.X)").stdout == "1 1\n"
+
+
+@pytest.mark.parametrize(("count", "listed"), [(3, "safe/a0.py, safe/a1.py, safe/a2.py"), (5, "safe/a0.py, safe/a1.py, safe/a2.py and 2 more")])
+def test_unlisted_files_are_named_a_few_at_a_time(count, listed, env: Env, bucket: Path, tmp_path: Path) -> None:
+    unlisted = {f"safe/a{i}.py": b"" for i in range(count)}
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), unlisted=unlisted)
+    with pytest.raises(InstallError) as caught:
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert f"contains files its RECORD does not list: {listed}. " in caught.value.message

@@ -39,10 +39,11 @@ def compile_(capsys, *args: str) -> tuple[int, str]:
 
 
 def test_an_unreachable_index_is_named_without_its_password(work, capsys):
-    url = f"http://alice:{SECRET}@127.0.0.1:{closed_port()}/simple/"
+    port = closed_port()
+    url = f"http://alice:{SECRET}@127.0.0.1:{port}/simple/"
     code, shown = compile_(capsys, "--default-index", url, "-v")
     assert code == 2
-    assert "127.0.0.1" in shown and "alice" in shown
+    assert f"127.0.0.1:{port}/simple/" in shown
     assert SECRET not in shown
 
 
