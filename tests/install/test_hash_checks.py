@@ -125,6 +125,7 @@ def test_a_cached_wheel_changed_after_download_is_refused_at_unpack(venv, dists,
     before = snapshot(venv)
     result = run(venv, tmp_path, "install", "demo", "--default-index", server.url)
     assert_refused(result, venv, before, f"{DEMO} does not have the expected hash")
+    assert result.stderr.endswith("\n\nhint: if the index changed the file on purpose, update the hash you require\n")
 
 
 def test_a_local_file_that_does_not_match_its_page_is_refused(venv, dists, tmp_path, run):

@@ -6,6 +6,7 @@ import errno
 import hashlib
 import importlib
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -102,6 +103,10 @@ def test_same_wheel_into_two_environments_is_unpacked_once(
 def test_unpacked_tree_is_named_by_the_wheel_hash(bucket: Path, wheel: Path) -> None:
     tree = unpack(wheel, bucket)
     assert tree == bucket / hashlib.sha256(wheel.read_bytes()).hexdigest()
+    umask = os.umask(0)
+    os.umask(umask)
+    # Not the 0o700 of a temporary directory: every user of the cache reads it.
+    assert stat.S_IMODE(tree.stat().st_mode) == 0o777 & ~umask
     assert (tree / "linked" / "data.txt").read_text() == "payload\n"
     assert unpack(wheel, bucket) == tree
     assert [path.name for path in bucket.iterdir()] == [tree.name]
@@ -157,3 +162,10 @@ def test_failed_unpack_leaves_nothing_in_the_bucket(bucket: Path, tmp_path: Path
     with pytest.raises(InstallError, match="not a valid zip"):
         unpack(wheel, bucket)
     assert list(bucket.iterdir()) == []
+
+
+def test_an_unusable_bucket_is_a_clear_error(tmp_path: Path, wheel: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InstallError) as caught:
+        unpack(wheel, tmp_path / "file" / "bucket")
+    assert caught.value.message == f"Could not unpack {wheel.name} into {tmp_path / 'file' / 'bucket'}: Not a directory."
