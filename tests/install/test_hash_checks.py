@@ -146,3 +146,12 @@ def test_a_file_outside_the_hashes_the_requirements_give_is_refused(venv, dists,
         f"error: {DEMO} matches none of the hashes the requirements give for it (--hash); "
         "nothing was installed.\n"
     ))
+
+
+def test_a_file_the_index_will_not_serve_is_a_clear_error(venv, dists, tmp_path, index_server, run):
+    server = index_server(dists, metadata=True, file_status={DEMO: 404})
+    before = snapshot(venv)
+    result = run(venv, tmp_path, "install", "demo", "--default-index", server.url)
+    assert_refused(result, venv, before, f"error: Could not download {DEMO} from {server.files_url}{DEMO}: HTTP 404.\n")
+    assert not list((tmp_path / "cache").glob(f"wheels-*/demo/*/.{DEMO}.*.tmp"))
+    assert not list((tmp_path / "cache").glob(f"wheels-*/demo/*/{DEMO}"))

@@ -77,3 +77,27 @@ def test_record_text_is_sorted_csv_with_empty_fields_for_no_hash_or_size() -> No
     text = format_record(entries)
     assert text == '"a,b.py",,0\npkg-1.0.dist-info/RECORD,,\npkg/b.py,sha256=abc,3\n'
     assert parse_record(text, source="test") == sorted(entries, key=lambda e: e.path)
+
+
+def test_record_rows_are_read_past_blank_lines() -> None:
+    text = "a.py,sha256=abc,1\n\nb.py,sha512=def=,22\nc.py,,\n"
+    assert parse_record(text, source="w") == [
+        RecordEntry("a.py", "sha256=abc", 1), RecordEntry("b.py", "sha512=def=", 22), RecordEntry("c.py"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a.py,,\nb.py,sha256=x\n", "The RECORD of w is malformed: line 2 has 2 fields where 'path,hash,size' was expected."),
+        (",sha256=x,1\n", "The RECORD of w is malformed: line 1 has 3 fields where 'path,hash,size' was expected."),
+        ("a.py,md5=abc,1\n", "The RECORD of w lists a.py with the hash 'md5=abc'; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256=,1\n", "The RECORD of w lists a.py with the hash 'sha256='; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256,1\n", "The RECORD of w lists a.py with the hash 'sha256'; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256=x,-1\n", "The RECORD of w lists a.py with the size '-1', which is not a number."),
+    ],
+)
+def test_a_malformed_record_is_explained(text: str, message: str) -> None:
+    with pytest.raises(InstallError) as caught:
+        parse_record(text, source="w")
+    assert caught.value.message == message

@@ -220,7 +220,8 @@ class ServerOptions:
     (seconds). ``advertised_sha256`` maps filenames to the sha256 the pages
     give instead of the true one, and ``served_bytes`` to the content served
     instead of the file's (the pages still give the file's hash): an index
-    or mirror that lies, or a file replaced after it was published.
+    or mirror that lies, or a file replaced after it was published;
+    ``file_status`` maps filenames to the HTTP status their download gets.
     """
 
     formats: tuple[str, ...] = ("json", "html")
@@ -238,6 +239,7 @@ class ServerOptions:
     latency: float = 0.0
     advertised_sha256: Mapping[str, str] = dataclasses.field(default_factory=dict)
     served_bytes: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
+    file_status: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -384,6 +386,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = dists_dir / filename
         if "/" in filename or not path.is_file():
             self._send(404, b"not found", send_body)
+            return
+        if filename in options.file_status:
+            self._send(options.file_status[filename], b"status override", send_body)
             return
         data = options.served_bytes.get(filename) or path.read_bytes()
         headers = {"Content-Type": "application/octet-stream"}
