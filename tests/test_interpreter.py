@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -13,17 +15,15 @@ from packaging.tags import sys_tags
 
 from freewheel.errors import UsageError
 from freewheel.python import interpreters as interpreter_module
-from freewheel.python.interpreters import current_interpreter, find_python, probe
+from freewheel.python.interpreters import (
+    PROBE_SCRIPT,
+    current_interpreter,
+    find_python,
+    probe,
+)
 
-PYENV = Path("/root/.pyenv/versions")
-
-
-def pyenv_python(minor: str) -> Path:
-    """The pyenv CPython ``3.<minor>.x`` on this machine; skip the test if absent."""
-    found = sorted(PYENV.glob(f"3.{minor}.*/bin/python")) if PYENV.is_dir() else []
-    if not found:
-        pytest.skip(f"no pyenv Python 3.{minor} here")
-    return found[-1]
+# The running interpreter's own installation, outside any virtual environment.
+BASE_PYTHON = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 @pytest.fixture(autouse=True)
@@ -46,14 +46,13 @@ def wrapper(path: Path, target: Path | str) -> Path:
     return write_script(path, f'exec "{target}" "$@"')
 
 
-@pytest.mark.parametrize("minor", ["8", "13"])
-def test_probe_real_interpreter(minor, tmp_path):
-    executable = pyenv_python(minor)
-    info = probe(executable, cache_dir=tmp_path)
-    assert info.version[:2] == (3, int(minor))
+def test_probe_base_interpreter():
+    info = probe(BASE_PYTHON, cache_dir=None)
+    minor = sys.version_info[1]
+    assert info.version == tuple(sys.version_info[:3])
     assert info.implementation == "cpython"
     assert info.markers["python_version"] == f"3.{minor}"
-    assert info.markers["python_full_version"] == ".".join(map(str, info.version))
+    assert info.markers["python_full_version"] == platform.python_version()
     assert info.markers["implementation_name"] == "cpython"
     assert info.tags[0].startswith(f"cp3{minor}-cp3{minor}-")
     best_platform = info.tags[0].split("-")[2]
@@ -61,9 +60,15 @@ def test_probe_real_interpreter(minor, tmp_path):
     assert f"cp32-abi3-{best_platform}" in info.tags
     assert info.tags[-1] == "py30-none-any"
     assert not info.is_virtualenv
-    assert info.sys_prefix == info.base_prefix == str(executable.parent.parent)
+    assert info.sys_prefix == info.base_prefix == sys.base_prefix
     assert set(info.paths) == {"purelib", "platlib", "scripts", "data", "include"}
     assert info.paths["purelib"].endswith(f"python3.{minor}/site-packages")
+
+
+def test_probe_script_is_python_3_8_syntax():
+    # Target environments may be any CPython from 3.8 on; the script runs
+    # inside them.
+    ast.parse(PROBE_SCRIPT, feature_version=(3, 8))
 
 
 def test_probe_of_a_virtualenv_agrees_with_packaging(tmp_path):
@@ -99,9 +104,11 @@ def test_damaged_cache_record_is_replaced(tmp_path):
     executable = wrapper(tmp_path / "python", sys.executable)
     cache = tmp_path / "cache"
     first = probe(executable, cache_dir=cache)
-    for record in cache.rglob("*.json"):
-        record.write_text("{not json")
+    (record,) = cache.rglob("*.json")
+    good = record.read_bytes()
+    record.write_text("{not json")
     assert probe(executable, cache_dir=cache) == first
+    assert record.read_bytes() == good
 
 
 def test_default_cache_lives_in_user_cache_dir(tmp_path):
@@ -139,8 +146,12 @@ def test_program_that_prints_something_else(tmp_path):
 
 
 def test_python_older_than_3_8_is_refused(tmp_path):
-    with pytest.raises(UsageError, match=r"is Python 3\.7\.\d+; freewheel supports Python 3\.8"):
-        probe(pyenv_python("7"), cache_dir=tmp_path)
+    # The running interpreter, made to see itself as 3.7 when it runs the
+    # probe (``python -I -c SCRIPT``).
+    pretend = "import sys, platform; sys.version_info = (3, 7, 16); platform.python_version = lambda: '3.7.16'; exec(sys.argv[1])"
+    old = write_script(tmp_path / "python", f'exec "{sys.executable}" -I -c "{pretend}" "$3"')
+    with pytest.raises(UsageError, match=r"is Python 3\.7\.16; freewheel supports Python 3\.8"):
+        probe(old, cache_dir=tmp_path)
 
 
 # --- find_python -------------------------------------------------------------
@@ -195,18 +206,19 @@ def test_find_python_version_on_path_then_pyenv(tmp_path, monkeypatch):
 
 
 def test_find_python_patch_version_must_match(tmp_path, monkeypatch):
-    real = pyenv_python("8")
-    major_minor_patch = real.parent.parent.name
+    major, minor, patch = sys.version_info[:3]
+    major_minor_patch = f"{major}.{minor}.{patch}"
+    other_patch = f"{major}.{minor}.{patch + 1}"
     root = tmp_path / "pyenv"
-    wrapper(root / "versions" / major_minor_patch / "bin" / "python", real)
-    # Named 3.8.0 but really the newer release: refused after probing.
-    wrapper(root / "versions" / "3.8.0" / "bin" / "python", real)
+    wrapper(root / "versions" / major_minor_patch / "bin" / "python", sys.executable)
     monkeypatch.setenv("PYENV_ROOT", str(root))
     monkeypatch.setenv("PATH", "")
     found = find_python(major_minor_patch, cwd=tmp_path, cache_dir=tmp_path / "cache")
     assert found == root / "versions" / major_minor_patch / "bin" / "python"
+    # Named as another release than it is: refused after probing.
+    wrapper(root / "versions" / other_patch / "bin" / "python", sys.executable)
     with pytest.raises(UsageError, match="different patch version"):
-        find_python("3.8.0", cwd=tmp_path, cache_dir=tmp_path / "cache")
+        find_python(other_patch, cwd=tmp_path, cache_dir=tmp_path / "cache")
 
 
 def test_find_python_paths_and_names(tmp_path, monkeypatch):

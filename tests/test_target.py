@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,6 @@ from packaging.version import Version
 from freewheel.errors import UsageError
 from freewheel.python.interpreters import current_interpreter, probe
 from freewheel.python.target import TargetEnvironment, for_request, from_interpreter
-
-PYENV_38 = sorted(Path("/root/.pyenv/versions").glob("3.8.*/bin/python"))
 
 
 @pytest.fixture(autouse=True)
@@ -125,14 +124,14 @@ def test_free_threaded_base_stays_free_threaded(base):
     assert not any(tag.abi == "abi3" for tag in target.tags)
 
 
-@pytest.mark.skipif(not PYENV_38, reason="no pyenv Python 3.8 here")
 def test_from_probed_interpreter(tmp_path):
-    info = probe(PYENV_38[-1], cache_dir=tmp_path)
+    major, minor = sys.version_info[:2]
+    info = probe(Path(sys.base_prefix) / "bin" / f"python{major}.{minor}", cache_dir=tmp_path)
     target = from_interpreter(info)
-    assert target.python_version == Version(".".join(map(str, info.version)))
-    assert target.tags[0] == Tag("cp38", "cp38", info.platform.platform_tags()[0])
+    assert target.python_version == Version(platform.python_version())
+    assert target.tags[0] == Tag(f"cp{major}{minor}", f"cp{major}{minor}", info.platform.platform_tags()[0])
     assert target.describe() == f"CPython {target.python_version} on {info.platform.name}"
-    assert target.evaluate(Marker('python_version == "3.8"'))
+    assert target.evaluate(Marker(f'python_version == "{major}.{minor}"'))
 
 
 def test_evaluate_extras(base):

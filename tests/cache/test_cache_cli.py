@@ -12,14 +12,6 @@ from freewheel.net import FetchError
 JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
 
 
-@pytest.fixture(autouse=True)
-def cache_command(monkeypatch):
-    """Register the command until the command table lists it."""
-    if not any(words == ("cache",) for words, _, _ in cli.COMMANDS):
-        entry = (("cache",), "cache", "Inspect and clean the cache")
-        monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, entry))
-
-
 def test_dir_prints_the_root(tmp_path, monkeypatch, capsys):
     assert cli.run(["cache", "dir", "--cache-dir", str(tmp_path / "option")]) == 0
     monkeypatch.setenv("FREEWHEEL_CACHE_DIR", str(tmp_path / "env"))

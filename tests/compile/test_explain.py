@@ -31,3 +31,7 @@ def test_explain_names_indexes_and_verdicts(tmp_path, index_server, capsys, monk
     assert "  2.2.0rc1+cpu     not tried: a pre-release, and --prerelease is disallow" in captured.out
     assert "  2.1.0+cpu        outside torch>=2.1.5" in captured.out
     assert "torch 2.2.0 (matching torch>=2.1.5) is on b" in captured.err
+
+    # A final release is never "a pre-release", whatever the policy.
+    assert run([*base, "torch", "--prerelease", "disallow"]) == 0
+    assert "  2.1.0+cpu        taken" in capsys.readouterr().out

@@ -6,16 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-import freewheel.cli
-
-# Until the lead registers them in freewheel.cli.COMMANDS.
-ENV_COMMANDS = (
-    (("venv",), "venv", "Create a virtual environment"),
-    (("pip", "list"), "pip_list", "List installed packages"),
-    (("pip", "freeze"), "pip_freeze", "List installed packages as requirements"),
-    (("pip", "show"), "pip_show", "Show information about installed packages"),
-    (("pip", "check"), "pip_check", "Check that installed packages have compatible dependencies"),
-)
+from freewheel.__main__ import main
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -23,14 +14,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture
-def fw(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """Run ``freewheel ARGS``; return (exit code, stdout, stderr)."""
-    known = {words for words, _, _ in freewheel.cli.COMMANDS}
-    extra = tuple(c for c in ENV_COMMANDS if c[0] not in known)
-    monkeypatch.setattr(freewheel.cli, "COMMANDS", freewheel.cli.COMMANDS + extra)
+def fw(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """Run ``freewheel ARGS`` through the real entry point; return (exit code, stdout, stderr)."""
 
     def run(*args: str) -> tuple[int, str, str]:
-        code = freewheel.cli.run(list(args))
+        code = main(list(args))
         out, err = capsys.readouterr()
         assert "Traceback" not in err
         return code, out, err

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,20 +12,10 @@ from support.builders import make_wheel
 
 from env.helpers import isolated_env
 
-_PYENV = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-
-
-def _pyenv_python(minor: str) -> str | None:
-    found = sorted(_PYENV.glob(f"{minor}.*/bin/python{minor}"))
-    return str(found[-1]) if found else None
-
-
 INTERPRETERS = [
     pytest.param(sys.executable, id="running"),
-    *(
-        pytest.param(path or minor, id=minor, marks=pytest.mark.skipif(path is None, reason=f"no Python {minor}"))
-        for minor, path in ((m, _pyenv_python(m)) for m in ("3.8", "3.13"))
-    ),
+    # The same installation, outside any virtual environment.
+    pytest.param(str(Path(sys.base_prefix, "bin", "python%d.%d" % sys.version_info[:2])), id="base"),
 ]
 
 

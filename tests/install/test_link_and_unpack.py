@@ -6,13 +6,14 @@ import errno
 import hashlib
 import importlib
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from wheelkit import Env, build_wheel, snapshot
+from wheelkit import Env, build_wheel, reflinks_work, snapshot
 
 from freewheel.install import InstallError, WheelToInstall, install_wheels, unpack
 
@@ -57,10 +58,14 @@ def test_symlink_points_into_the_cache(env: Env, bucket: Path, wheel: Path) -> N
 
 
 @pytest.mark.parametrize("mode", [None, "clone"])
-def test_default_and_clone_pick_a_method_that_works(
-    mode: str | None, env: Env, bucket: Path, wheel: Path
+def test_default_and_clone_link_rather_than_copy(
+    mode: str | None, env: Env, bucket: Path, wheel: Path, tmp_path: Path
 ) -> None:
     installed, cached = installed_and_cached(env, bucket, wheel, mode)
+    # A reflink is a file of its own; without reflinks, a hard link (the
+    # cache and the environment share a file system here).
+    shares_the_inode = installed.stat().st_ino == cached.stat().st_ino
+    assert shares_the_inode != reflinks_work(tmp_path)
     assert installed.read_bytes() == cached.read_bytes()
     assert env.run("-c", "import linked; print(linked.VALUE)").stdout == "linked\n"
 
@@ -98,6 +103,10 @@ def test_same_wheel_into_two_environments_is_unpacked_once(
 def test_unpacked_tree_is_named_by_the_wheel_hash(bucket: Path, wheel: Path) -> None:
     tree = unpack(wheel, bucket)
     assert tree == bucket / hashlib.sha256(wheel.read_bytes()).hexdigest()
+    umask = os.umask(0)
+    os.umask(umask)
+    # Not the 0o700 of a temporary directory: every user of the cache reads it.
+    assert stat.S_IMODE(tree.stat().st_mode) == 0o777 & ~umask
     assert (tree / "linked" / "data.txt").read_text() == "payload\n"
     assert unpack(wheel, bucket) == tree
     assert [path.name for path in bucket.iterdir()] == [tree.name]
@@ -153,3 +162,10 @@ def test_failed_unpack_leaves_nothing_in_the_bucket(bucket: Path, tmp_path: Path
     with pytest.raises(InstallError, match="not a valid zip"):
         unpack(wheel, bucket)
     assert list(bucket.iterdir()) == []
+
+
+def test_an_unusable_bucket_is_a_clear_error(tmp_path: Path, wheel: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InstallError) as caught:
+        unpack(wheel, tmp_path / "file" / "bucket")
+    assert caught.value.message == f"Could not unpack {wheel.name} into {tmp_path / 'file' / 'bucket'}: Not a directory."

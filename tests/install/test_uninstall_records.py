@@ -8,6 +8,7 @@ import pytest
 from wheelkit import Env, build_wheel, snapshot, wheel_members, write_wheel
 
 from freewheel.install import InstallError, WheelToInstall, install_wheels, uninstall
+from freewheel.install.records import RecordEntry, format_record, parse_record
 
 
 def test_uninstall_of_a_project_that_is_not_installed(env: Env) -> None:
@@ -69,3 +70,34 @@ def test_a_link_inside_the_wheel_is_installed_as_a_link(env: Env, bucket: Path, 
     assert env.run("-c", "import linky; print(linky.X)").stdout == "7\n"
     uninstall(env.scheme.purelib, "linky")
     assert {p: e for p, e in snapshot(env.root).items() if "__pycache__" not in p} == before
+
+
+def test_record_text_is_sorted_csv_with_empty_fields_for_no_hash_or_size() -> None:
+    entries = [RecordEntry("pkg/b.py", "sha256=abc", 3), RecordEntry("pkg-1.0.dist-info/RECORD"), RecordEntry("a,b.py", None, 0)]
+    text = format_record(entries)
+    assert text == '"a,b.py",,0\npkg-1.0.dist-info/RECORD,,\npkg/b.py,sha256=abc,3\n'
+    assert parse_record(text, source="test") == sorted(entries, key=lambda e: e.path)
+
+
+def test_record_rows_are_read_past_blank_lines() -> None:
+    text = "a.py,sha256=abc,1\n\nb.py,sha512=def=,22\nc.py,,\n"
+    assert parse_record(text, source="w") == [
+        RecordEntry("a.py", "sha256=abc", 1), RecordEntry("b.py", "sha512=def=", 22), RecordEntry("c.py"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a.py,,\nb.py,sha256=x\n", "The RECORD of w is malformed: line 2 has 2 fields where 'path,hash,size' was expected."),
+        (",sha256=x,1\n", "The RECORD of w is malformed: line 1 has 3 fields where 'path,hash,size' was expected."),
+        ("a.py,md5=abc,1\n", "The RECORD of w lists a.py with the hash 'md5=abc'; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256=,1\n", "The RECORD of w lists a.py with the hash 'sha256='; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256,1\n", "The RECORD of w lists a.py with the hash 'sha256'; only sha256 or stronger hashes are accepted."),
+        ("a.py,sha256=x,-1\n", "The RECORD of w lists a.py with the size '-1', which is not a number."),
+    ],
+)
+def test_a_malformed_record_is_explained(text: str, message: str) -> None:
+    with pytest.raises(InstallError) as caught:
+        parse_record(text, source="w")
+    assert caught.value.message == message

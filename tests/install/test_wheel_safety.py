@@ -3,14 +3,31 @@ and an interrupted install leaves nothing behind."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
+import stat
+import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
 from wheelkit import Env, build_wheel, record_hash, snapshot, wheel_members, write_wheel
 
 from freewheel.errors import FreewheelError
-from freewheel.install import InstallError, Linker, WheelToInstall, install_wheels
+from freewheel.install import (
+    InstallError,
+    Linker,
+    WheelToInstall,
+    install_wheels,
+    unpack,
+)
+from freewheel.install.records import encode_digest
+from freewheel.install.wheelfile import (
+    find_dist_info,
+    parse_wheel_metadata,
+    unsafe_path_reason,
+)
 
 GOOD_FILES = {"safe/__init__.py": "X = 1\n"}
 
@@ -35,10 +52,22 @@ def escaping_symlink(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(), symlinks={"safe/escape": "../../../../.."})
 
 
+def root_symlink_into_data(directory: Path) -> Path:
+    # At the root, "safe-1.0.data/..." descends lexically, but the .data
+    # directory is not installed where the link is.
+    return write_wheel(directory, "safe", "1.0", members(), symlinks={"escape": "safe-1.0.data/scripts/x"})
+
+
 def hash_mismatch(directory: Path) -> Path:
     content = members()
     record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
     content["safe/__init__.py"] = b"X = 2\n"
+    return write_wheel(directory, "safe", "1.0", content, record=record + "safe-1.0.dist-info/RECORD,,\n")
+
+
+def size_mismatch(directory: Path) -> Path:
+    content = members()
+    record = "".join(f"{p},{record_hash(d)},{len(d) + (p == 'safe/__init__.py')}\n" for p, d in content.items())
     return write_wheel(directory, "safe", "1.0", content, record=record + "safe-1.0.dist-info/RECORD,,\n")
 
 
@@ -91,8 +120,10 @@ HOSTILE = {
     zip_slip: "'..'",
     absolute_path: "absolute",
     drive_letter: "drive",
-    escaping_symlink: "symbolic link",
+    escaping_symlink: "its member safe/escape is a symbolic link to '../../../../..', which points outside where it is installed.",
+    root_symlink_into_data: "its member escape is a symbolic link to 'safe-1.0.data/scripts/x'",
     hash_mismatch: "does not match the hash",
+    size_mismatch: "safe-1.0-py3-none-any.whl is damaged or was tampered with: safe/__init__.py is 6 bytes, but its RECORD says 7.",
     file_not_in_record: "does not list: safe/extra.py",
     record_lists_missing_file: "does not contain: safe/ghost.py",
     truncated: "not a valid zip",
@@ -208,3 +239,169 @@ def test_interrupted_upgrade_restores_the_old_version(
 
     assert snapshot(env.root) == before
     assert env.run("-c", "import many; print(many.V)").stdout == "1.0\n"
+
+
+def test_links_that_descend_install_at_the_root_and_in_packages(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(
+        tmp_path / "wheels", "safe", "1.0", members(),
+        symlinks={"alias.py": "safe/__init__.py", "safe/again.py": "__init__.py"},
+    )
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert env.run("-c", "import alias, safe.again; print(alias.X, safe.again.X)").stdout == "1 1\n"
+
+
+@pytest.mark.parametrize(("count", "listed"), [(3, "safe/a0.py, safe/a1.py, safe/a2.py"), (5, "safe/a0.py, safe/a1.py, safe/a2.py and 2 more")])
+def test_unlisted_files_are_named_a_few_at_a_time(count, listed, env: Env, bucket: Path, tmp_path: Path) -> None:
+    unlisted = {f"safe/a{i}.py": b"" for i in range(count)}
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), unlisted=unlisted)
+    with pytest.raises(InstallError) as caught:
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert f"contains files its RECORD does not list: {listed}. " in caught.value.message
+
+
+def test_modes_follow_the_archive_and_the_umask(env: Env, bucket: Path, tmp_path: Path) -> None:
+    content = members(**{"safe/tool.sh": "#!/bin/sh\n", "safe/data.txt": "x"})
+    content["safe-1.0.data/scripts/run"] = b"#!/bin/sh\necho run\n"
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", content, executable=frozenset({"safe/tool.sh"}))
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket, link_mode="copy")
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = {name: stat.S_IMODE((env.scheme.purelib / "safe" / name).stat().st_mode) for name in ("tool.sh", "data.txt")}
+    assert mode == {"tool.sh": 0o777 & ~umask, "data.txt": 0o666 & ~umask}
+    assert stat.S_IMODE((env.root / "bin" / "run").stat().st_mode) == 0o777 & ~umask
+    # Files written for the environment (not linked) are plain files.
+    assert stat.S_IMODE((env.scheme.purelib / "safe-1.0.dist-info" / "RECORD").stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_file_larger_than_one_read_is_checked_whole(env: Env, bucket: Path, tmp_path: Path) -> None:
+    big = bytes(range(256)) * (3 * 4096 + 7)  # about 3 MiB, not a whole number of reads
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(**{"safe/big.bin": ""}) | {"safe/big.bin": big})
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert (env.scheme.purelib / "safe" / "big.bin").read_bytes() == big
+
+
+def test_record_digests_keep_every_character_but_the_padding() -> None:
+    # A sha384 digest fills its last base64 character; one ending in a letter
+    # a careless strip would also eat.
+    def reference(data: bytes) -> str:
+        return base64.urlsafe_b64encode(hashlib.sha384(data).digest()).decode().rstrip("=")
+
+    data = next(str(i).encode() for i in range(10_000) if reference(str(i).encode()).endswith("X"))
+    assert encode_digest(hashlib.sha384(data).digest()) == reference(data)
+    assert encode_digest(hashlib.sha256(b"").digest()) == "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+
+
+@pytest.mark.parametrize(
+    ("text", "purelib"),
+    [
+        ("Wheel-Version: 1.0\nRoot-Is-Purelib: true\n", True),
+        ("wheel-version: 1.9\nroot-is-purelib: FALSE\n\nTag: ignored\n", False),
+    ],
+)
+def test_wheel_file_says_where_the_root_goes(text: str, purelib: bool) -> None:
+    assert parse_wheel_metadata(text, filename="w.whl") is purelib
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Root-Is-Purelib: true\n", "w.whl declares wheel format no version; freewheel installs wheel format 1.x only."),
+        ("Wheel-Version: 2.0\n", "w.whl declares wheel format version 2.0; freewheel installs wheel format 1.x only."),
+        ("Wheel-Version: 1.0\n", "w.whl has a WHEEL file whose Root-Is-Purelib is 'missing'; it must be 'true' or 'false'."),
+        ("Wheel-Version: 1.0\nRoot-Is-Purelib: yes\n", "w.whl has a WHEEL file whose Root-Is-Purelib is 'yes'; it must be 'true' or 'false'."),
+    ],
+)
+def test_a_bad_wheel_file_is_explained(text: str, message: str) -> None:
+    with pytest.raises(InstallError) as caught:
+        parse_wheel_metadata(text, filename="w.whl")
+    assert caught.value.message == message
+
+
+def test_missing_hashes_and_files_are_named(env: Env, bucket: Path, tmp_path: Path) -> None:
+    content = members()
+    record = "".join(f"{p},,\n" for p in content) + "safe-1.0.dist-info/RECORD,,\n"
+    unhashed = write_wheel(tmp_path / "a", "safe", "1.0", content, record=record)
+    no_wheel_file = write_wheel(tmp_path / "b", "safe", "1.0", {p: d for p, d in content.items() if not p.endswith("/WHEEL")})
+    content["safe-1.0.dist-info/WHEEL"] = b"\xff\xfe"
+    not_text = write_wheel(tmp_path / "c", "safe", "1.0", content)
+    expected = {
+        unhashed: "The RECORD of safe-1.0-py3-none-any.whl gives no hash for safe-1.0.dist-info/METADATA, "
+        "safe-1.0.dist-info/WHEEL, safe/__init__.py; every file but RECORD itself must have one.",
+        no_wheel_file: "safe-1.0-py3-none-any.whl has no safe-1.0.dist-info/WHEEL; it is not a complete wheel.",
+        not_text: "safe-1.0-py3-none-any.whl has a safe-1.0.dist-info/WHEEL that is not UTF-8 text.",
+    }
+    for wheel, message in expected.items():
+        with pytest.raises(InstallError) as caught:
+            install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+        assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("", "it is empty"),
+        ("/etc/passwd", "it is absolute"),
+        ("\\windows\\evil.py", "it is absolute"),
+        ("C:/evil.py", "it names a drive"),
+        ("pkg/../../evil.py", "it contains '..'"),
+        ("pkg\\..\\evil.py", "it contains '..'"),
+        ("pkg/a\0b.py", "it contains a NUL character"),
+        ("pkg/mod.py", None),
+        ("pkg/..hidden/mod.py", None),
+    ],
+)
+def test_unsafe_path_reasons(path: str, reason: str | None) -> None:
+    assert unsafe_path_reason(path) == reason
+
+
+@pytest.mark.parametrize(
+    ("names", "outcome"),
+    [
+        (["safe-1.0.dist-info/METADATA", "safe-1.0.dist-info/licenses/LICENSE", "pkg/vendored-2.0.dist-info/METADATA"],
+         "safe-1.0.dist-info"),
+        (["safe/__init__.py"], "safe-1.0-py3-none-any.whl must contain exactly one .dist-info directory; found none."),
+        (["b-1.0.dist-info/METADATA", "a-1.0.dist-info/METADATA"],
+         "safe-1.0-py3-none-any.whl must contain exactly one .dist-info directory; found a-1.0.dist-info, b-1.0.dist-info."),
+        (["safe-2.0.dist-info/METADATA"], "safe-1.0-py3-none-any.whl contains safe-2.0.dist-info, which does not match the safe 1.0 the file name promises."),
+        (["other-1.0.dist-info/METADATA"], "safe-1.0-py3-none-any.whl contains other-1.0.dist-info, which does not match the safe 1.0 the file name promises."),
+        (["safe-one.dist-info/METADATA"], "safe-1.0-py3-none-any.whl contains safe-one.dist-info, which does not match the safe 1.0 the file name promises."),
+    ],
+)
+def test_the_one_dist_info_directory_is_found(names: list[str], outcome: str) -> None:
+    if outcome.endswith(".dist-info"):
+        assert find_dist_info(names, "safe-1.0-py3-none-any.whl") == outcome
+    else:
+        with pytest.raises(InstallError) as caught:
+            find_dist_info(names, "safe-1.0-py3-none-any.whl")
+        assert caught.value.message == outcome
+
+
+def test_a_member_twice_is_refused(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members())
+    with zipfile.ZipFile(wheel, "a") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name
+        archive.writestr("safe/__init__.py", "X = 2\n")
+    with pytest.raises(InstallError) as caught:
+        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert caught.value.message == "safe-1.0-py3-none-any.whl contains safe/__init__.py twice."
+
+
+def test_record_signatures_may_go_unlisted_in_the_dist_info_only(env: Env, bucket: Path, tmp_path: Path) -> None:
+    signed = write_wheel(tmp_path / "a", "safe", "1.0", members(), unlisted={"safe-1.0.dist-info/RECORD.jws": b"sig"})
+    install_wheels([WheelToInstall(signed)], env.scheme, archive_bucket=bucket)
+    assert not (env.scheme.purelib / "safe-1.0.dist-info" / "RECORD.jws").exists()
+    elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={"safe/RECORD.p7s": b"sig"})
+    with pytest.raises(InstallError, match="contains files its RECORD does not list: safe/RECORD.p7s"):
+        install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
+
+
+def test_a_link_in_a_directory_of_its_own_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), symlinks={"safe/deep/er/alias": "target"})
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert os.readlink(env.scheme.purelib / "safe" / "deep" / "er" / "alias") == "target"
+
+
+def test_an_unreadable_wheel_is_a_clear_error(bucket: Path, tmp_path: Path) -> None:
+    with pytest.raises(InstallError) as caught:
+        unpack(tmp_path / "missing-1.0-py3-none-any.whl", bucket)
+    assert caught.value.message == f"Could not read the wheel {tmp_path / 'missing-1.0-py3-none-any.whl'}: No such file or directory."

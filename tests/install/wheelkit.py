@@ -152,3 +152,20 @@ def snapshot(root: Path) -> dict[str, tuple[str, int, bytes]]:
             else:
                 tree[key] = ("file", stat.S_IMODE(mode), path.read_bytes())
     return tree
+
+
+def reflinks_work(directory: Path) -> bool:
+    """Whether the file system of *directory* makes reflinks (Linux ``FICLONE``)."""
+    import fcntl
+
+    source, target = directory / ".reflink-probe", directory / ".reflink-probe-copy"
+    source.write_bytes(b"x")
+    try:
+        with open(source, "rb") as reader, open(target, "wb") as writer:
+            fcntl.ioctl(writer.fileno(), 0x40049409, reader.fileno())
+        return True
+    except OSError:
+        return False
+    finally:
+        source.unlink()
+        target.unlink(missing_ok=True)

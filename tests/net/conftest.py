@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from support.builders import make_wheel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,3 +206,12 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def default_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about retries: undo the suite-wide ``FREEWHEEL_HTTP_RETRIES=0``."""
     monkeypatch.delenv("FREEWHEEL_HTTP_RETRIES", raising=False)
+
+
+def serve_demo(server: ScriptedServer, tmp_path: Path, **reply: object) -> str:
+    """Script *server* as an index offering demo 1.0; return the index URL."""
+    wheel = make_wheel(tmp_path / "dists", "demo", "1.0")
+    page = f'<a href="/files/{wheel.filename}#sha256={wheel.sha256}">{wheel.filename}</a>'.encode()
+    server.script("/simple/demo/", Reply(200, page, headers={"Content-Type": "text/html"}, **reply))
+    server.script(f"/files/{wheel.filename}", Reply(200, wheel.path.read_bytes(), **reply))
+    return server.url + "simple/"

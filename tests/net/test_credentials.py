@@ -9,13 +9,14 @@ import sys
 import textwrap
 
 import pytest
+from support.cli import freewheel
 
 from freewheel.config.indexes import Index
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
 from freewheel.net.auth import Credentials, CredentialStore, index_env_prefix, scope_of
 
-from .conftest import Reply
+from .conftest import Reply, serve_demo
 
 SECRET = ("alice", "s3cret")
 
@@ -259,3 +260,20 @@ def test_passwords_never_show(private):
 )
 def test_scopes_stop_before_the_simple_segment(url, prefix):
     assert scope_of(url).prefix == prefix
+
+
+def test_keyring_provider_on_the_command_line(scripted, fake_keyring, tmp_path):
+    answer, calls = fake_keyring
+    server = scripted()
+    url = serve_demo(server, tmp_path, auth=SECRET).replace("://", f"://{SECRET[0]}@")
+    host = server.url.split("/")[2]
+    answer(f"get {host} {SECRET[0]}", SECRET[1])
+    (tmp_path / "requirements.in").write_text("demo\n")
+    command = ["pip", "compile", tmp_path / "requirements.in", "--no-config", "--no-header", "--no-annotate",
+               "--default-index", url, "--cache-dir", tmp_path / "cache"]
+    without = freewheel(*command)
+    assert without.returncode == 2
+    assert calls() == []
+    with_keyring = freewheel(*command, "--keyring-provider", "subprocess")
+    assert (with_keyring.returncode, with_keyring.stdout) == (0, "demo==1.0\n"), with_keyring.stderr
+    assert calls()[-1] == ["get", host, SECRET[0]]

@@ -6,11 +6,12 @@ import asyncio
 import ssl
 
 import pytest
+from support.cli import freewheel
 
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
 
-from .conftest import Reply
+from .conftest import Reply, serve_demo
 
 
 def fetch(url, **options):
@@ -92,3 +93,18 @@ def test_no_proxy_is_honoured(scripted, forwarding_proxy, monkeypatch):
     assert fetch(server.url + "simple/").content == b"direct"
     assert forwarding_proxy.forwarded == []
     assert len(server.requests) == 1
+
+
+def test_cert_on_the_command_line_is_trusted(scripted, self_signed, tmp_path):
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    url = serve_demo(scripted(tls=context), tmp_path)
+    (tmp_path / "requirements.in").write_text("demo\n")
+    command = ["pip", "compile", tmp_path / "requirements.in", "--no-config", "--no-header", "--no-annotate",
+               "--default-index", url, "--cache-dir", tmp_path / "cache"]
+    untrusted = freewheel(*command)
+    assert untrusted.returncode == 2
+    assert "certificate" in untrusted.stderr
+    trusted = freewheel(*command, "--cert", cert)
+    assert (trusted.returncode, trusted.stdout) == (0, "demo==1.0\n"), trusted.stderr

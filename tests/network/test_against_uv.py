@@ -1,7 +1,7 @@
 """freewheel pins what uv pins, on the real default index, at the same moment.
 
 Deselected by default (``-m network`` runs them): they need the network and
-uv. Both tools resolve the same sets from ``bench/sets`` for the same target
+uv, which the ``network`` extra installs (``pip install -e ".[test,network]"``). Both tools resolve the same sets from ``bench/sets`` for the same target
 with the same ``--exclude-newer`` cut-off, so the comparison does not depend
 on uploads happening between the two runs.
 """
@@ -39,7 +39,8 @@ def _compile(command: list[str], env: dict[str, str]) -> dict[str, str]:
 
 @pytest.mark.parametrize("name", ["small", "large"])
 def test_same_pins_as_uv(name: str, tmp_path: Path) -> None:
-    uv = pytest.importorskip("uv")
+    # The `network` extra installs it: without it this test cannot compare.
+    import uv
     env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "HOME": str(tmp_path)}
     source = str(SETS / f"{name}.in")
     common = [source, *TARGET, "--exclude-newer", CUTOFF, "--no-header", "--no-annotate"]

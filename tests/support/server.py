@@ -11,7 +11,8 @@
 * a flat page of links at ``/flat/``.
 
 The directory is rescanned on every request, so tests may add files while
-the server runs. Every request is recorded in :attr:`IndexServer.requests`.
+the server runs. Every request is recorded in :attr:`IndexServer.requests`,
+and the most requests answered at once in :attr:`IndexServer.max_in_flight`.
 :func:`write_file_index` writes the same index as a static ``file://`` tree.
 """
 
@@ -217,7 +218,11 @@ class ServerOptions:
     added to every project page served (``Cache-Control``, say); ``auth``
     requires Basic credentials for everything; ``redirects`` maps a path to
     the URL it redirects to (302); ``latency`` delays every response
-    (seconds).
+    (seconds). ``advertised_sha256`` maps filenames to the sha256 the pages
+    give instead of the true one, and ``served_bytes`` to the content served
+    instead of the file's (the pages still give the file's hash): an index
+    or mirror that lies, or a file replaced after it was published;
+    ``file_status`` maps filenames to the HTTP status their download gets.
     """
 
     formats: tuple[str, ...] = ("json", "html")
@@ -233,6 +238,9 @@ class ServerOptions:
     auth: tuple[str, str] | None = None
     redirects: Mapping[str, str] = dataclasses.field(default_factory=dict)
     latency: float = 0.0
+    advertised_sha256: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    served_bytes: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
+    file_status: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,6 +301,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, *, send_body: bool) -> None:
         index = self.server.index
+        with index.in_flight_lock:
+            index.in_flight += 1
+            index.max_in_flight = max(index.max_in_flight, index.in_flight)
+        try:
+            self._answer(send_body=send_body)
+        finally:
+            with index.in_flight_lock:
+                index.in_flight -= 1
+
+    def _answer(self, *, send_body: bool) -> None:
+        index = self.server.index
         options = index.options
         if options.latency:
             time.sleep(options.latency)
@@ -333,6 +352,9 @@ class _Handler(BaseHTTPRequestHandler):
         if dists is None:
             self._send(404, b"no such project", send_body)
             return
+        dists = [
+            dataclasses.replace(d, sha256=options.advertised_sha256.get(d.filename, d.sha256)) for d in dists
+        ]
         fmt = choose_format(self.headers.get("Accept"), options.formats)
         if fmt is None:
             self._send(406, b"not acceptable", send_body)
@@ -366,7 +388,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "/" in filename or not path.is_file():
             self._send(404, b"not found", send_body)
             return
-        data = path.read_bytes()
+        if filename in options.file_status:
+            self._send(options.file_status[filename], b"status override", send_body)
+            return
+        data = options.served_bytes.get(filename) or path.read_bytes()
         headers = {"Content-Type": "application/octet-stream"}
         if options.ranges:
             headers["Accept-Ranges"] = "bytes"
@@ -464,6 +489,10 @@ class IndexServer:
         self.dists_dir = Path(dists_dir)
         self.options = ServerOptions(**options)  # type: ignore[arg-type]
         self.requests: list[RecordedRequest] = []
+        # How many requests were being answered at once, at most.
+        self.max_in_flight = 0
+        self.in_flight = 0
+        self.in_flight_lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.index = self
         # A short poll interval keeps stop() (once per test) quick.

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from freewheel import __version__
+from freewheel.cli import console
 from freewheel.errors import FreewheelError, UsageError
 
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
@@ -53,9 +54,12 @@ def build_parser(
     imported); the others are listed with their help. Without *argv*, every
     command is configured."""
     chosen = selected(argv) if argv is not None else None
+    # No abbreviated options, as in uv: '--extra x' must not pass for
+    # '--extra-index-url x' where a command has no --extra.
     parser = argparse.ArgumentParser(
         prog="freewheel",
         description="Resolve, lock and install Python packages from many indexes.",
+        allow_abbrev=False,
     )
     parser.add_argument("-V", "--version", action="version", version=f"freewheel {__version__}")
     groups: dict[tuple[str, ...], argparse._SubParsersAction] = {
@@ -66,9 +70,13 @@ def build_parser(
         for depth in range(1, len(words)):
             prefix = words[:depth]
             if prefix not in groups:
-                group_parser = groups[words[: depth - 1]].add_parser(prefix[-1], help=f"{prefix[-1]} commands")
+                group_parser = groups[words[: depth - 1]].add_parser(
+                    prefix[-1], help=f"{prefix[-1]} commands", allow_abbrev=False
+                )
                 groups[prefix] = group_parser.add_subparsers(metavar="COMMAND")
-        command = groups[words[:-1]].add_parser(words[-1], help=help_text, description=help_text + ".")
+        command = groups[words[:-1]].add_parser(
+            words[-1], help=help_text, description=help_text + ".", allow_abbrev=False
+        )
         if argv is None or words == chosen:
             module = importlib.import_module(f"freewheel.cli.{module_name}")
             module.configure(command)
@@ -97,6 +105,7 @@ def run(argv: Sequence[str]) -> int:
         parser.print_help()
         return 2
     rest = argv[_after_words(argv, args.words) :]
+    console.set_color(getattr(args, "color", None))
     try:
         if getattr(args, "directory", None):
             _change_directory(args.directory)
@@ -105,7 +114,7 @@ def run(argv: Sequence[str]) -> int:
         _print_error(error)
         return error.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(console.prefixed("error", "interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (``freewheel pip list | head``): not an error
@@ -152,4 +161,13 @@ def _print_error(error: FreewheelError) -> None:
     if error.hint:
         text += f"\n\nhint: {error.hint}"
     # Messages quote settings and requirement lines, which may hold index URLs.
-    print(strip_credentials(text), file=sys.stderr)
+    print("\n".join(_styled(line) for line in strip_credentials(text).split("\n")), file=sys.stderr)
+
+
+def _styled(line: str) -> str:
+    """*line* with its ``error:`` or ``hint:`` prefix styled (hints may
+    also stand inside a message, as resolution failures give them)."""
+    for kind in ("error", "hint"):
+        if line.startswith(f"{kind}: "):
+            return console.prefixed(kind, line.removeprefix(f"{kind}: "))
+    return line

@@ -16,12 +16,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     commands = parser.add_subparsers(dest="cache_command", metavar="COMMAND", required=True)
     directory = commands.add_parser(
-        "dir", help="Print the cache directory", description="Print the cache directory."
+        "dir", help="Print the cache directory", description="Print the cache directory.", allow_abbrev=False
     )
     clean = commands.add_parser(
         "clean",
         help="Remove the whole cache, or the entries of some packages",
         description="Remove the whole cache, or the entries of some packages.",
+        allow_abbrev=False,
     )
     clean.add_argument("packages", nargs="*", metavar="PACKAGE", help="Only remove the entries of these packages")
     prune = commands.add_parser(
@@ -30,6 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         description="Remove what no command will use: files left by interrupted writes, "
         "cache formats of older freewheel versions, damaged entries, and copies of "
         "responses the server forbade caching (kept for --offline) once they are old.",
+        allow_abbrev=False,
     )
     prune.add_argument(
         "--offline-days",
@@ -39,7 +41,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"Remove offline-only copies older than this many days (default: {DEFAULT_OFFLINE_DAYS:g})",
     )
     for command in (directory, clean, prune):
-        options.add_global_options(command)
+        command.add_argument("--cache-dir", help="Path to the cache directory")
+        options.add_global_options(command, cache=False, network=False)
 
 
 def format_size(size: int) -> str:

@@ -4,8 +4,11 @@ environment they name, announced as uv announces it."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from freewheel.python.environments import Environment, find_environment
@@ -37,6 +40,17 @@ def add_environment_options(parser: argparse.ArgumentParser, *, mutable: bool) -
         )
 
 
+@contextlib.contextmanager
+def probe_cache_dir(args: argparse.Namespace) -> Iterator[Path | None]:
+    """Where interpreter descriptions are cached for a command's
+    ``--cache-dir``; with ``--no-cache``, a directory removed afterwards."""
+    if args.no_cache:
+        with tempfile.TemporaryDirectory(prefix="freewheel-cache-") as directory:
+            yield Path(directory)
+    else:
+        yield Path(args.cache_dir) if args.cache_dir else None
+
+
 def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environment:
     """The environment for a command's options, announced as uv does.
 
@@ -46,14 +60,15 @@ def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environ
     environment never goes unnoticed.
     """
     cwd = Path.cwd()
-    environment = find_environment(
-        python=args.python or os.environ.get("FREEWHEEL_PYTHON") or None,
-        system=bool(args.system),
-        cwd=cwd,
-        break_system_packages=bool(getattr(args, "break_system_packages", False)),
-        mutable=mutable,
-        cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-    )
+    with probe_cache_dir(args) as cache_dir:
+        environment = find_environment(
+            python=args.python or os.environ.get("FREEWHEEL_PYTHON") or None,
+            system=bool(args.system),
+            cwd=cwd,
+            break_system_packages=bool(getattr(args, "break_system_packages", False)),
+            mutable=mutable,
+            cache_dir=cache_dir,
+        )
     expected = {cwd / ".venv"}
     if os.environ.get("VIRTUAL_ENV"):
         expected.add(Path(os.environ["VIRTUAL_ENV"]).absolute())

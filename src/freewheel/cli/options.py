@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import argparse
 
+from freewheel.cli.console import COLOR_CHOICES
+
 INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 PRERELEASE_MODES = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
 RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
 
 
-def add_global_options(parser: argparse.ArgumentParser) -> None:
+def add_global_options(parser: argparse.ArgumentParser, *, cache: bool = True, network: bool = True) -> None:
+    """The options of every command; with *cache*, ``--cache-dir`` and
+    ``--no-cache``; with *network*, those that only matter to a command
+    that fetches (``--offline``, ``--refresh``, TLS). A command that would
+    ignore an option does not take it: the user learns so at once."""
     group = parser.add_argument_group("Global options")
     group.add_argument("-q", "--quiet", action="count", default=0, help="Use quiet output")
     group.add_argument("-v", "--verbose", action="count", default=0, help="Use verbose output")
@@ -26,32 +32,37 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         help="Ignore configuration files: pyproject.toml and freewheel.toml settings, "
         "the user configuration, and pip's configuration files and PIP_* variables",
     )
-    group.add_argument("--offline", action="store_true", default=None, help="Disable network access")
-    group.add_argument("--cache-dir", help="Path to the cache directory")
-    group.add_argument("-n", "--no-cache", action="store_true", default=None, help="Don't use the cache")
-    group.add_argument(
-        "--refresh", action="store_true", default=None, help="Revalidate everything cached"
-    )
-    group.add_argument(
-        "--refresh-package",
-        action="append",
-        default=[],
-        metavar="PACKAGE",
-        help="Revalidate what is cached for this package",
-    )
     group.add_argument("--no-progress", action="store_true", default=None, help="Hide progress output")
     group.add_argument(
-        "--color", choices=("auto", "always", "never"), default=None, help="Control colors in output"
+        "--color",
+        choices=COLOR_CHOICES,
+        default=None,
+        help="Colour the error, warning and hint prefixes: auto (on a terminal, unless NO_COLOR is set), always or never",
     )
     group.add_argument("--directory", help="Change to this directory before running the command")
-    group.add_argument("--cert", metavar="FILE", help="A PEM bundle of certificate authorities to trust")
-    group.add_argument(
-        "--allow-insecure-host",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="Skip TLS verification for this host (host, host:port or URL)",
-    )
+    if cache:
+        group.add_argument("--cache-dir", help="Path to the cache directory")
+        group.add_argument("-n", "--no-cache", action="store_true", default=None, help="Don't use the cache")
+    if network:
+        group.add_argument("--offline", action="store_true", default=None, help="Disable network access")
+        group.add_argument(
+            "--refresh", action="store_true", default=None, help="Revalidate everything cached"
+        )
+        group.add_argument(
+            "--refresh-package",
+            action="append",
+            default=[],
+            metavar="PACKAGE",
+            help="Revalidate what is cached for this package",
+        )
+        group.add_argument("--cert", metavar="FILE", help="A PEM bundle of certificate authorities to trust")
+        group.add_argument(
+            "--allow-insecure-host",
+            action="append",
+            default=[],
+            metavar="HOST",
+            help="Skip TLS verification for this host (host, host:port or URL)",
+        )
 
 
 def add_index_options(parser: argparse.ArgumentParser) -> None:
@@ -101,19 +112,26 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_resolver_options(parser: argparse.ArgumentParser) -> None:
+def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = True) -> None:
+    """Which versions and files to use. Without *resolving* (``pip sync``,
+    whose file is the lock), only the options that choose files: the
+    others are not taken, and read as unset."""
     group = parser.add_argument_group("Resolver options")
-    group.add_argument("-U", "--upgrade", action="store_true", default=None, help="Ignore pins in the output file")
-    group.add_argument(
-        "-P",
-        "--upgrade-package",
-        action="append",
-        default=[],
-        metavar="PACKAGE",
-        help="Ignore the output file's pin for this package",
-    )
-    group.add_argument("--resolution", choices=RESOLUTION_MODES, help="Which compatible version to prefer")
-    group.add_argument("--prerelease", choices=PRERELEASE_MODES, help="When to consider pre-releases")
+    if resolving:
+        group.add_argument("-U", "--upgrade", action="store_true", default=None, help="Ignore pins in the output file")
+        group.add_argument(
+            "-P",
+            "--upgrade-package",
+            action="append",
+            default=[],
+            metavar="PACKAGE",
+            help="Ignore the output file's pin for this package",
+        )
+        group.add_argument("--resolution", choices=RESOLUTION_MODES, help="Which compatible version to prefer")
+        group.add_argument("--prerelease", choices=PRERELEASE_MODES, help="When to consider pre-releases")
+        group.add_argument("--no-deps", action="store_true", default=None, help="Ignore package dependencies")
+    else:
+        parser.set_defaults(upgrade=None, upgrade_package=[], resolution=None, prerelease=None, no_deps=None)
     group.add_argument(
         "--exclude-newer",
         metavar="DATE",
@@ -133,7 +151,6 @@ def add_resolver_options(parser: argparse.ArgumentParser) -> None:
         metavar="PACKAGE",
         help="Only use wheels for this package (:all: for every package)",
     )
-    group.add_argument("--no-deps", action="store_true", default=None, help="Ignore package dependencies")
 
 
 def add_python_options(parser: argparse.ArgumentParser) -> None:
@@ -143,9 +160,14 @@ def add_python_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--python-platform", help="The platform to resolve for, e.g. linux or x86_64-manylinux_2_28")
 
 
-def add_requirement_sources(parser: argparse.ArgumentParser) -> None:
+def add_requirement_sources(parser: argparse.ArgumentParser, *, resolving: bool = True) -> None:
+    """Constraints and, when *resolving*, overrides, extras and groups
+    (``pip sync`` reads its files only: the others read as unset)."""
     group = parser.add_argument_group("Requirement sources")
     group.add_argument("-c", "--constraints", action="append", default=[], metavar="FILE", help="Constrain versions with these requirement files")
+    if not resolving:
+        parser.set_defaults(overrides=[], extra=[], all_extras=None, group=[])
+        return
     group.add_argument("--override", "--overrides", dest="overrides", action="append", default=[], metavar="FILE", help="Override versions with these requirement files")
     group.add_argument("--extra", action="append", default=[], help="Include this optional dependency group of a pyproject.toml")
     group.add_argument("--all-extras", action="store_true", default=None, help="Include all optional dependencies")

@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from freewheel.cli import progress
+from freewheel.cli import console, progress
 from freewheel.errors import UsageError
 
 if TYPE_CHECKING:
+    from freewheel.cache import Cache
     from freewheel.index.models import DistFile
     from freewheel.inputs.gather import Gathered
     from freewheel.inputs.requirements_txt import SourcedRequirement
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
     from freewheel.resolver.result import PinnedPackage
 
 _LINK_MODES = ("clone", "hardlink", "copy", "symlink")
+_COPY_FALLBACK = (
+    "Failed to clone or hardlink files; falling back to full copy. This may lead to degraded "
+    "performance.\n         If the cache and target directories are on different filesystems, "
+    "linking may not be supported.\n         If this is intentional, use `--link-mode copy` to "
+    "suppress this warning."
+)
 
 
 def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
@@ -49,7 +56,7 @@ def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
             help="Install the requirements in this file",
         )
         parser.add_argument("-e", "--editable", action="append", default=[], help="Install a project in editable mode")
-    options.add_requirement_sources(parser)
+    options.add_requirement_sources(parser, resolving=not sync)
     group = parser.add_argument_group("Installer options")
     group.add_argument("--reinstall", action="store_true", default=None, help="Reinstall everything")
     group.add_argument(
@@ -65,7 +72,7 @@ def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
         help="Require a matching --hash for every package (implied when any requirement has one)",
     )
     options.add_index_options(parser)
-    options.add_resolver_options(parser)
+    options.add_resolver_options(parser, resolving=not sync)
     add_environment_options(parser, mutable=True)
     options.add_global_options(parser)
 
@@ -106,7 +113,7 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
     from freewheel.cli.environments import environment_from_args
-    from freewheel.cli.resolve import ResolveRequest, resolver_session
+    from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
@@ -139,8 +146,9 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     quiet = bool(context.quiet)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     # One change at a time per environment: two installs interleaving their
-    # renames would leave neither's view of the environment true.
-    with environment_lock(environment.root):
+    # renames would leave neither's view of the environment true. One cache
+    # for the whole command: with --no-cache, the downloads live in it.
+    with environment_lock(environment.root), open_cache(context) as cache:
         installed = {dist.name: dist.version for dist in installed_distributions(environment)}
         request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
@@ -154,7 +162,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         hashes = _hashes_by_name(gathered)
         require_hashes = bool(args.require_hashes) or bool(hashes)
 
-        with resolver_session(request, context) as provider:
+        with resolver_session(request, context, cache) as provider:
             pins = resolve(provider, request.via_sources)
             resolved_at = time.monotonic()
             _say(quiet, f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}")
@@ -179,7 +187,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
-        _apply(args, environment, changes, paths, editables, direct=direct, bars=bars)
+        _apply(args, environment, cache, changes, paths, editables, direct=direct, bars=bars)
         _report(
             changes, installed, editables,
             heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
@@ -248,6 +256,7 @@ def _wheel_of(pin: PinnedPackage) -> DistFile:
 def _apply(
     args: argparse.Namespace,
     environment: Environment,
+    cache: Cache,
     changes: Plan,
     paths: Sequence[Path],
     editables: Sequence[Editable],
@@ -258,7 +267,6 @@ def _apply(
     """Change the environment as *changes* says, all at once or not at all."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from freewheel.cache import Cache
     from freewheel.install import (
         Scheme,
         WheelToInstall,
@@ -267,35 +275,35 @@ def _apply(
         unpack,
     )
 
-    with Cache.open(args.cache_dir, no_cache=bool(args.no_cache)) as cache:
-        archive = cache.bucket("archive")
-        wheels = [
-            WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
-                           requested=pin.name in direct)
-            for pin, path in zip(changes.install, paths, strict=True)
-        ]
-        wheels += [
-            WheelToInstall(
-                e.wheel,
-                requested=True,
-                direct_url={"url": e.project.as_uri(), "dir_info": {"editable": True}},
-            )
-            for e in editables
-        ]
-        # Unpacking is the slow part of a cold install and each wheel is
-        # independent: do it in parallel, so the installer finds every tree
-        # already in the cache.
-        with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
-            for _ in pool.map(lambda w: unpack(w.path, archive, expected_sha256=w.expected_sha256), wheels):
-                bar.advance()
-        if wheels:
-            install_wheels(
-                wheels,
-                Scheme.from_interpreter(environment.interpreter),
-                archive_bucket=archive,
-                link_mode=args.link_mode,
-                compile_bytecode=bool(args.compile_bytecode),
-            )
+    archive = cache.bucket("archive")
+    wheels = [
+        WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
+                       requested=pin.name in direct)
+        for pin, path in zip(changes.install, paths, strict=True)
+    ]
+    wheels += [
+        WheelToInstall(
+            e.wheel,
+            requested=True,
+            direct_url={"url": e.project.as_uri(), "dir_info": {"editable": True}},
+        )
+        for e in editables
+    ]
+    # Unpacking is the slow part of a cold install and each wheel is
+    # independent: do it in parallel, so the installer finds every tree
+    # already in the cache.
+    with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
+        for _ in pool.map(lambda w: unpack(w.path, archive, expected_sha256=w.expected_sha256), wheels):
+            bar.advance()
+    if wheels:
+        install_wheels(
+            wheels,
+            Scheme.from_interpreter(environment.interpreter),
+            archive_bucket=archive,
+            link_mode=args.link_mode,
+            compile_bytecode=bool(args.compile_bytecode),
+            on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
+        )
     replaced = {pin.name for pin in changes.install}
     for name in changes.remove:
         if name not in replaced:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from freewheel.cli import console
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -23,13 +24,14 @@ if TYPE_CHECKING:
     from freewheel.python.target import TargetEnvironment
 
 
-def configure_inspection(parser: argparse.ArgumentParser) -> None:
-    """The options every read-only pip command takes."""
+def configure_inspection(parser: argparse.ArgumentParser, *, network: bool = False) -> None:
+    """The options every read-only pip command takes; the network ones only
+    where the command fetches."""
     from freewheel.cli import options
     from freewheel.cli.environments import add_environment_options
 
     add_environment_options(parser, mutable=False)
-    options.add_global_options(parser)
+    options.add_global_options(parser, network=network)
 
 
 def inspect_environment(args: argparse.Namespace) -> tuple[Environment, SitePackages]:
@@ -40,7 +42,7 @@ def inspect_environment(args: argparse.Namespace) -> tuple[Environment, SitePack
     environment = environment_from_args(args, mutable=False)
     site = read_site_packages(environment.site_packages)
     for broken in site.broken:
-        print(f"warning: Ignoring invalid distribution at {broken.path}: {broken.reason}", file=sys.stderr)
+        console.warn(f"Ignoring invalid distribution at {broken.path}: {broken.reason}")
     return environment, site
 
 
@@ -72,7 +74,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     options.add_index_options(parser)
     # build_context reads these; what is listed is always the environment's own.
     parser.set_defaults(python_version=None, python_platform=None)
-    configure_inspection(parser)
+    configure_inspection(parser, network=True)
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
@@ -151,17 +153,18 @@ def _latest_versions(
     import asyncio
 
     from freewheel.cli.context import build_context
+    from freewheel.cli.resolve import open_cache, open_fetcher
     from freewheel.index.client import IndexClient
     from freewheel.inputs.gather import Gathered
-    from freewheel.net.fetcher import Fetcher
 
     context = build_context(args, Gathered((), (), (), (), ()), pip_section="list")
     indexes = context.indexes
 
     async def ask_all() -> dict[str, tuple[Version, DistKind]]:
-        async with Fetcher() as fetcher:
-            client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
-            listings = await asyncio.gather(*(client.project(name) for name in names))
+        with open_cache(context) as cache:
+            async with await open_fetcher(context, cache) as fetcher:
+                client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
+                listings = await asyncio.gather(*(client.project(name) for name in names))
         found: dict[str, tuple[Version, DistKind]] = {}
         for listing in listings:
             listing.raise_for_error()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from freewheel.cli import console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +21,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.cli.pip_list import editable_location, inspect_environment
 
     if not args.packages:
-        print("warning: Please provide a package name or names.", file=sys.stderr)
+        console.warn("Please provide a package name or names.")
         return 1
     environment, site = inspect_environment(args)
     markers = environment.interpreter.markers
@@ -28,7 +29,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     shown = [d for d in site.distributions if d.name in wanted]
     missing = [name for key, name in wanted.items() if key not in {d.name for d in shown}]
     if missing:
-        print(f"warning: Package(s) not found for: {', '.join(missing)}", file=sys.stderr)
+        console.warn(f"Package(s) not found for: {', '.join(missing)}")
     required_by: dict[str, set[str]] = {}
     for dist in site.distributions:
         for requirement in dist.active_requires(markers):

@@ -9,6 +9,7 @@ import time
 
 from packaging.utils import canonicalize_name
 
+from freewheel.cli import console
 from freewheel.errors import UsageError
 
 
@@ -23,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", default=None, help="Show what would be removed")
     add_environment_options(parser, mutable=True)
-    options.add_global_options(parser)
+    options.add_global_options(parser, network=False)
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
             dist = installed.get(name)
             if dist is None:
                 if not args.quiet:
-                    print(f"warning: Skipping {name} as it is not installed", file=sys.stderr)
+                    console.warn(f"Skipping {name} as it is not installed")
                 continue
             if not args.dry_run:
                 uninstall(dist.location, name, prefix=environment.root)

@@ -11,6 +11,8 @@ import sys
 from types import TracebackType
 from typing import Any
 
+from freewheel.cli.console import color_enabled
+
 
 def wanted(*, quiet: bool, no_progress: bool) -> bool:
     """Whether to draw bars: on a terminal, unless asked not to."""
@@ -41,7 +43,7 @@ class Bar:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=Console(stderr=True, no_color=not color_enabled()),
                 transient=True,
             )
             self._task = self._progress.add_task(description, total=total)

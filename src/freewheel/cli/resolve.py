@@ -36,7 +36,8 @@ from freewheel.resolver.provider import Provider, Requirements, requirement_rang
 from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
-    from freewheel.cache.http import CacheKind
+    from freewheel.cache import Cache
+    from freewheel.cache.http import CacheKind, CachingFetcher
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
 
@@ -202,50 +203,67 @@ def cache_overrides(indexes: Iterable[Index]) -> list[tuple[str, CacheKind, str]
     return overrides
 
 
+async def open_fetcher(context: CommandContext, cache: Cache) -> CachingFetcher:
+    """The client every fetching command uses: the context's credentials,
+    keyring, TLS, offline and refresh settings over *cache*. Call it in the
+    event loop that will use it."""
+    from freewheel.cache.http import CachingFetcher
+    from freewheel.net.auth import CredentialStore
+    from freewheel.net.fetcher import Fetcher
+
+    refresh = context.setting("refresh")
+    refresh_packages = context.setting("refresh_package")
+    keyring = context.setting("keyring_provider")
+    cert = context.setting("cert")
+    insecure = context.setting("allow_insecure_host")
+    client = Fetcher(
+        credentials=CredentialStore.from_indexes(context.indexes.indexes, os.environ),
+        keyring_provider=str(keyring.value) if keyring else "disabled",
+        cert=str(cert.value) if cert else None,
+        insecure_hosts=insecure.value if insecure else (),  # type: ignore[arg-type]
+    )
+    return CachingFetcher(
+        client,
+        cache,
+        offline=_offline(context),
+        refresh=bool(refresh and refresh.value),
+        refresh_packages=refresh_packages.value if refresh_packages else (),  # type: ignore[arg-type]
+        overrides=cache_overrides(context.indexes.indexes),
+    )
+
+
+def _offline(context: CommandContext) -> bool:
+    offline = context.setting("offline")
+    return bool(offline and offline.value)
+
+
+def open_cache(context: CommandContext) -> Cache:
+    """The cache ``--cache-dir`` and ``--no-cache`` (or their variables) ask for."""
+    from freewheel.cache import Cache
+
+    return Cache.open(context.cache_dir, no_cache=bool(context.setting("no_cache")))
+
+
 @contextlib.contextmanager
-def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterator[Provider]:
+def resolver_session(
+    request: ResolveRequest, context: CommandContext, cache: Cache | None = None
+) -> Iterator[Provider]:
     """A provider wired to the context's indexes, with its I/O thread.
 
     The event loop and the HTTP client live as long as the ``with`` block;
     with ``-v``, what every index answered is reported at the end, also
-    when the resolution failed.
+    when the resolution failed. Files land in *cache* (by default one
+    opened, and closed, for the session).
     """
-    from freewheel.cache import Cache
-    from freewheel.cache.http import CachingFetcher
     from freewheel.dists.downloads import DistStore
     from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
-    from freewheel.net.auth import CredentialStore
-    from freewheel.net.fetcher import Fetcher
     from freewheel.resolver.source import AsyncRunner, PackageSource
 
     runner = AsyncRunner()
-    cache = Cache.open(context.cache_dir, no_cache=bool(context.setting("no_cache")))
-    offline = context.setting("offline")
-    refresh = context.setting("refresh")
-    refresh_packages = context.setting("refresh_package")
-
-    keyring = context.setting("keyring_provider")
-    cert = context.setting("cert")
-    insecure = context.setting("allow_insecure_host")
-
-    async def make_fetcher() -> CachingFetcher:
-        client = Fetcher(
-            credentials=CredentialStore.from_indexes(context.indexes.indexes, os.environ),
-            keyring_provider=str(keyring.value) if keyring else "disabled",
-            cert=str(cert.value) if cert else None,
-            insecure_hosts=insecure.value if insecure else (),  # type: ignore[arg-type]
-        )
-        return CachingFetcher(
-            client,
-            cache,
-            offline=bool(offline and offline.value),
-            refresh=bool(refresh and refresh.value),
-            refresh_packages=refresh_packages.value if refresh_packages else (),  # type: ignore[arg-type]
-            overrides=cache_overrides(context.indexes.indexes),
-        )
-
-    fetcher = runner.run(make_fetcher())
+    own_cache = cache is None
+    cache = open_cache(context) if cache is None else cache
+    fetcher = runner.run(open_fetcher(context, cache))
     store = DistStore(cache.bucket("wheels"), fetcher)
     provider = None
     try:
@@ -258,7 +276,7 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
-            prefetch=not (offline and offline.value),
+            prefetch=not _offline(context),
         )
         provider = Provider(
             source,
@@ -272,7 +290,8 @@ def resolver_session(request: ResolveRequest, context: CommandContext) -> Iterat
         if provider is not None and context.verbose:
             _report_indexes(provider)
         runner.close(fetcher.aclose)
-        cache.close()
+        if own_cache:
+            cache.close()
 
 
 def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:

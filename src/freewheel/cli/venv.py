@@ -46,6 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
+    from freewheel.cli.environments import probe_cache_dir
     from freewheel.install.site_packages import read_site_packages
     from freewheel.python.environments import system_interpreter
     from freewheel.python.interpreters import find_python, probe
@@ -58,11 +59,11 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.util.fs import display_path
 
     cwd = Path.cwd()
-    cache_dir = Path(args.cache_dir) if args.cache_dir else None
-    if args.python:
-        base = probe(find_python(args.python, cwd=cwd, cache_dir=cache_dir), cache_dir=cache_dir)
-    else:
-        base = system_interpreter(cache_dir=cache_dir)
+    with probe_cache_dir(args) as cache_dir:
+        if args.python:
+            base = probe(find_python(args.python, cwd=cwd, cache_dir=cache_dir), cache_dir=cache_dir)
+        else:
+            base = system_interpreter(cache_dir=cache_dir)
     root = Path(args.path).expanduser()
     shown = display_path(root.absolute(), cwd)
     implementation = base.markers["platform_python_implementation"]

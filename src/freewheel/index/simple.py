@@ -223,14 +223,20 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
 
 
 def html_files(
-    content: bytes, page_url: str, index: Index, project: NormalizedName | None = None
+    content: bytes,
+    page_url: str,
+    index: Index,
+    project: NormalizedName | None = None,
+    *,
+    errors: str = "replace",
 ) -> Iterator[DistFile]:
     """Yield the DistFile of each usable link on an HTML page.
 
-    With *project*, links to other projects' files are skipped.
+    With *project*, links to other projects' files are skipped. The page is
+    read as UTF-8, with *errors* handling bytes that are not (as
+    :meth:`bytes.decode`).
     """
-    # Index pages are UTF-8 in practice; a stray byte must not hide the page.
-    text = content.decode("utf-8", errors="replace")
+    text = content.decode("utf-8", errors=errors)
     for href, attrs in iter_anchors(text, page_url):
         file = dist_file(
             href,
@@ -247,8 +253,17 @@ def html_files(
 def parse_html_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
 ) -> list[DistFile]:
-    """Read a PEP 503 project page: the files of *project* it links to."""
-    return list(html_files(content, page_url, index, project))
+    """Read a PEP 503 project page: the files of *project* it links to.
+
+    PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
+    is to uv, rather than a page listing nothing.
+    """
+    try:
+        return list(html_files(content, page_url, index, project, errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise UnreadablePage(
+            index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
+        ) from None
 
 
 class _JsonFile(msgspec.Struct, rename="kebab"):

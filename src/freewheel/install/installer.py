@@ -23,7 +23,7 @@ import dataclasses
 import json
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,12 +129,14 @@ def install_wheels(
     archive_bucket: Path,
     link_mode: LinkMode | None = None,
     compile_bytecode: bool = False,
+    on_copy_fallback: Callable[[], None] | None = None,
 ) -> list[InstallResult]:
     """Install *wheels* into the environment *scheme* describes, as one batch.
 
     Wheels are unpacked into *archive_bucket* (or found there already) and
     linked into the environment by *link_mode* (the fastest that works when
-    ``None``). With *compile_bytecode*, the environment's interpreter
+    ``None``; *on_copy_fallback* is called if files had to be copied
+    instead of linked). With *compile_bytecode*, the environment's interpreter
     compiles the installed modules once for the whole batch, and the
     ``.pyc`` files are added to each ``RECORD``.
 
@@ -147,7 +149,7 @@ def install_wheels(
         _layout(wheel, unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256), scheme)
         for wheel in wheels
     ]
-    linker = Linker(link_mode)
+    linker = Linker(link_mode, on_copy_fallback=on_copy_fallback)
     transaction = Transaction()
     installed = []
     try:

@@ -5,8 +5,10 @@ Modes, as uv names them: ``clone`` (a copy-on-write reflink, Linux
 fastest that works is used: clone, else hardlink, else copy. What works is
 learnt once per (unpacked tree, destination directory) pair: the first
 file tries each method in turn, and the rest start from the one that
-succeeded. ``clone`` and ``hardlink`` fall back to ``copy`` where the file
-system refuses them (another device, no reflink support, a link limit).
+succeeded. As in uv, ``clone`` falls back to ``hardlink`` where the file
+system has no reflinks, and both fall back to ``copy`` where it refuses
+links (another device, a link limit); falling back to ``copy`` is reported,
+since it costs the disk space and time the links were chosen to save.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +25,7 @@ LINK_MODES: tuple[LinkMode, ...] = ("clone", "hardlink", "copy", "symlink")
 
 _ATTEMPTS: dict[LinkMode | None, tuple[LinkMode, ...]] = {
     None: ("clone", "hardlink", "copy"),
-    "clone": ("clone", "copy"),
+    "clone": ("clone", "hardlink", "copy"),
     "hardlink": ("hardlink", "copy"),
     "copy": ("copy",),
     "symlink": ("symlink",),
@@ -49,11 +52,18 @@ _FICLONE = 0x40049409
 
 
 class Linker:
-    """Places files by *mode*, remembering what works for each pair of roots."""
+    """Places files by *mode*, remembering what works for each pair of roots.
 
-    def __init__(self, mode: LinkMode | None = None) -> None:
+    *on_copy_fallback* is called once, the first time a mode that links
+    has to copy instead.
+    """
+
+    def __init__(
+        self, mode: LinkMode | None = None, *, on_copy_fallback: Callable[[], None] | None = None
+    ) -> None:
         self._attempts = _ATTEMPTS[mode]
         self._start: dict[tuple[Path, Path], int] = {}
+        self._on_copy_fallback = on_copy_fallback
 
     def link(self, source: Path, target: Path, *, source_root: Path, target_root: Path) -> None:
         """Make *target* (which must not exist) hold the content of *source*.
@@ -71,6 +81,9 @@ class Linker:
                     raise
                 index += 1
                 continue
+            if index and method == "copy" and self._on_copy_fallback is not None:
+                self._on_copy_fallback()
+                self._on_copy_fallback = None
             self._start[key] = index
             return
 

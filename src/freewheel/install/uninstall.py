@@ -25,8 +25,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from .errors import InstallError
-from .site_packages import metadata_entries
 from .records import parse_record
+from .site_packages import metadata_entries
 from .transaction import Transaction
 
 

@@ -1,0 +1,25 @@
+"""Every command the README documents is there, in the console script as installed."""
+
+from __future__ import annotations
+
+import pytest
+from support.cli import freewheel
+
+DOCUMENTED = [
+    "pip compile", "explain", "venv", "pip install", "pip sync", "pip uninstall",
+    "pip list", "pip freeze", "pip show", "pip check", "cache dir", "cache clean", "cache prune",
+]
+
+
+@pytest.mark.parametrize("command", DOCUMENTED)
+def test_documented_command_runs(command: str) -> None:
+    result = freewheel(*command.split(), "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: freewheel {command}")
+
+
+def test_the_top_level_help_lists_every_command() -> None:
+    result = freewheel("--help")
+    assert result.returncode == 0
+    listed = result.stdout.split("positional arguments:")[1]
+    assert {command.split()[0] for command in DOCUMENTED} <= set(listed.split())
