@@ -174,3 +174,40 @@ def test_pip_list_outdated_honours_offline(tmp_path, index_server):
                        "--default-index", server.url, "--cache-dir", tmp_path / "cache")
     assert server.requests == []
     assert result.returncode == 2
+
+
+@pytest.mark.parametrize(("value", "cached"), [("0", True), ("false", True), ("1", False), ("yes", False)])
+def test_no_cache_variable_means_what_it_says(work, server, value, cached):
+    """FREEWHEEL_NO_CACHE=0 keeps the cache (it once turned it off: the
+    setting's wrapper, not its value, was tested for truth)."""
+    result = freewheel("pip", "compile", "requirements.in", "--no-config", "--default-index", server.url,
+                       "--cache-dir", work.parent / "cache", cwd=work, env={"FREEWHEEL_NO_CACHE": value})
+    assert result.returncode == 0, result.stderr
+    assert any((work.parent / "cache").glob("http-v*/demo/*.rec")) is cached
+
+
+def test_a_setting_outside_its_choices_names_where_it_was_set(work, server):
+    result = freewheel("pip", "compile", "requirements.in", "--no-config", "--default-index", server.url,
+                       cwd=work, env={"FREEWHEEL_PRERELEASE": "sometimes"})
+    assert result.returncode == 2
+    assert "FREEWHEEL_PRERELEASE sets 'sometimes', which is not one of: disallow, allow" in result.stderr
+
+
+def test_pip_list_outdated_uses_credentials_cache_and_cert_like_every_command(tmp_path, index_server):
+    """pip list --outdated builds its client as compile and install do."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "pip", "999.0")
+    server = index_server(dists, auth=("someone", "s3cret"), page_headers={"Cache-Control": "max-age=600"})
+    url = server.url.replace("://", "://someone:s3cret@")
+    common = ("pip", "list", "--outdated", "--python", sys.executable, "--default-index", url,
+              "--cache-dir", tmp_path / "cache")
+    first = freewheel(*common)
+    assert first.returncode == 0, first.stderr
+    assert "999.0" in first.stdout
+    requests = len(server.requests)
+    offline = freewheel(*common, "--offline")
+    assert (offline.returncode, len(server.requests)) == (0, requests), offline.stderr
+    assert "999.0" in offline.stdout
+    missing = freewheel(*common, "--cert", tmp_path / "missing.pem")
+    assert missing.returncode == 2
+    assert "certificate bundle" in missing.stderr and "does not exist" in missing.stderr

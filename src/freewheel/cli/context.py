@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 from freewheel.config.settings import (
     IndexSettings,
     Layer,
+    Settings,
     Sourced,
     cli_layer,
     env_layer,
     find_project_root,
-    first,
     home_config_path,
     index_settings,
+    no_config,
+    resolve_settings,
 )
 from freewheel.errors import UsageError
 from freewheel.inputs.gather import Gathered
@@ -38,16 +40,18 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CommandContext:
+    """What a resolving command starts from: its typed settings, the target,
+    and how much to say."""
+
     cwd: Path
-    layers: tuple[Layer, ...]
-    indexes: IndexSettings
+    settings: Settings
     target: TargetEnvironment
     quiet: int
     verbose: int
-    cache_dir: Path | None
 
-    def setting(self, key: str) -> Sourced[object] | None:
-        return first(self.layers, key)
+    @property
+    def indexes(self) -> IndexSettings:
+        return self.settings.index
 
 
 def warn(message: str, *, quiet: int) -> None:
@@ -135,7 +139,7 @@ def _files_layer(gathered: Gathered) -> Layer:
 
 
 def _target(
-    args: argparse.Namespace, layers: tuple[Layer, ...], cwd: Path, interpreter: InterpreterInfo | None
+    args: argparse.Namespace, settings: Settings, cwd: Path, interpreter: InterpreterInfo | None
 ) -> TargetEnvironment:
     from freewheel.python.interpreters import find_python, probe
     from freewheel.python.target import for_request
@@ -144,10 +148,10 @@ def _target(
     python_platform = getattr(args, "python_platform", None)
     if interpreter is not None:
         return for_request(interpreter, python_version=python_version, python_platform=python_platform)
-    requested = first(layers, "python")
+    requested = settings.resolver.python.value
     base = None
     try:
-        base = probe(find_python(None if requested is None else str(requested.value), cwd=cwd))
+        base = probe(find_python(requested, cwd=cwd))
     except UsageError:
         if requested is not None:
             raise
@@ -171,17 +175,17 @@ def build_context(
     cwd = Path.cwd()
     environ = os.environ
     env = env_layer(environ)
-    no_config = bool(args.no_config) or bool(first([env], "no_config"))
     layers = [cli_layer(args), env, _files_layer(gathered)]
-    config = IndexConfig() if no_config else _project_config(gathered, cwd)
+    ignore_files = no_config(layers)
+    config = IndexConfig() if ignore_files else _project_config(gathered, cwd)
     if config.source:
         layers.append(_config_layer(config, config.source))
     user_file = home_config_path(environ)
     user = IndexConfig()
-    if not no_config and user_file.is_file():
+    if not ignore_files and user_file.is_file():
         user = read_freewheel_toml(user_file)
         layers.append(_config_layer(user, str(user_file)))
-    if not no_config:
+    if not ignore_files:
         layers.append(_pip_layer(pip_section, environ))
     frozen = tuple(layers)
 
@@ -201,14 +205,11 @@ def build_context(
         cwd=cwd,
         sources_table="[tool.uv.sources]" if config.source == "[tool.uv]" else "[tool.freewheel.sources]",
     )
-    indexes = _existing_locations(indexes, cwd, quiet=args.quiet)
-    cache_dir = first(frozen, "cache_dir")
+    settings = resolve_settings(frozen, _existing_locations(indexes, cwd, quiet=args.quiet))
     return CommandContext(
         cwd=cwd,
-        layers=frozen,
-        indexes=indexes,
-        target=_target(args, frozen, cwd, interpreter),
+        settings=settings,
+        target=_target(args, settings, cwd, interpreter),
         quiet=args.quiet,
         verbose=args.verbose,
-        cache_dir=Path(str(cache_dir.value)) if cache_dir else None,
     )

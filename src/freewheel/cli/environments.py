@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from freewheel.config.settings import cache_settings, cli_layer, env_layer
 from freewheel.python.environments import Environment, find_environment
 from freewheel.util.fs import display_path
 
@@ -44,11 +45,12 @@ def add_environment_options(parser: argparse.ArgumentParser, *, mutable: bool) -
 def probe_cache_dir(args: argparse.Namespace) -> Iterator[Path | None]:
     """Where interpreter descriptions are cached for a command's
     ``--cache-dir``; with ``--no-cache``, a directory removed afterwards."""
-    if args.no_cache:
+    cache = cache_settings([cli_layer(args), env_layer(os.environ)])
+    if cache.no_cache.value:
         with tempfile.TemporaryDirectory(prefix="freewheel-cache-") as directory:
             yield Path(directory)
     else:
-        yield Path(args.cache_dir) if args.cache_dir else None
+        yield cache.directory.value
 
 
 def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environment:

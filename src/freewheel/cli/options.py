@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 
 from freewheel.cli.console import COLOR_CHOICES
-
-INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-PRERELEASE_MODES = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
-RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
+from freewheel.config.settings import (
+    INDEX_STRATEGIES,
+    KEYRING_PROVIDERS,
+    PRERELEASE_MODES,
+    RESOLUTION_MODES,
+)
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, cache: bool = True, network: bool = True) -> None:
@@ -107,7 +109,7 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--keyring-provider",
-        choices=("disabled", "subprocess"),
+        choices=KEYRING_PROVIDERS,
         help="Ask the `keyring` command for index credentials after a 401",
     )
 

@@ -24,7 +24,6 @@ from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
 from freewheel.config.indexes import Index
-from freewheel.config.settings import parse_exclude_newer
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
@@ -81,25 +80,21 @@ class ResolveRequest:
         preferences = {} if upgrade_all or existing_output is None else _pins_in(existing_output)
         preferences = {n: v for n, v in preferences.items() if n not in upgrade}
 
-        prerelease = context.setting("prerelease")
-        mode = str(prerelease.value) if prerelease else "if-necessary"
-        if any(f.pre for f in gathered.files):
-            mode = "allow"
-        exclude_newer = context.setting("exclude_newer")
+        resolver = context.settings.resolver
+        mode = "allow" if any(f.pre for f in gathered.files) else resolver.prerelease.value
         policy = CandidatePolicy(
             target=target,
             prerelease=mode,  # type: ignore[arg-type]
             explicit_prereleases=frozenset(_names_asking_prereleases(direct_requirements)),
-            exclude_newer=parse_exclude_newer(str(exclude_newer.value)) if exclude_newer else None,
+            exclude_newer=resolver.exclude_newer.value,
             binary=_binary_policy(args, gathered),
             allow_yanked=frozenset(_exact_pins(direct_requirements)),
         )
-        resolution = context.setting("resolution")
         return cls(
             requirements=Requirements(direct_requirements, constraints, overrides, preferences),
             via_sources={n: tuple(sorted(s)) for n, s in via.items()},
             policy=policy,
-            resolution=str(resolution.value) if resolution else "highest",
+            resolution=resolver.resolution.value,
             no_deps=bool(args.no_deps),
             hashes=bool(getattr(args, "generate_hashes", False)),
         )
@@ -211,37 +206,29 @@ async def open_fetcher(context: CommandContext, cache: Cache) -> CachingFetcher:
     from freewheel.net.auth import CredentialStore
     from freewheel.net.fetcher import Fetcher
 
-    refresh = context.setting("refresh")
-    refresh_packages = context.setting("refresh_package")
-    keyring = context.setting("keyring_provider")
-    cert = context.setting("cert")
-    insecure = context.setting("allow_insecure_host")
+    network, cached = context.settings.network, context.settings.cache
     client = Fetcher(
         credentials=CredentialStore.from_indexes(context.indexes.indexes, os.environ),
-        keyring_provider=str(keyring.value) if keyring else "disabled",
-        cert=str(cert.value) if cert else None,
-        insecure_hosts=insecure.value if insecure else (),  # type: ignore[arg-type]
+        keyring_provider=network.keyring_provider.value,
+        cert=network.cert.value,
+        insecure_hosts=network.insecure_hosts.value,
     )
     return CachingFetcher(
         client,
         cache,
-        offline=_offline(context),
-        refresh=bool(refresh and refresh.value),
-        refresh_packages=refresh_packages.value if refresh_packages else (),  # type: ignore[arg-type]
+        offline=network.offline.value,
+        refresh=cached.refresh.value,
+        refresh_packages=cached.refresh_packages.value,
         overrides=cache_overrides(context.indexes.indexes),
     )
-
-
-def _offline(context: CommandContext) -> bool:
-    offline = context.setting("offline")
-    return bool(offline and offline.value)
 
 
 def open_cache(context: CommandContext) -> Cache:
     """The cache ``--cache-dir`` and ``--no-cache`` (or their variables) ask for."""
     from freewheel.cache import Cache
 
-    return Cache.open(context.cache_dir, no_cache=bool(context.setting("no_cache")))
+    cached = context.settings.cache
+    return Cache.open(cached.directory.value, no_cache=cached.no_cache.value)
 
 
 @contextlib.contextmanager
@@ -276,7 +263,7 @@ def resolver_session(
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
-            prefetch=not _offline(context),
+            prefetch=not context.settings.network.offline.value,
         )
         provider = Provider(
             source,

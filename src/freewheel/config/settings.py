@@ -252,12 +252,128 @@ def index_settings(
 
     indexes += _urls(first(layers, "find_links"), cwd, format="flat")
     indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
-    strategy = first(layers, "index_strategy") or Sourced("first-index", "default")
+    strategy = _setting(layers, "index_strategy", _choice(*INDEX_STRATEGIES), "first-index")
     return IndexSettings(
         _dedupe(indexes, configured_indexes),
-        Sourced(str(strategy.value), strategy.origin),
+        strategy,
         pins,
         sources_table,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NetworkSettings:
+    """How freewheel talks to indexes."""
+
+    offline: Sourced[bool]
+    keyring_provider: Sourced[str]
+    cert: Sourced[str | None]
+    insecure_hosts: Sourced[tuple[str, ...]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """Where the cache is, whether to use one, and what to ask again."""
+
+    directory: Sourced[Path | None]
+    no_cache: Sourced[bool]
+    refresh: Sourced[bool]
+    refresh_packages: Sourced[tuple[str, ...]]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ResolverSettings:
+    """Which versions a resolution may choose, and for which interpreter."""
+
+    prerelease: Sourced[str]
+    resolution: Sourced[str]
+    exclude_newer: Sourced[datetime | None]
+    python: Sourced[str | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting a command reads, typed, each value with its origin."""
+
+    network: NetworkSettings
+    cache: CacheSettings
+    resolver: ResolverSettings
+    index: IndexSettings
+
+
+INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+PRERELEASE_MODES = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
+RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
+KEYRING_PROVIDERS = ("disabled", "subprocess")
+
+def _setting(
+    layers: Sequence[Layer], key: str, convert: Callable[[object, str], T], default: T
+) -> Sourced[T]:
+    """The typed value of *key* from the highest layer that sets it, else *default*."""
+    found = first(layers, key)
+    if found is None:
+        return Sourced(default, "default")
+    return Sourced(convert(found.value, found.origin), found.origin)
+
+
+def _bool(value: object, origin: str) -> bool:
+    return _truthy(value) if isinstance(value, str) else bool(value)
+
+
+def _text(value: object, origin: str) -> str:
+    return str(value)
+
+
+def _texts(value: object, origin: str) -> tuple[str, ...]:
+    return _split(value) if isinstance(value, str) else tuple(str(item) for item in value)  # type: ignore[attr-defined]
+
+
+def _choice(*choices: str) -> Callable[[object, str], str]:
+    def convert(value: object, origin: str) -> str:
+        text = str(value)
+        if text not in choices:
+            raise UsageError(f"{origin} sets {text!r}, which is not one of: {', '.join(choices)}.")
+        return text
+
+    return convert
+
+
+def no_config(layers: Sequence[Layer]) -> bool:
+    """Whether configuration files are to be ignored (``--no-config``, ``FREEWHEEL_NO_CONFIG``)."""
+    return _setting(layers, "no_config", _bool, False).value
+
+
+def cache_settings(layers: Sequence[Layer]) -> CacheSettings:
+    """The cache settings alone, for commands that read no other setting."""
+    return CacheSettings(
+        directory=_setting(layers, "cache_dir", lambda value, _: Path(str(value)).expanduser(), None),
+        no_cache=_setting(layers, "no_cache", _bool, False),
+        refresh=_setting(layers, "refresh", _bool, False),
+        refresh_packages=_setting(layers, "refresh_package", _texts, ()),
+    )
+
+
+def resolve_settings(layers: Sequence[Layer], index: IndexSettings) -> Settings:
+    """The typed settings of *layers* (highest first), with the *index* settings assembled from them.
+
+    :raises UsageError: when a layer sets a value outside a setting's choices,
+        naming where it was set.
+    """
+    return Settings(
+        network=NetworkSettings(
+            offline=_setting(layers, "offline", _bool, False),
+            keyring_provider=_setting(layers, "keyring_provider", _choice(*KEYRING_PROVIDERS), "disabled"),
+            cert=_setting(layers, "cert", _text, None),
+            insecure_hosts=_setting(layers, "allow_insecure_host", _texts, ()),
+        ),
+        cache=cache_settings(layers),
+        resolver=ResolverSettings(
+            prerelease=_setting(layers, "prerelease", _choice(*PRERELEASE_MODES), "if-necessary"),
+            resolution=_setting(layers, "resolution", _choice(*RESOLUTION_MODES), "highest"),
+            exclude_newer=_setting(layers, "exclude_newer", lambda value, _: parse_exclude_newer(str(value)), None),
+            python=_setting(layers, "python", _text, None),
+        ),
+        index=index,
     )
 
 

@@ -24,6 +24,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.config.indexes import Index
+from freewheel.config.settings import (
+    INDEX_STRATEGIES,
+    PRERELEASE_MODES,
+    RESOLUTION_MODES,
+)
 from freewheel.errors import InputError
 from freewheel.inputs._shared import (
     defined_names,
@@ -170,9 +175,6 @@ def read_freewheel_toml(path: str | Path) -> IndexConfig:
     return _index_config(_load_toml(path), "", str(path), path)
 
 
-_INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-_PRERELEASE = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
-_RESOLUTION = ("highest", "lowest", "lowest-direct")
 _AUTHENTICATE = ("always", "never", "auto")
 _INDEX_KEYS = frozenset(
     # publish-url is uv's and does not affect resolution.
@@ -380,13 +382,13 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
         indexes=indexes,
         pins=pins,
         sources=sources,
-        index_strategy=choice("index-strategy", _INDEX_STRATEGIES),
+        index_strategy=choice("index-strategy", INDEX_STRATEGIES),
         index_url=None if index_url is None else location_url(index_url, base_dir),
         extra_index_urls=tuple(location_url(url, base_dir) for url in strings("extra-index-url")),
         find_links=tuple(location_url(url, base_dir) for url in strings("find-links")),
         no_index=no_index,
-        prerelease=choice("prerelease", _PRERELEASE),
-        resolution=choice("resolution", _RESOLUTION),
+        prerelease=choice("prerelease", PRERELEASE_MODES),
+        resolution=choice("resolution", RESOLUTION_MODES),
         exclude_newer=exclude_newer,
         environments=environments,
         conflicts=tuple(conflicts),

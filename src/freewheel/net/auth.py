@@ -29,8 +29,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from freewheel.config.indexes import Index
 from freewheel.errors import UsageError
 
-KEYRING_PROVIDERS = ("disabled", "subprocess")
-
 Origin = tuple[str, str, int | None]
 
 

@@ -28,8 +28,9 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from freewheel import __version__
+from freewheel.config.settings import KEYRING_PROVIDERS
 from freewheel.errors import UsageError
-from freewheel.net.auth import KEYRING_PROVIDERS, Credentials, CredentialStore
+from freewheel.net.auth import Credentials, CredentialStore
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
