@@ -112,12 +112,12 @@ def _project_config(gathered: Gathered, cwd: Path) -> IndexConfig:
 
 
 def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:
-    from freewheel.config.pip import load_pip_config
+    from freewheel.config.pip import PipSetting, load_pip_config
 
     pip = load_pip_config(section=section, environ=environ)
 
-    def sourced(setting: object) -> Sourced[object] | None:
-        return None if setting is None else Sourced(setting.value, setting.origin)  # type: ignore[attr-defined]
+    def sourced(setting: PipSetting | None) -> Sourced[object] | None:
+        return None if setting is None else Sourced(setting.value, setting.origin)
 
     return Layer(
         "pip configuration",

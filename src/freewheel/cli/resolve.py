@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
 from freewheel.config.indexes import Index
+from freewheel.config.settings import PrereleaseMode
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
@@ -81,10 +82,10 @@ class ResolveRequest:
         preferences = {n: v for n, v in preferences.items() if n not in upgrade}
 
         resolver = context.settings.resolver
-        mode = "allow" if any(f.pre for f in gathered.files) else resolver.prerelease.value
+        mode: PrereleaseMode = "allow" if any(f.pre for f in gathered.files) else resolver.prerelease.value
         policy = CandidatePolicy(
             target=target,
-            prerelease=mode,  # type: ignore[arg-type]
+            prerelease=mode,
             explicit_prereleases=frozenset(_names_asking_prereleases(direct_requirements)),
             exclude_newer=resolver.exclude_newer.value,
             binary=_binary_policy(args, gathered),

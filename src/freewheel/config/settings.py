@@ -21,11 +21,11 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar, cast, get_args
 
 from packaging.utils import NormalizedName
 
-from freewheel.config.indexes import Index
+from freewheel.config.indexes import Index, IndexFormat
 from freewheel.errors import UsageError
 
 T = TypeVar("T")
@@ -203,10 +203,8 @@ def _dedupe(indexes: Sequence[Index], configured: Sequence[Index]) -> tuple[Inde
     return tuple(kept.values())
 
 
-def _urls(setting: Sourced[object] | None, cwd: Path, **fields: object) -> list[Index]:
-    if setting is None:
-        return []
-    return [Index(url=to_url(str(u), cwd), origin=setting.origin, **fields) for u in setting.value]  # type: ignore[attr-defined]
+def _urls(setting: Sourced[tuple[str, ...]], cwd: Path, format: IndexFormat = "simple") -> list[Index]:
+    return [Index(url=to_url(url, cwd), origin=setting.origin, format=format) for url in setting.value]
 
 
 def index_settings(
@@ -231,15 +229,13 @@ def index_settings(
     per-index settings of its ``[[tool.uv.index]]`` entry if it has one.
     """
     indexes: list[Index] = []
-    cli_indexes = first(layers, "index")
-    if cli_indexes is not None:
-        indexes += [parse_index_argument(v, cli_indexes.origin) for v in cli_indexes.value]  # type: ignore[attr-defined]
-    indexes += _urls(first(layers, "extra_index_urls"), cwd)
+    named = _setting(layers, "index", _texts, ())
+    indexes += [parse_index_argument(value, named.origin) for value in named.value]
+    indexes += _urls(_setting(layers, "extra_index_urls", _texts, ()), cwd)
     indexes += [Index(url=s.value, origin=s.origin) for s in file_extra_index_urls]
     indexes += [i for i in configured_indexes if not i.default]
 
-    no_index = first(layers, "no_index")
-    if no_index is not None and no_index.value:
+    if _setting(layers, "no_index", _bool, False).value:
         indexes = [i for i in indexes if i.format == "flat"]
     else:
         default = first(layers, "default_index")
@@ -250,7 +246,7 @@ def index_settings(
         else:
             indexes.append(Index(url=to_url(str(default.value), cwd), default=True, origin=default.origin))
 
-    indexes += _urls(first(layers, "find_links"), cwd, format="flat")
+    indexes += _urls(_setting(layers, "find_links", _texts, ()), cwd, format="flat")
     indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
     strategy = _setting(layers, "index_strategy", _choice(*INDEX_STRATEGIES), "first-index")
     return IndexSettings(
@@ -285,7 +281,7 @@ class CacheSettings:
 class ResolverSettings:
     """Which versions a resolution may choose, and for which interpreter."""
 
-    prerelease: Sourced[str]
+    prerelease: Sourced[PrereleaseMode]
     resolution: Sourced[str]
     exclude_newer: Sourced[datetime | None]
     python: Sourced[str | None]
@@ -302,7 +298,8 @@ class Settings:
 
 
 INDEX_STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
-PRERELEASE_MODES = ("disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit")
+PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
+PRERELEASE_MODES: tuple[str, ...] = get_args(PrereleaseMode)
 RESOLUTION_MODES = ("highest", "lowest", "lowest-direct")
 KEYRING_PROVIDERS = ("disabled", "subprocess")
 
@@ -325,7 +322,11 @@ def _text(value: object, origin: str) -> str:
 
 
 def _texts(value: object, origin: str) -> tuple[str, ...]:
-    return _split(value) if isinstance(value, str) else tuple(str(item) for item in value)  # type: ignore[attr-defined]
+    if isinstance(value, str):
+        return _split(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(item) for item in value)
+    return (str(value),)
 
 
 def _choice(*choices: str) -> Callable[[object, str], str]:
@@ -341,6 +342,10 @@ def _choice(*choices: str) -> Callable[[object, str], str]:
 def no_config(layers: Sequence[Layer]) -> bool:
     """Whether configuration files are to be ignored (``--no-config``, ``FREEWHEEL_NO_CONFIG``)."""
     return _setting(layers, "no_config", _bool, False).value
+
+
+def _prerelease(value: object, origin: str) -> PrereleaseMode:
+    return cast(PrereleaseMode, _choice(*PRERELEASE_MODES)(value, origin))
 
 
 def cache_settings(layers: Sequence[Layer]) -> CacheSettings:
@@ -368,7 +373,7 @@ def resolve_settings(layers: Sequence[Layer], index: IndexSettings) -> Settings:
         ),
         cache=cache_settings(layers),
         resolver=ResolverSettings(
-            prerelease=_setting(layers, "prerelease", _choice(*PRERELEASE_MODES), "if-necessary"),
+            prerelease=_setting(layers, "prerelease", _prerelease, "if-necessary"),
             resolution=_setting(layers, "resolution", _choice(*RESOLUTION_MODES), "highest"),
             exclude_newer=_setting(layers, "exclude_newer", lambda value, _: parse_exclude_newer(str(value)), None),
             python=_setting(layers, "python", _text, None),

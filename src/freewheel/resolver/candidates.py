@@ -17,13 +17,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from freewheel.config.settings import PrereleaseMode
 from freewheel.index.models import DistFile
 from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
 
 if TYPE_CHECKING:
     from freewheel.python.target import TargetEnvironment
 
-PrereleaseMode = Literal["disallow", "allow", "if-necessary", "explicit", "if-necessary-or-explicit"]
 ALL = ":all:"
 
 
