@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from support.builders import make_wheel
 
+from freewheel.cache.http import cache_overrides
 from freewheel.cli import run
-from freewheel.cli.resolve import cache_overrides
 from freewheel.config.indexes import Index
 
 PYPROJECT = """\

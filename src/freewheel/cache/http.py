@@ -37,6 +37,7 @@ import asyncio
 import dataclasses
 import email.utils
 import hashlib
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -62,7 +63,10 @@ from freewheel.cache import (
     Cache,
     read_record,
 )
+from freewheel.config.indexes import Index
+from freewheel.config.settings import Settings
 from freewheel.errors import UsageError
+from freewheel.net.auth import CredentialStore
 from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
 from freewheel.util.fs import atomic_write_bytes
 from freewheel.util.urls import strip_credentials
@@ -502,3 +506,44 @@ def project_of_filename(filename: str) -> NormalizedName | None:
     except (InvalidWheelFilename, InvalidSdistFilename):
         pass
     return None
+
+
+def cache_overrides(indexes: Iterable[Index]) -> list[tuple[str, CacheKind, str]]:
+    """The indexes' ``cache-control`` settings, as ``CachingFetcher`` overrides.
+
+    Each applies to the URLs under its index's URL: its project pages
+    (``api``) and the files (``files``) it serves from there, as a
+    find-links location does. Files an index links to on another host or
+    path keep the ``Cache-Control`` their server sends.
+    """
+    overrides: list[tuple[str, CacheKind, str]] = []
+    for index in indexes:
+        # A simple index's pages are below its URL: "/simple" must not also
+        # cover "/simple-other/".
+        prefix = index.url if index.format == "flat" else index.url.rstrip("/") + "/"
+        if index.cache_control_api is not None:
+            overrides.append((prefix, "api", index.cache_control_api))
+        if index.cache_control_files is not None:
+            overrides.append((prefix, "files", index.cache_control_files))
+    return overrides
+
+
+async def open_fetcher(settings: Settings, cache: Cache) -> CachingFetcher:
+    """The client every fetching command uses, built in this one place: the
+    credentials of the configured indexes, the keyring, TLS, offline and
+    refresh settings, over *cache*. Call it in the event loop that will use it."""
+    network, cached = settings.network, settings.cache
+    client = Fetcher(
+        credentials=CredentialStore.from_indexes(settings.index.indexes, os.environ),
+        keyring_provider=network.keyring_provider.value,
+        cert=network.cert.value,
+        insecure_hosts=network.insecure_hosts.value,
+    )
+    return CachingFetcher(
+        client,
+        cache,
+        offline=network.offline.value,
+        refresh=cached.refresh.value,
+        refresh_packages=cached.refresh_packages.value,
+        overrides=cache_overrides(settings.index.indexes),
+    )

@@ -152,8 +152,9 @@ def _latest_versions(
     """
     import asyncio
 
+    from freewheel.cache.http import open_fetcher
     from freewheel.cli.context import build_context
-    from freewheel.cli.resolve import open_cache, open_fetcher
+    from freewheel.cli.resolve import open_cache
     from freewheel.index.client import IndexClient
     from freewheel.inputs.gather import Gathered
 
@@ -162,7 +163,7 @@ def _latest_versions(
 
     async def ask_all() -> dict[str, tuple[Version, DistKind]]:
         with open_cache(context) as cache:
-            async with await open_fetcher(context, cache) as fetcher:
+            async with await open_fetcher(context.settings, cache) as fetcher:
                 client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
                 listings = await asyncio.gather(*(client.project(name) for name in names))
         found: dict[str, tuple[Version, DistKind]] = {}

@@ -12,7 +12,6 @@ import argparse
 import collections
 import contextlib
 import dataclasses
-import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -23,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.context import CommandContext
-from freewheel.config.indexes import Index
 from freewheel.config.settings import PrereleaseMode
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
@@ -37,7 +35,6 @@ from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
-    from freewheel.cache.http import CacheKind, CachingFetcher
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
 
@@ -179,51 +176,6 @@ def _pins_in(path: Path) -> dict[NormalizedName, Version]:
     return pins
 
 
-def cache_overrides(indexes: Iterable[Index]) -> list[tuple[str, CacheKind, str]]:
-    """The indexes' ``cache-control`` settings, as ``CachingFetcher`` overrides.
-
-    Each applies to the URLs under its index's URL: its project pages
-    (``api``) and the files (``files``) it serves from there, as a
-    find-links location does. Files an index links to on another host or
-    path keep the ``Cache-Control`` their server sends.
-    """
-    overrides: list[tuple[str, CacheKind, str]] = []
-    for index in indexes:
-        # A simple index's pages are below its URL: "/simple" must not also
-        # cover "/simple-other/".
-        prefix = index.url if index.format == "flat" else index.url.rstrip("/") + "/"
-        if index.cache_control_api is not None:
-            overrides.append((prefix, "api", index.cache_control_api))
-        if index.cache_control_files is not None:
-            overrides.append((prefix, "files", index.cache_control_files))
-    return overrides
-
-
-async def open_fetcher(context: CommandContext, cache: Cache) -> CachingFetcher:
-    """The client every fetching command uses: the context's credentials,
-    keyring, TLS, offline and refresh settings over *cache*. Call it in the
-    event loop that will use it."""
-    from freewheel.cache.http import CachingFetcher
-    from freewheel.net.auth import CredentialStore
-    from freewheel.net.fetcher import Fetcher
-
-    network, cached = context.settings.network, context.settings.cache
-    client = Fetcher(
-        credentials=CredentialStore.from_indexes(context.indexes.indexes, os.environ),
-        keyring_provider=network.keyring_provider.value,
-        cert=network.cert.value,
-        insecure_hosts=network.insecure_hosts.value,
-    )
-    return CachingFetcher(
-        client,
-        cache,
-        offline=network.offline.value,
-        refresh=cached.refresh.value,
-        refresh_packages=cached.refresh_packages.value,
-        overrides=cache_overrides(context.indexes.indexes),
-    )
-
-
 def open_cache(context: CommandContext) -> Cache:
     """The cache ``--cache-dir`` and ``--no-cache`` (or their variables) ask for."""
     from freewheel.cache import Cache
@@ -243,6 +195,7 @@ def resolver_session(
     when the resolution failed. Files land in *cache* (by default one
     opened, and closed, for the session).
     """
+    from freewheel.cache.http import open_fetcher
     from freewheel.dists.downloads import DistStore
     from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
@@ -251,7 +204,7 @@ def resolver_session(
     runner = AsyncRunner()
     own_cache = cache is None
     cache = open_cache(context) if cache is None else cache
-    fetcher = runner.run(open_fetcher(context, cache))
+    fetcher = runner.run(open_fetcher(context.settings, cache))
     store = DistStore(cache.bucket("wheels"), fetcher)
     provider = None
     try:
