@@ -1,14 +1,19 @@
-"""What a resolution produces: each package pinned, with its files and why it is there."""
+"""What a resolution produces: for one environment, each package pinned with
+its files and why it is there (:class:`PinnedPackage`); for every
+environment at once, the graph a universal lock records (:class:`LockGraph`)."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Literal
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
+from freewheel.resolver.markers import MarkerTree
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -27,3 +32,79 @@ class PinnedPackage:
     index: Index | None
     via: tuple[str, ...]
     dist: DistFile | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedDependency:
+    """An edge of the locked graph: *name* at *version*, needed where *marker* holds.
+
+    The version tells which entry of a package locked at several versions
+    (one per fork) the edge leads to.
+    """
+
+    name: NormalizedName
+    version: Version
+    marker: MarkerTree
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedPackage:
+    """One package of a universal lock: installed wherever *marker* holds.
+
+    *marker* speaks of the environment (``sys_platform``,
+    ``python_full_version``...) and of the selection (PEP 751's ``'cpu' in
+    extras``, ``'dev' in dependency_groups``); it is ``TRUE`` for a package
+    every selection needs everywhere. *files* are every wheel and sdist of
+    the version on *index* that some supported environment may install,
+    with their hashes. *requires_python* is the version's own. A package
+    that comes from somewhere other than an index (a path, a URL, a git
+    checkout, a workspace member) has *source* set and no *index*.
+    """
+
+    name: NormalizedName
+    version: Version
+    marker: MarkerTree
+    index: Index | None
+    files: tuple[DistFile, ...]
+    dependencies: tuple[LockedDependency, ...]
+    requires_python: SpecifierSet | None = None
+    source: LockedSource | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedSource:
+    """Where a package that is not on an index comes from (PEP 751's
+    ``directory``, ``archive`` or ``vcs``), as the lock records it.
+
+    *kind* is ``"directory"`` (with *editable*), ``"archive"`` (a URL or a
+    local file, with its *sha256*), or ``"vcs"`` (*url* with the resolved
+    *commit* and the *requested_revision*). *subdirectory* points into an
+    archive or a checkout.
+    """
+
+    kind: Literal["directory", "archive", "vcs"]
+    url: str
+    editable: bool = False
+    sha256: str | None = None
+    commit: str | None = None
+    requested_revision: str | None = None
+    subdirectory: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockGraph:
+    """The result of a universal resolution: every package for every
+    supported environment and selection, each with where it applies.
+
+    *requires_python* is the project's (the environments a lock covers);
+    *environments* restrict them further (``[tool.uv] environments``),
+    ``TRUE`` when unrestricted; *extras* and *groups* are the project's
+    optional dependency sets and dependency groups, whose selection the
+    packages' markers test.
+    """
+
+    requires_python: SpecifierSet
+    environments: MarkerTree
+    extras: tuple[NormalizedName, ...]
+    groups: tuple[NormalizedName, ...]
+    packages: tuple[LockedPackage, ...]
