@@ -14,6 +14,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable
 
+import packaging
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -234,7 +235,8 @@ class Environment:
         self.extra = frozenset(extra)
 
     def for_packaging(self) -> dict[str, object]:
-        return {**self.values, "extra": self.extra, "extras": self.extras, "dependency_groups": self.groups}
+        extra = self.extra if EXTRA_SETS else "".join(self.extra)
+        return {**self.values, "extra": extra, "extras": self.extras, "dependency_groups": self.groups}
 
     def packaging(self, marker: str) -> bool:
         return parsed(marker).evaluate(self.for_packaging())
@@ -257,12 +259,20 @@ def subsets(names: list[str]) -> list[frozenset[str]]:
     return [frozenset(c) for r in range(len(names) + 1) for c in itertools.combinations(names, r)]
 
 
+# packaging takes a set of names for ``extra`` from 26.4 on, one name before.
+EXTRA_SETS = Version(packaging.__version__) >= Version("26.4")
+
+
+def extra_selections(atoms: list[str]) -> list[frozenset[str]]:
+    return [chosen for chosen in subsets(names_of(atoms, "extra")) if EXTRA_SETS or len(chosen) <= 1]
+
+
 @st.composite
 def environments(draw: st.DrawFn, atoms: list[str]) -> Environment:
     values = {}
     for variable in sorted({variable_of(atom) for atom in atoms} - {"extra", "extras", "dependency_groups"}):
         values[variable] = draw(st.sampled_from(candidates(variable, tuple(atoms))))
-    extra = draw(st.sampled_from(subsets(names_of(atoms, "extra"))))
+    extra = draw(st.sampled_from(extra_selections(atoms)))
     extras = draw(st.sampled_from(subsets(names_of(atoms, "extras"))))
     groups = draw(st.sampled_from(subsets(names_of(atoms, "dependency_groups"))))
     return Environment(values, extras, groups, extra)
@@ -286,7 +296,7 @@ def covering(atoms: list[str], *, keep: Callable[[str, str], bool] | None = None
             seen.setdefault(tuple(environment.packaging(atom) for atom in own), value)
         per_variable.append([(variable, value) for value in seen.values()])
     selections = itertools.product(
-        subsets(names_of(atoms, "extra")),
+        extra_selections(atoms),
         subsets(names_of(atoms, "extras")),
         subsets(names_of(atoms, "dependency_groups")),
     )

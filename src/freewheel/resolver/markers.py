@@ -1285,7 +1285,8 @@ def _from_text(text: str) -> MarkerTree:
     try:
         Marker(text)  # packaging decides what is a marker and says what is wrong
     except InvalidMarker as exc:
-        raise MarkerError(f"invalid marker {text!r}: {exc.message}") from None
+        reason = str(exc).splitlines()[0]  # the rest draws a caret under the text
+        raise MarkerError(f"invalid marker {text!r}: {reason}") from None
     return _Parser(text).parse()
 
 
@@ -1417,6 +1418,10 @@ class _Values:
         names = [name for name, variable in _VARIABLES.items() if variable.kind not in (_EXTRA, _SET)]
         values: dict[str, Any] = {name: self._value(name) for name in names}
         values.update(self.sets)
+        # The one opaque atom on ``extra`` is ``extra == ''`` (or ``!=``), which
+        # only asks whether any extra is selected; packaging before 26.4 takes
+        # one name there, not a set.
+        values["extra"] = min(self.sets["extra"], default="")
         return values
 
 
