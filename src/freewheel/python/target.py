@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.markers import Marker
+from packaging.requirements import Requirement
 from packaging.tags import Tag
 from packaging.version import Version
 
@@ -23,7 +24,7 @@ from freewheel.python.interpreters import InterpreterInfo, current_interpreter
 from freewheel.python.platforms import parse_platform, supported_tags
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class TargetEnvironment:
     """A Python version on a platform, as markers and accepted wheel tags.
 
@@ -63,6 +64,10 @@ class TargetEnvironment:
         return any(
             marker.evaluate({**self.markers, "extra": extra}) for extra in (*extras,) or ("",)
         )
+
+    def split(self, requirements: Sequence[Requirement], extra: str | None) -> None:
+        """Never: one concrete environment needs no forks (see the universal target)."""
+        return None
 
     def describe(self) -> str:
         """A short label such as ``CPython 3.11 on x86_64-manylinux_2_28``."""

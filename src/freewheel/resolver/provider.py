@@ -75,6 +75,15 @@ def _lookahead(tried: int) -> int:
 ROOT_VERSION = Version("0")
 
 
+class ForkNeeded(Exception):
+    """Raised through the solver when a universal resolution must split:
+    *forks* are the regions (marker trees) to solve separately."""
+
+    def __init__(self, forks: list[object]) -> None:
+        super().__init__("fork")
+        self.forks = forks
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Requirements:
     """What the user asked for, after markers were evaluated for the target.
@@ -238,7 +247,7 @@ class Provider:
     def candidates(self, name: NormalizedName) -> ProjectCandidates:
         cached = self._candidates.get(name)
         if cached is None:
-            cached = self.source.candidates(self.listing(name), lowest=self._lowest(name))
+            cached = self.source.candidates(self.listing(name), lowest=self._lowest(name), policy=self.policy)
             self._candidates[name] = cached
         return cached
 
@@ -279,6 +288,11 @@ class Provider:
             # The extra adds only what its marker selects; the base package
             # brings the rest.
             wanted = [r for r in wanted if r.marker is not None and not target.evaluate(r.marker, [])]
+        forks = target.split(wanted, package.extra)
+        if forks:
+            # One version of some dependency cannot serve everywhere this
+            # resolution is for (a universal resolution only).
+            raise ForkNeeded(forks)
         for dep, dep_range in self._collect(wanted, parent=package.name).items():
             if dep.name == package.name:
                 # ``dask[complete]`` requiring ``dask[array]``: the same

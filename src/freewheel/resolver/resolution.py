@@ -28,7 +28,7 @@ def resolve(provider: Provider, via_sources: Mapping[NormalizedName, tuple[str, 
     try:
         solution = pubgrub.resolve(provider, ROOT, ROOT_VERSION)
     except pubgrub.NoSolution as failure:
-        raise _impossible(provider, failure) from None
+        raise impossible(provider, failure) from None
     return _pins(provider, solution, via_sources)
 
 
@@ -48,7 +48,8 @@ def warnings_for(provider: Provider, pins: list[PinnedPackage]) -> list[str]:
     return warnings
 
 
-def _impossible(provider: Provider, failure: pubgrub.NoSolution) -> ResolutionImpossible:
+def impossible(provider: Provider, failure: pubgrub.NoSolution) -> ResolutionImpossible:
+    """The error a failed resolution raises: the explanation, then hints that name a fix."""
     report = pubgrub.format_report(failure, describe=term_describer(provider))
     hints = hints_for(provider, failure)
     message = "No solution found when resolving dependencies:\n" + _indent(report)

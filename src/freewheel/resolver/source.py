@@ -106,22 +106,27 @@ class PackageSource:
         #: Metadata already read, by file URL: written on the I/O thread,
         #: read on the resolver's, so that a hit costs no hop between them.
         self._ready: dict[str, CoreMetadata] = {}
-        self._candidates: dict[tuple[NormalizedName, bool], ProjectCandidates] = {}
+        self._candidates: dict[tuple[NormalizedName, bool, CandidatePolicy], ProjectCandidates] = {}
 
     def listing(self, name: NormalizedName) -> ProjectListing:
         return self._runner.run(self._client.project(name))
 
-    def candidates(self, listing: ProjectListing, *, lowest: bool) -> ProjectCandidates:
-        """The candidates of *listing*'s project, built once for both threads.
+    def candidates(
+        self, listing: ProjectListing, *, lowest: bool, policy: CandidatePolicy | None = None
+    ) -> ProjectCandidates:
+        """The candidates of *listing*'s project under *policy* (by default
+        the source's own), built once for both threads.
 
         Sorting thousands of versions is the costly part; evaluating a
         version is pure, so the two threads may share the lazily filled
-        table (at worst both evaluate one version).
+        table (at worst both evaluate one version). A universal resolution
+        solves several forks, each with its own policy, over one source.
         """
-        key = (listing.name, lowest)
+        policy = policy or self._policy
+        key = (listing.name, lowest, policy)
         cached = self._candidates.get(key)
         if cached is None:
-            cached = ProjectCandidates(self._policy, listing.name, listing.versions, lowest=lowest)
+            cached = ProjectCandidates(policy, listing.name, listing.versions, lowest=lowest)
             self._candidates[key] = cached
         return cached
 

@@ -1,0 +1,392 @@
+"""Universal resolution: one answer for every supported environment at once.
+
+A universal resolution keeps requirement markers instead of evaluating them
+for one interpreter. It runs the PubGrub core once per *fork*: a region of
+the environment space (a :class:`~freewheel.resolver.markers.MarkerTree`
+over ``sys_platform``, ``python_full_version``… and over PEP 751's
+``extras`` and ``dependency_groups``) inside which one version per package
+is enough. It starts from the whole supported space (the project's
+``requires-python``, its ``environments``) and splits a fork when its
+requirements cannot share one version:
+
+* a package (or the project) requires the same dependency twice with
+  different markers and different versions (``numpy>=2; python_version >=
+  '3.10'`` beside ``numpy<2; python_version < '3.10'``);
+* declared conflicts (extras or groups that are never installed together).
+
+Each fork is solved on its own, from scratch (forks are few; the network
+and metadata caches are shared, so a fork costs CPU, not fetches), and the
+forks' answers are merged: a package at the same version in several forks
+gets the union of where it is needed, so forks that agree merge away.
+
+The result is a :class:`~freewheel.resolver.result.LockGraph`: every
+package with the marker under which it is installed, reached from the
+project's requirements through the dependency edges of each fork.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from freewheel.errors import ResolutionImpossible
+from freewheel.resolver import pubgrub
+from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
+from freewheel.resolver.provider import (
+    ROOT,
+    ROOT_VERSION,
+    ForkNeeded,
+    Package,
+    Provider,
+    requirement_range,
+)
+from freewheel.resolver.result import LockedDependency, LockedPackage, LockGraph
+
+if TYPE_CHECKING:
+    pass
+
+#: More forks than this is almost certainly a marker explosion, not a project.
+MAX_FORKS = 256
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RootRequirement:
+    """A requirement of the project, needed where *condition* holds.
+
+    *condition* speaks of the selection (``'cpu' in extras``, ``'dev' in
+    dependency_groups``) and may narrow the environment; the requirement's
+    own marker is applied on top.
+    """
+
+    requirement: Requirement
+    condition: MarkerTree = TRUE
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def requirement_tree(marker: str | None, extra: str | None) -> MarkerTree:
+    """Where a requirement with *marker* applies to the package with *extra*
+    (``None`` for the package itself): the marker with ``extra == ...``
+    settled, so that the tree speaks of the environment only."""
+    if marker is None:
+        return TRUE
+    tree = MarkerTree.from_marker(marker)
+    mentioned = {canonicalize_name(m[1] or m[2]) for m in _EXTRA_TEST.finditer(marker)}
+    if not mentioned:
+        return tree
+    context = TRUE
+    for name in mentioned:
+        test = MarkerTree.from_marker(f"extra == '{name}'")
+        context = context & (test if name == extra else ~test)
+    return tree.simplify_under(context)
+
+
+_EXTRA_TEST = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==\s*extra""")
+
+
+@functools.lru_cache(maxsize=4096)
+def python_floor(fork: MarkerTree) -> Version:
+    """The lowest Python minor version *fork* admits (``3.9``), as a minor version."""
+    for minor in range(0, 40):
+        cell = MarkerTree.from_marker(f"python_version == '3.{minor}'")
+        if not (cell & fork).is_false:
+            return Version(f"3.{minor}")
+    return Version("3.0")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class UniversalTarget:
+    """Every environment of *fork*, as what a resolution is for.
+
+    Plays :class:`~freewheel.python.target.TargetEnvironment`'s part for the
+    candidate policy and the provider: a requirement applies if its marker
+    can hold somewhere in the fork; every wheel can be installed somewhere;
+    a version must support the fork's lowest Python (as uv judges
+    ``Requires-Python`` against the lower bound of the supported range).
+    """
+
+    fork: MarkerTree
+
+    @property
+    def python_version(self) -> Version:
+        return python_floor(self.fork)
+
+    def evaluate(self, marker: Marker, extras: Iterable[str] = ()) -> bool:
+        extra = next(iter(extras), None) or None
+        return not (requirement_tree(str(marker), extra) & self.fork).is_false
+
+    def tag_priority(self, tags: Iterable[Tag]) -> int | None:
+        return 0
+
+    def describe(self) -> str:
+        return "every supported environment" if self.fork.is_true else f"environments where {self.fork}"
+
+    def split(self, requirements: Sequence[Requirement], extra: str | None) -> list[MarkerTree] | None:
+        """The sub-forks needed for *requirements* (of one package, or of the
+        project, with *extra* settled), or ``None`` when one version of each
+        dependency can serve the whole fork.
+
+        A dependency required more than once with different markers and
+        different versions splits the fork into the regions where each
+        combination of those markers holds.
+        """
+        by_name: dict[NormalizedName, list[Requirement]] = {}
+        for requirement in requirements:
+            by_name.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+        for group in by_name.values():
+            if len(group) < 2 or len({requirement_range(r) for r in group}) < 2:
+                continue
+            trees = [requirement_tree(None if r.marker is None else str(r.marker), extra) for r in group]
+            if len(set(trees)) < 2:
+                continue
+            cells = self._cells(trees)
+            if len(cells) > 1:
+                return cells
+        return None
+
+    def _cells(self, trees: Sequence[MarkerTree]) -> list[MarkerTree]:
+        cells = [self.fork]
+        for tree in dict.fromkeys(trees):
+            cells = [part for cell in cells for part in (cell & tree, cell & ~tree) if not part.is_false]
+        return cells
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Fork:
+    """One solved fork: where it holds, the provider that answered, the versions chosen."""
+
+    marker: MarkerTree
+    provider: Provider
+    solution: Mapping[object, Version]
+
+
+MakeProvider = Callable[[UniversalTarget, tuple[Requirement, ...]], Provider]
+
+
+def resolve_forks(
+    roots: Sequence[RootRequirement],
+    space: MarkerTree,
+    make_provider: MakeProvider,
+    *,
+    conflicts: Sequence[Sequence[MarkerTree]] = (),
+) -> list[Fork]:
+    """Solve every fork of *space* that *roots* and the dependencies need.
+
+    *conflicts* are sets of selection markers (``'cpu' in extras``…) that
+    are never true together; each set first splits the space so that at
+    most one of its members holds in a fork. *make_provider* builds the
+    provider of one fork from its target and its direct requirements.
+
+    :raises ResolutionImpossible: when a fork has no solution (the message
+        says which fork), or the forks multiply past :data:`MAX_FORKS`.
+    """
+    pending = _conflict_forks(space, conflicts)
+    solved: list[Fork] = []
+    while pending:
+        if len(pending) + len(solved) > MAX_FORKS:
+            raise ResolutionImpossible(
+                f"The requirements split into more than {MAX_FORKS} environments "
+                "(markers that multiply); narrow them with [tool.freewheel] environments."
+            )
+        fork = pending.pop(0)
+        target = UniversalTarget(fork)
+        direct = [root for root in roots if not (root.condition & fork).is_false]
+        requirements = tuple(root.requirement for root in direct)
+        split = target.split(requirements, None) or _split_conditions(direct, fork)
+        if split:
+            pending[:0] = split
+            continue
+        provider = make_provider(target, requirements)
+        try:
+            solution = pubgrub.resolve(provider, ROOT, ROOT_VERSION)
+        except ForkNeeded as need:
+            pending[:0] = need.forks
+            continue
+        except pubgrub.NoSolution as failure:
+            from freewheel.resolver.resolution import impossible
+
+            where = "" if fork.is_true else f" (for environments where {fork})"
+            error = impossible(provider, failure)
+            raise ResolutionImpossible(error.message.replace(":\n", f"{where}:\n", 1)) from None
+        solved.append(Fork(fork, provider, solution))
+    return solved
+
+
+def _conflict_forks(space: MarkerTree, conflicts: Sequence[Sequence[MarkerTree]]) -> list[MarkerTree]:
+    forks = [space]
+    for members in conflicts:
+        none_of = TRUE
+        for member in members:
+            none_of = none_of & ~member
+        cells = []
+        for member in members:
+            only = member
+            for other in members:
+                if other is not member:
+                    only = only & ~other
+            cells.append(only)
+        cells.append(none_of)
+        forks = [part for fork in forks for cell in cells if not (part := fork & cell).is_false]
+    return forks
+
+
+def _split_conditions(direct: Sequence[RootRequirement], fork: MarkerTree) -> list[MarkerTree] | None:
+    """Forks for the project's own requirements on one name under different
+    conditions (an extra asking for another version than the base)."""
+    by_name: dict[NormalizedName, list[RootRequirement]] = {}
+    for root in direct:
+        by_name.setdefault(canonicalize_name(root.requirement.name), []).append(root)
+    target = UniversalTarget(fork)
+    for group in by_name.values():
+        if len({requirement_range(r.requirement) for r in group}) < 2:
+            continue
+        trees = [r.condition & requirement_tree(_marker_text(r.requirement), None) for r in group]
+        if len(set(trees)) > 1:
+            cells = target._cells(trees)
+            if len(cells) > 1:
+                return cells
+    return None
+
+
+def _marker_text(requirement: Requirement) -> str | None:
+    return None if requirement.marker is None else str(requirement.marker)
+
+
+# -- from forks to the lock graph ------------------------------------------------
+
+
+def lock_graph(
+    forks: Sequence[Fork],
+    roots: Sequence[RootRequirement],
+    *,
+    requires_python: SpecifierSet,
+    environments: MarkerTree = TRUE,
+    extras: Sequence[NormalizedName] = (),
+    groups: Sequence[NormalizedName] = (),
+) -> LockGraph:
+    """Merge the solved *forks* into the graph a universal lock records."""
+    markers: dict[tuple[NormalizedName, Version], MarkerTree] = {}
+    edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
+    owners: dict[tuple[NormalizedName, Version], Fork] = {}
+    for fork in forks:
+        reach, fork_edges = _reach(fork, roots)
+        for node, where in reach.items():
+            key = (node.name, fork.solution[Package(node.name)])
+            if node.extra is None:
+                markers[key] = markers.get(key, FALSE) | where
+                owners.setdefault(key, fork)
+        for source, targets in fork_edges.items():
+            merged = edges.setdefault(source, {})
+            for target, where in targets.items():
+                merged[target] = merged.get(target, FALSE) | where
+    packages = []
+    for key in sorted(markers, key=lambda k: (k[0], k[1])):
+        name, version = key
+        fork = owners[key]
+        provider = fork.provider
+        candidate = provider.candidate(name, version)
+        chosen = candidate.files[0]
+        files = tuple(
+            f
+            for v, listed in provider.listing(name).versions
+            if v == version
+            for f in listed
+            if f.index == chosen.index
+        )
+        metadata = provider.source.metadata(chosen)
+        dependencies = tuple(
+            LockedDependency(dep_name, dep_version, where)
+            for (dep_name, dep_version), where in sorted(edges.get(key, {}).items(), key=lambda item: item[0])
+            if (dep_name, dep_version) != key
+        )
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=version,
+                marker=markers[key],
+                index=chosen.index,
+                files=files,
+                dependencies=dependencies,
+                requires_python=metadata.requires_python,
+            )
+        )
+    return LockGraph(
+        requires_python=requires_python,
+        environments=environments,
+        extras=tuple(extras),
+        groups=tuple(groups),
+        packages=tuple(packages),
+    )
+
+
+def _reach(
+    fork: Fork, roots: Sequence[RootRequirement]
+) -> tuple[dict[Package, MarkerTree], dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]]]:
+    """Where, in *fork*, each solved package (and extra) is needed, and the
+    edges between packages with where each applies."""
+    solution = fork.solution
+    provider = fork.provider
+    reach: dict[Package, MarkerTree] = {}
+    edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
+    queue: list[Package] = []
+
+    def arrive(package: Package, where: MarkerTree) -> None:
+        if package not in solution or where.is_false:
+            return
+        before = reach.get(package, FALSE)
+        after = before | where
+        if after is not before:
+            reach[package] = after
+            queue.append(package)
+
+    for root in roots:
+        where = fork.marker & root.condition & requirement_tree(_marker_text(root.requirement), None)
+        for package in _packages_of(root.requirement):
+            arrive(package, where)
+    while queue:
+        package = queue.pop()
+        where = reach[package]
+        version = solution[package]
+        source = (package.name, version)
+        if package.extra is not None:
+            arrive(Package(package.name), where)
+        for requirement, applies in _requirements_of(provider, package, version):
+            edge = where & applies
+            for target in _packages_of(requirement):
+                arrive(target, edge)
+                if target.extra is None and target in solution:
+                    dependency = (target.name, solution[target])
+                    known = edges.setdefault(source, {})
+                    known[dependency] = known.get(dependency, FALSE) | (fork.marker & applies)
+    return reach, edges
+
+
+def _packages_of(requirement: Requirement) -> list[Package]:
+    name = canonicalize_name(requirement.name)
+    return [Package(name), *(Package(name, canonicalize_name(e)) for e in sorted(requirement.extras))]
+
+
+def _requirements_of(provider: Provider, package: Package, version: Version) -> list[tuple[Requirement, MarkerTree]]:
+    """*package*'s requirements at *version*, each with where it applies
+    (its marker, with the package's extra settled)."""
+    candidate = provider.candidate(package.name, version)
+    metadata = provider.source.metadata(candidate.files[0])
+    found = []
+    for requirement in metadata.requires_dist:
+        marker = _marker_text(requirement)
+        applies = requirement_tree(marker, package.extra)
+        if package.extra is not None:
+            # An extra adds only what needs it; the base brings the rest.
+            applies = applies & ~requirement_tree(marker, None)
+        if not applies.is_false:
+            found.append((requirement, applies))
+    return found
