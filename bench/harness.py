@@ -340,7 +340,8 @@ def tool_versions(bin_dir: Path, tools: Iterable[str]) -> dict[str, str]:
             ])
         elif tool in VERSION_COMMANDS:
             program, *args = VERSION_COMMANDS[tool]
-            versions[tool] = _output([bin_dir / program, *args], env=isolated_env(Path.home())).splitlines()[0]
+            said = _output([bin_dir / program, *args], env=isolated_env(Path.home())).splitlines()[0]
+            versions[tool] = said.split(" from ")[0]  # pip names its directory
     return versions
 
 
