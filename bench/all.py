@@ -29,6 +29,7 @@ import datetime
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,14 +149,9 @@ def run_tools(case: Case, context: Context) -> dict:
             work = Path(tempfile.mkdtemp(prefix=f"{case.name}-{name}-", dir=context.tmp))
             job = harness.Job(requirements, index_url, work, case.python)
             for phase in case.phases:
-                if case.kind == "compile":
-                    if not compile_case.supports(table[name], case.python, phase):
-                        continue
-                    command, sample, got = compile_case.run(
-                        name, table[name], job, phase, timeout, case.memory
-                    )
-                else:
-                    command, sample, got = sync_case.run(name, table[name], job, phase, timeout)
+                if not kind.supports(table[name], case.python, phase):
+                    continue
+                command, sample, got = kind.run(name, table[name], job, phase, timeout, case.memory)
                 row = rows.setdefault((name, phase), {
                     "tool": name, "phase": phase,
                     "command": context.describe(command, work, index_url), "samples": [],
@@ -175,7 +171,7 @@ def run_tools(case: Case, context: Context) -> dict:
                 if not sample.ok:
                     given_up.add(name)
                     break
-            subprocess.run(["rm", "-rf", str(work)], check=False)
+            shutil.rmtree(work, ignore_errors=True)
     return {
         "tools": names, "runs": runs, "timeout": timeout, "rows": list(rows.values()),
         "pins": pins, "pin_check": _pin_check(pins, unstable),

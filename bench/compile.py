@@ -116,6 +116,7 @@ def tools(bin_dir: Path) -> dict[str, Tool]:
 
 
 def supports(tool: Tool, python: str, phase: str) -> bool:
+    """Whether *tool* can run *phase* of a resolution for *python*."""
     return phase in tool.phases and (tool.pythons is None or python in tool.pythons)
 
 

@@ -43,7 +43,14 @@ def tools(bin_dir: Path) -> dict[str, Tool]:
     }
 
 
-def run(name: str, tool: Tool, job: Job, phase: str, timeout: float) -> tuple[list[str], harness.Sample, dict[str, str]]:
+def supports(tool: Tool, python: str, phase: str) -> bool:
+    """Every tool installs in every phase; the environment's Python is the benchmark's."""
+    return True
+
+
+def run(
+    name: str, tool: Tool, job: Job, phase: str, timeout: float, sample_tree: bool
+) -> tuple[list[str], harness.Sample, dict[str, str]]:
     """One phase of *tool* on *job*: the command, how it went, and what is installed after.
 
     A run that exits 0 but leaves an environment other than the pins is a failure.
@@ -55,7 +62,7 @@ def run(name: str, tool: Tool, job: Job, phase: str, timeout: float) -> tuple[li
     command = tool(job)
     sample = harness.measure(
         command, harness.isolated_env(job.home), cwd=job.work, timeout=timeout,
-        log=job.work / f"{name}-{phase}",
+        log=job.work / f"{name}-{phase}", sample_tree=sample_tree,
     )
     pins = harness.installed(job.venv)
     if sample.ok and (wrong := harness.pin_differences(harness.read_pins(job.requirements), pins)):
