@@ -202,7 +202,7 @@ def run_http(case: Case, context: Context) -> dict:
          "--index-url", context.default_url],
         capture_output=True, text=True, env=harness.isolated_env(Path.home()),
     )
-    text = result.stdout + (f"\n(exit {result.returncode})\n{result.stderr[-1500:]}" if result.returncode else "")
+    text = result.stdout + (f"\n(exit {result.returncode})\n{harness.excerpt(result.stderr)}" if result.returncode else "")
     return {"tools": [], "runs": 1, "timeout": 0, "rows": [], "args": args,
             "text": harness.scrub(text, context.default_url)}
 
@@ -216,6 +216,8 @@ def about(case: Case) -> list[str]:
         if not line.startswith("#"):
             break
         lines.append(line[1:].strip())
+        if line.endswith("Unchanged below."):
+            break  # the rest is the copied file's own comments
     return lines
 
 

@@ -235,9 +235,18 @@ def measure(
         exit_code=None if timed_out else process.returncode,
     )
     if sample.status == "failed":
-        tail = Path(f"{log}.err").read_text(errors="replace")[-1500:]
-        sample = sample.failed(tail or Path(f"{log}.out").read_text(errors="replace")[-1500:])
+        said = Path(f"{log}.err").read_text(errors="replace") or Path(f"{log}.out").read_text(errors="replace")
+        sample = sample.failed(excerpt(said))
     return sample
+
+
+def excerpt(text: str, size: int = 1500) -> str:
+    """The start and the end of *text*, at most *size* characters: an error says what
+    failed at its start and why at its end."""
+    if len(text) <= size:
+        return text
+    half = size // 2
+    return f"{text[:half]}\n[... {len(text) - size} characters ...]\n{text[-half:]}"
 
 
 # -- what a tool produced ------------------------------------------------------
@@ -309,6 +318,11 @@ def commit() -> dict[str, object]:
     }
 
 
+def changed_between(old: str, new: str) -> list[str]:
+    """The files that differ between two commits of this repository."""
+    return _output(["git", "-C", str(ROOT), "diff", "--name-only", old, new]).split()
+
+
 def machine() -> dict[str, object]:
     """The processor, cores, memory, kernel and Python the run used."""
     facts: dict[str, object] = {
@@ -357,12 +371,12 @@ def spread(samples: Sequence[Sample]) -> tuple[float, float, float] | None:
 
 
 def verdict(samples: Sequence[Sample]) -> str:
-    """``ok``, or what went wrong (``timeout after N s``, ``failed``), with how many runs of how many."""
+    """``ok``, or what went wrong and when (``timeout after N s``, ``failed after N s``),
+    with how many runs of how many."""
     bad = [s for s in samples if not s.ok]
     if not bad:
         return "ok"
-    kinds = sorted({s.status for s in bad})
-    text = "/".join(f"timeout after {bad[0].wall:.0f} s" if k == "timeout" else k for k in kinds)
+    text = ", ".join(sorted({f"{s.status} after {s.wall:.0f} s" for s in bad}))
     return text + (f" ({len(bad)} of {len(samples)} runs)" if len(samples) > 1 else "")
 
 

@@ -149,13 +149,14 @@ def summary_rows(results: dict) -> list[list[str]]:
         by_row = {(r["tool"], r["phase"]): _samples(r) for r in case["rows"]}
         pins = _pins_word(case)
         for phase in case["phases"]:
-            if ("freewheel", phase) not in by_row or ("uv", phase) not in by_row:
+            if ("freewheel", phase) not in by_row and ("uv", phase) not in by_row:
                 continue
             cells = []
             for tool in ("freewheel", "uv"):
-                samples = by_row[tool, phase]
+                # A phase missing for a tool that ran the case was skipped after a failure.
+                samples = by_row.get((tool, phase), [])
                 measured = harness.spread(samples)
-                cells.append(harness.seconds(measured[1]) if measured else harness.verdict(samples))
+                cells.append(harness.seconds(measured[1]) if measured else harness.verdict(samples) if samples else "not run")
             value = ratio(case, "uv", phase)
             goal = case["goals"].get(phase)
             rows.append([
@@ -203,7 +204,7 @@ def _claims(rows: list[list[str]]) -> list[str]:
     lines.append(f"- Goals met: {len(met)} of {len(goals)}.")
     if failed:
         lines.append(
-            f"- {len(failed)} rows have no ratio because a tool failed or timed out: "
+            f"- {len(failed)} row{'s' if len(failed) != 1 else ''} without a ratio (freewheel or uv failed, timed out, or was not run after that): "
             + ", ".join(f"{r[0]} {r[1]}" for r in failed) + "."
         )
     return lines
@@ -230,12 +231,60 @@ def _commands(case: dict) -> list[str]:
 
 
 def _failures(case: dict) -> list[str]:
+    """Each run that did not succeed: how long it ran, what it used, and its last words."""
     lines = []
     for row in case["rows"]:
         for n, sample in enumerate(_samples(row), 1):
-            if sample.status == "failed" and sample.error:
-                lines += [f"{row['tool']} {row['phase']} run {n}:", "```", sample.error.strip(), "```"]
+            if sample.ok:
+                continue
+            lines.append(f"{row['tool']} {row['phase']} run {n}: {_used(sample)}" + (":" if sample.error else "."))
+            if sample.error:
+                lines += ["```", sample.error.strip(), "```"]
     return lines
+
+
+def _used(sample: harness.Sample) -> str:
+    """What a run cost, failed or not."""
+    text = f"{sample.status} after {harness.seconds(sample.wall)} s"
+    if sample.cpu is not None:
+        text += f", CPU {harness.seconds(sample.cpu)} s, peak {sample.peak_mib:.0f} MiB"
+    if sample.tree_mib is not None:
+        text += f" (tree {sample.tree_mib:.0f} MiB)"
+    return text + (f", exit {sample.exit_code}" if sample.exit_code else "")
+
+
+def memory_rows(results: dict) -> list[list[str]]:
+    """Peak memory of freewheel against uv's, for the cases that sample it; a failed or
+    stopped run's peak is shown too (what it used until then), without a ratio."""
+    rows = []
+    for case in results["cases"]:
+        if not case.get("memory"):
+            continue
+        by_row = {(r["tool"], r["phase"]): _samples(r) for r in case["rows"]}
+        for phase in case["phases"]:
+            cells, peaks = [], []
+            for tool in ("freewheel", "uv"):
+                samples = by_row.get((tool, phase), [])
+                peak = max((s.tree_mib or s.peak_mib or 0 for s in samples), default=None)
+                peaks.append(peak if samples and all(s.ok for s in samples) else None)
+                cells.append("" if not peak else f"{peak:.0f}" + ("" if all(s.ok for s in samples)
+                                                                   else f" ({harness.verdict(samples)})"))
+            if any(cells):
+                value = peaks[0] / peaks[1] if all(peaks) else None
+                rows.append([case["name"], phase, *cells, "" if value is None else f"{value:.2f}"])
+    return rows
+
+
+def _rendered_since(measured: str) -> list[str]:
+    """A sentence naming what changed in the repository between the run and this rendering."""
+    now = harness.commit()
+    if now["commit"] == measured:
+        return []
+    changed = harness.changed_between(measured, now["commit"])
+    return [
+        f"Rendered at commit `{now['commit']}`; changed since the run: "
+        + (", ".join(f"`{path}`" for path in changed) or "nothing") + "."
+    ]
 
 
 def markdown(results: dict) -> str:
@@ -253,24 +302,28 @@ def markdown(results: dict) -> str:
         "",
         f"at commit `{where['commit']}` ({where['subject']})"
         + (f", with uncommitted changes to {', '.join(changed)}" if changed else ", with no uncommitted changes")
-        + f", from {results['started']} to {results['finished']} (UTC).",
+        + f", from {results['started']} to {results.get('finished', '(unfinished)')} (UTC).",
+        *_rendered_since(where["commit"]),
         "",
         f"Machine: {machine.get('cpu', 'unknown CPU')}, {machine.get('cores')} cores, "
         f"{machine.get('memory_gib')} GiB RAM, {machine.get('platform')}, {machine.get('python')}.",
         "",
         "Tools: " + "; ".join(f"{name}: {version}" for name, version in tools.items()) + ".",
         "",
-        f"Index: {results['index']}. Every tool ran with the machine's pip configuration off",
-        "(`PIP_CONFIG_FILE=/dev/null`, no `PIP_*`/`UV_*`/`XDG_*` variables, a temporary `HOME`,",
-        "`--no-config` for freewheel, uv and pip-compile) and its own cache directory, new for",
-        "every run: `cold` starts from an empty cache, the later phases reuse that run's cache.",
+        f"Index: {results['index']}.",
+        "",
+        "Every tool ran with the machine's pip configuration off (`PIP_CONFIG_FILE=/dev/null`, no",
+        "`PIP_*`/`UV_*`/`XDG_*` variables, a temporary `HOME`, `--no-config` for freewheel, uv and",
+        "pip-compile) and its own cache directory, new for every run: `cold` starts from an empty",
+        "cache, the later phases reuse that run's cache.",
         "",
         "Times are wall-clock seconds of the tool's process: the median and the range of the runs.",
         f"`{RATIO}` is freewheel's median over the tool's: below 1.00, freewheel is faster.",
         "`CPU s` is user + system time of the process and its children; `peak MiB` the largest",
         "resident set of any one of them (`ru_maxrss`); `tree MiB` the largest sum over the whole",
-        "process group, sampled every 0.1 s. A `timeout` or `failed` run has no time; the",
-        "remaining runs of that tool are skipped.",
+        "process group, sampled every 0.1 s. A `timeout` or `failed` run has no time in the",
+        "tables; what it cost until it stopped is under its case. The remaining runs and phases",
+        "of that tool are skipped (`not run`).",
         "",
         "How to run, and what each case is: `bench/README.md`. This run's cases took (with the",
         "machine's one-minute load average at the start and end of each case: a tool under test",
@@ -284,6 +337,9 @@ def markdown(results: dict) -> str:
         "",
         *_claims(summary_rows(results)),
         "",
+        *(["Peak memory (MiB, the whole process tree, sampled every 0.1 s):", "",
+           harness.table(["case", "phase", "freewheel", "uv", "freewheel ÷ uv"], memory_rows(results)), ""]
+          if memory_rows(results) else []),
         "## Cases",
     ]
     for case in results["cases"]:
@@ -311,7 +367,7 @@ def markdown(results: dict) -> str:
             lines.append(case_table(case))
         lines += ["", *pin_summary(case), "", "Commands:", "", *_commands(case)]
         if failures := _failures(case):
-            lines += ["", "Errors (last lines):", "", *failures]
+            lines += ["", "Runs that did not succeed (with the last lines of their errors):", "", *failures]
     return "\n".join(lines) + "\n"
 
 
