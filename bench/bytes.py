@@ -2,6 +2,8 @@
 
     python bench/bytes.py [--versions 30] [--padding-mib 20] [--tools freewheel,uv,pip-compile]
 
+(also the ``bytes`` case of ``bench/all.py``).
+
 A local index (no PEP 658 metadata, range requests honoured) serves
 ``heavy`` in ``--versions`` releases and ``partner`` in two, every wheel
 padded to about ``--padding-mib`` MiB. The requirements are ``heavy`` and
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import tempfile
 from pathlib import Path
 
@@ -25,7 +26,6 @@ import harness
 import synthetic  # puts tests/ on sys.path, for support.builders
 from support.builders import make_wheel
 
-MIB = 1024 * 1024
 WORKING = 3  # the oldest releases of heavy that accept partner 2
 
 
@@ -48,7 +48,82 @@ def commands(bin_dir: Path, requirements: Path, index_url: str, cache: Path, out
 
 
 def mib(size: int) -> str:
-    return f"{size / MIB:.2f}"
+    return f"{size / harness.MIB:.2f}"
+
+
+def run(bin_dir: Path, names: list[str], versions: int, padding_mib: float, latency: float,
+        timeout: float) -> list[dict[str, object]]:
+    """One cold resolution per tool: what it picked, how long it took, and what the server sent."""
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="freewheel-bench-bytes-") as tmp_name:
+        tmp = Path(tmp_name)
+        dists = tmp / "dists"
+        build(dists, versions, int(padding_mib * harness.MIB))
+        sizes = {path.name: path.stat().st_size for path in dists.iterdir()}
+        requirements = tmp / "bytes.in"
+        requirements.write_text("heavy\npartner>=2\n")
+        with synthetic.serve(dists, latency=latency, metadata=False) as server:
+            for name in names:
+                work = tmp / name
+                work.mkdir()
+                output = work / "out.txt"
+                command = commands(bin_dir, requirements, server.url, work / "cache", output)[name]
+                server.requests.clear()
+                sample = harness.measure(
+                    command, harness.isolated_env(work), cwd=work, timeout=timeout, log=work / "log"
+                )
+                files = [r for r in server.requests if r.path.startswith("/files/")]
+                touched = {re.sub(r"^/files/", "", r.path) for r in files}
+                picked = re.search(r"^heavy==(\S+)", output.read_text(), re.M) if output.exists() else None
+                if sample.ok and not picked:
+                    sample = sample.failed("exit 0 but no heavy pin written")
+                rows.append({
+                    "tool": name,
+                    "command": command,
+                    "sample": sample,
+                    "heavy": picked.group(1) if picked else None,
+                    "requests": len(server.requests),
+                    "file_requests": len(files),
+                    "wheels_touched": len(touched),
+                    "bytes_sent": sum(r.body_bytes for r in server.requests),
+                    "bytes_of_wheels_touched": sum(sizes.get(f, 0) for f in touched),
+                })
+    return rows
+
+
+def title(versions: int, padding_mib: float, latency: float) -> str:
+    return (
+        f"backtracking through {versions - WORKING} releases of heavy "
+        f"({padding_mib:g} MiB wheels, no metadata files), cold cache, "
+        f"latency {latency:.3f} s per response"
+    )
+
+
+def render(rows: list[dict[str, object]]) -> str:
+    """The table of :func:`run`'s rows; the ratio is freewheel's bytes over each tool's."""
+    ours = next((r["bytes_sent"] for r in rows if r["tool"] == "freewheel"), None)
+    cells = []
+    for row in rows:
+        sample = row["sample"]
+        sent, whole = row["bytes_sent"], row["bytes_of_wheels_touched"]
+        cells.append([
+            row["tool"],
+            row["heavy"] or "",
+            sample.status,
+            harness.seconds(sample.wall),
+            str(row["requests"]),
+            str(row["file_requests"]),
+            str(row["wheels_touched"]),
+            mib(sent),
+            mib(whole),
+            f"{100 * sent / whole:.3f}" if whole else "",
+            f"{ours / sent:.3g}" if ours and sent and row["tool"] != "freewheel" else "",
+        ])
+    headers = [
+        "tool", "heavy ==", "result", "s", "requests", "file requests", "wheels touched",
+        "MiB sent", "MiB of wheels touched", "% sent", "freewheel ÷ it (bytes)",
+    ]
+    return harness.table(headers, cells)
 
 
 def main() -> None:
@@ -58,56 +133,16 @@ def main() -> None:
     parser.add_argument("--versions", type=int, default=30)
     parser.add_argument("--padding-mib", type=float, default=20)
     parser.add_argument("--latency", type=float, default=0.03, help="seconds per response")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a run fails")
     parser.add_argument("--tools", default="freewheel,uv,pip-compile")
     parser.add_argument("--venv", type=Path, default=harness.DEFAULT_VENV)
     args = parser.parse_args()
 
     names = args.tools.split(",")
     bin_dir = harness.peer_venv(args.venv, names)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="freewheel-bench-bytes-") as tmp_name:
-        tmp = Path(tmp_name)
-        dists = tmp / "dists"
-        build(dists, args.versions, int(args.padding_mib * MIB))
-        sizes = {path.name: path.stat().st_size for path in dists.iterdir()}
-        requirements = tmp / "bytes.in"
-        requirements.write_text("heavy\npartner>=2\n")
-        with synthetic.serve(dists, latency=args.latency, metadata=False) as server:
-            for name in names:
-                work = tmp / name
-                work.mkdir()
-                output = work / "out.txt"
-                command = commands(bin_dir, requirements, server.url, work / "cache", output)[name]
-                server.requests.clear()
-                elapsed = harness.timed(name, command, harness.isolated_env(work), cwd=work)
-                files = [r for r in server.requests if r.path.startswith("/files/")]
-                touched = {re.sub(r"^/files/", "", r.path) for r in files}
-                sent = sum(r.body_bytes for r in server.requests)
-                whole = sum(sizes.get(f, 0) for f in touched)
-                picked = re.search(r"^heavy==(\S+)", output.read_text(), re.M) if output.exists() else None
-                rows.append([
-                    name,
-                    picked.group(1) if picked else "failed",
-                    harness.seconds(elapsed),
-                    str(len(server.requests)),
-                    str(len(files)),
-                    str(len(touched)),
-                    mib(sent),
-                    mib(whole),
-                    f"{100 * sent / whole:.3f}" if whole else "",
-                ])
-                print(" ".join(rows[-1]), file=sys.stderr, flush=True)
-
-    print(
-        f"backtracking through {args.versions - WORKING} releases of heavy "
-        f"({args.padding_mib:g} MiB wheels, no metadata files), cold cache, "
-        f"latency {args.latency:.3f} s per response"
-    )
-    headers = [
-        "tool", "heavy ==", "s", "requests", "file requests", "wheels touched",
-        "MiB sent", "MiB of wheels touched", "% sent",
-    ]
-    print(harness.table(headers, rows))
+    rows = run(bin_dir, names, args.versions, args.padding_mib, args.latency, args.timeout)
+    print(title(args.versions, args.padding_mib, args.latency))
+    print(render(rows))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Measure the HTTP client libraries freewheel could fetch with.
 
-    python bench/http_clients.py [--rounds 5] [--remote]
+    python bench/http_clients.py [--rounds 5] [--remote] [--index-url URL]
 
 For ``httpx`` and ``httpx2`` (a maintained fork with the same API), each
 over HTTP/1.1 and HTTP/2, it times (a) 200 small GETs with at most 50 in
@@ -11,8 +11,10 @@ The local servers run in a child process (so that they do not share the
 client's interpreter lock), on asyncio: HTTP/1.1 with keep-alive, and
 HTTP/2 over cleartext with prior knowledge, since there is no TLS to
 negotiate it with. ``--remote`` also measures pip's default index (read
-from pip, never written here): metadata files of the projects in
-``bench/sets``, and the file closest to 20 MB among theirs.
+from pip, never written here) or ``--index-url``: metadata files of the
+projects in ``bench/sets``, and the file closest to 20 MB among theirs.
+``bench/all.py --only http`` runs it in the peers' environment, where both
+libraries are installed.
 """
 
 from __future__ import annotations
@@ -151,25 +153,25 @@ def measure(
     return asyncio.run(run())
 
 
-def remote_targets() -> tuple[list[str], dict[str, str], str]:
-    """Small GETs on pip's default index, their headers, and a large file.
+def remote_targets(index_url: str) -> tuple[list[str], dict[str, str], str]:
+    """Small GETs on the index at *index_url*, their headers, and a large file.
 
     The small GETs are PEP 658 metadata files of the projects in the bench
     sets, as a resolver makes them, or their project pages when the index
     offers no metadata files; the large file is theirs closest to 20 MB.
     """
     import httpx
+    from packaging.requirements import InvalidRequirement, Requirement
 
-    from freewheel.config.pip import pip_default_index_url
-
-    index = pip_default_index_url().rstrip("/") + "/"
-    names = sorted({
-        line.split("[")[0].split(">")[0].split("=")[0].strip()
-        for path in (Path(__file__).parent / "sets").glob("*.in")
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    })
-    pages = [f"{index}{name}/" for name in names]
+    index = index_url.rstrip("/") + "/"
+    names = set()
+    for path in (Path(__file__).parent / "sets").glob("*.in"):
+        for line in path.read_text().splitlines():
+            try:
+                names.add(Requirement(line.split("#", 1)[0]).name)
+            except InvalidRequirement:
+                continue  # blank lines, comments
+    pages = [f"{index}{name}/" for name in sorted(names)]
     files = []
     with httpx.Client(http2=True, follow_redirects=True, timeout=60) as client:
         for page in pages:
@@ -202,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds of (a) per library")
     parser.add_argument("--remote", action="store_true", help="also measure pip's default index")
+    parser.add_argument("--index-url", help="the index --remote measures (default: pip's)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
@@ -226,7 +229,11 @@ def main() -> None:
     finally:
         server.communicate("")
     if options.remote:
-        small, headers, large = remote_targets()
+        if options.index_url is None:
+            from freewheel.config.pip import pip_default_index_url
+
+            options.index_url = pip_default_index_url()
+        small, headers, large = remote_targets(options.index_url)
 
         def remote(library: str, http2: bool) -> tuple[float, float, str]:
             return measure(library, http2, False, options.rounds, small, large, headers)
