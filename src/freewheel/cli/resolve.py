@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -28,8 +29,9 @@ from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
-from freewheel.python.target import TargetEnvironment
+from freewheel.python.target import Target
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
+from freewheel.resolver.markers import MarkerTree
 from freewheel.resolver.provider import Provider, Requirements, requirement_range
 from freewheel.resolver.result import PinnedPackage
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from freewheel.cache import Cache
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
+    from freewheel.resolver.universal import UniversalTarget
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,8 +59,11 @@ class ResolveRequest:
         context: CommandContext,
         *,
         existing_output: Path | None,
+        target: Target | None = None,
     ) -> ResolveRequest:
-        target = context.target
+        """The request *args* and *gathered* make, for *target* (by default
+        the context's one environment)."""
+        target = target or context.target
         direct = _applicable(gathered.requirements, target)
         via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
         for sourced, requirement in direct:
@@ -99,7 +105,7 @@ class ResolveRequest:
 
 
 def _applicable(
-    sourced: Iterable[SourcedRequirement], target: TargetEnvironment
+    sourced: Iterable[SourcedRequirement], target: Target
 ) -> list[tuple[SourcedRequirement, Requirement]]:
     """Named requirements whose markers hold for *target*."""
     kept = []
@@ -245,6 +251,57 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
             for warning in warnings_for(provider, pins):
                 print(f"warning: {warning}", file=sys.stderr)
         return _with_hashes(provider.source, pins) if request.hashes else pins
+
+
+def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
+    """The target of a universal resolution: every environment *requires_python* admits."""
+    from freewheel.resolver.universal import UniversalTarget
+
+    return UniversalTarget(MarkerTree.from_requires_python(requires_python))
+
+
+def run_universal(request: ResolveRequest, context: CommandContext, requires_python: SpecifierSet) -> list[PinnedPackage]:
+    """Resolve *request* (made for :func:`universal_target`) for every
+    environment *requires_python* admits at once.
+
+    The pins carry the markers under which each applies; a name may be
+    pinned at several versions, under disjoint markers.
+    """
+    from freewheel.resolver.universal import RootRequirement, lock_graph, resolve_forks
+
+    roots = [RootRequirement(requirement) for requirement in request.requirements.direct]
+    space = MarkerTree.from_requires_python(requires_python)
+
+    with resolver_session(request, context) as base:
+
+        def make_provider(target: UniversalTarget, direct: tuple[Requirement, ...]) -> Provider:
+            return Provider(
+                base.source,
+                dataclasses.replace(request.policy, target=target),
+                dataclasses.replace(request.requirements, direct=direct),
+                resolution=request.resolution,
+                no_deps=request.no_deps,
+            )
+
+        forks = resolve_forks(roots, space, make_provider)
+        graph = lock_graph(forks, roots, requires_python=requires_python)
+        parents: dict[tuple[NormalizedName, Version], set[str]] = collections.defaultdict(set)
+        for package in graph.packages:
+            for dependency in package.dependencies:
+                parents[(dependency.name, dependency.version)].add(package.name)
+        pins = [
+            PinnedPackage(
+                name=package.name,
+                version=package.version,
+                extras=frozenset(),
+                files=package.files,
+                index=package.index,
+                via=tuple(sorted({*request.via_sources.get(package.name, ()), *parents[(package.name, package.version)]})),
+                marker=package.marker,
+            )
+            for package in graph.packages
+        ]
+        return _with_hashes(base.source, pins) if request.hashes else pins
 
 
 def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:

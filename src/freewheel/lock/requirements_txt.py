@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from freewheel.config.indexes import Index
+from freewheel.resolver.pubgrub import version_key
 from freewheel.resolver.result import PinnedPackage
 from freewheel.util.urls import strip_credentials
 
@@ -67,7 +68,8 @@ def _index_annotation(package: PinnedPackage, options: OutputOptions) -> list[st
 
 def _requirement(package: PinnedPackage, options: OutputOptions) -> str:
     extras = "" if options.strip_extras or not package.extras else f"[{','.join(sorted(package.extras))}]"
-    return f"{package.name}{extras}=={package.version}"
+    marker = "" if package.marker.is_true else f" ; {package.marker}"
+    return f"{package.name}{extras}=={package.version}{marker}"
 
 
 def _hash_lines(package: PinnedPackage) -> list[str]:
@@ -89,7 +91,7 @@ def render(
     if index_lines:
         out += index_lines
         out.append("")
-    for package in sorted(packages, key=lambda p: p.name):
+    for package in sorted(packages, key=lambda p: (p.name, version_key(p.version))):
         line = _requirement(package, options)
         hashes = _hash_lines(package) if options.hashes else []
         if hashes:

@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
-from freewheel.resolver.markers import MarkerTree
+from freewheel.resolver.markers import TRUE, MarkerTree
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,7 +22,8 @@ class PinnedPackage:
 
     ``files`` are every file of the version on the index it was resolved
     from (their hashes go into the output); ``dist`` is the best of them
-    for the target, the one an install uses.
+    for the target, the one an install uses. A universal resolution may pin
+    one name at several versions, each under its own ``marker``.
     """
 
     name: NormalizedName
@@ -32,6 +33,8 @@ class PinnedPackage:
     index: Index | None
     via: tuple[str, ...]
     dist: DistFile | None = None
+    #: Where the pin applies, in a universal resolution (``TRUE`` elsewhere).
+    marker: MarkerTree = TRUE
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

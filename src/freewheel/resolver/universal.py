@@ -214,7 +214,8 @@ def resolve_forks(
         except pubgrub.NoSolution as failure:
             from freewheel.resolver.resolution import impossible
 
-            where = "" if fork.is_true else f" (for environments where {fork})"
+            within = fork.simplify_under(space)
+            where = "" if within.is_true else f" (for environments where {within})"
             error = impossible(provider, failure)
             raise ResolutionImpossible(error.message.replace(":\n", f"{where}:\n", 1)) from None
         solved.append(Fork(fork, provider, solution))
@@ -273,7 +274,12 @@ def lock_graph(
     extras: Sequence[NormalizedName] = (),
     groups: Sequence[NormalizedName] = (),
 ) -> LockGraph:
-    """Merge the solved *forks* into the graph a universal lock records."""
+    """Merge the solved *forks* into the graph a universal lock records.
+
+    Markers are simplified under the supported space (*requires_python* and
+    *environments*): what every supported environment satisfies goes unsaid.
+    """
+    space = MarkerTree.from_requires_python(requires_python) & environments
     markers: dict[tuple[NormalizedName, Version], MarkerTree] = {}
     edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
     owners: dict[tuple[NormalizedName, Version], Fork] = {}
@@ -304,7 +310,7 @@ def lock_graph(
         )
         metadata = provider.source.metadata(chosen)
         dependencies = tuple(
-            LockedDependency(dep_name, dep_version, where)
+            LockedDependency(dep_name, dep_version, where.simplify_under(space))
             for (dep_name, dep_version), where in sorted(edges.get(key, {}).items(), key=lambda item: item[0])
             if (dep_name, dep_version) != key
         )
@@ -312,7 +318,7 @@ def lock_graph(
             LockedPackage(
                 name=name,
                 version=version,
-                marker=markers[key],
+                marker=markers[key].simplify_under(space),
                 index=chosen.index,
                 files=files,
                 dependencies=dependencies,
