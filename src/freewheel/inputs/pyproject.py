@@ -79,6 +79,7 @@ class IndexConfig:
     resolution: str | None = None
     exclude_newer: str | None = None
     environments: tuple[str, ...] = ()
+    required_environments: tuple[str, ...] = ()
     conflicts: tuple[Any, ...] = ()
     source: str | None = None
 
@@ -98,7 +99,7 @@ def read_pyproject(
     fine when groups are asked for.
     """
     shown = display_path(path, Path.cwd())
-    data = _load_toml(Path(path))
+    data = load_toml(Path(path))
     project = data.get("project")
     dependency_groups = data.get("dependency-groups", {})
     if project is None and not groups:
@@ -107,7 +108,7 @@ def read_pyproject(
             hint="Projects configured only through `setup.py` need a build, which freewheel "
             "does not support yet.",
         )
-    project = _table(project or {}, "[project]", shown)
+    project = table_of(project or {}, "[project]", shown)
     name = project.get("name")
     if name is not None and not isinstance(name, str):
         raise InputError(f"In `{shown}`, `project.name` must be a string.")
@@ -119,16 +120,16 @@ def read_pyproject(
         source = RequirementSource("pyproject", shown, None, normalized, group)
         return SourcedRequirement(req, req.url, False, (), source)
 
-    base = _requirement_list(project.get("dependencies", []), "project.dependencies", shown)
+    base = requirement_list(project.get("dependencies", []), "project.dependencies", shown)
     if not base and "dependencies" in dynamic:
         raise _dynamic_error(shown, normalized, "dependencies")
-    optional = _table(
+    optional = table_of(
         project.get("optional-dependencies", {}), "[project.optional-dependencies]", shown
     )
     if (extras or all_extras) and not optional and "optional-dependencies" in dynamic:
         raise _dynamic_error(shown, normalized, "optional dependencies")
     by_extra = {
-        canonicalize_name(extra): _requirement_list(
+        canonicalize_name(extra): requirement_list(
             reqs, f"project.optional-dependencies.{extra}", shown
         )
         for extra, reqs in optional.items()
@@ -146,9 +147,9 @@ def read_pyproject(
         sourced(req)
         for req in expander.expand([*base, *(req for extra in wanted for req in by_extra[extra])])
     ]
-    for group, reqs in _group_requirements(dependency_groups, groups, shown):
+    for group, reqs in group_requirements(dependency_groups, groups, shown):
         found.extend(sourced(req, group) for req in expander.expand(reqs))
-    return ProjectRequirements(normalized, tuple(found), _requires_python(project, shown))
+    return ProjectRequirements(normalized, tuple(found), requires_python_of(project, shown))
 
 
 def read_index_config(pyproject_path: str | Path) -> IndexConfig:
@@ -158,12 +159,23 @@ def read_index_config(pyproject_path: str | Path) -> IndexConfig:
     Relative paths are taken relative to the file's directory.
     """
     path = Path(pyproject_path)
-    tool = _table(_load_toml(path).get("tool", {}), "[tool]", str(path))
+    prefix, table = tool_table(load_toml(path), str(path))
+    if prefix is None:
+        return IndexConfig()
+    return _index_config(table, prefix, f"[{prefix}]", path)
+
+
+def tool_table(data: Mapping[str, Any], shown: str) -> tuple[str | None, dict[str, Any]]:
+    """freewheel's settings table in the ``pyproject.toml`` document *data*.
+
+    Returns its dotted key (``tool.freewheel``, else ``tool.uv``) and the
+    table; ``(None, {})`` when there is neither.
+    """
+    tool = table_of(data.get("tool", {}), "[tool]", shown)
     for name in ("freewheel", "uv"):
         if name in tool:
-            table = _table(tool[name], f"[tool.{name}]", str(path))
-            return _index_config(table, f"tool.{name}", f"[tool.{name}]", path)
-    return IndexConfig()
+            return f"tool.{name}", table_of(tool[name], f"[tool.{name}]", shown)
+    return None, {}
 
 
 def read_freewheel_toml(path: str | Path) -> IndexConfig:
@@ -172,7 +184,7 @@ def read_freewheel_toml(path: str | Path) -> IndexConfig:
     The keys are those of ``[tool.freewheel]``, at the top level.
     """
     path = Path(path)
-    return _index_config(_load_toml(path), "", str(path), path)
+    return _index_config(load_toml(path), "", str(path), path)
 
 
 _AUTHENTICATE = ("always", "never", "auto")
@@ -193,7 +205,8 @@ _INDEX_KEYS = frozenset(
 _INDEX_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def load_toml(path: Path) -> dict[str, Any]:
+    """The TOML document at *path*; :class:`InputError` when it is missing or invalid."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -206,7 +219,8 @@ def _load_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"`{path}` is not valid TOML: {exc}.") from None
 
 
-def _table(value: object, where: str, shown: str) -> dict[str, Any]:
+def table_of(value: object, where: str, shown: str) -> dict[str, Any]:
+    """*value*, which must be a table (*where* names it in the file *shown*)."""
     if not isinstance(value, dict):
         raise InputError(f"In `{shown}`, `{where}` must be a table.")
     return value
@@ -221,7 +235,8 @@ def _dynamic_error(shown: str, project: str | None, field: str) -> InputError:
     )
 
 
-def _requirement_list(value: object, key: str, shown: str) -> list[Requirement]:
+def requirement_list(value: object, key: str, shown: str) -> list[Requirement]:
+    """*value* (the list of strings at *key* in *shown*) as requirements."""
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InputError(f"In `{shown}`, `{key}` must be a list of strings.")
     return [_requirement(item, key, shown) for item in value]
@@ -237,7 +252,8 @@ def _requirement(text: str, key: str, shown: str) -> Requirement:
         ) from None
 
 
-def _requires_python(project: Mapping[str, Any], shown: str) -> SpecifierSet | None:
+def requires_python_of(project: Mapping[str, Any], shown: str) -> SpecifierSet | None:
+    """``requires-python`` of the ``[project]`` table *project*, if declared."""
     value = project.get("requires-python")
     if value is None:
         return None
@@ -249,13 +265,13 @@ def _requires_python(project: Mapping[str, Any], shown: str) -> SpecifierSet | N
         ) from None
 
 
-def _group_requirements(
+def group_requirements(
     table: object, groups: Sequence[str], shown: str
 ) -> list[tuple[str, tuple[Requirement, ...]]]:
     """Resolve each of *groups* (includes followed) to its requirements."""
     if not groups:
         return []
-    table = _table(table, "[dependency-groups]", shown)
+    table = table_of(table, "[dependency-groups]", shown)
     known = {canonicalize_name(name): name for name in table}
     for group in groups:
         if canonicalize_name(group) not in known:
@@ -362,14 +378,16 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
     elif exclude_newer is not None and not isinstance(exclude_newer, str):
         raise fail(f"`{where}` must be a date or a timestamp.")
     environments = strings("environments")
-    for environment in environments:
-        try:
-            Marker(environment)
-        except InvalidMarker as exc:
-            raise fail(
-                f"`{key('environments')}` entry `{environment}` is not a valid marker: "
-                f"{str(exc).splitlines()[0]}"
-            ) from None
+    required_environments = strings("required-environments")
+    for name, markers in (("environments", environments), ("required-environments", required_environments)):
+        for environment in markers:
+            try:
+                Marker(environment)
+            except InvalidMarker as exc:
+                raise fail(
+                    f"`{key(name)}` entry `{environment}` is not a valid marker: "
+                    f"{str(exc).splitlines()[0]}"
+                ) from None
     conflicts = table.get("conflicts", [])
     if not isinstance(conflicts, list):
         raise fail(f"`{key('conflicts')}` must be a list.")
@@ -391,6 +409,7 @@ def _index_config(table: Mapping[str, Any], prefix: str, source: str, path: Path
         resolution=choice("resolution", RESOLUTION_MODES),
         exclude_newer=exclude_newer,
         environments=environments,
+        required_environments=required_environments,
         conflicts=tuple(conflicts),
         source=source,
     )
