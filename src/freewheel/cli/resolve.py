@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from freewheel.cache import Cache
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
-    from freewheel.resolver.universal import UniversalTarget
+    from freewheel.resolver.universal import MakeProvider, UniversalTarget
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -260,6 +260,26 @@ def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
     return UniversalTarget(MarkerTree.from_requires_python(requires_python))
 
 
+def fork_providers(request: ResolveRequest, source: PackageSource) -> MakeProvider:
+    """How a universal resolution of *request* makes the provider of each
+    fork: *request*'s policy and requirements, for the fork's target, its
+    direct requirements and its index pins, over one shared *source*."""
+
+    def make_provider(
+        target: UniversalTarget, direct: tuple[Requirement, ...], pins: Mapping[NormalizedName, str]
+    ) -> Provider:
+        return Provider(
+            source,
+            dataclasses.replace(request.policy, target=target),
+            dataclasses.replace(request.requirements, direct=direct),
+            resolution=request.resolution,
+            no_deps=request.no_deps,
+            pins=pins,
+        )
+
+    return make_provider
+
+
 def run_universal(request: ResolveRequest, context: CommandContext, requires_python: SpecifierSet) -> list[PinnedPackage]:
     """Resolve *request* (made for :func:`universal_target`) for every
     environment *requires_python* admits at once.
@@ -273,17 +293,7 @@ def run_universal(request: ResolveRequest, context: CommandContext, requires_pyt
     space = MarkerTree.from_requires_python(requires_python)
 
     with resolver_session(request, context) as base:
-
-        def make_provider(target: UniversalTarget, direct: tuple[Requirement, ...]) -> Provider:
-            return Provider(
-                base.source,
-                dataclasses.replace(request.policy, target=target),
-                dataclasses.replace(request.requirements, direct=direct),
-                resolution=request.resolution,
-                no_deps=request.no_deps,
-            )
-
-        forks = resolve_forks(roots, space, make_provider)
+        forks = resolve_forks(roots, space, fork_providers(request, base.source))
         graph = lock_graph(forks, roots, requires_python=requires_python)
         parents: dict[tuple[NormalizedName, Version], set[str]] = collections.defaultdict(set)
         for package in graph.packages:
