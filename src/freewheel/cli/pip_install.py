@@ -265,17 +265,9 @@ def _apply(
     bars: bool,
 ) -> None:
     """Change the environment as *changes* says, all at once or not at all."""
-    from concurrent.futures import ThreadPoolExecutor
+    from freewheel.install import WheelToInstall
+    from freewheel.install.batch import apply_changes
 
-    from freewheel.install import (
-        Scheme,
-        WheelToInstall,
-        install_wheels,
-        uninstall,
-        unpack,
-    )
-
-    archive = cache.bucket("archive")
     wheels = [
         WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
                        requested=pin.name in direct)
@@ -289,25 +281,17 @@ def _apply(
         )
         for e in editables
     ]
-    # Unpacking is the slow part of a cold install and each wheel is
-    # independent: do it in parallel, so the installer finds every tree
-    # already in the cache.
-    with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
-        for _ in pool.map(lambda w: unpack(w.path, archive, expected_sha256=w.expected_sha256), wheels):
-            bar.advance()
-    if wheels:
-        install_wheels(
+    with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar:
+        apply_changes(
+            environment,
             wheels,
-            Scheme.from_interpreter(environment.interpreter),
-            archive_bucket=archive,
+            changes.remove,
+            archive_bucket=cache.bucket("archive"),
             link_mode=args.link_mode,
             compile_bytecode=bool(args.compile_bytecode),
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
+            on_unpacked=bar.advance,
         )
-    replaced = {pin.name for pin in changes.install}
-    for name in changes.remove:
-        if name not in replaced:
-            uninstall(environment.site_packages[0], name, prefix=environment.root)
 
 
 def _say(quiet: bool, line: str) -> None:

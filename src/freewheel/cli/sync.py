@@ -1,0 +1,177 @@
+"""``freewheel sync``: make the project environment exactly what the lock selects."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from freewheel.project.sync import SyncResult
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """The options that choose what of the lock to install, as uv's."""
+    group = parser.add_argument_group("Selection options")
+    group.add_argument("--extra", action="append", default=[], help="Include this optional dependency group")
+    group.add_argument("--all-extras", action="store_true", help="Include every optional dependency group")
+    group.add_argument("--no-dev", action="store_true", help="Leave out the `dev` dependency group")
+    group.add_argument("--only-dev", action="store_true", help="Only the `dev` dependency group, not the project")
+    group.add_argument("--group", action="append", default=[], help="Include this dependency group")
+    group.add_argument("--no-group", action="append", default=[], help="Leave out this dependency group")
+    group.add_argument("--no-default-groups", action="store_true", help="Leave out the default groups")
+    group.add_argument(
+        "--only-group", action="append", default=[], help="Only this dependency group, not the project's dependencies"
+    )
+    group.add_argument("--all-groups", action="store_true", help="Include every dependency group")
+    group.add_argument(
+        "--no-install-project", action="store_true", help="Do not install the project itself, only its dependencies"
+    )
+
+
+def add_lock_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Lock options")
+    group.add_argument(
+        "--locked", action="store_true", help="Assert that the lock is up to date; fail instead of updating it"
+    )
+    group.add_argument("--frozen", action="store_true", help="Use the lock as it is, without checking it")
+    group.add_argument(
+        "--project", metavar="DIR", help="The project to act on, instead of the one around the working directory"
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from freewheel.cli import options
+    from freewheel.install import LINK_MODES
+
+    add_selection_options(parser)
+    add_lock_options(parser)
+    group = parser.add_argument_group("Installer options")
+    group.add_argument("--inexact", action="store_true", help="Keep packages the lock does not select")
+    group.add_argument("--dry-run", action="store_true", help="Show what would change, change nothing")
+    group.add_argument("--reinstall", action="store_true", default=None, help="Reinstall everything")
+    group.add_argument(
+        "--reinstall-package", action="append", default=[], metavar="PACKAGE", help="Reinstall this package"
+    )
+    group.add_argument("--link-mode", choices=LINK_MODES, help="How files get from the cache into the environment")
+    group.add_argument(
+        "--compile-bytecode", action="store_true", default=None, help="Compile installed modules to bytecode"
+    )
+    parser.add_argument_group("Python options").add_argument(
+        "-p", "--python", help="The interpreter to create the project environment with"
+    )
+    options.add_index_options(parser)
+    options.add_global_options(parser)
+
+
+def main(args: argparse.Namespace, argv: list[str]) -> int:
+    sync(args)
+    return 0
+
+
+def sync(args: argparse.Namespace) -> None:
+    """Sync the project environment as *args* say (``sync``, and ``run`` before running)."""
+    from packaging.utils import canonicalize_name
+
+    from freewheel.cli import console, progress
+    from freewheel.cli.context import build_context
+    from freewheel.cli.environments import probe_cache_dir
+    from freewheel.cli.pip_install import _COPY_FALLBACK
+    from freewheel.cli.resolve import open_cache
+    from freewheel.inputs.gather import Gathered
+    from freewheel.project.sync import (
+        Selection,
+        current_lock,
+        project_environment,
+        read_pylock,
+        select_installs,
+        sync_environment,
+    )
+    from freewheel.project.workspace import discover
+    from freewheel.util.fs import display_path
+
+    quiet = bool(args.quiet)
+    cwd = Path.cwd()
+    workspace = discover(cwd, project=Path(args.project) if args.project else None)
+    with probe_cache_dir(args) as cache_dir:
+        environment, created = project_environment(workspace, python=args.python, cache_dir=cache_dir)
+    if created:
+        _say(quiet, f"Using Python {environment.python_version} interpreter at: {environment.interpreter.executable}")
+        _say(quiet, f"Creating virtual environment at: {display_path(environment.root, cwd)}")
+    gathered = Gathered((), (), (), (), (workspace.root.path,))
+    context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
+    only = [*args.only_group, *(["dev"] if args.only_dev else [])]
+    selection = Selection(
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        groups=tuple(args.group),
+        no_groups=tuple(args.no_group),
+        no_dev=args.no_dev,
+        only_groups=tuple(only),
+        all_groups=args.all_groups,
+        no_default_groups=args.no_default_groups,
+        install_project=not args.no_install_project,
+    )
+    groups = {}
+    for member in workspace.members.values():
+        for name, requirements in member.dependency_groups.items():
+            groups.setdefault(name, []).extend(requirements)
+    bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
+    with open_cache(context) as cache:
+        lock_path = current_lock(
+            workspace, frozen=args.frozen, locked=args.locked, settings=context.settings, cache=cache
+        )
+        installs = select_installs(
+            read_pylock(lock_path),
+            selection,
+            lock_path=lock_path,
+            markers=environment.interpreter.markers,
+            tags=context.target.tags,
+            group_requirements=groups,
+            project=workspace.project.name,
+        )
+        reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
+        result = sync_environment(
+            environment,
+            installs,
+            settings=context.settings,
+            cache=cache,
+            exact=not args.inexact,
+            reinstall=reinstall,
+            dry_run=args.dry_run,
+            link_mode=args.link_mode,
+            compile_bytecode=bool(args.compile_bytecode),
+            on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
+            bar=lambda description, total: progress.Bar(description, total, enabled=bars),
+        )
+    _report(result, dry_run=args.dry_run, quiet=quiet)
+
+
+def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
+    """uv's summary: what was prepared and installed, then `` - old`` / `` + new`` lines."""
+    from freewheel.cli.pip_install import _ms, _packages
+
+    changes = result.plan
+    if changes.empty:
+        _say(quiet, f"Audited {_packages(len(changes.unchanged))}")
+        return
+    if dry_run:
+        _say(quiet, "Would change:")
+        added = [(item.name, item.version, item.directory) for item in changes.install]
+    else:
+        built = len(result.installed)
+        _say(quiet, f"Prepared {_packages(built)} in {_ms(result.prepared)}")
+        _say(quiet, f"Installed {_packages(built)} in {_ms(result.applied)}")
+        added = list(result.installed)
+    lines = [(name, 0, f" - {name}=={result.before[name]}") for name in changes.remove]
+    for name, version, directory in added:
+        shown = f"{name}=={version}" if version is not None else name
+        lines.append((name, 1, f" + {shown}" + (f" (from {directory.as_uri()})" if directory else "")))
+    for _, _, line in sorted(lines):
+        _say(quiet, line)
+
+
+def _say(quiet: bool, line: str) -> None:
+    if not quiet:
+        print(line, file=sys.stderr)

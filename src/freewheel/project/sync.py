@@ -1,0 +1,512 @@
+"""Making the project environment exactly what ``pylock.toml`` selects.
+
+The lock is read and validated with :mod:`packaging.pylock`; its selection
+for the environment's interpreter (markers and wheel tags), the extras and
+the dependency groups asked for is compared with what the environment
+holds; what is missing or at another version is downloaded into the cache
+(nothing is fetched when nothing changes), and the changes are applied in
+one transaction. Without ``inexact``, everything else is removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from packaging.pylock import (
+    Package,
+    PackageArchive,
+    PackageDirectory,
+    PackageSdist,
+    PackageVcs,
+    PackageWheel,
+    Pylock,
+    PylockSelectError,
+    PylockUnsupportedVersionError,
+    PylockValidationError,
+)
+from packaging.requirements import Requirement
+from packaging.tags import Tag
+from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+from freewheel.config.indexes import Index
+from freewheel.errors import InputError, UsageError
+from freewheel.index.models import DistFile
+from freewheel.install.plan import Plan, plan
+from freewheel.util.fs import display_path
+
+if TYPE_CHECKING:
+    from freewheel.cache import Cache
+    from freewheel.config.settings import Settings
+    from freewheel.install.site_packages import InstalledDistribution
+    from freewheel.python.environments import Environment
+    from freewheel.project.workspace import Workspace
+
+LOCK_NAME = "pylock.toml"
+
+Chosen = tuple[Package, PackageVcs | PackageDirectory | PackageArchive | PackageWheel | PackageSdist]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Selection:
+    """What to install besides the project's dependencies, with uv's ``sync`` flags.
+
+    Groups start from the lock's default groups (none with
+    *no_default_groups*; all with *all_groups*), gain *groups* and lose
+    *no_groups* (and ``dev`` with *no_dev*). *only_groups* installs those
+    groups alone, without the project's own dependencies. *all_extras*
+    selects every extra the lock knows.
+    """
+
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    groups: tuple[str, ...] = ()
+    no_groups: tuple[str, ...] = ()
+    no_dev: bool = False
+    only_groups: tuple[str, ...] = ()
+    all_groups: bool = False
+    no_default_groups: bool = False
+    install_project: bool = True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedInstall:
+    """One package of the selection, as the installer needs it.
+
+    A wheel has *dist* (where to get it, and its hashes); a local project
+    has *directory* and *editable*, and *version* ``None`` when the lock
+    does not record it (it is known once built).
+    """
+
+    name: NormalizedName
+    version: Version | None
+    dist: DistFile | None = None
+    directory: Path | None = None
+    editable: bool = False
+
+
+def read_pylock(path: Path) -> Pylock:
+    """The lock at *path*, validated.
+
+    :raises UsageError: when there is none.
+    :raises InputError: when it is not a valid PEP 751 lock.
+    """
+    shown = display_path(path, Path.cwd())
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(
+            f"No lock file: `{shown}` does not exist.", hint="run `freewheel lock` to write it"
+        ) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"`{shown}` cannot be read: {exc}.", hint="run `freewheel lock` to write it again") from None
+    try:
+        return Pylock.from_dict(data)
+    except (PylockValidationError, PylockUnsupportedVersionError) as exc:
+        raise InputError(
+            f"`{shown}` is not a valid lock file: {exc}.", hint="run `freewheel lock` to write it again"
+        ) from None
+
+
+def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], list[str]]:
+    """The extras and the dependency groups *selection* asks of *lock*.
+
+    :raises UsageError: naming an extra or a group the lock does not know.
+    """
+    known_extras = [canonicalize_name(e) for e in lock.extras or ()]
+    known_groups = [canonicalize_name(g) for g in lock.dependency_groups or ()]
+
+    def check(names: Sequence[str], known: Sequence[str], what: str, flag: str) -> list[NormalizedName]:
+        normalized = [canonicalize_name(n) for n in names]
+        for name in normalized:
+            if name not in known:
+                listed = ", ".join(f"`{k}`" for k in known) or "none"
+                raise UsageError(
+                    f"{what} `{name}` ({flag}) is not in `{shown}` (it knows: {listed}).",
+                    hint="check the name, or run `freewheel lock` if the project declares it",
+                )
+        return normalized
+
+    extras = known_extras if selection.all_extras else check(selection.extras, known_extras, "The extra", "--extra")
+    if selection.only_groups:
+        return extras, check(selection.only_groups, known_groups, "The dependency group", "--only-group")
+    groups: list[str] = []
+    if selection.all_groups:
+        groups = list(known_groups)
+    elif not selection.no_default_groups:
+        groups = [canonicalize_name(g) for g in lock.default_groups or ()]
+    groups += check(selection.groups, known_groups, "The dependency group", "--group")
+    dropped = {*check(selection.no_groups, known_groups, "The dependency group", "--no-group")}
+    if selection.no_dev:
+        dropped.add(canonicalize_name("dev"))
+    return extras, [g for g in dict.fromkeys(groups) if g not in dropped]
+
+
+def select_installs(
+    lock: Pylock,
+    selection: Selection,
+    *,
+    lock_path: Path,
+    markers: Mapping[str, str],
+    tags: Sequence[Tag],
+    group_requirements: Mapping[NormalizedName, Sequence[Requirement]] = {},
+    project: NormalizedName | None = None,
+) -> list[LockedInstall]:
+    """The packages of *lock* (read from *lock_path*) to install for an
+    interpreter with *markers* and *tags*, as *selection* asks.
+
+    With ``only_groups``, the selection is cut down to the groups'
+    requirements (*group_requirements*) and what they need through the
+    lock's ``dependencies``. Unless ``install_project``, *project* is left out.
+
+    :raises UsageError: when a selected package has no file installable here.
+    """
+    shown = display_path(lock_path, Path.cwd())
+    extras, groups = chosen_extras_and_groups(lock, selection, shown)
+    if lock.requires_python is not None and not lock.requires_python.contains(
+        markers["python_full_version"], prereleases=True
+    ):
+        raise UsageError(
+            f"`{shown}` is for Python {lock.requires_python}; the project environment runs "
+            f"Python {markers['python_full_version']}.",
+            hint="recreate it with `freewheel venv --python VERSION`, or pass --python to sync",
+        )
+    environment = dict(markers)
+    try:
+        chosen = list(
+            lock.select(environment=environment, tags=tags, extras=extras, dependency_groups=groups)  # type: ignore[arg-type]
+        )
+    except PylockSelectError as exc:
+        raise UsageError(
+            f"`{shown}` offers nothing installable here: {exc}",
+            hint="run `freewheel lock` to lock for this platform, or check `environments`",
+        ) from None
+    if selection.only_groups:
+        chosen = _reachable(chosen, [r for g in groups for r in group_requirements.get(g, ())], environment)
+    installs = [_install_of(package, chosen_file, lock_path) for package, chosen_file in chosen]
+    if not selection.install_project:
+        installs = [i for i in installs if i.name != project]
+    return installs
+
+
+def _reachable(chosen: list[Chosen], roots: Sequence[Requirement], environment: Mapping[str, str]) -> list[Chosen]:
+    """The entries of *chosen* that *roots* need, following each entry's ``dependencies``."""
+    by_name = {package.name: (package, file) for package, file in chosen}
+    wanted = [
+        canonicalize_name(r.name)
+        for r in roots
+        if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
+    ]
+    seen: dict[NormalizedName, None] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen[name] = None
+        package = by_name[name][0]
+        wanted.extend(canonicalize_name(d["name"]) for d in package.dependencies or () if "name" in d)
+    return [by_name[name] for name in by_name if name in seen]
+
+
+def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInstall:
+    name, version = package.name, package.version
+    wheel_archive = isinstance(chosen, PackageArchive) and (chosen.path or chosen.url or "").endswith(".whl")
+    if isinstance(chosen, PackageWheel) or wheel_archive:
+        assert isinstance(chosen, (PackageWheel, PackageArchive))
+        url = chosen.url if chosen.path is None else _local_url(chosen.path, lock_path)
+        filename = (chosen.name if isinstance(chosen, PackageWheel) else None) or Path(urlsplit(url or "").path).name
+        _, wheel_version, _, wheel_tags = parse_wheel_filename(filename)
+        index = Index(url=package.index or lock_path.as_uri(), origin=str(lock_path))
+        dist = DistFile(
+            filename=filename,
+            url=url or "",
+            index=index,
+            name=name,
+            version=version or wheel_version,
+            kind="wheel",
+            tags=wheel_tags,
+            hashes=dict(chosen.hashes),
+            upload_time=chosen.upload_time,
+            size=chosen.size,
+        )
+        return LockedInstall(name, version or wheel_version, dist=dist)
+    if isinstance(chosen, PackageDirectory):
+        directory = Path(os.path.normpath(lock_path.parent / chosen.path))
+        return LockedInstall(name, version, directory=directory, editable=bool(chosen.editable))
+    what = {PackageSdist: "a source distribution", PackageVcs: "a version control checkout"}
+    label = f"{name} {version}" if version is not None else name
+    raise UsageError(
+        f"{label} is locked as {what.get(type(chosen), 'an archive')} for this environment, "
+        "and building it is not supported yet.",
+        hint="use a version with a wheel for this platform",
+    )
+
+
+def _local_url(path: str, lock_path: Path) -> str:
+    return Path(os.path.normpath(lock_path.parent / path)).as_uri()
+
+
+def plan_sync(
+    installs: Sequence[LockedInstall],
+    installed: Sequence[InstalledDistribution],
+    *,
+    exact: bool,
+    reinstall: bool | Collection[NormalizedName] = False,
+) -> Plan[LockedInstall]:
+    """What to change so that the environment holds *installs*.
+
+    A local project counts as installed when it is installed from the same
+    directory, editable as asked (and at the locked version, when the lock
+    records one). With *exact*, everything else is removed.
+    """
+    current = {dist.name: dist for dist in installed}
+    pins = []
+    for item in installs:
+        dist = current.get(item.name)
+        if item.directory is not None and dist is not None and _same_directory(item, dist):
+            item = dataclasses.replace(item, version=dist.version)
+        pins.append(item)
+    return plan(pins, {d.name: d.version for d in installed}, reinstall=reinstall, sync=exact)  # type: ignore[arg-type]
+
+
+def _same_directory(item: LockedInstall, dist: InstalledDistribution) -> bool:
+    url = dist.direct_url
+    if url is None or item.directory is None:
+        return False
+    return (
+        url.url == item.directory.as_uri()
+        and dist.editable == item.editable
+        and (item.version is None or item.version == dist.version)
+    )
+
+
+def fetch_wheels(
+    dists: Sequence[DistFile], settings: Settings, cache: Cache, *, on_done: Callable[[], None] = lambda: None
+) -> list[Path]:
+    """Local paths of *dists*, downloaded (concurrently, checked against
+    their hashes) into *cache* when not there already."""
+    import asyncio
+
+    from freewheel.cache.http import open_fetcher
+    from freewheel.dists.downloads import DistStore
+    from freewheel.resolver.source import AsyncRunner
+
+    if not dists:
+        return []
+    runner = AsyncRunner()
+    fetcher = runner.run(open_fetcher(settings, cache))
+    try:
+        store = DistStore(cache.bucket("wheels"), fetcher)
+
+        async def one(dist: DistFile) -> Path:
+            path = await store.fetch(dist)
+            on_done()
+            return path
+
+        async def every() -> list[Path]:
+            return list(await asyncio.gather(*(one(d) for d in dists)))
+
+        return runner.run(every())
+    finally:
+        runner.close(fetcher.aclose)
+
+
+def project_environment(
+    workspace: Workspace, *, python: str | None, cache_dir: Path | None
+) -> tuple[Environment, bool]:
+    """The workspace's ``.venv``, created when missing; and whether it was.
+
+    :raises UsageError: when ``.venv`` exists but is no virtual environment,
+        or no interpreter fits the project's ``requires-python``.
+    """
+    from freewheel.python.environments import Environment
+    from freewheel.python.interpreters import find_python, probe
+    from freewheel.python.venv import create_venv, is_virtualenv
+
+    root = workspace.directory / ".venv"
+    shown = display_path(root, Path.cwd())
+    if root.exists() and not is_virtualenv(root):
+        raise UsageError(
+            f"`{shown}` exists but is not a virtual environment.",
+            hint="remove it, and sync again to create the project environment",
+        )
+    created = False
+    if not root.exists():
+        base = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
+        requires = workspace.root.requires_python or workspace.project.requires_python
+        version = base.markers["python_full_version"]
+        if requires is not None and not requires.contains(version, prereleases=True):
+            raise UsageError(
+                f"The interpreter {base.executable} is Python {version}, but the project requires "
+                f"Python {requires}.",
+                hint="pass --python with a version that fits",
+            )
+        create_venv(root, base)
+        created = True
+    info = probe(root / "bin" / "python", cache_dir=cache_dir)
+    return Environment.from_interpreter(info), created
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SyncResult:
+    """What a sync did (or, with ``dry_run``, would do): the *plan*, the
+    versions installed before (*before*), and each installed package's
+    ``(name, version, directory)`` (*directory* for a local project)."""
+
+    plan: Plan[LockedInstall]
+    before: Mapping[NormalizedName, Version]
+    installed: tuple[tuple[NormalizedName, Version, Path | None], ...]
+    prepared: float
+    applied: float
+
+
+class Bar(Protocol):
+    """What :func:`sync_environment` needs of a progress bar (``freewheel.cli.progress.Bar``)."""
+
+    def __enter__(self) -> Bar: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def advance(self, steps: int = 1) -> None: ...
+
+
+def sync_environment(
+    environment: Environment,
+    installs: Sequence[LockedInstall],
+    *,
+    settings: Settings,
+    cache: Cache,
+    exact: bool = True,
+    reinstall: bool | Collection[NormalizedName] = False,
+    dry_run: bool = False,
+    link_mode: str | None = None,
+    compile_bytecode: bool = False,
+    on_copy_fallback: Callable[[], None] | None = None,
+    bar: Callable[[str, int], Bar] | None = None,
+) -> SyncResult:
+    """Make *environment* hold exactly *installs* (with *exact*; else at
+    least them), all at once or not at all.
+
+    Wheels are downloaded into *cache* only when something is to be
+    installed; local projects are built (editable ones as PEP 660 wheels).
+    *bar* makes a progress bar for each phase.
+    """
+    import tempfile
+    import time
+
+    from freewheel.install import WheelToInstall
+    from freewheel.install.batch import apply_changes
+    from freewheel.install.site_packages import installed_distributions
+    from freewheel.python.environments import environment_lock
+
+    def no_bar(description: str, total: int) -> Bar:
+        return _NoBar()
+
+    bar = bar or no_bar
+    started = time.monotonic()
+    with environment_lock(environment.root):
+        current = installed_distributions(environment)
+        before = {d.name: d.version for d in current}
+        changes = plan_sync(installs, current, exact=exact, reinstall=reinstall)
+        if dry_run or changes.empty:
+            return SyncResult(changes, before, (), 0.0, 0.0)
+        wheels_wanted = [item for item in changes.install if item.dist is not None]
+        with bar("Downloading", len(wheels_wanted)) as downloading:
+            paths = fetch_wheels(
+                [item.dist for item in wheels_wanted if item.dist is not None],
+                settings,
+                cache,
+                on_done=downloading.advance,
+            )
+        wheels = [
+            WheelToInstall(path, expected_sha256=item.dist.hashes.get("sha256") if item.dist else None)
+            for item, path in zip(wheels_wanted, paths, strict=True)
+        ]
+        with tempfile.TemporaryDirectory(prefix="freewheel-build-") as build_dir:
+            wheels += [
+                _built(item, Path(build_dir)) for item in changes.install if item.directory is not None
+            ]
+            prepared = time.monotonic()
+            with bar("Installing", len(wheels)) as installing:
+                results = apply_changes(
+                    environment,
+                    wheels,
+                    changes.remove,
+                    archive_bucket=cache.bucket("archive"),
+                    link_mode=link_mode,  # type: ignore[arg-type]
+                    compile_bytecode=compile_bytecode,
+                    on_copy_fallback=on_copy_fallback,
+                    on_unpacked=installing.advance,
+                )
+    directories = {item.name: item.directory for item in changes.install}
+    return SyncResult(
+        changes,
+        before,
+        tuple((r.name, r.version, directories.get(r.name)) for r in results),
+        prepared - started,
+        time.monotonic() - prepared,
+    )
+
+
+class _NoBar:
+    def __enter__(self) -> Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def advance(self, steps: int = 1) -> None:
+        return None
+
+
+def _built(item: LockedInstall, build_dir: Path) -> WheelToInstall:
+    """The wheel that installs the local project *item*, built from its directory."""
+    from freewheel.dists.builds.editable import build_editable, check_project
+    from freewheel.install import WheelToInstall
+
+    assert item.directory is not None
+    if not item.editable:
+        raise UsageError(
+            f"{item.name} is locked as a non-editable local project ({item.directory}), and "
+            "building wheels of local projects is not supported yet.",
+            hint=f"make it editable: `{item.name} = {{ path = \"...\", editable = true }}` in the sources",
+        )
+    wheel = build_editable(check_project(item.directory), build_dir)
+    return WheelToInstall(
+        wheel,
+        requested=True,
+        direct_url={"url": item.directory.as_uri(), "dir_info": {"editable": True}},
+    )
+
+
+def current_lock(
+    workspace: Workspace, *, frozen: bool, locked: bool, settings: Settings, cache: Cache
+) -> Path:
+    """The workspace's ``pylock.toml``, brought up to date first unless *frozen*.
+
+    With *locked*, the lock must already be up to date: it is checked, not
+    written.
+
+    :raises UsageError: when there is no lock and none can be written.
+    """
+    path = workspace.directory / LOCK_NAME
+    if frozen:
+        return path
+    try:
+        from freewheel.project.lock import lock_project  # type: ignore[import-not-found]
+    except ImportError:
+        # `freewheel lock` has not landed yet: an existing lock is used as it is.
+        if not path.is_file():
+            raise UsageError(
+                f"No lock file: `{display_path(path, Path.cwd())}` does not exist.",
+                hint="run `freewheel lock` first",
+            ) from None
+        return path
+    lock_project(workspace, settings=settings, cache=cache, check=locked)
+    return path

@@ -1,0 +1,254 @@
+"""``freewheel sync``: the project environment becomes exactly the lock's selection.
+
+The locks are written by hand (and checked with ``packaging.pylock``), so
+these tests hold whatever writes them; their wheels come from a local index
+and from files beside the project.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from packaging.pylock import Pylock
+from support.builders import make_wheel
+from support.server import IndexServer
+
+from freewheel.cli import run
+
+PYPROJECT = """\
+[project]
+name = "app"
+version = "0.1"
+requires-python = ">=3.8"
+dependencies = ["alpha"]
+
+[project.optional-dependencies]
+cpu = ["beta"]
+
+[dependency-groups]
+dev = ["gamma"]
+lint = ["delta"]
+"""
+
+
+def lock_text(server: IndexServer, wheels: dict[str, object]) -> str:
+    def remote(name: str, marker: str | None = None, dependencies: tuple[str, ...] = ()) -> str:
+        dist = wheels[name]
+        lines = [
+            "[[packages]]",
+            f'name = "{name}"',
+            'version = "1.0"',
+            f'index = "{server.url}"',
+        ]
+        if marker:
+            lines.append(f'marker = "{marker}"')
+        if dependencies:
+            lines.append("dependencies = [" + ", ".join(f'{{ name = "{d}" }}' for d in dependencies) + "]")
+        lines += [
+            "[[packages.wheels]]",
+            f'url = "{server.files_url}{dist.filename}"',
+            f'hashes = {{ sha256 = "{dist.sha256}" }}',
+        ]
+        return "\n".join(lines) + "\n"
+
+    local = wheels["epsilon"]
+    return (
+        textwrap.dedent(
+            """\
+            lock-version = "1.0"
+            created-by = "hand"
+            requires-python = ">=3.8"
+            extras = ["cpu"]
+            dependency-groups = ["dev", "lint"]
+            default-groups = ["dev"]
+            """
+        )
+        + remote("alpha", dependencies=("epsilon",))
+        + remote("beta", "'cpu' in extras")
+        + remote("gamma", "'dev' in dependency_groups")
+        + remote("delta", "'lint' in dependency_groups", ("eta",))
+        + remote("eta", "'lint' in dependency_groups")
+        + remote("zeta", "sys_platform == 'nowhere'")
+        + textwrap.dedent(
+            f"""\
+            [[packages]]
+            name = "epsilon"
+            version = "1.0"
+            [[packages.wheels]]
+            path = "wheels/{local.filename}"
+            hashes = {{ sha256 = "{local.sha256}" }}
+            """
+        )
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path, index_server: Callable[..., IndexServer]) -> tuple[Path, IndexServer]:
+    dists = tmp_path / "dists"
+    wheels = {name: make_wheel(dists, name, "1.0") for name in ("alpha", "beta", "gamma", "delta", "eta", "zeta")}
+    root = tmp_path / "app"
+    wheels["epsilon"] = make_wheel(root / "wheels", "epsilon", "1.0")
+    server = index_server(dists)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    text = lock_text(server, wheels)
+    Pylock.from_dict(tomllib.loads(text))  # the test's lock is a valid PEP 751 lock
+    (root / "pylock.toml").write_text(text)
+    return root, server
+
+
+def sync(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = run(
+        ["sync", "--directory", str(root), "--python", sys.executable,
+         "--cache-dir", str(root.parent / "cache"), "--no-config", *args]
+    )
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def installed(root: Path) -> list[str]:
+    site = next((root / ".venv" / "lib").glob("python*/site-packages"))
+    return sorted(p.name.split("-")[0] for p in site.glob("*.dist-info"))
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((), ["alpha", "epsilon", "gamma"]),
+        (("--extra", "cpu"), ["alpha", "beta", "epsilon", "gamma"]),
+        (("--all-extras",), ["alpha", "beta", "epsilon", "gamma"]),
+        (("--no-dev",), ["alpha", "epsilon"]),
+        (("--no-default-groups",), ["alpha", "epsilon"]),
+        (("--group", "lint"), ["alpha", "delta", "epsilon", "eta", "gamma"]),
+        (("--all-groups", "--no-group", "dev"), ["alpha", "delta", "epsilon", "eta"]),
+        (("--only-group", "lint"), ["delta", "eta"]),
+        (("--only-dev",), ["gamma"]),
+    ],
+)
+def test_selection_flags(project, capsys, flags: tuple[str, ...], expected: list[str]) -> None:
+    root, _ = project
+    code, err = sync(root, capsys, *flags)
+    assert code == 0, err
+    assert installed(root) == expected
+
+
+def test_first_sync_creates_the_environment_and_installs(project, capsys) -> None:
+    root, _ = project
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Creating virtual environment at: .venv" in err
+    assert "Installed 3 packages" in err
+    assert " + alpha==1.0" in err
+    assert (root / ".venv" / "pyvenv.cfg").is_file()
+
+
+def test_extraneous_packages_are_removed_unless_inexact(project, capsys) -> None:
+    root, _ = project
+    assert sync(root, capsys, "--group", "lint", "--extra", "cpu")[0] == 0
+    code, err = sync(root, capsys, "--inexact")
+    assert code == 0, err
+    assert installed(root) == ["alpha", "beta", "delta", "epsilon", "eta", "gamma"]
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert " - delta==1.0" in err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_a_second_sync_reads_no_index(project, capsys) -> None:
+    root, server = project
+    assert sync(root, capsys)[0] == 0
+    asked = len(server.requests)
+    assert asked == 2  # alpha and gamma; epsilon is a local file
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Audited 3 packages" in err
+    assert len(server.requests) == asked
+
+
+def test_offline_sync_installs_from_the_cache(project, capsys) -> None:
+    root, server = project
+    assert sync(root, capsys)[0] == 0
+    shutil.rmtree(root / ".venv")
+    server.stop()
+    code, err = sync(root, capsys, "--offline")
+    assert code == 0, err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_dry_run_changes_nothing(project, capsys) -> None:
+    root, server = project
+    code, err = sync(root, capsys, "--dry-run")
+    assert code == 0, err
+    assert "Would change:" in err
+    assert " + alpha==1.0" in err
+    assert installed(root) == []
+    assert server.requests == []
+
+
+def test_a_damaged_download_installs_nothing(project, capsys) -> None:
+    root, _ = project
+    lock = root / "pylock.toml"
+    text = lock.read_text()
+    good = text.split('hashes = { sha256 = "')[1].split('"')[0]
+    lock.write_text(text.replace(good, "0" * 64, 1))
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "nothing was installed" in err
+    assert installed(root) == []
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--extra", "gpu"), "The extra `gpu` (--extra) is not in `pylock.toml` (it knows: `cpu`)"),
+        (("--group", "docs"), "The dependency group `docs` (--group) is not in `pylock.toml`"),
+        (("--only-group", "docs"), "The dependency group `docs` (--only-group) is not in"),
+    ],
+)
+def test_unknown_selection_is_a_usage_error(project, capsys, flags, message: str) -> None:
+    root, _ = project
+    code, err = sync(root, capsys, *flags)
+    assert code == 2
+    assert message in err
+
+
+def test_missing_lock_says_to_lock_first(project, capsys) -> None:
+    root, _ = project
+    (root / "pylock.toml").unlink()
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "No lock file: `pylock.toml` does not exist." in err
+    assert "freewheel lock" in err
+    code, err = sync(root, capsys, "--frozen")
+    assert code == 2
+    assert "No lock file" in err
+
+
+def test_invalid_lock_is_an_error(project, capsys) -> None:
+    root, _ = project
+    (root / "pylock.toml").write_text('lock-version = "1.0"\n[[packages]]\nversion = "1"\n')
+    code, err = sync(root, capsys, "--frozen")
+    assert code == 2
+    assert "`pylock.toml` is not a valid lock file:" in err
+    assert "run `freewheel lock` to write it again" in err
+
+
+def test_wrong_configuration_stops_sync(project, capsys) -> None:
+    root, _ = project
+    with (root / "pyproject.toml").open("a") as file:
+        file.write('[tool.uv.sources]\nalpha = [{ index = "nightly", marker = "os_name == \'nt\'" }]\n')
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "`tool.uv.sources.alpha[0]` names the index `nightly`" in err
+
+
+def test_no_project_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    code = run(["sync", "--directory", str(tmp_path), "--no-config"])
+    assert code == 2
+    assert "No `pyproject.toml` found" in capsys.readouterr().err
