@@ -31,6 +31,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "freeze"), "pip_freeze", "List installed packages as requirements"),
     (("pip", "show"), "pip_show", "Show information about installed packages"),
     (("pip", "check"), "pip_check", "Check that installed packages have compatible dependencies"),
+    (("lock",), "lock", "Lock the project's dependencies for every supported environment in pylock.toml"),
     (("sync",), "sync", "Make the project environment exactly what the lock selects"),
     (("venv",), "venv", "Create a virtual environment"),
     (("cache",), "cache", "Inspect and clean the cache"),

@@ -13,7 +13,7 @@ import collections
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -315,22 +315,24 @@ def run_universal(request: ResolveRequest, context: CommandContext, requires_pyt
 
 
 def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:
-    """*pins* with a sha256 for every file, downloading the files that have none.
+    """*pins* with a sha256 for every file (see :func:`hashed_files`)."""
+    hashed = hashed_files(source, [dist for pin in pins for dist in pin.files])
+    return [dataclasses.replace(pin, files=tuple(hashed[d.url] for d in pin.files)) for pin in pins]
+
+
+def hashed_files(source: PackageSource, files: Sequence[DistFile]) -> dict[str, DistFile]:
+    """Each of *files* by URL, with a sha256, downloading those that have none.
 
     Flat directories and some mirrors publish no hashes; a hash-checking
-    install needs one per file, so they are computed from the files, all
-    downloaded at once.
+    install and a lock need one per file, so they are computed from the
+    files, all downloaded at once.
     """
-    unhashed = [dist for pin in pins for dist in pin.files if "sha256" not in dist.hashes]
+    unhashed = list({dist.url: dist for dist in files if "sha256" not in dist.hashes}.values())
     paths = source.fetch_files([(dist, ()) for dist in unhashed])
-    digests = {dist.url: sha256_file(path) for dist, path in zip(unhashed, paths, strict=True)}
-
-    def hashed(dist: DistFile) -> DistFile:
-        if dist.url not in digests:
-            return dist
-        return dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digests[dist.url]})
-
-    return [dataclasses.replace(pin, files=tuple(hashed(d) for d in pin.files)) for pin in pins]
+    hashed = {dist.url: dist for dist in files}
+    for dist, path in zip(unhashed, paths, strict=True):
+        hashed[dist.url] = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
+    return hashed
 
 
 def _report_indexes(provider: Provider) -> None:

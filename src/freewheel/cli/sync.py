@@ -62,6 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-p", "--python", help="The interpreter to create the project environment with"
     )
     options.add_index_options(parser)
+    options.add_resolver_options(parser)
     options.add_global_options(parser)
 
 
@@ -82,7 +83,7 @@ def sync(args: argparse.Namespace) -> None:
     from freewheel.inputs.gather import Gathered
     from freewheel.project.sync import (
         Selection,
-        current_lock,
+        lock_file,
         project_environment,
         read_pylock,
         select_installs,
@@ -119,9 +120,11 @@ def sync(args: argparse.Namespace) -> None:
             groups.setdefault(name, []).extend(requirements)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     with open_cache(context) as cache:
-        lock_path = current_lock(
-            workspace, frozen=args.frozen, locked=args.locked, settings=context.settings, cache=cache
-        )
+        if not args.frozen:
+            from freewheel.cli.lock import update_lock
+
+            update_lock(args, workspace, context, check=args.locked)
+        lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),
             selection,

@@ -6,8 +6,9 @@ set ``x`` where ``'x' in extras`` holds and a dependency group ``g`` where
 ``'g' in dependency_groups`` holds, as PEP 751 writes the selection. Index
 sources become pins (conditional ones split the resolution along their
 conditions); declared conflicts split it so that conflicting extras or
-groups are never resolved together. Workspace members are locked as
-directories, and requirements between them are not resolved from indexes.
+groups are never resolved together. Workspace members that are packages
+are locked as editable directories, and requirements between members are
+not resolved from indexes.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class LockPlan:
     pins: tuple[IndexPin, ...]
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
+    default_groups: tuple[NormalizedName, ...]
 
 
 def extra_marker(extra: str) -> MarkerTree:
@@ -96,6 +98,7 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
         pins=tuple(_pins(workspace.sources(root))),
         extras=tuple(extras),
         groups=tuple(groups),
+        default_groups=root.default_groups,
     )
 
 
@@ -113,9 +116,15 @@ def lock(plan: LockPlan, workspace: Workspace, make_provider: MakeProvider) -> L
         groups=plan.groups,
         conflicts=plan.conflicts,
     )
-    own = [_member_package(member, workspace, graph) for member in _projects(workspace)]
+    # A virtual project (``package = false``) is never built or installed.
+    own = [_member_package(member, workspace, graph) for member in _projects(workspace) if member.package]
     packages = sorted([*graph.packages, *own], key=lambda p: (p.name, p.version))
-    return dataclasses.replace(graph, packages=tuple(packages))
+    return dataclasses.replace(
+        graph,
+        packages=tuple(packages),
+        default_groups=plan.default_groups,
+        forks=tuple(fork.marker.simplify_under(space) for fork in forks) if len(forks) > 1 else (),
+    )
 
 
 def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:

@@ -350,8 +350,10 @@ def lock_graph(
             if f.index == chosen.index
         )
         metadata = provider.source.metadata(chosen)
+        # An edge only matters where its package is installed: said within that.
+        installed = space & markers[key]
         dependencies = tuple(
-            LockedDependency(dep_name, dep_version, where.simplify_under(space))
+            LockedDependency(dep_name, dep_version, where.simplify_under(installed))
             for (dep_name, dep_version), where in sorted(edges.get(key, {}).items(), key=lambda item: item[0])
             if (dep_name, dep_version) != key
         )
