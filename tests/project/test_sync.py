@@ -103,9 +103,10 @@ def project(tmp_path: Path, index_server: Callable[..., IndexServer]) -> tuple[P
 
 
 def sync(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    # --frozen: the hand-written lock is used as it is, not brought up to date.
     code = run(
         ["sync", "--directory", str(root), "--python", sys.executable,
-         "--cache-dir", str(root.parent / "cache"), "--no-config", *args]
+         "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen", *args]
     )
     err = capsys.readouterr().err
     assert "Traceback" not in err
