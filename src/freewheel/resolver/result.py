@@ -103,7 +103,10 @@ class LockGraph:
     *environments* restrict them further (``[tool.uv] environments``),
     ``TRUE`` when unrestricted; *extras* and *groups* are the project's
     optional dependency sets and dependency groups, whose selection the
-    packages' markers test.
+    packages' markers test; *default_groups* are the groups installed when
+    none is asked for. *forks* are the regions of the environment space the
+    resolution was split into (empty when it was not), kept so that a
+    re-lock can split the same way.
     """
 
     requires_python: SpecifierSet
@@ -111,3 +114,5 @@ class LockGraph:
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
     packages: tuple[LockedPackage, ...]
+    default_groups: tuple[NormalizedName, ...] = ()
+    forks: tuple[MarkerTree, ...] = ()
