@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from freewheel.project.sync import SyncResult
+    from freewheel.project.sync import Selection, SyncResult
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +27,23 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--all-groups", action="store_true", help="Include every dependency group")
     group.add_argument(
         "--no-install-project", action="store_true", help="Do not install the project itself, only its dependencies"
+    )
+
+
+def selection_of(args: argparse.Namespace) -> Selection:
+    """The selection the options of :func:`add_selection_options` ask for."""
+    from freewheel.project.sync import Selection
+
+    return Selection(
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        groups=tuple(args.group),
+        no_groups=tuple(args.no_group),
+        no_dev=args.no_dev,
+        only_groups=(*args.only_group, *(["dev"] if args.only_dev else [])),
+        all_groups=args.all_groups,
+        no_default_groups=args.no_default_groups,
+        install_project=not args.no_install_project,
     )
 
 
@@ -82,7 +99,6 @@ def sync(args: argparse.Namespace) -> None:
     from freewheel.cli.resolve import open_cache
     from freewheel.inputs.gather import Gathered
     from freewheel.project.sync import (
-        Selection,
         lock_file,
         project_environment,
         read_pylock,
@@ -102,18 +118,7 @@ def sync(args: argparse.Namespace) -> None:
         _say(quiet, f"Creating virtual environment at: {display_path(environment.root, cwd)}")
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
-    only = [*args.only_group, *(["dev"] if args.only_dev else [])]
-    selection = Selection(
-        extras=tuple(args.extra),
-        all_extras=args.all_extras,
-        groups=tuple(args.group),
-        no_groups=tuple(args.no_group),
-        no_dev=args.no_dev,
-        only_groups=tuple(only),
-        all_groups=args.all_groups,
-        no_default_groups=args.no_default_groups,
-        install_project=not args.no_install_project,
-    )
+    selection = selection_of(args)
     groups = {}
     for member in workspace.members.values():
         for name, requirements in member.dependency_groups.items():

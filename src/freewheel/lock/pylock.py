@@ -79,9 +79,11 @@ def dumps(graph: LockGraph, *, command: str | None = None) -> str:
             f"#    {strip_credentials(command)}",
         ]
     lines += _top_lines(graph)
+    tool = [tomlwriter.assignment("inputs", graph.inputs)] if graph.inputs else []
     if graph.forks:
-        forks = [str(fork.simplify_under(space)) for fork in graph.forks]
-        lines += ["", "[tool.freewheel]", *tomlwriter.array_lines("forks", forks)]
+        tool += tomlwriter.array_lines("forks", [str(fork.simplify_under(space)) for fork in graph.forks])
+    if tool:
+        lines += ["", "[tool.freewheel]", *tool]
     versions: dict[NormalizedName, set[str]] = {}
     for package in graph.packages:
         versions.setdefault(package.name, set()).add(str(package.version))
@@ -265,7 +267,15 @@ def _graph(lock: Pylock, data: Mapping[str, Any]) -> LockGraph:
             for i, (package, raw) in enumerate(zip(lock.packages, raw_packages, strict=True))
         ),
         forks=tuple(_marker(m, "tool.freewheel.forks") for m in _strings(tool, "forks", "tool.freewheel")),
+        inputs=_string(tool, "inputs", "tool.freewheel"),
     )
+
+
+def _string(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Unusable(f"'{where}.{key}' must be a string")
+    return value
 
 
 def _any_of(markers: Iterable[MarkerTree]) -> MarkerTree:

@@ -14,6 +14,8 @@ not resolved from indexes.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -54,6 +56,33 @@ class LockPlan:
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
     default_groups: tuple[NormalizedName, ...]
+
+
+def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]) -> str:
+    """A digest of everything a lock of *plan* depends on besides the
+    indexes' contents: the requirements and where they apply, the supported
+    space, conflicts, pins, the workspace's own projects, and *settings*
+    (the indexes and resolver settings, as their ``repr``).
+
+    A lock that records the same digest is up to date: checking it reads
+    no index.
+    """
+    parts: list[object] = [
+        [(str(root.requirement), str(root.condition)) for root in plan.roots],
+        str(plan.requires_python),
+        str(plan.environments),
+        [[str(member) for member in conflict] for conflict in plan.conflicts],
+        [(pin.name, pin.index, str(pin.condition)) for pin in plan.pins],
+        plan.extras,
+        plan.groups,
+        plan.default_groups,
+        sorted(
+            (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
+            for m in _projects(workspace)
+        ),
+        [repr(setting) for setting in settings],
+    ]
+    return "sha256:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def extra_marker(extra: str) -> MarkerTree:
