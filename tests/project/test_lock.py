@@ -396,3 +396,33 @@ default = true
     shallow = freewheel("tree", "--frozen", "--depth", "0", cwd=project)
     assert "pygments" not in shallow.stdout
     assert freewheel("tree", "--frozen", "--package", "nope", cwd=project).returncode == 2
+
+
+def test_a_relock_keeps_each_forks_versions(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    make_wheel(dists, "numpy", "1.26", requires_python=">=3.9")
+    make_wheel(dists, "numpy", "2.1", requires_python=">=3.10")
+    make_wheel(dists, "attrs", "24.1")
+    text = f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.9"
+dependencies = ["numpy; python_version >= '3.10'", "numpy<2; python_version < '3.10'"]
+
+[[tool.uv.index]]
+url = "{index_server(dists).url}"
+default = true
+"""
+    project = write_project(tmp_path / "app", text)
+    assert lock(project).returncode == 0
+    first = {(n, v, m) for n, v, m, _ in locked(project)}
+    assert first == {("numpy", "1.26", "python_full_version < '3.10'"), ("numpy", "2.1", "python_version >= '3.10'")}
+    # Newer releases, and a changed project: each fork keeps what it had.
+    make_wheel(dists, "numpy", "2.2", requires_python=">=3.10")
+    make_wheel(dists, "numpy", "1.27", requires_python=">=3.9")
+    write_project(project, text.replace('dependencies = [', 'dependencies = ["attrs", '))
+    assert lock(project).returncode == 0
+    assert {(n, v, m) for n, v, m, _ in locked(project)} == first | {("attrs", "24.1", None)}
+    assert lock(project, "--upgrade").returncode == 0
+    assert {(n, v) for n, v, _, _ in locked(project)} == {("numpy", "1.27"), ("numpy", "2.2"), ("attrs", "24.1")}

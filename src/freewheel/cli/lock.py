@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.utils import canonicalize_name
 
 from freewheel.errors import UsageError
 
@@ -140,23 +140,18 @@ def lock_workspace(
         universal_target,
     )
     from freewheel.inputs.gather import Gathered
-    from freewheel.project.lock import lock, unused_sources
+    from freewheel.project.lock import lock, preferences_within, unused_sources
 
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     request = ResolveRequest.from_args(
         args, gathered, context, existing_output=None, target=universal_target(plan.requires_python)
     )
     upgrade = {canonicalize_name(name) for name in getattr(args, "upgrade_package", ())}
-    preferences: dict[NormalizedName, Version] = {}
-    if previous is not None and not getattr(args, "upgrade", False):
-        for package in previous.packages:
-            if package.name not in upgrade:
-                preferences.setdefault(package.name, package.version)
-    request = dataclasses.replace(
-        request, requirements=dataclasses.replace(request.requirements, preferences=preferences)
-    )
+    if getattr(args, "upgrade", False):
+        previous = None
+    prefer = None if previous is None else functools.partial(preferences_within, previous, upgrade=upgrade)
     with resolver_session(request, context) as base:
-        graph = lock(plan, workspace, fork_providers(request, base.source))
+        graph = lock(plan, workspace, fork_providers(request, base.source, prefer), previous)
         hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
     packages = [
         dataclasses.replace(package, files=tuple(hashed[dist.url] for dist in package.files))

@@ -194,6 +194,7 @@ def resolve_forks(
     *,
     conflicts: Sequence[Sequence[MarkerTree]] = (),
     pins: Sequence[IndexPin] = (),
+    start: Sequence[MarkerTree] = (),
 ) -> list[Fork]:
     """Solve every fork of *space* that *roots* and the dependencies need.
 
@@ -206,8 +207,12 @@ def resolve_forks(
     :raises ResolutionImpossible: when a fork has no solution (the message
         says which fork), or the forks multiply past :data:`MAX_FORKS`.
     :raises UsageError: when two pins of one package hold together.
+
+    *start* are forks to begin with (a previous lock's, so that a re-lock
+    splits where it did); what of *space* they leave out is one more fork.
     """
-    pending = _conflict_forks(space, conflicts)
+    pending = _starting_forks(space, start)
+    pending = [part for fork in pending for part in _conflict_forks(fork, conflicts)]
     for condition in dict.fromkeys(pin.condition for pin in pins if not pin.condition.is_true):
         pending = [part for fork in pending for part in (fork & condition, fork & ~condition) if not part.is_false]
     solved: list[Fork] = []
@@ -219,7 +224,7 @@ def resolve_forks(
             )
         fork = pending.pop(0)
         target = UniversalTarget(fork)
-        direct = [root for root in roots if not (root.condition & fork).is_false]
+        direct = [root for root in roots if not (_where(root) & fork).is_false]
         requirements = tuple(root.requirement for root in direct)
         split = target.split(requirements, None) or _split_conditions(direct, fork)
         if split:
@@ -240,6 +245,14 @@ def resolve_forks(
             raise ResolutionImpossible(error.message.replace(":\n", f"{where}:\n", 1)) from None
         solved.append(Fork(fork, provider, solution))
     return solved
+
+
+def _starting_forks(space: MarkerTree, start: Sequence[MarkerTree]) -> list[MarkerTree]:
+    forks = [part for fork in start if not (part := space & fork).is_false]
+    rest = space
+    for fork in forks:
+        rest = rest & ~fork
+    return [*forks, rest] if not rest.is_false else forks
 
 
 def _pins_within(fork: MarkerTree, pins: Sequence[IndexPin], space: MarkerTree) -> dict[NormalizedName, str]:
@@ -286,12 +299,17 @@ def _split_conditions(direct: Sequence[RootRequirement], fork: MarkerTree) -> li
     for group in by_name.values():
         if len({requirement_range(r.requirement) for r in group}) < 2:
             continue
-        trees = [r.condition & requirement_tree(_marker_text(r.requirement), None) for r in group]
+        trees = [_where(r) for r in group]
         if len(set(trees)) > 1:
             cells = target._cells(trees)
             if len(cells) > 1:
                 return cells
     return None
+
+
+def _where(root: RootRequirement) -> MarkerTree:
+    """Where *root* applies: its condition and its own marker."""
+    return root.condition & requirement_tree(_marker_text(root.requirement), None)
 
 
 def _marker_text(requirement: Requirement) -> str | None:
@@ -398,7 +416,7 @@ def _reach(
             queue.append(package)
 
     for root in roots:
-        where = fork.marker & root.condition & requirement_tree(_marker_text(root.requirement), None)
+        where = fork.marker & _where(root)
         for package in _packages_of(root.requirement):
             arrive(package, where)
     while queue:
