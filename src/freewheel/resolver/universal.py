@@ -42,7 +42,7 @@ from packaging.version import Version
 
 from freewheel.errors import ResolutionImpossible, UsageError
 from freewheel.resolver import pubgrub
-from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
+from freewheel.resolver.markers import FALSE, TRUE, MarkerError, MarkerTree
 from freewheel.resolver.provider import (
     ROOT,
     ROOT_VERSION,
@@ -96,10 +96,13 @@ _EXTRA_TEST = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==
 
 @functools.lru_cache(maxsize=4096)
 def python_floor(fork: MarkerTree) -> Version:
-    """The lowest Python minor version *fork* admits (``3.9``), as a minor version."""
+    """The lowest Python release *fork* admits (``3.9.0``, ``3.11.5``)."""
     for minor in range(0, 40):
         cell = MarkerTree.from_marker(f"python_version == '3.{minor}'")
         if not (cell & fork).is_false:
+            for patch in range(0, 100):
+                if not (MarkerTree.from_marker(f"python_full_version == '3.{minor}.{patch}'") & fork).is_false:
+                    return Version(f"3.{minor}.{patch}")
             return Version(f"3.{minor}")
     return Version("3.0")
 
@@ -154,11 +157,35 @@ class UniversalTarget:
                 return cells
         return None
 
+    def python_split(self, requires_python: SpecifierSet) -> list[MarkerTree] | None:
+        """The fork cut where *requires_python*'s lower bounds start, when
+        they fall inside it: the newer Pythons then get the versions that
+        need them, as uv does, instead of every Python the oldest's."""
+        bounds = [s for s in requires_python if s.operator in (">=", ">")]
+        if not bounds:
+            return None
+        try:
+            tree = TRUE
+            for bound in bounds:
+                tree = tree & _python_at_least(bound.operator, bound.version)
+        except MarkerError:
+            return None
+        cells = [self.fork & ~tree, self.fork & tree]
+        return cells if not any(cell.is_false for cell in cells) else None
+
     def _cells(self, trees: Sequence[MarkerTree]) -> list[MarkerTree]:
         cells = [self.fork]
         for tree in dict.fromkeys(trees):
             cells = [part for cell in cells for part in (cell & tree, cell & ~tree) if not part.is_false]
         return cells
+
+
+def _python_at_least(operator: str, version: str) -> MarkerTree:
+    """``python_full_version OP VERSION``, said with ``python_version`` when
+    that means the same (``>= '3.10'``): the cut then reads as uv writes it."""
+    if operator == ">=" and re.fullmatch(r"\d+\.\d+", version):
+        return MarkerTree.from_marker(f"python_version >= '{version}'")
+    return MarkerTree.from_marker(f"python_full_version {operator} '{version}'")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
