@@ -16,10 +16,10 @@ from packaging.tags import Tag
 
 from freewheel.config.indexes import Index
 from freewheel.lock.pylock import PylockError, dumps, loads
-from freewheel.resolver.markers import TRUE, MarkerTree
+from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
 from freewheel.resolver.result import LockedSource
 
-from .graphs import CPU, lock_graphs, package, project_graph, raw_markers, shuffled
+from .graphs import CPU, LINUX, lock_graphs, package, project_graph, raw_markers, shuffled
 
 DATA = Path(__file__).parent / "data"
 
@@ -152,6 +152,18 @@ def test_files_without_hashes_are_refused():
     beta = dataclasses.replace(beta, files=(dataclasses.replace(beta.files[0], hashes={}),))
     with pytest.raises(ValueError, match="beta-1.0-py3-none-any.whl has no hash"):
         dumps(dataclasses.replace(project_graph(), packages=(beta,)))
+
+
+def test_an_edge_that_never_applies_is_left_out():
+    """The resolver may record an edge only environments where its package
+    is not installed need; it leads to no locked package."""
+    graph = dataclasses.replace(project_graph(), packages=(
+        package("omega", "1.0", LINUX, files=("omega-1.0-py3-none-any.whl",),
+                dependencies=(("zeta", "1.0", FALSE), ("beta", "1.0", MarkerTree.from_marker("python_version < '3.9'")))),
+    ))
+    text = dumps(graph)
+    assert "zeta" not in text and "beta" not in text
+    assert loads(text).packages[0].dependencies == ()
 
 
 def test_an_edge_to_a_package_not_locked_is_refused():
