@@ -271,3 +271,43 @@ def test_markers_of_extras_are_pep_751_markers():
     lock = valid_pylock(text)
     delta = next(p for p in lock.packages if p.name == "delta")
     assert MarkerTree.from_marker(str(delta.marker)) is CPU
+
+
+GARBAGE = [
+    "",
+    "name = 3",
+    'version = "x.y"',
+    'version = "2.0"',
+    "marker = \"'cpu' in extras and\"",
+    'marker = ""',
+    "dependencies = [3]",
+    'dependencies = [{ name = "beta", version = "9" }]',
+    "dependencies = [{}]",
+    'index = ["x"]',
+    "wheels = []",
+    'sdist = { url = "http://127.0.0.1/x.zip", hashes = { sha256 = "ab" } }',
+    'directory = { path = "." }',
+    "tool = 3",
+    "[packages.tool.freewheel]",
+    "dependency-markers = [{ marker = 3 }]",
+    'dependency-markers = [{ name = "alpha", marker = "" }]',
+    'forks = ["", "sys_platform ==="]',
+    'index-format = "flat"',
+    "[[packages]]",
+    'extras = ["Not Normal"]',
+    'environments = ["python_version < \'3\'"]',
+    "requires-python = '>=3.9,,'",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_an_edited_lock_reads_or_gives_a_clear_error(data):
+    lines = dumps(project_graph()).splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(lines) - 1))
+        lines[at] = data.draw(st.sampled_from(GARBAGE))
+    try:
+        loads("\n".join(lines))
+    except PylockError as error:
+        assert error.message.startswith("pylock.toml is not a usable lock file: ")
