@@ -147,7 +147,7 @@ def run_tools(case: Case, context: Context) -> dict:
             if name in given_up:
                 continue
             work = Path(tempfile.mkdtemp(prefix=f"{case.name}-{name}-", dir=context.tmp))
-            job = harness.Job(requirements, index_url, work, case.python)
+            job = harness.Job(requirements, index_url, work, case.python, case.universal)
             for phase in case.phases:
                 if not kind.supports(table[name], case.python, phase):
                     continue

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "bench" / "sets"
@@ -83,6 +84,10 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
         HOME=str(home),
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        # uv fetches a Python matching --python-version to build with when
+        # none is installed; this machine cannot reach the downloads, and
+        # uv's retries (about 9 s) would be timed as resolving.
+        UV_PYTHON_DOWNLOADS="never",
         PDM_CHECK_UPDATE="false",
         PDM_NON_INTERACTIVE="1",
         # Poetry asks the system keyring for index credentials otherwise.
@@ -104,13 +109,15 @@ class Job:
     ``work`` holds the tool's cache, its ``HOME``, the project directory it
     runs in and writes to, and the environment it installs into; they start
     empty and are kept from one phase to the next. ``python`` is the target
-    Python version of a resolution.
+    Python version of a resolution (with ``universal``, the lowest of
+    every Python and platform resolved for at once).
     """
 
     requirements: Path
     index_url: str
     work: Path
     python: str = ""
+    universal: bool = False
 
     @property
     def cache(self) -> Path:
@@ -255,12 +262,16 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s
 
 
 def read_pins(path: Path) -> dict[str, str]:
-    """``name -> version`` of the ``name==version`` lines of a requirements file."""
-    pins = {}
+    """``name -> version`` of the ``name==version`` lines of a requirements file.
+
+    A universal file may pin one package at several versions (under
+    different markers); they are joined with `` | ``, lowest first.
+    """
+    found: dict[str, set[str]] = {}
     for line in path.read_text().splitlines():
         if match := _PIN.match(line):
-            pins[canonicalize_name(match[1])] = match[2]
-    return pins
+            found.setdefault(canonicalize_name(match[1]), set()).add(match[2])
+    return {name: " | ".join(sorted(versions, key=Version)) for name, versions in found.items()}
 
 
 def read_lock(path: Path) -> dict[str, str]:
