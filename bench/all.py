@@ -245,6 +245,7 @@ def main() -> None:
     cases = select(args.only)
     wanted = {t for c in cases for t in c.tools if args.tools is None or t in args.tools.split(",")}
     bin_dir = harness.peer_venv(args.venv, wanted)
+    harness.compile_freewheel()
     if any(c.kind == "http" for c in cases):
         subprocess.run(
             [str(bin_dir / "python"), "-m", "pip", "install", "-q", "-U", *HTTP_LIBRARIES],

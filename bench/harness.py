@@ -28,6 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "bench" / "sets"
 DEFAULT_VENV = Path(tempfile.gettempdir()) / "freewheel-bench-peers"
 FREEWHEEL = [sys.executable, "-m", "freewheel"]
+
+
+def compile_freewheel() -> None:
+    """Write freewheel's byte code before timing it, as an install does (a
+    development checkout may have none)."""
+    import compileall
+
+    import freewheel
+
+    compileall.compile_dir(Path(freewheel.__file__).parent, quiet=1)
 # The interpreter this virtual environment was made from: the one every
 # tool's target environment is created from.
 BASE_PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}")
@@ -78,7 +88,10 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     proxy, for the local indexes.
     """
     prefixes = ("PIP_", "UV_", "PDM_", "POETRY_", "FREEWHEEL_", "XDG_", "VIRTUAL_ENV")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    # Installed tools run from byte code; a machine that forbids writing it
+    # would have every Python tool compile its sources on each run.
+    dropped = {"PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in dropped}
     loopback = "127.0.0.1,localhost"
     env.update(
         HOME=str(home),
