@@ -336,22 +336,30 @@ class Fetcher(Closing):
         self._keyring = keyring_provider == "subprocess"
         if cert is not None and not Path(cert).is_file():
             raise UsageError(f"The certificate bundle {os.fspath(cert)} does not exist.")
-        mounts = {
-            mount: httpx.AsyncHTTPTransport(
-                http2=True, verify=False, proxy=_environment_proxy(mount)
-            )
-            for mount in map(_insecure_mount, insecure_hosts)
-        }
-        self._client = httpx.AsyncClient(
-            http2=True,
-            timeout=timeout,
-            headers={"User-Agent": user_agent},
-            verify=trust_store(os.environ, cert),
-            mounts=mounts,
-            # trust_env (the default) honours the proxy variables, as users
-            # of pip and uv expect.
-        )
+        self._user_agent = user_agent
+        self._cert = cert
+        self._insecure_mounts = [_insecure_mount(host) for host in insecure_hosts]
+        # Made on the first request: a run served from files and the cache
+        # alone never pays for TLS contexts and connection pools.
+        self._client: httpx.AsyncClient | None = None
         self._semaphore = asyncio.Semaphore(max_concurrency)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            mounts = {
+                mount: httpx.AsyncHTTPTransport(http2=True, verify=False, proxy=_environment_proxy(mount))
+                for mount in self._insecure_mounts
+            }
+            self._client = httpx.AsyncClient(
+                http2=True,
+                timeout=self._timeout,
+                headers={"User-Agent": self._user_agent},
+                verify=trust_store(os.environ, self._cert),
+                mounts=mounts,
+                # trust_env (the default) honours the proxy variables, as users
+                # of pip and uv expect.
+            )
+        return self._client
 
     async def get(
         self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
@@ -419,8 +427,9 @@ class Fetcher(Closing):
             attempt += 1
             try:
                 async with self._semaphore:
-                    request = self._client.build_request("GET", url, headers=headers)
-                    response = await self._client.send(request, auth=auth, stream=True)
+                    client = self._http()
+                    request = client.build_request("GET", url, headers=headers)
+                    response = await client.send(request, auth=auth, stream=True)
                     content = b""
                     try:
                         if spool_to is not None and response.status_code == 200:
@@ -451,4 +460,5 @@ class Fetcher(Closing):
 
     async def aclose(self) -> None:
         """Close pooled connections."""
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
