@@ -426,3 +426,26 @@ default = true
     assert {(n, v, m) for n, v, m, _ in locked(project)} == first | {("attrs", "24.1", None)}
     assert lock(project, "--upgrade").returncode == 0
     assert {(n, v) for n, v, _, _ in locked(project)} == {("numpy", "1.27"), ("numpy", "2.2"), ("attrs", "24.1")}
+
+
+def test_a_source_for_a_package_the_lock_does_not_hold_is_a_warning(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    make_wheel(dists, "attrs", "24.1")
+    project = write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["attrs"]
+
+[[tool.uv.index]]
+name = "main"
+url = "{index_server(dists).url}"
+default = true
+
+[tool.uv.sources]
+atrs = {{ index = "main" }}
+""")
+    result = lock(project)
+    assert result.returncode == 0, result.stderr
+    assert "warning: `atrs` has a source in" in result.stderr and "is not in the lock" in result.stderr
