@@ -252,3 +252,31 @@ def test_no_project_is_a_usage_error(tmp_path: Path, capsys) -> None:
     code = run(["sync", "--directory", str(tmp_path), "--no-config"])
     assert code == 2
     assert "No `pyproject.toml` found" in capsys.readouterr().err
+
+
+def test_run_syncs_then_runs_in_the_environment(project, capsys) -> None:
+    root, _ = project
+    script = "import alpha, os, sys; print(os.environ['VIRTUAL_ENV']); sys.exit(7)"
+    code = run(
+        ["run", "--directory", str(root), "--python", sys.executable,
+         "--cache-dir", str(root.parent / "cache"), "--no-config", "python", "-c", script]
+    )
+    # The command's own exit code, after a sync that imported alpha.
+    assert code == 7
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_run_keeps_what_the_lock_does_not_select_unless_exact(project, capsys) -> None:
+    root, _ = project
+    assert sync(root, capsys, "--group", "lint")[0] == 0
+    base = ["run", "--directory", str(root), "--cache-dir", str(root.parent / "cache"), "--no-config"]
+    assert run([*base, "python", "-c", "import delta"]) == 0
+    assert run([*base, "--exact", "python", "-c", "pass"]) == 0
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_run_without_sync_needs_an_environment(project, capsys) -> None:
+    root, _ = project
+    code = run(["run", "--directory", str(root), "--no-config", "--no-sync", "python", "-V"])
+    assert code == 2
+    assert "run without --no-sync to create it" in capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,8 +71,9 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def sync(args: argparse.Namespace) -> None:
-    """Sync the project environment as *args* say (``sync``, and ``run`` before running)."""
+def sync(args: argparse.Namespace) -> Path:
+    """Sync the project environment as *args* say (``sync``, and ``run``
+    before running); return the environment's directory."""
     from packaging.utils import canonicalize_name
 
     from freewheel.cli import console, progress
@@ -95,9 +97,9 @@ def sync(args: argparse.Namespace) -> None:
     cwd = Path.cwd()
     workspace = discover(cwd, project=Path(args.project) if args.project else None)
     with probe_cache_dir(args) as cache_dir:
-        environment, created = project_environment(workspace, python=args.python, cache_dir=cache_dir)
-    if created:
-        _say(quiet, f"Using Python {environment.python_version} interpreter at: {environment.interpreter.executable}")
+        environment, base = project_environment(workspace, python=args.python, cache_dir=cache_dir)
+    if base is not None:
+        _say(quiet, f"Using Python {environment.python_version} interpreter at: {base.executable}")
         _say(quiet, f"Creating virtual environment at: {display_path(environment.root, cwd)}")
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
@@ -146,6 +148,7 @@ def sync(args: argparse.Namespace) -> None:
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
+    return environment.root
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
@@ -175,3 +178,62 @@ def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
 def _say(quiet: bool, line: str) -> None:
     if not quiet:
         print(line, file=sys.stderr)
+
+
+def sync_args(args: argparse.Namespace) -> argparse.Namespace:
+    """Arguments for :func:`sync` from another command's *args* (``add``,
+    ``remove``, ``run``): what both take is carried over, the rest is sync's default."""
+    parser = argparse.ArgumentParser(add_help=False)
+    configure(parser)
+    defaults = parser.parse_args([])
+    shared = {key: value for key, value in vars(args).items() if hasattr(defaults, key)}
+    vars(defaults).update(shared)
+    return defaults
+
+
+def relock(args: argparse.Namespace, *, needed: bool) -> Callable[[], Path] | None:
+    """What ``add`` and ``remove`` call to lock the edited project, or
+    ``None`` with ``--frozen``.
+
+    :raises UsageError: when *needed* (versions are to be bounded from the
+        lock) and ``freewheel lock`` is not available.
+    """
+    from freewheel.cli.context import build_context
+    from freewheel.cli.resolve import open_cache
+    from freewheel.errors import UsageError
+    from freewheel.inputs.gather import Gathered
+    from freewheel.project.sync import LOCK_NAME, lock_function
+    from freewheel.project.workspace import discover
+
+    if args.frozen:
+        return None
+    lock_project = lock_function()
+    if lock_project is None:
+        if needed:
+            raise UsageError(
+                "Bounding the added versions needs the lock, and `freewheel lock` is not available yet.",
+                hint="pass --frozen to only edit pyproject.toml, or --raw to add the requirements as given",
+            )
+        return None
+
+    def run_lock() -> Path:
+        workspace = discover(Path.cwd(), project=Path(args.project) if args.project else None)
+        gathered = Gathered((), (), (), (), (workspace.root.path,))
+        context = build_context(args, gathered, pip_section="install")
+        with open_cache(context) as cache:
+            lock_project(workspace, settings=context.settings, cache=cache, check=bool(args.locked))
+        return workspace.directory / LOCK_NAME
+
+    return run_lock
+
+
+def sync_after_edit(args: argparse.Namespace, lock: Callable[[], Path] | None) -> None:
+    """Sync after ``add`` or ``remove`` locked the project, unless ``--no-sync``."""
+    from freewheel.cli.context import warn
+
+    if lock is None and not args.frozen:
+        warn("pyproject.toml was edited, but not locked: `freewheel lock` is not available yet.", quiet=args.quiet)
+    if lock is not None and not args.no_sync:
+        after = sync_args(args)
+        after.frozen = True
+        sync(after)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from freewheel.config.settings import Settings
     from freewheel.install.site_packages import InstalledDistribution
     from freewheel.python.environments import Environment
+    from freewheel.python.interpreters import InterpreterInfo
     from freewheel.project.workspace import Workspace
 
 LOCK_NAME = "pylock.toml"
@@ -319,8 +320,9 @@ def fetch_wheels(
 
 def project_environment(
     workspace: Workspace, *, python: str | None, cache_dir: Path | None
-) -> tuple[Environment, bool]:
-    """The workspace's ``.venv``, created when missing; and whether it was.
+) -> tuple[Environment, InterpreterInfo | None]:
+    """The workspace's ``.venv``, created when missing; and the interpreter
+    it was created with (``None`` when it existed).
 
     :raises UsageError: when ``.venv`` exists but is no virtual environment,
         or no interpreter fits the project's ``requires-python``.
@@ -336,7 +338,7 @@ def project_environment(
             f"`{shown}` exists but is not a virtual environment.",
             hint="remove it, and sync again to create the project environment",
         )
-    created = False
+    base = None
     if not root.exists():
         base = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
         requires = workspace.root.requires_python or workspace.project.requires_python
@@ -348,9 +350,8 @@ def project_environment(
                 hint="pass --python with a version that fits",
             )
         create_venv(root, base)
-        created = True
     info = probe(root / "bin" / "python", cache_dir=cache_dir)
-    return Environment.from_interpreter(info), created
+    return Environment.from_interpreter(info), base
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -485,6 +486,21 @@ def _built(item: LockedInstall, build_dir: Path) -> WheelToInstall:
     )
 
 
+def lock_function() -> Callable[..., object] | None:
+    """``freewheel.project.lock.lock_project``, or ``None`` while ``freewheel
+    lock`` has not landed.
+
+    It is called as ``lock_project(workspace, settings=..., cache=...,
+    check=...)`` and writes (or, with ``check``, only checks) the
+    workspace's ``pylock.toml``.
+    """
+    try:
+        from freewheel.project.lock import lock_project  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return lock_project  # type: ignore[no-any-return]
+
+
 def current_lock(
     workspace: Workspace, *, frozen: bool, locked: bool, settings: Settings, cache: Cache
 ) -> Path:
@@ -498,15 +514,14 @@ def current_lock(
     path = workspace.directory / LOCK_NAME
     if frozen:
         return path
-    try:
-        from freewheel.project.lock import lock_project  # type: ignore[import-not-found]
-    except ImportError:
-        # `freewheel lock` has not landed yet: an existing lock is used as it is.
+    lock_project = lock_function()
+    if lock_project is None:
+        # Until `freewheel lock` lands, an existing lock is used as it is.
         if not path.is_file():
             raise UsageError(
                 f"No lock file: `{display_path(path, Path.cwd())}` does not exist.",
                 hint="run `freewheel lock` first",
-            ) from None
+            )
         return path
     lock_project(workspace, settings=settings, cache=cache, check=locked)
     return path
