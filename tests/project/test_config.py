@@ -272,6 +272,12 @@ def test_workspace_members_and_sources(tmp_path: Path) -> None:
     assert discover(tmp_path).project.name == "root"
 
 
+def test_an_empty_member_directory_is_skipped(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    (tmp_path / "packages" / "gamma").mkdir()
+    assert sorted(discover(tmp_path).members) == ["alpha", "beta", "root"]
+
+
 def test_excluded_directory_is_a_project_of_its_own(tmp_path: Path) -> None:
     make_workspace(tmp_path)
     write(tmp_path / "packages" / "scratch", '[project]\nname = "scratch"\n')
@@ -291,7 +297,7 @@ def test_virtual_workspace_root(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda root: (root / "packages" / "beta" / "pyproject.toml").unlink(),
+        (lambda root: (root / "packages" / "beta" / "pyproject.toml").rename(root / "packages" / "beta" / "setup.cfg"),
          "`tool.uv.workspace.members` matches `packages/beta`, which has no `pyproject.toml`"),
         (lambda root: write(root / "packages" / "gamma", '[project]\nname = "Beta"\n'),
          "matches two projects named `beta`"),

@@ -8,6 +8,7 @@ and from files beside the project.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import textwrap
 import tomllib
@@ -280,3 +281,53 @@ def test_run_without_sync_needs_an_environment(project, capsys) -> None:
     code = run(["run", "--directory", str(root), "--no-config", "--no-sync", "python", "-V"])
     assert code == 2
     assert "run without --no-sync to create it" in capsys.readouterr().err
+
+
+BACKEND = '''
+import base64, hashlib, pathlib, zipfile
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    info = "app-0.1.dist-info"
+    files = {
+        "app.pth": (str(pathlib.Path(__file__).parent / "src") + "\\n").encode(),
+        f"{info}/METADATA": b"Metadata-Version: 2.1\\nName: app\\nVersion: 0.1\\n",
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join(f"{p},{_hash(d)},{len(d)}\\n" for p, d in files.items()) + f"{info}/RECORD,,\\n"
+    with zipfile.ZipFile(pathlib.Path(wheel_directory) / "app-0.1-py3-none-any.whl", "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+        archive.writestr(f"{info}/RECORD", record)
+    return "app-0.1-py3-none-any.whl"
+'''
+
+
+def test_the_project_itself_is_installed_editable_once(project, capsys) -> None:
+    root, server = project
+    (root / "backend.py").write_text(BACKEND)
+    (root / "src").mkdir()
+    (root / "src" / "app_module.py").write_text("ANSWER = 42\n")
+    with (root / "pyproject.toml").open("a") as file:
+        file.write('\n[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n')
+    with (root / "pylock.toml").open("a") as file:
+        file.write('\n[[packages]]\nname = "app"\ndirectory = { path = ".", editable = true }\n')
+    Pylock.from_dict(tomllib.loads((root / "pylock.toml").read_text()))
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert f" + app==0.1 (from {root.as_uri()})" in err
+    assert installed(root) == ["alpha", "app", "epsilon", "gamma"]
+    python = root / ".venv" / "bin" / "python"
+    answer = subprocess.run([python, "-c", "import app_module; print(app_module.ANSWER)"], capture_output=True, text=True)
+    assert answer.stdout.strip() == "42"
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Audited 4 packages" in err
+    code, err = sync(root, capsys, "--no-install-project")
+    assert code == 0, err
+    assert " - app==0.1" in err

@@ -110,6 +110,8 @@ def _members(root: ProjectConfig) -> dict[NormalizedName, ProjectConfig]:
         pyproject = directory / "pyproject.toml"
         relative = display_path(directory, root.root)
         if not pyproject.is_file():
+            if not any(directory.iterdir()):
+                continue  # uv skips an empty directory the globs match (a placeholder)
             raise InputError(
                 f"In `{shown}`, `{key}` matches `{relative}`, which has no `pyproject.toml`; "
                 "add one, or list the directory in `exclude`."
