@@ -305,6 +305,12 @@ def test_virtual_workspace_root(tmp_path: Path) -> None:
          "`packages/gamma`, whose `pyproject.toml` has no `[project]` table"),
         (lambda root: write(root / "packages" / "beta", '[project]\nname = "beta"\n[tool.uv.sources]\nzeta = { workspace = true }\n'),
          "`tool.uv.sources.zeta` says `workspace = true`, but no workspace member is named `zeta`"),
+        (lambda root: (root / "pyproject.toml").write_text(
+            WORKSPACE_ROOT.replace("[tool.uv.workspace]", '[tool.uv]\nconflicts = [[{ package = "zeta", extra = "a" }, { package = "beta", extra = "b" }]]\n[tool.uv.workspace]')),
+         "`tool.uv.conflicts[0]` names the package `zeta`, which is not a workspace member"),
+        (lambda root: (root / "pyproject.toml").write_text(
+            WORKSPACE_ROOT.replace("[tool.uv.workspace]", '[tool.uv]\nconflicts = [[{ package = "beta", group = "a" }, { package = "beta", group = "b" }]]\n[tool.uv.workspace]')),
+         "`tool.uv.conflicts[0]` names the group `a`, which `beta` does not define"),
         (lambda root: write(root / "packages" / "beta", '[project]\nname = "beta"\ndependencies = ["root"]\n'),
          "`beta` depends on `root`, a workspace member, but"),
     ],

@@ -331,3 +331,32 @@ def test_the_project_itself_is_installed_editable_once(project, capsys) -> None:
     code, err = sync(root, capsys, "--no-install-project")
     assert code == 0, err
     assert " - app==0.1" in err
+
+
+def test_wheels_at_file_urls(project, capsys) -> None:
+    root, _ = project
+    lock = root / "pylock.toml"
+    wheel = next((root / "wheels").glob("epsilon-*.whl"))
+    lock.write_text(lock.read_text().replace(f'path = "wheels/{wheel.name}"', f'url = "{wheel.as_uri()}"'))
+    Pylock.from_dict(tomllib.loads(lock.read_text()))
+    assert wheel.as_uri() in lock.read_text()
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_a_lock_for_another_python_is_refused(project, capsys) -> None:
+    root, _ = project
+    lock = root / "pylock.toml"
+    lock.write_text(lock.read_text().replace('requires-python = ">=3.8"', 'requires-python = ">=3.99"'))
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "`pylock.toml` is for Python >=3.99; the project environment runs Python 3." in err
+
+
+def test_locked_and_frozen_exclude_each_other(project, capsys) -> None:
+    root, _ = project
+    with pytest.raises(SystemExit) as exit:
+        sync(root, capsys, "--locked", "--frozen")
+    assert exit.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

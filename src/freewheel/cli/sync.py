@@ -33,10 +33,12 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
 
 def add_lock_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Lock options")
-    group.add_argument(
+    # As in uv: one cannot both check the lock and skip checking it.
+    either = group.add_mutually_exclusive_group()
+    either.add_argument(
         "--locked", action="store_true", help="Assert that the lock is up to date; fail instead of updating it"
     )
-    group.add_argument("--frozen", action="store_true", help="Use the lock as it is, without checking it")
+    either.add_argument("--frozen", action="store_true", help="Use the lock as it is, without checking it")
     group.add_argument(
         "--project", metavar="DIR", help="The project to act on, instead of the one around the working directory"
     )

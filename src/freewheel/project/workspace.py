@@ -86,6 +86,7 @@ def discover(start: Path, *, project: Path | None = None) -> Workspace:
             break
     members = _members(root)
     _check_workspace_sources(root, members)
+    _check_conflicts(root, members)
     current = next((m for m in members.values() if m.path == config.path), config)
     return Workspace(root=root, members=members, project=current)
 
@@ -159,3 +160,23 @@ def _check_workspace_sources(root: ProjectConfig, members: Mapping[NormalizedNam
                     f"`{display_path(member.path, Path.cwd())}` has no source for it; add "
                     f"`{name} = {{ workspace = true }}` to `[{table}.sources]`."
                 )
+
+
+def _check_conflicts(root: ProjectConfig, members: Mapping[NormalizedName, ProjectConfig]) -> None:
+    """A conflict naming a ``package`` names a member, and one of its extras or groups."""
+    shown = display_path(root.path, Path.cwd())
+    for number, conflict in enumerate(root.conflicts):
+        key = f"{root.settings_table}.conflicts[{number}]"
+        for item in conflict:
+            if item.package is None:
+                continue
+            member = members.get(item.package)
+            if member is None:
+                raise InputError(
+                    f"In `{shown}`, `{key}` names the package `{item.package}`, which is not a "
+                    "workspace member."
+                )
+            if item.extra is not None and item.extra not in member.optional_dependencies:
+                raise InputError(f"In `{shown}`, `{key}` names the extra `{item.extra}`, which `{item.package}` does not define.")
+            if item.group is not None and item.group not in member.dependency_groups:
+                raise InputError(f"In `{shown}`, `{key}` names the group `{item.group}`, which `{item.package}` does not define.")
