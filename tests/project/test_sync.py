@@ -360,3 +360,35 @@ def test_locked_and_frozen_exclude_each_other(project, capsys) -> None:
         sync(root, capsys, "--locked", "--frozen")
     assert exit.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_the_environment_is_reused_or_made_again_for_another_python(project, capsys) -> None:
+    root, _ = project
+    assert sync(root, capsys)[0] == 0
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Creating virtual environment" not in err
+    # Another release installed beside this one (pyenv's layout), if any.
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}."
+    others = [
+        p for p in sorted(Path(sys.base_prefix).parent.glob("3.1*/bin/python3"))
+        if not p.parent.parent.name.startswith(mine)
+    ]
+    if not others:
+        pytest.skip("needs a second interpreter")
+    other = str(others[0])
+    code = run(["sync", "--directory", str(root), "--python", other,
+                "--cache-dir", str(root.parent / "cache"), "--no-config"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Creating virtual environment at: .venv" in err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_an_interpreter_outside_requires_python_is_refused(project, capsys) -> None:
+    root, _ = project
+    (root / "pyproject.toml").write_text(PYPROJECT.replace('">=3.8"', '">=3.99"'))
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "but the project requires Python >=3.99" in err
+    assert not (root / ".venv").exists()

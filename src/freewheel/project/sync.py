@@ -321,27 +321,34 @@ def fetch_wheels(
 def project_environment(
     workspace: Workspace, *, python: str | None, cache_dir: Path | None
 ) -> tuple[Environment, InterpreterInfo | None]:
-    """The workspace's ``.venv``, created when missing; and the interpreter
-    it was created with (``None`` when it existed).
+    """The workspace's ``.venv``, and the interpreter it was just created
+    with (``None`` when it was there already).
+
+    It is created when missing, and created again when *python* (``--python``)
+    names another interpreter than the one it was made from, as uv does.
 
     :raises UsageError: when ``.venv`` exists but is no virtual environment,
-        or no interpreter fits the project's ``requires-python``.
+        or its interpreter does not fit the project's ``requires-python``.
     """
     from freewheel.python.environments import Environment
     from freewheel.python.interpreters import find_python, probe
-    from freewheel.python.venv import create_venv, is_virtualenv
+    from freewheel.python.venv import base_executable, create_venv, is_virtualenv
 
     root = workspace.directory / ".venv"
     shown = display_path(root, Path.cwd())
+    requires = workspace.root.requires_python or workspace.project.requires_python
     if root.exists() and not is_virtualenv(root):
         raise UsageError(
             f"`{shown}` exists but is not a virtual environment.",
             hint="remove it, and sync again to create the project environment",
         )
     base = None
-    if not root.exists():
-        base = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
-        requires = workspace.root.requires_python or workspace.project.requires_python
+    current = probe(root / "bin" / "python", cache_dir=cache_dir) if root.exists() else None
+    if current is None or python is not None:
+        wanted = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
+        if current is None or base_executable(wanted) != base_executable(current):
+            base = wanted
+    if base is not None:
         version = base.markers["python_full_version"]
         if requires is not None and not requires.contains(version, prereleases=True):
             raise UsageError(
@@ -349,9 +356,17 @@ def project_environment(
                 f"Python {requires}.",
                 hint="pass --python with a version that fits",
             )
-        create_venv(root, base)
-    info = probe(root / "bin" / "python", cache_dir=cache_dir)
-    return Environment.from_interpreter(info), base
+        create_venv(root, base, clear=current is not None)
+        current = probe(root / "bin" / "python", cache_dir=cache_dir)
+    assert current is not None
+    version = current.markers["python_full_version"]
+    if requires is not None and not requires.contains(version, prereleases=True):
+        raise UsageError(
+            f"The project environment `{shown}` runs Python {version}, but the project requires "
+            f"Python {requires}.",
+            hint="pass --python with a version that fits to create it again",
+        )
+    return Environment.from_interpreter(current), base
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
