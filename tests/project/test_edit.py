@@ -175,3 +175,12 @@ def test_lower_bound_as_uv_writes_it() -> None:
     assert str(with_lower_bound(Requirement("six[x]; os_name == 'nt'"), Version("1"))) == (
         'six[x]>=1; os_name == "nt"'
     )
+
+
+def test_add_with_extras_and_a_marker(root: Path, capsys) -> None:
+    code, err = fw(root, capsys, "add", "--frozen", "--extra", "socks", "-m", "sys_platform == 'linux'", "requests")
+    assert code == 0, err
+    assert "\"requests[socks]; sys_platform == 'linux'\"," in (root / "pyproject.toml").read_text()
+    code, err = fw(root, capsys, "add", "--frozen", "-m", "nonsense", "six")
+    assert code == 2
+    assert "--marker `nonsense` is not a valid marker" in err

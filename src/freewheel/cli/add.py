@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--raw", action="store_true", help="Add the requirements as given, without a lower bound from the lock"
     )
+    parser.add_argument("--extra", action="append", default=[], help="Enable this extra of the added packages")
+    parser.add_argument("-m", "--marker", help="Add the requirements only where this marker holds")
     add_edit_options(parser, adding=True)
 
 
@@ -50,6 +53,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     project = workspace.project
     target = target_of(args)
     requirements, sources = _requirements(args.packages, project.root, editable=args.editable)
+    requirements = [_narrowed(r, args.extra, args.marker) for r in requirements]
     index, index_source = _index(args.index, project)
     if index_source is not None:
         sources.update({r.name: index_source for r in requirements if r.name not in sources})
@@ -127,3 +131,20 @@ def _index(values: list[str], project: Any) -> tuple[Any, dict[str, str] | None]
         f"--index {values[0]} names no `[[index]]` of the project; sources need a named index.",
         hint="pass --index NAME=URL to add one",
     )
+
+
+def _narrowed(requirement: Any, extras: list[str], marker: str | None) -> Any:
+    """*requirement* with *extras* enabled and only where *marker* holds (``--extra``, ``--marker``)."""
+    from packaging.markers import InvalidMarker, Marker
+
+    from freewheel.errors import UsageError
+
+    narrowed = copy.copy(requirement)
+    narrowed.extras = set(requirement.extras) | set(extras)
+    if marker is not None:
+        try:
+            parsed = Marker(marker)
+        except InvalidMarker as error:
+            raise UsageError(f"--marker `{marker}` is not a valid marker: {str(error).splitlines()[0]}") from None
+        narrowed.marker = parsed if requirement.marker is None else Marker(f"({requirement.marker}) and ({marker})")
+    return narrowed
