@@ -43,6 +43,7 @@ from freewheel.util.fs import display_path
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
+    from freewheel.install import WheelToInstall
     from freewheel.config.settings import Settings
     from freewheel.install.site_packages import InstalledDistribution
     from freewheel.python.environments import Environment
