@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -88,7 +89,7 @@ def discover(start: Path, *, project: Path | None = None) -> Workspace:
     _check_workspace_sources(root, members)
     _check_conflicts(root, members)
     current = next((m for m in members.values() if m.path == config.path), config)
-    return Workspace(root=root, members=members, project=current)
+    return Workspace(root=root, members=MappingProxyType(members), project=current)
 
 
 def _member_dirs(root: ProjectConfig) -> set[Path]:
