@@ -117,10 +117,6 @@ def sync(args: argparse.Namespace) -> Path:
         no_default_groups=args.no_default_groups,
         install_project=not args.no_install_project,
     )
-    groups = {}
-    for member in workspace.members.values():
-        for name, requirements in member.dependency_groups.items():
-            groups.setdefault(name, []).extend(requirements)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     with open_cache(context) as cache:
         lock_path = current_lock(
@@ -132,7 +128,7 @@ def sync(args: argparse.Namespace) -> Path:
             lock_path=lock_path,
             markers=environment.interpreter.markers,
             tags=context.target.tags,
-            group_requirements=groups,
+            group_requirements=workspace.dependency_groups(),
             project=workspace.project.name,
         )
         reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}

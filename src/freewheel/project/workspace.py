@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError, UsageError
@@ -40,6 +41,14 @@ class Workspace:
     def directory(self) -> Path:
         """The workspace root's directory, where ``pylock.toml`` and ``.venv`` live."""
         return self.root.root
+
+    def dependency_groups(self) -> Mapping[NormalizedName, tuple[Requirement, ...]]:
+        """Each dependency group's requirements, over every member that declares it."""
+        groups: dict[NormalizedName, tuple[Requirement, ...]] = {}
+        for member in self.members.values():
+            for name, requirements in member.dependency_groups.items():
+                groups[name] = (*groups.get(name, ()), *requirements)
+        return groups
 
     def sources(self, member: ProjectConfig) -> Mapping[NormalizedName, tuple[Source, ...]]:
         """The sources that hold for *member*: the root's, overridden by its own."""
