@@ -27,6 +27,10 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     # only make every deliberately unreachable index cost seconds.
     monkeypatch.setenv("FREEWHEEL_HTTP_RETRIES", "0")
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    # A test that forgets to name its index fails fast on a closed local
+    # port instead of reaching the real default index (pip's settings are
+    # the lowest layer, so every index a test names still wins).
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
 
 
 @pytest.fixture

@@ -191,6 +191,7 @@ def test_pip_configuration_is_honoured_below_freewheels_own(compile_, tmp_path, 
     conf.write_text(f"[global]\nindex-url = {first.url}\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
     monkeypatch.delenv("FREEWHEEL_DEFAULT_INDEX")
+    monkeypatch.delenv("PIP_INDEX_URL")  # the suite's guard, which would outrank pip.conf
     (compile_.work / "requirements.in").write_text("lib\n")
     args = ("requirements.in", "--no-header", "--no-annotate")
     assert compile_(*args)[1] == "lib==1.0\n"

@@ -211,3 +211,21 @@ def test_pip_list_outdated_uses_credentials_cache_and_cert_like_every_command(tm
     missing = freewheel(*common, "--cert", tmp_path / "missing.pem")
     assert missing.returncode == 2
     assert "certificate bundle" in missing.stderr and "does not exist" in missing.stderr
+
+
+def test_universal_output_has_markers_and_hashes_of_every_file(work, server, tmp_path):
+    (work / "requirements.in").write_text("demo ; sys_platform == 'win32'\nother\n")
+    make_wheel(tmp_path / "dists", "other", "1.0", tag="cp311-cp311-win_amd64")
+    result = compile_in(work, server, "--universal", "--generate-hashes", "--no-header", "--no-annotate")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "demo==1.0 ; sys_platform == 'win32' \\"
+    # Both wheels of other: a universal lock serves every platform.
+    assert [line for line in lines if line.startswith("other")] == ["other==1.0 \\"]
+    assert sum("--hash=sha256:" in line for line in lines) == 3
+
+
+def test_universal_refuses_one_platform(work, server):
+    result = compile_in(work, server, "--universal", "--python-platform", "linux")
+    assert result.returncode == 2
+    assert "--universal resolves for every platform" in result.stderr

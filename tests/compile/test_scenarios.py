@@ -96,10 +96,11 @@ def test_scenario(path: Path, tmp_path: Path, index_server, monkeypatch, capsys)
         sources.insert(0, "requirements.in")
     for name, text in scenario.get("files", {}).items():
         (work / name).write_text(fill(text))
+    args = [fill(a) for a in scenario.get("args", [])]
+    # A universal resolution is for every platform.
+    platform = [] if "--universal" in args else ["--python-platform", scenario.get("python-platform", "x86_64-manylinux_2_28")]
     argv = ["pip", "compile", *sources, "--no-header", "--no-annotate",
-            "--python-version", scenario.get("python-version", "3.11"),
-            "--python-platform", scenario.get("python-platform", "x86_64-manylinux_2_28"),
-            *(fill(a) for a in scenario.get("args", []))]
+            "--python-version", scenario.get("python-version", "3.11"), *platform, *args]
 
     code = run(argv)
     out, err = capsys.readouterr()

@@ -208,3 +208,26 @@ def test_pip_gets_its_launchers_for_the_target_python(env, tmp_path):
     # pip itself removes every launcher it finds in the RECORD.
     assert outer_pip(env, "uninstall", "-y", "pip").returncode == 0
     assert not [p for p in (env / "bin").iterdir() if p.name.startswith("pip")]
+
+
+def test_what_is_installed_already_is_audited_without_reading_an_index(env, index, tmp_path, capsys):
+    dists, serve = index
+    server = serve(dists)
+    assert fw("install", "hello==1.0", "--default-index", server.url) == 0
+    (tmp_path / "pins.txt").write_text("hello==1.0\nworld==1.0\n")
+    server.requests.clear()
+    capsys.readouterr()
+    # Satisfied, dependencies included: nothing is resolved, so no index is read.
+    assert run(["pip", "install", "hello>=1", "--default-index", server.url]) == 0
+    assert run(["pip", "sync", str(tmp_path / "pins.txt"), "--default-index", server.url]) == 0
+    assert server.requests == []
+    assert capsys.readouterr().err.count("Audited 2 packages") == 2
+    # A version the environment does not have, a missing dependency, an
+    # extraneous package for sync: each needs the index again.
+    assert fw("install", "hello>=2", "--default-index", server.url) == 0
+    assert python(env, "import hello; print(hello.V)") == "2\n"
+    requests = len(server.requests)
+    assert fw("install", "extra-stuff", "--default-index", server.url) == 0
+    assert len(server.requests) > requests
+    assert fw("sync", str(tmp_path / "pins.txt"), "--default-index", server.url) == 0
+    assert "extra-stuff" not in outer_pip(env, "list", "--format", "freeze").stdout

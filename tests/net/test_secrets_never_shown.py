@@ -48,7 +48,7 @@ def test_index_credentials_never_show(private, tmp_path, monkeypatch, capsys):
         (0, ["pip", "compile", "pins.in", f"--index-url={secret_url}", "--emit-index-url",
              "--custom-compile-command", f"make lock INDEX={secret_url}"]),
         (0, ["pip", "compile", "requirements.in", "--index", f"private={secret_url}", "--index-strategy",
-             "unsafe-best-match", "-v", "--refresh"]),
+             "unsafe-best-match", "-v", "--refresh", "--default-index", secret_url]),
         (1, ["pip", "compile", "missing.in", "--index-url", secret_url, "-v"]),
         (1, ["explain", "lib>=3", "--index-url", secret_url, "-v"]),
         (0, ["explain", "lib", "--index-url", secret_url]),
@@ -62,7 +62,8 @@ def test_index_credentials_never_show(private, tmp_path, monkeypatch, capsys):
     installs = [
         (0, ["pip", "install", "app", "lib==2.0", "--index-url", secret_url, "-v"]),
         (0, ["pip", "install", "app", "--index-url", secret_url, "--dry-run", "--reinstall"]),
-        (1, ["pip", "install", "app", "--index-url", secret_url, "--only-binary", ":all:", "--no-binary", "app"]),
+        (1, ["pip", "install", "app", "--index-url", secret_url, "--only-binary", ":all:", "--no-binary", "app",
+             "--reinstall"]),
     ]
     python = ["--python", str(tmp_path / "venv" / "bin" / "python")]
     runs = [(code, [*argv, "--python-version", "3.11"]) for code, argv in runs]

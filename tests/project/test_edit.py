@@ -3,18 +3,24 @@ keeping everything else of the file as it was."""
 
 from __future__ import annotations
 
+import sys
 import textwrap
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from packaging.pylock import Pylock
 from packaging.requirements import Requirement
 from packaging.version import Version
+
+from support.builders import make_wheel
+from support.server import IndexServer
 
 from freewheel.cli import run
 from freewheel.project.config import read_project_config
 from freewheel.project.edit import with_lower_bound
 from freewheel.project.sources import IndexSource, PathSource
-from freewheel.project.sync import lock_function
 
 ORIGINAL = """\
 # The app.
@@ -147,13 +153,36 @@ def test_bad_input_changes_nothing(root: Path, capsys, args: tuple[str, ...], me
     assert (root / "pyproject.toml").read_text() == ORIGINAL
 
 
-def test_add_without_the_lock_changes_nothing(root: Path, capsys) -> None:
-    if lock_function() is not None:
-        pytest.skip("freewheel lock exists: add bounds versions from the lock")
+def test_a_failed_lock_puts_the_file_back(root: Path, capsys) -> None:
+    # No index offers `six` here (the tests' default index is a closed port).
     code, err = fw(root, capsys, "add", "six")
-    assert code == 2
-    assert "pass --frozen to only edit pyproject.toml, or --raw" in err
+    assert code != 0
+    assert err.startswith("error:") or "\nerror:" in err
     assert (root / "pyproject.toml").read_text() == ORIGINAL
+
+
+def test_add_locks_bounds_and_syncs_then_remove(
+    tmp_path: Path, capsys, index_server: Callable[..., IndexServer]
+) -> None:
+    server = index_server(tmp_path / "dists")
+    make_wheel(tmp_path / "dists", "alpha", "1.0")
+    make_wheel(tmp_path / "dists", "alpha", "1.2", ["beta"])
+    make_wheel(tmp_path / "dists", "beta", "2.0")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "0.1"\nrequires-python = ">=3.8"\ndependencies = []\n')
+    common = ("--default-index", server.url, "--python", sys.executable, "--cache-dir", str(tmp_path / "cache"))
+    code, err = fw(root, capsys, "add", "alpha", *common)
+    assert code == 0, err
+    assert '"alpha>=1.2",' in (root / "pyproject.toml").read_text()
+    lock = Pylock.from_dict(tomllib.loads((root / "pylock.toml").read_text()))
+    assert {(p.name, str(p.version)) for p in lock.packages} >= {("alpha", "1.2"), ("beta", "2.0")}
+    site = next((root / ".venv" / "lib").glob("python*/site-packages"))
+    assert sorted(p.name for p in site.glob("*.dist-info")) == ["alpha-1.2.dist-info", "beta-2.0.dist-info"]
+    code, err = fw(root, capsys, "remove", "alpha", *common)
+    assert code == 0, err
+    assert "alpha" not in (root / "pyproject.toml").read_text()
+    assert list(site.glob("*.dist-info")) == []
 
 
 def test_remove_takes_the_requirement_and_its_source(root: Path, capsys) -> None:

@@ -21,7 +21,6 @@ from support.builders import make_wheel
 from support.server import IndexServer
 
 from freewheel.cli import run
-from freewheel.project.sync import lock_function
 
 PYPROJECT = """\
 [project]
@@ -229,11 +228,6 @@ def test_missing_lock_says_to_lock_first(project, capsys) -> None:
     assert code == 2
     assert "No lock file: `pylock.toml` does not exist." in err
     assert "freewheel lock" in err
-    if lock_function() is None:
-        # Until `freewheel lock` lands, sync without --frozen cannot lock either.
-        code, err = sync(root, capsys, frozen=False)
-        assert code == 2
-        assert "hint: run `freewheel lock` first" in err
 
 
 def test_invalid_lock_is_an_error(project, capsys) -> None:

@@ -34,6 +34,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("add",), "add", "Add requirements to the project"),
     (("remove",), "remove", "Remove requirements from the project"),
     (("run",), "run", "Run a command in the project environment, synced first"),
+    (("lock",), "lock", "Lock the project's dependencies for every supported environment in pylock.toml"),
     (("sync",), "sync", "Make the project environment exactly what the lock selects"),
     (("venv",), "venv", "Create a virtual environment"),
     (("cache",), "cache", "Inspect and clean the cache"),

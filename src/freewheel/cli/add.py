@@ -12,7 +12,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 
-def add_edit_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
+def add_edit_options(parser: argparse.ArgumentParser) -> None:
     """Where the requirements go (``--dev``, ``--optional``, ``--group``),
     and the lock and sync steps after the edit, as uv's ``add``/``remove``."""
     from freewheel.cli import options
@@ -27,8 +27,8 @@ def add_edit_options(parser: argparse.ArgumentParser, *, adding: bool) -> None:
     parser.add_argument_group("Python options").add_argument(
         "-p", "--python", help="The interpreter to create the project environment with"
     )
-    if adding:
-        options.add_index_options(parser)
+    options.add_index_options(parser)
+    options.add_resolver_options(parser)
     options.add_global_options(parser)
 
 
@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--extra", action="append", default=[], help="Enable this extra of the added packages")
     parser.add_argument("-m", "--marker", help="Add the requirements only where this marker holds")
-    add_edit_options(parser, adding=True)
+    add_edit_options(parser)
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
@@ -55,6 +55,10 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     requirements, sources = _requirements(args.packages, project.root, editable=args.editable)
     requirements = [_narrowed(r, args.extra, args.marker) for r in requirements]
     index, index_source = _index(args.index, project)
+    if index is None:
+        # `--index NAME` names an index the project configures already: it
+        # is no URL to add for the lock.
+        args.index = []
     if index_source is not None:
         sources.update({r.name: index_source for r in requirements if r.name not in sources})
 
@@ -68,7 +72,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
             settings_table=project.settings_table, shown=str(project.path),
         )
 
-    lock = relock(args, needed=not args.raw)
+    lock = relock(args)
     edit_project(project.path, edit, lock=lock, bound=not args.raw)
     sync_after_edit(args, lock)
     return 0

@@ -8,8 +8,15 @@ import sys
 import time
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
+
 from freewheel.cli.context import CommandContext, build_context, warn
-from freewheel.cli.resolve import ResolveRequest, run_resolution
+from freewheel.cli.resolve import (
+    ResolveRequest,
+    run_resolution,
+    run_universal,
+    universal_target,
+)
 from freewheel.errors import UsageError
 from freewheel.inputs.gather import gather
 from freewheel.lock.requirements_txt import OutputOptions, render
@@ -72,6 +79,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--emit-index-annotation", action="store_true", default=None, help="Note the index each package came from"
     )
     out.add_argument("--no-strip-extras", action="store_true", default=None, help="Keep extras in the output")
+    parser.add_argument(
+        "--universal",
+        action="store_true",
+        default=None,
+        help="Resolve for every platform and every Python from --python-version up, writing markers",
+    )
     options.add_index_options(parser)
     options.add_resolver_options(parser)
     options.add_python_options(parser)
@@ -98,8 +111,17 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     output_path = Path(args.output_file) if args.output_file else None
     if output_path is not None and output_path.is_dir():
         raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
-    request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
-    pins = run_resolution(request, context)
+    if args.universal:
+        if args.python_platform:
+            raise UsageError("--universal resolves for every platform; leave out --python-platform.")
+        requires_python = SpecifierSet(f">={context.target.python_version.major}.{context.target.python_version.minor}")
+        request = ResolveRequest.from_args(
+            args, gathered, context, existing_output=output_path, target=universal_target(requires_python)
+        )
+        pins = run_universal(request, context, requires_python)
+    else:
+        request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
+        pins = run_resolution(request, context)
 
     options = OutputOptions(
         header=not args.no_header,

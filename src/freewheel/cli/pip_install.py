@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from freewheel.inputs.gather import Gathered
     from freewheel.inputs.requirements_txt import SourcedRequirement
     from freewheel.install.plan import Plan
+    from freewheel.install.site_packages import InstalledDistribution
     from freewheel.python.environments import Environment
     from freewheel.resolver.result import PinnedPackage
 
@@ -149,7 +150,13 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     # renames would leave neither's view of the environment true. One cache
     # for the whole command: with --no-cache, the downloads live in it.
     with environment_lock(environment.root), open_cache(context) as cache:
-        installed = {dist.name: dist.version for dist in installed_distributions(environment)}
+        distributions = {dist.name: dist for dist in installed_distributions(environment)}
+        installed = {name: dist.version for name, dist in distributions.items()}
+        audited = _audit(args, gathered, editables, distributions, environment.interpreter.markers, sync=sync)
+        if audited is not None:
+            # Everything asked for is installed already: no index is read.
+            _say(quiet, f"Audited {_packages(len(audited))} in {_ms(time.monotonic() - started)}")
+            return 0
         request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
         preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
@@ -198,6 +205,39 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     for message in yanked_warnings(changes.install):
         warn(message, quiet=quiet)
     return 0
+
+
+def _audit(
+    args: argparse.Namespace,
+    gathered: Gathered,
+    editables: Sequence[Editable],
+    installed: Mapping[NormalizedName, InstalledDistribution],
+    markers: Mapping[str, str],
+    *,
+    sync: bool,
+) -> list[NormalizedName] | None:
+    """The packages that already satisfy the request, or ``None`` when it
+    must be resolved (something is missing or changes, or the options ask
+    for a fresh look: upgrades, reinstalls, overrides, a dry run)."""
+    from freewheel.install.plan import audit
+
+    if (
+        editables
+        or args.upgrade
+        or args.upgrade_package
+        or args.reinstall
+        or args.reinstall_package
+        or args.dry_run
+        or gathered.overrides
+        or any(entry.requirement is None or entry.url or entry.editable for entry in gathered.requirements)
+    ):
+        return None
+    requirements = [entry.requirement for entry in gathered.requirements if entry.requirement is not None]
+    constraints = [entry.requirement for entry in gathered.constraints if entry.requirement is not None]
+    audited = audit(requirements, installed, markers, constraints=constraints, follow=not (sync or args.no_deps))
+    if audited is None or (sync and set(installed) - set(audited)):
+        return None
+    return audited
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.cli.add import add_edit_options
 
     parser.add_argument("packages", nargs="+", metavar="PACKAGE", help="Names of the requirements to remove")
-    add_edit_options(parser, adding=False)
+    add_edit_options(parser)
 
 
 def target_of(args: argparse.Namespace) -> Target:
@@ -52,7 +52,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
             text, args.packages, target=target, settings_table=project.settings_table, shown=str(project.path)
         )
 
-    lock = relock(args, needed=False)
+    lock = relock(args)
     edit_project(project.path, edit, lock=lock, bound=False)
     sync_after_edit(args, lock)
     return 0

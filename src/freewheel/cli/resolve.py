@@ -13,11 +13,12 @@ import collections
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -28,8 +29,9 @@ from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
-from freewheel.python.target import TargetEnvironment
+from freewheel.python.target import Target
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
+from freewheel.resolver.markers import MarkerTree
 from freewheel.resolver.provider import Provider, Requirements, requirement_range
 from freewheel.resolver.result import PinnedPackage
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from freewheel.cache import Cache
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
+    from freewheel.resolver.universal import MakeProvider, UniversalTarget
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,8 +59,11 @@ class ResolveRequest:
         context: CommandContext,
         *,
         existing_output: Path | None,
+        target: Target | None = None,
     ) -> ResolveRequest:
-        target = context.target
+        """The request *args* and *gathered* make, for *target* (by default
+        the context's one environment)."""
+        target = target or context.target
         direct = _applicable(gathered.requirements, target)
         via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
         for sourced, requirement in direct:
@@ -99,7 +105,7 @@ class ResolveRequest:
 
 
 def _applicable(
-    sourced: Iterable[SourcedRequirement], target: TargetEnvironment
+    sourced: Iterable[SourcedRequirement], target: Target
 ) -> list[tuple[SourcedRequirement, Requirement]]:
     """Named requirements whose markers hold for *target*."""
     kept = []
@@ -247,23 +253,86 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
         return _with_hashes(provider.source, pins) if request.hashes else pins
 
 
+def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
+    """The target of a universal resolution: every environment *requires_python* admits."""
+    from freewheel.resolver.universal import UniversalTarget
+
+    return UniversalTarget(MarkerTree.from_requires_python(requires_python))
+
+
+def fork_providers(request: ResolveRequest, source: PackageSource) -> MakeProvider:
+    """How a universal resolution of *request* makes the provider of each
+    fork: *request*'s policy and requirements, for the fork's target, its
+    direct requirements and its index pins, over one shared *source*."""
+
+    def make_provider(
+        target: UniversalTarget, direct: tuple[Requirement, ...], pins: Mapping[NormalizedName, str]
+    ) -> Provider:
+        return Provider(
+            source,
+            dataclasses.replace(request.policy, target=target),
+            dataclasses.replace(request.requirements, direct=direct),
+            resolution=request.resolution,
+            no_deps=request.no_deps,
+            pins=pins,
+        )
+
+    return make_provider
+
+
+def run_universal(request: ResolveRequest, context: CommandContext, requires_python: SpecifierSet) -> list[PinnedPackage]:
+    """Resolve *request* (made for :func:`universal_target`) for every
+    environment *requires_python* admits at once.
+
+    The pins carry the markers under which each applies; a name may be
+    pinned at several versions, under disjoint markers.
+    """
+    from freewheel.resolver.universal import RootRequirement, lock_graph, resolve_forks
+
+    roots = [RootRequirement(requirement) for requirement in request.requirements.direct]
+    space = MarkerTree.from_requires_python(requires_python)
+
+    with resolver_session(request, context) as base:
+        forks = resolve_forks(roots, space, fork_providers(request, base.source))
+        graph = lock_graph(forks, roots, requires_python=requires_python)
+        parents: dict[tuple[NormalizedName, Version], set[str]] = collections.defaultdict(set)
+        for package in graph.packages:
+            for dependency in package.dependencies:
+                parents[(dependency.name, dependency.version)].add(package.name)
+        pins = [
+            PinnedPackage(
+                name=package.name,
+                version=package.version,
+                extras=frozenset(),
+                files=package.files,
+                index=package.index,
+                via=tuple(sorted({*request.via_sources.get(package.name, ()), *parents[(package.name, package.version)]})),
+                marker=package.marker,
+            )
+            for package in graph.packages
+        ]
+        return _with_hashes(base.source, pins) if request.hashes else pins
+
+
 def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:
-    """*pins* with a sha256 for every file, downloading the files that have none.
+    """*pins* with a sha256 for every file (see :func:`hashed_files`)."""
+    hashed = hashed_files(source, [dist for pin in pins for dist in pin.files])
+    return [dataclasses.replace(pin, files=tuple(hashed[d.url] for d in pin.files)) for pin in pins]
+
+
+def hashed_files(source: PackageSource, files: Sequence[DistFile]) -> dict[str, DistFile]:
+    """Each of *files* by URL, with a sha256, downloading those that have none.
 
     Flat directories and some mirrors publish no hashes; a hash-checking
-    install needs one per file, so they are computed from the files, all
-    downloaded at once.
+    install and a lock need one per file, so they are computed from the
+    files, all downloaded at once.
     """
-    unhashed = [dist for pin in pins for dist in pin.files if "sha256" not in dist.hashes]
+    unhashed = list({dist.url: dist for dist in files if "sha256" not in dist.hashes}.values())
     paths = source.fetch_files([(dist, ()) for dist in unhashed])
-    digests = {dist.url: sha256_file(path) for dist, path in zip(unhashed, paths, strict=True)}
-
-    def hashed(dist: DistFile) -> DistFile:
-        if dist.url not in digests:
-            return dist
-        return dataclasses.replace(dist, hashes={**dist.hashes, "sha256": digests[dist.url]})
-
-    return [dataclasses.replace(pin, files=tuple(hashed(d) for d in pin.files)) for pin in pins]
+    hashed = {dist.url: dist for dist in files}
+    for dist, path in zip(unhashed, paths, strict=True):
+        hashed[dist.url] = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
+    return hashed
 
 
 def _report_indexes(provider: Provider) -> None:

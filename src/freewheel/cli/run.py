@@ -46,7 +46,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
                 f"The project has no environment at {root} yet.", hint="run without --no-sync to create it"
             )
     else:
-        before = sync_args(args)
+        before = sync_args(args, selection=True)
         before.inexact = not args.exact
         root = sync(before)
     environ = dict(os.environ)

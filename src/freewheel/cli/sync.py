@@ -65,6 +65,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-p", "--python", help="The interpreter to create the project environment with"
     )
     options.add_index_options(parser)
+    options.add_resolver_options(parser)
     options.add_global_options(parser)
 
 
@@ -86,7 +87,7 @@ def sync(args: argparse.Namespace) -> Path:
     from freewheel.inputs.gather import Gathered
     from freewheel.project.sync import (
         Selection,
-        current_lock,
+        lock_file,
         project_environment,
         read_pylock,
         select_installs,
@@ -119,9 +120,11 @@ def sync(args: argparse.Namespace) -> Path:
     )
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     with open_cache(context) as cache:
-        lock_path = current_lock(
-            workspace, frozen=args.frozen, locked=args.locked, settings=context.settings, cache=cache
-        )
+        if not args.frozen:
+            from freewheel.cli.lock import update_lock
+
+            update_lock(args, workspace, context, check=args.locked)
+        lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),
             selection,
@@ -178,60 +181,48 @@ def _say(quiet: bool, line: str) -> None:
         print(line, file=sys.stderr)
 
 
-def sync_args(args: argparse.Namespace) -> argparse.Namespace:
-    """Arguments for :func:`sync` from another command's *args* (``add``,
-    ``remove``, ``run``): what both take is carried over, the rest is sync's default."""
+def sync_args(args: argparse.Namespace, *, selection: bool) -> argparse.Namespace:
+    """Arguments for :func:`sync` from another command's *args*: what both
+    take is carried over, the rest is sync's default. Only with *selection*
+    (``run``) are ``--extra``, ``--group``... carried: ``add`` and ``remove``
+    spell other things with them."""
     parser = argparse.ArgumentParser(add_help=False)
     configure(parser)
     defaults = parser.parse_args([])
-    shared = {key: value for key, value in vars(args).items() if hasattr(defaults, key)}
+    chooser = argparse.ArgumentParser(add_help=False)
+    add_selection_options(chooser)
+    skipped = set() if selection else set(vars(chooser.parse_args([])))
+    shared = {
+        key: value for key, value in vars(args).items() if hasattr(defaults, key) and key not in skipped
+    }
     vars(defaults).update(shared)
     return defaults
 
 
-def relock(args: argparse.Namespace, *, needed: bool) -> Callable[[], Path] | None:
-    """What ``add`` and ``remove`` call to lock the edited project, or
-    ``None`` with ``--frozen``.
-
-    :raises UsageError: when *needed* (versions are to be bounded from the
-        lock) and ``freewheel lock`` is not available.
-    """
-    from freewheel.cli.context import build_context
-    from freewheel.cli.resolve import open_cache
-    from freewheel.errors import UsageError
-    from freewheel.inputs.gather import Gathered
-    from freewheel.project.sync import LOCK_NAME, lock_function
-    from freewheel.project.workspace import discover
-
+def relock(args: argparse.Namespace) -> Callable[[], Path] | None:
+    """What ``add`` and ``remove`` call to lock the edited project, as
+    ``freewheel lock`` does, or ``None`` with ``--frozen``."""
     if args.frozen:
-        return None
-    lock_project = lock_function()
-    if lock_project is None:
-        if needed:
-            raise UsageError(
-                "Bounding the added versions needs the lock, and `freewheel lock` is not available yet.",
-                hint="pass --frozen to only edit pyproject.toml, or --raw to add the requirements as given",
-            )
         return None
 
     def run_lock() -> Path:
+        from freewheel.cli.context import build_context
+        from freewheel.cli.lock import update_lock
+        from freewheel.inputs.gather import Gathered
+        from freewheel.project.sync import lock_file
+        from freewheel.project.workspace import discover
+
         workspace = discover(Path.cwd(), project=Path(args.project) if args.project else None)
-        gathered = Gathered((), (), (), (), (workspace.root.path,))
-        context = build_context(args, gathered, pip_section="install")
-        with open_cache(context) as cache:
-            lock_project(workspace, settings=context.settings, cache=cache, check=bool(args.locked))
-        return workspace.directory / LOCK_NAME
+        context = build_context(args, Gathered((), (), (), (), (workspace.root.path,)), pip_section="install")
+        update_lock(args, workspace, context, check=bool(args.locked))
+        return lock_file(workspace)
 
     return run_lock
 
 
 def sync_after_edit(args: argparse.Namespace, lock: Callable[[], Path] | None) -> None:
     """Sync after ``add`` or ``remove`` locked the project, unless ``--no-sync``."""
-    from freewheel.cli.context import warn
-
-    if lock is None and not args.frozen:
-        warn("pyproject.toml was edited, but not locked: `freewheel lock` is not available yet.", quiet=args.quiet)
     if lock is not None and not args.no_sync:
-        after = sync_args(args)
+        after = sync_args(args, selection=False)
         after.frozen = True
         sync(after)

@@ -167,28 +167,24 @@ class IndexClient:
             raise UsageError(
                 f"Unknown index strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}."
             )
-        by_name = {index.name: index for index in reversed(indexes) if index.name}
-        pinned: dict[NormalizedName, Index] = {}
-        for project, index_name in (pins or {}).items():
-            if index_name not in by_name:
-                defined = ", ".join(sorted(by_name)) or "none"
-                raise UsageError(
-                    f"{project!r} is pinned to the index {index_name!r}, but no index has that "
-                    f"name (defined index names: {defined})."
-                )
-            pinned[canonicalize_name(project)] = by_name[index_name]
+        self._by_name = {index.name: index for index in reversed(indexes) if index.name}
         self._fetcher = fetcher
         self._indexes = tuple(indexes)
         self._strategy: Strategy = strategy  # type: ignore[assignment]
-        self._pins = pinned
+        self._pins = {canonicalize_name(project): self._named(project, name) for project, name in (pins or {}).items()}
         self._projects: _Memo[ProjectListing] = _Memo()
         self._offers: _Memo[tuple[IndexOutcome, ...]] = _Memo()
         self._flat: _Memo[FlatListing | IndexOutcome] = _Memo()
 
-    async def project(self, name: str) -> ProjectListing:
-        """What the indexes offer for *name*, ordered by the strategy."""
+    async def project(self, name: str, pin: str | None = None) -> ProjectListing:
+        """What the indexes offer for *name*, ordered by the strategy.
+
+        *pin* names the only index to ask this time, in place of the
+        configured pin (a universal resolution pins by environment).
+        """
         project = canonicalize_name(name)
-        return await self._projects.get(project, lambda: self._lookup(project))
+        index = self._pins.get(project) if pin is None else self._named(project, pin)
+        return await self._projects.get((project, index), lambda: self._lookup(project, index))
 
     async def other_offers(self, name: str) -> tuple[IndexOutcome, ...]:
         """Ask the indexes :meth:`project` skipped for *name*.
@@ -206,9 +202,18 @@ class IndexClient:
 
         return await self._offers.get(project, ask_skipped)
 
-    def _eligible(self, project: NormalizedName) -> list[Index]:
-        """The indexes to consider for *project*, in priority order."""
-        pinned = self._pins.get(project)
+    def _named(self, project: str, index_name: str) -> Index:
+        index = self._by_name.get(index_name)
+        if index is None:
+            defined = ", ".join(sorted(self._by_name)) or "none"
+            raise UsageError(
+                f"{project!r} is pinned to the index {index_name!r}, but no index has that "
+                f"name (defined index names: {defined})."
+            )
+        return index
+
+    def _eligible(self, pinned: Index | None) -> list[Index]:
+        """The indexes to consider for a project pinned to *pinned* (or not), in priority order."""
 
         def eligible(index: Index) -> bool:
             if index is pinned:
@@ -220,8 +225,8 @@ class IndexClient:
 
         return [index for index in self._indexes if eligible(index)]
 
-    async def _lookup(self, project: NormalizedName) -> ProjectListing:
-        eligible = self._eligible(project)
+    async def _lookup(self, project: NormalizedName, pinned: Index | None) -> ProjectListing:
+        eligible = self._eligible(pinned)
         simple = [index for index in eligible if index.format == "simple"]
         flat = [index for index in eligible if index.format == "flat"]
         flat_outcomes = asyncio.gather(*(self._ask(index, project) for index in flat))

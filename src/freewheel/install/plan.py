@@ -1,5 +1,6 @@
 """What ``pip install`` and ``pip sync`` change: a pure comparison of the
-resolution with what the environment already holds."""
+resolution with what the environment already holds, and whether the
+environment already satisfies the request before any resolution."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
-from packaging.utils import NormalizedName
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 
@@ -71,3 +73,62 @@ def plan(
         pinned = {pin.name for pin in pins}
         remove += sorted(name for name in installed if name not in pinned and name not in keep)
     return Plan(tuple(install), tuple(remove), tuple(unchanged))
+
+
+class Installed(Protocol):
+    """What :func:`audit` needs of an installed distribution."""
+
+    @property
+    def version(self) -> Version: ...
+
+    @property
+    def requires(self) -> Sequence[Requirement]: ...
+
+
+def audit(
+    requirements: Sequence[Requirement],
+    installed: Mapping[NormalizedName, Installed],
+    markers: Mapping[str, str],
+    *,
+    constraints: Sequence[Requirement] = (),
+    follow: bool = True,
+) -> list[NormalizedName] | None:
+    """The packages that satisfy *requirements* as installed, or ``None``
+    when something is missing or at a version they (or *constraints*) do
+    not allow.
+
+    Markers are evaluated with *markers*. With *follow*, the installed
+    packages' own requirements (and those of the extras asked for) must be
+    satisfied too, transitively: then nothing needs resolving, and no index
+    needs reading.
+    """
+    limits: dict[NormalizedName, list[Requirement]] = {}
+    for constraint in constraints:
+        limits.setdefault(canonicalize_name(constraint.name), []).append(constraint)
+    seen: dict[NormalizedName, set[str]] = {}
+    pending = [(requirement, "") for requirement in requirements]
+    while pending:
+        requirement, extra = pending.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({**markers, "extra": extra}):
+            continue
+        name = canonicalize_name(requirement.name)
+        dist = installed.get(name)
+        if requirement.url or dist is None:
+            return None
+        wanted = [requirement, *(c for c in limits.get(name, ()) if c.marker is None or c.marker.evaluate(dict(markers)))]
+        if not all(r.specifier.contains(dist.version, prereleases=True) for r in wanted):
+            return None
+        extras = {canonicalize_name(e) for e in requirement.extras}
+        known = seen.get(name)
+        new = extras if known is None else extras - known
+        seen.setdefault(name, set()).update(extras)
+        if not follow or (known is not None and not new):
+            continue
+        # Each extra newly asked for brings its own requirements.
+        chosen_extras = ["", *sorted(new)] if known is None else sorted(new)
+        for dependency in dist.requires:
+            if dependency.marker is not None:
+                pending += [(dependency, chosen) for chosen in chosen_extras]
+            elif known is None:
+                pending.append((dependency, ""))
+    return sorted(seen)

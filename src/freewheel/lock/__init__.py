@@ -1,4 +1,5 @@
-"""Writing a resolution down: ``requirements.txt`` today, ``pylock.toml`` next.
+"""Writing a resolution down: ``requirements.txt``, PEP 751 ``pylock.toml``
+(and reading it back), the dependency tree.
 
 May import :mod:`freewheel.resolver` and below.
 """

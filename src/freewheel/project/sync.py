@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from packaging.pylock import (
     Package,
@@ -43,12 +43,12 @@ from freewheel.util.fs import display_path
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
-    from freewheel.install import WheelToInstall
     from freewheel.config.settings import Settings
+    from freewheel.install import WheelToInstall
     from freewheel.install.site_packages import InstalledDistribution
+    from freewheel.project.workspace import Workspace
     from freewheel.python.environments import Environment
     from freewheel.python.interpreters import InterpreterInfo
-    from freewheel.project.workspace import Workspace
 
 LOCK_NAME = "pylock.toml"
 
@@ -222,7 +222,10 @@ def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInst
     if isinstance(chosen, PackageWheel) or wheel_archive:
         assert isinstance(chosen, (PackageWheel, PackageArchive))
         url = chosen.url if chosen.path is None else _local_url(chosen.path, lock_path)
-        filename = (chosen.name if isinstance(chosen, PackageWheel) else None) or Path(urlsplit(url or "").path).name
+        # A URL's last segment is percent-encoded (``2.5.1%2Bcpu``).
+        filename = (chosen.name if isinstance(chosen, PackageWheel) else None) or unquote(
+            Path(urlsplit(url or "").path).name
+        )
         _, wheel_version, _, wheel_tags = parse_wheel_filename(filename)
         index = Index(url=package.index or lock_path.as_uri(), origin=str(lock_path))
         dist = DistFile(
@@ -502,42 +505,15 @@ def _built(item: LockedInstall, build_dir: Path) -> WheelToInstall:
     )
 
 
-def lock_function() -> Callable[..., object] | None:
-    """``freewheel.project.lock.lock_project``, or ``None`` while ``freewheel
-    lock`` has not landed.
+def lock_file(workspace: Workspace) -> Path:
+    """The workspace's ``pylock.toml``, which must exist.
 
-    It is called as ``lock_project(workspace, settings=..., cache=...,
-    check=...)`` and writes (or, with ``check``, only checks) the
-    workspace's ``pylock.toml``.
-    """
-    try:
-        from freewheel.project.lock import lock_project  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return lock_project  # type: ignore[no-any-return]
-
-
-def current_lock(
-    workspace: Workspace, *, frozen: bool, locked: bool, settings: Settings, cache: Cache
-) -> Path:
-    """The workspace's ``pylock.toml``, brought up to date first unless *frozen*.
-
-    With *locked*, the lock must already be up to date: it is checked, not
-    written.
-
-    :raises UsageError: when there is no lock and none can be written.
+    :raises UsageError: when there is none.
     """
     path = workspace.directory / LOCK_NAME
-    if frozen:
-        return path
-    lock_project = lock_function()
-    if lock_project is None:
-        # Until `freewheel lock` lands, an existing lock is used as it is.
-        if not path.is_file():
-            raise UsageError(
-                f"No lock file: `{display_path(path, Path.cwd())}` does not exist.",
-                hint="run `freewheel lock` first",
-            )
-        return path
-    lock_project(workspace, settings=settings, cache=cache, check=locked)
+    if not path.is_file():
+        raise UsageError(
+            f"No lock file: `{display_path(path, Path.cwd())}` does not exist.",
+            hint="run `freewheel lock` first",
+        )
     return path

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -22,6 +23,27 @@ from packaging.version import Version
 from freewheel.errors import UsageError
 from freewheel.python.interpreters import InterpreterInfo, current_interpreter
 from freewheel.python.platforms import parse_platform, supported_tags
+
+
+class Target(Protocol):
+    """What a resolution is for: one environment (:class:`TargetEnvironment`)
+    or a region of many (the universal resolver's target)."""
+
+    @property
+    def python_version(self) -> Version:
+        """The (lowest) Python version the target runs."""
+
+    def tag_priority(self, tags: Iterable[Tag]) -> int | None:
+        """Rank of the best of a wheel's *tags* (0 is best), ``None`` if it cannot install."""
+
+    def evaluate(self, marker: Marker, extras: Iterable[str] = ()) -> bool:
+        """Whether *marker* can hold, with any of *extras* requested."""
+
+    def split(self, requirements: Sequence[Requirement], extra: str | None) -> list[Any] | None:
+        """Regions to resolve apart for *requirements*, or ``None``."""
+
+    def describe(self) -> str:
+        """A short label for messages."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -22,7 +22,7 @@ from freewheel.index.models import DistFile
 from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
 
 if TYPE_CHECKING:
-    from freewheel.python.target import TargetEnvironment
+    from freewheel.python.target import Target
 
 ALL = ":all:"
 
@@ -51,7 +51,7 @@ class CandidatePolicy:
     when yanked.
     """
 
-    target: TargetEnvironment
+    target: Target
     prerelease: PrereleaseMode = "if-necessary"
     explicit_prereleases: frozenset[NormalizedName] = frozenset()
     exclude_newer: datetime | None = None

@@ -920,7 +920,19 @@ def _restrict_bool(value: _BoolNode, context: _BoolNode, again: _Again) -> Marke
         return again(value._lo, context._lo)
     if context._lo is FALSE:
         return again(value._hi, context._hi)
+    # One branch may serve both where the context allows: under "never
+    # both", ``'cpu' not in extras and 'cu124' in extras`` is ``'cu124' in extras``.
+    either = context._hi | context._lo
+    if _agree(value._lo, value._hi, context._hi):
+        return again(value._lo, either)
+    if _agree(value._hi, value._lo, context._lo):
+        return again(value._hi, either)
     return _mk_bool(value._var, again(value._hi, context._hi), again(value._lo, context._lo))
+
+
+def _agree(first: MarkerTree, second: MarkerTree, where: MarkerTree) -> bool:
+    """Whether *first* and *second* hold in the same environments of *where*."""
+    return (where & first & ~second).is_false and (where & ~first & second).is_false
 
 
 def _reachable_strings(

@@ -115,8 +115,11 @@ class Provider:
         *,
         resolution: str = "highest",
         no_deps: bool = False,
+        pins: Mapping[NormalizedName, str] | None = None,
     ) -> None:
         self.source = source
+        #: Index pins of this resolution over the configured ones (by name).
+        self.pins = pins or {}
         self.policy = policy
         self.requirements = requirements
         self.resolution = resolution
@@ -239,7 +242,7 @@ class Provider:
     def listing(self, name: NormalizedName) -> ProjectListing:
         listing = self.listings.get(name)
         if listing is None:
-            listing = self.source.listing(name)
+            listing = self.source.listing(name, self.pins.get(name))
             listing.raise_for_error()
             self.listings[name] = listing
         return listing

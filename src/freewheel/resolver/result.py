@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
-from freewheel.resolver.markers import MarkerTree
+from freewheel.resolver.markers import TRUE, MarkerTree
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,7 +22,8 @@ class PinnedPackage:
 
     ``files`` are every file of the version on the index it was resolved
     from (their hashes go into the output); ``dist`` is the best of them
-    for the target, the one an install uses.
+    for the target, the one an install uses. A universal resolution may pin
+    one name at several versions, each under its own ``marker``.
     """
 
     name: NormalizedName
@@ -32,6 +33,8 @@ class PinnedPackage:
     index: Index | None
     via: tuple[str, ...]
     dist: DistFile | None = None
+    #: Where the pin applies, in a universal resolution (``TRUE`` elsewhere).
+    marker: MarkerTree = TRUE
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,7 +103,10 @@ class LockGraph:
     *environments* restrict them further (``[tool.uv] environments``),
     ``TRUE`` when unrestricted; *extras* and *groups* are the project's
     optional dependency sets and dependency groups, whose selection the
-    packages' markers test.
+    packages' markers test; *default_groups* are the groups installed when
+    none is asked for. *forks* are the regions of the environment space the
+    resolution was split into (empty when it was not), kept so that a
+    re-lock can split the same way.
     """
 
     requires_python: SpecifierSet
@@ -108,3 +114,5 @@ class LockGraph:
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
     packages: tuple[LockedPackage, ...]
+    default_groups: tuple[NormalizedName, ...] = ()
+    forks: tuple[MarkerTree, ...] = ()

@@ -106,10 +106,11 @@ class PackageSource:
         #: Metadata already read, by file URL: written on the I/O thread,
         #: read on the resolver's, so that a hit costs no hop between them.
         self._ready: dict[str, CoreMetadata] = {}
-        self._candidates: dict[tuple[NormalizedName, bool, CandidatePolicy], ProjectCandidates] = {}
+        self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
 
-    def listing(self, name: NormalizedName) -> ProjectListing:
-        return self._runner.run(self._client.project(name))
+    def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
+        """What the indexes offer for *name* (only index *pin*, if given)."""
+        return self._runner.run(self._client.project(name, pin))
 
     def candidates(
         self, listing: ProjectListing, *, lowest: bool, policy: CandidatePolicy | None = None
@@ -123,7 +124,7 @@ class PackageSource:
         solves several forks, each with its own policy, over one source.
         """
         policy = policy or self._policy
-        key = (listing.name, lowest, policy)
+        key = (listing.name, tuple(outcome.index.url for outcome in listing.outcomes), lowest, policy)
         cached = self._candidates.get(key)
         if cached is None:
             cached = ProjectCandidates(policy, listing.name, listing.versions, lowest=lowest)

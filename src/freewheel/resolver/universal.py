@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -39,7 +40,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from freewheel.errors import ResolutionImpossible
+from freewheel.errors import ResolutionImpossible, UsageError
 from freewheel.resolver import pubgrub
 from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
 from freewheel.resolver.provider import (
@@ -169,7 +170,21 @@ class Fork:
     solution: Mapping[object, Version]
 
 
-MakeProvider = Callable[[UniversalTarget, tuple[Requirement, ...]], Provider]
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexPin:
+    """Package *name* comes from index *index* (by name) where *condition* holds.
+
+    A pin under a condition (``sys_platform == 'linux'``, ``'cpu' in
+    extras``) splits the resolution there; it holds for *name* wherever it
+    appears in the graph, not only where the project requires it.
+    """
+
+    name: NormalizedName
+    index: str
+    condition: MarkerTree = TRUE
+
+
+MakeProvider = Callable[[UniversalTarget, tuple[Requirement, ...], Mapping[NormalizedName, str]], Provider]
 
 
 def resolve_forks(
@@ -178,18 +193,23 @@ def resolve_forks(
     make_provider: MakeProvider,
     *,
     conflicts: Sequence[Sequence[MarkerTree]] = (),
+    pins: Sequence[IndexPin] = (),
 ) -> list[Fork]:
     """Solve every fork of *space* that *roots* and the dependencies need.
 
     *conflicts* are sets of selection markers (``'cpu' in extras``…) that
     are never true together; each set first splits the space so that at
-    most one of its members holds in a fork. *make_provider* builds the
-    provider of one fork from its target and its direct requirements.
+    most one of its members holds in a fork. Conditional *pins* split it
+    along their conditions. *make_provider* builds the provider of one fork
+    from its target, its direct requirements and its index pins.
 
     :raises ResolutionImpossible: when a fork has no solution (the message
         says which fork), or the forks multiply past :data:`MAX_FORKS`.
+    :raises UsageError: when two pins of one package hold together.
     """
     pending = _conflict_forks(space, conflicts)
+    for condition in dict.fromkeys(pin.condition for pin in pins if not pin.condition.is_true):
+        pending = [part for fork in pending for part in (fork & condition, fork & ~condition) if not part.is_false]
     solved: list[Fork] = []
     while pending:
         if len(pending) + len(solved) > MAX_FORKS:
@@ -205,7 +225,7 @@ def resolve_forks(
         if split:
             pending[:0] = split
             continue
-        provider = make_provider(target, requirements)
+        provider = make_provider(target, requirements, _pins_within(fork, pins, space))
         try:
             solution = pubgrub.resolve(provider, ROOT, ROOT_VERSION)
         except ForkNeeded as need:
@@ -214,11 +234,28 @@ def resolve_forks(
         except pubgrub.NoSolution as failure:
             from freewheel.resolver.resolution import impossible
 
-            where = "" if fork.is_true else f" (for environments where {fork})"
+            within = fork.simplify_under(space)
+            where = "" if within.is_true else f" (for environments where {within})"
             error = impossible(provider, failure)
             raise ResolutionImpossible(error.message.replace(":\n", f"{where}:\n", 1)) from None
         solved.append(Fork(fork, provider, solution))
     return solved
+
+
+def _pins_within(fork: MarkerTree, pins: Sequence[IndexPin], space: MarkerTree) -> dict[NormalizedName, str]:
+    """The index of each pinned package in *fork*, which lies inside or
+    outside of every pin's condition."""
+    chosen: dict[NormalizedName, str] = {}
+    for pin in pins:
+        if not (fork & ~pin.condition).is_false:
+            continue
+        if chosen.setdefault(pin.name, pin.index) != pin.index:
+            within = fork.simplify_under(space)
+            raise UsageError(
+                f"Two sources pin {pin.name} to different indexes ({chosen[pin.name]} and {pin.index}) "
+                f"where {within} holds; give them conditions (marker, extra or group) that exclude each other."
+            )
+    return chosen
 
 
 def _conflict_forks(space: MarkerTree, conflicts: Sequence[Sequence[MarkerTree]]) -> list[MarkerTree]:
@@ -272,8 +309,18 @@ def lock_graph(
     environments: MarkerTree = TRUE,
     extras: Sequence[NormalizedName] = (),
     groups: Sequence[NormalizedName] = (),
+    conflicts: Sequence[Sequence[MarkerTree]] = (),
 ) -> LockGraph:
-    """Merge the solved *forks* into the graph a universal lock records."""
+    """Merge the solved *forks* into the graph a universal lock records.
+
+    Markers are simplified under the supported space (*requires_python*,
+    *environments*, and no two members of a conflict selected together):
+    what every supported environment and selection satisfies goes unsaid.
+    """
+    space = MarkerTree.from_requires_python(requires_python) & environments
+    for members in conflicts:
+        for first, second in itertools.combinations(members, 2):
+            space = space & ~(first & second)
     markers: dict[tuple[NormalizedName, Version], MarkerTree] = {}
     edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
     owners: dict[tuple[NormalizedName, Version], Fork] = {}
@@ -303,8 +350,10 @@ def lock_graph(
             if f.index == chosen.index
         )
         metadata = provider.source.metadata(chosen)
+        # An edge only matters where its package is installed: said within that.
+        installed = space & markers[key]
         dependencies = tuple(
-            LockedDependency(dep_name, dep_version, where)
+            LockedDependency(dep_name, dep_version, where.simplify_under(installed))
             for (dep_name, dep_version), where in sorted(edges.get(key, {}).items(), key=lambda item: item[0])
             if (dep_name, dep_version) != key
         )
@@ -312,7 +361,7 @@ def lock_graph(
             LockedPackage(
                 name=name,
                 version=version,
-                marker=markers[key],
+                marker=markers[key].simplify_under(space),
                 index=chosen.index,
                 files=files,
                 dependencies=dependencies,
