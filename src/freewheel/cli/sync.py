@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -122,8 +123,11 @@ def sync(args: argparse.Namespace) -> Path:
     with open_cache(context) as cache:
         if not args.frozen:
             from freewheel.cli.lock import update_lock
+            from freewheel.cli.pip_install import _ms, _packages
 
-            update_lock(args, workspace, context, check=args.locked)
+            started = time.monotonic()
+            graph = update_lock(args, workspace, context, check=args.locked)
+            _say(quiet, f"Resolved {_packages(len(graph.packages))} in {_ms(time.monotonic() - started)}")
         lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),
@@ -158,7 +162,7 @@ def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
 
     changes = result.plan
     if changes.empty:
-        _say(quiet, f"Audited {_packages(len(changes.unchanged))}")
+        _say(quiet, f"Audited {_packages(len(changes.unchanged))} in {_ms(result.prepared)}")
         return
     if dry_run:
         _say(quiet, "Would change:")

@@ -377,7 +377,9 @@ def project_environment(
 class SyncResult:
     """What a sync did (or, with ``dry_run``, would do): the *plan*, the
     versions installed before (*before*), and each installed package's
-    ``(name, version, directory)`` (*directory* for a local project)."""
+    ``(name, version, directory)`` (*directory* for a local project).
+    *prepared* is the seconds spent comparing and downloading (only
+    comparing, when nothing changes), *applied* those spent installing."""
 
     plan: Plan[LockedInstall]
     before: Mapping[NormalizedName, Version]
@@ -435,7 +437,7 @@ def sync_environment(
         before = {d.name: d.version for d in current}
         changes = plan_sync(installs, current, exact=exact, reinstall=reinstall)
         if dry_run or changes.empty:
-            return SyncResult(changes, before, (), 0.0, 0.0)
+            return SyncResult(changes, before, (), time.monotonic() - started, 0.0)
         wheels_wanted = [item for item in changes.install if item.dist is not None]
         with bar("Downloading", len(wheels_wanted)) as downloading:
             paths = fetch_wheels(
