@@ -32,6 +32,11 @@ def metadata_files(draw: st.DrawFn) -> bytes:
     if draw(st.booleans()):
         # A folded field the resolver does not read, and a described body.
         lines += ["Description: first line\n        second: line\n        |", "Summary: " + draw(_TEXT).strip()]
+    if draw(st.booleans()):
+        # A folded licence text whose blank lines keep their indentation:
+        # they continue the field, they do not end the header.
+        indent = draw(st.sampled_from(["        ", " ", "\t"]))
+        lines.append(f"License: Copyright\n{indent}All rights reserved.\n{indent}\n{indent}1. Redistributions")
     draw(st.randoms()).shuffle(lines)
     body = draw(_TEXT)
     newline = draw(st.sampled_from(["\n", "\r\n"]))

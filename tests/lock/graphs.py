@@ -207,7 +207,9 @@ def lock_graphs(draw: st.DrawFn) -> LockGraph:
             version=Version(version),
             marker=draw(markers(space)),
             dependencies=tuple(
-                LockedDependency(canonicalize_name(n), Version(v), draw(markers(space))) for n, v in edges
+                # An edge that never applies is not written (test_pylock).
+                LockedDependency(canonicalize_name(n), Version(v), draw(markers(space).filter(lambda m: not m.is_false)))
+                for n, v in edges
             ),
             requires_python=draw(st.sampled_from([None, SpecifierSet(">=3.8"), SpecifierSet("!=3.10.*,>=3.9")])),
         )

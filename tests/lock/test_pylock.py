@@ -16,10 +16,10 @@ from packaging.tags import Tag
 
 from freewheel.config.indexes import Index
 from freewheel.lock.pylock import PylockError, dumps, loads
-from freewheel.resolver.markers import TRUE, MarkerTree
+from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
 from freewheel.resolver.result import LockedSource
 
-from .graphs import CPU, lock_graphs, package, project_graph, raw_markers, shuffled
+from .graphs import CPU, LINUX, lock_graphs, package, project_graph, raw_markers, shuffled
 
 DATA = Path(__file__).parent / "data"
 
@@ -160,6 +160,18 @@ def test_files_without_hashes_are_refused():
         dumps(dataclasses.replace(project_graph(), packages=(beta,)))
 
 
+def test_an_edge_that_never_applies_is_left_out():
+    """The resolver may record an edge only environments where its package
+    is not installed need; it leads to no locked package."""
+    graph = dataclasses.replace(project_graph(), packages=(
+        package("omega", "1.0", LINUX, files=("omega-1.0-py3-none-any.whl",),
+                dependencies=(("zeta", "1.0", FALSE), ("beta", "1.0", MarkerTree.from_marker("python_version < '3.9'")))),
+    ))
+    text = dumps(graph)
+    assert "zeta" not in text and "beta" not in text
+    assert loads(text).packages[0].dependencies == ()
+
+
 def test_an_edge_to_a_package_not_locked_is_refused():
     alpha = package("alpha", "1.0", files=("alpha-1.0.tar.gz",), dependencies=(("beta", "3.0", TRUE),))
     with pytest.raises(ValueError, match="alpha 1.0 depends on beta 3.0, which the graph does not lock"):
@@ -265,3 +277,43 @@ def test_markers_of_extras_are_pep_751_markers():
     lock = valid_pylock(text)
     delta = next(p for p in lock.packages if p.name == "delta")
     assert MarkerTree.from_marker(str(delta.marker)) is CPU
+
+
+GARBAGE = [
+    "",
+    "name = 3",
+    'version = "x.y"',
+    'version = "2.0"',
+    "marker = \"'cpu' in extras and\"",
+    'marker = ""',
+    "dependencies = [3]",
+    'dependencies = [{ name = "beta", version = "9" }]',
+    "dependencies = [{}]",
+    'index = ["x"]',
+    "wheels = []",
+    'sdist = { url = "http://127.0.0.1/x.zip", hashes = { sha256 = "ab" } }',
+    'directory = { path = "." }',
+    "tool = 3",
+    "[packages.tool.freewheel]",
+    "dependency-markers = [{ marker = 3 }]",
+    'dependency-markers = [{ name = "alpha", marker = "" }]',
+    'forks = ["", "sys_platform ==="]',
+    'index-format = "flat"',
+    "[[packages]]",
+    'extras = ["Not Normal"]',
+    'environments = ["python_version < \'3\'"]',
+    "requires-python = '>=3.9,,'",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_an_edited_lock_reads_or_gives_a_clear_error(data):
+    lines = dumps(project_graph()).splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(lines) - 1))
+        lines[at] = data.draw(st.sampled_from(GARBAGE))
+    try:
+        loads("\n".join(lines))
+    except PylockError as error:
+        assert error.message.startswith("pylock.toml is not a usable lock file: ")

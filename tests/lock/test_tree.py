@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from freewheel.lock.tree import render
-from freewheel.resolver.markers import TRUE
+from freewheel.resolver.markers import FALSE, TRUE
 
 from .graphs import lock_graphs, package, project_graph, shuffled
 
@@ -89,6 +89,11 @@ def test_a_cycle_is_drawn_once():
         package("b", "1", dependencies=(("a", "1", TRUE),)),
     ))
     assert render(graph) == "a v1\n└── b v1\n    └── a v1 (*)\n(*) Package tree already displayed\n"
+
+
+def test_an_edge_that_never_applies_is_not_drawn():
+    graph = dataclasses.replace(project_graph(), packages=(package("a", "1", dependencies=(("z", "1", FALSE),)),))
+    assert render(graph) == "a v1\n"
 
 
 @settings(max_examples=60, deadline=None)

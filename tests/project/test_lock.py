@@ -316,8 +316,15 @@ torch = [{{ index = "pytorch-cpu", marker = "sys_platform == 'linux'" }}]
     site = next((project / ".venv" / "lib").glob("python3.*/site-packages"))
     installed = sorted(p.name for p in site.glob("*.dist-info"))
     assert installed == ["filelock-3.0.dist-info", "torch-2.5.1+cpu.dist-info"]
-    # --locked agrees with what sync just wrote.
-    assert freewheel("sync", "--locked", "--cache-dir", tmp_path / "cache", cwd=project).returncode == 0
+    # --locked agrees with what sync just wrote; an up-to-date project is
+    # checked and synced again without asking any index.
+    for server in indexes.values():
+        server.requests.clear()
+    again = freewheel("sync", "--locked", "--cache-dir", tmp_path / "cache", cwd=project)
+    assert again.returncode == 0, again.stderr
+    assert [server.requests for server in indexes.values()] == [[], [], []]
+    assert lock(project).returncode == 0
+    assert [server.requests for server in indexes.values()] == [[], [], []]
 
 
 def test_a_flat_wheelhouse_without_hashes_is_hashed_into_the_lock(tmp_path):
@@ -342,3 +349,80 @@ default = true
     (attrs,) = data["packages"]
     assert attrs["version"] == "24.1+computecanada"
     assert attrs["wheels"][0]["hashes"] == {"sha256": hashlib.sha256(dist.path.read_bytes()).hexdigest()}
+
+
+def test_export_and_tree_read_the_lock(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    make_wheel(dists, "attrs", "24.1")
+    make_wheel(dists, "rich", "13.0", ["pygments", "colorama; sys_platform == 'win32'"])
+    make_wheel(dists, "pygments", "2.18")
+    make_wheel(dists, "colorama", "0.4.6")
+    make_wheel(dists, "pytest", "8.0")
+    project = write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["rich"]
+
+[project.optional-dependencies]
+attrs = ["attrs"]
+
+[dependency-groups]
+dev = ["pytest"]
+
+[[tool.uv.index]]
+url = "{index_server(dists).url}"
+default = true
+""")
+    exported = freewheel("export", "--no-hashes", "--no-header", "--cache-dir", tmp_path / "cache", cwd=project)
+    assert exported.returncode == 0, exported.stderr
+    lines = [line for line in exported.stdout.splitlines() if not line.startswith((" ", "#"))]
+    assert lines == ["colorama==0.4.6 ; sys_platform == 'win32'", "pygments==2.18", "pytest==8.0", "rich==13.0"]
+    with_extra = freewheel("export", "--frozen", "--extra", "attrs", "--no-dev", "--no-header", cwd=project)
+    assert with_extra.returncode == 0, with_extra.stderr
+    assert "attrs==24.1 \\" in with_extra.stdout and "--hash=sha256:" in with_extra.stdout
+    assert "pytest" not in with_extra.stdout
+    as_lock = freewheel("export", "--frozen", "--format", "pylock.toml", "-o", tmp_path / "out.toml", cwd=project)
+    assert as_lock.returncode == 0, as_lock.stderr
+    Pylock.from_dict(tomllib.loads((tmp_path / "out.toml").read_text())).validate()
+
+    tree = freewheel("tree", "--frozen", cwd=project)
+    assert tree.returncode == 0, tree.stderr
+    assert "rich v13.0" in tree.stdout and "pygments v2.18" in tree.stdout
+    inverted = freewheel("tree", "--frozen", "--invert", "--package", "pygments", cwd=project)
+    assert inverted.returncode == 0, inverted.stderr
+    assert inverted.stdout.splitlines()[:2] == ["pygments v2.18", "└── rich v13.0"]
+    shallow = freewheel("tree", "--frozen", "--depth", "0", cwd=project)
+    assert "pygments" not in shallow.stdout
+    assert freewheel("tree", "--frozen", "--package", "nope", cwd=project).returncode == 2
+
+
+def test_a_relock_keeps_each_forks_versions(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    make_wheel(dists, "numpy", "1.26", requires_python=">=3.9")
+    make_wheel(dists, "numpy", "2.1", requires_python=">=3.10")
+    make_wheel(dists, "attrs", "24.1")
+    text = f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.9"
+dependencies = ["numpy; python_version >= '3.10'", "numpy<2; python_version < '3.10'"]
+
+[[tool.uv.index]]
+url = "{index_server(dists).url}"
+default = true
+"""
+    project = write_project(tmp_path / "app", text)
+    assert lock(project).returncode == 0
+    first = {(n, v, m) for n, v, m, _ in locked(project)}
+    assert first == {("numpy", "1.26", "python_full_version < '3.10'"), ("numpy", "2.1", "python_version >= '3.10'")}
+    # Newer releases, and a changed project: each fork keeps what it had.
+    make_wheel(dists, "numpy", "2.2", requires_python=">=3.10")
+    make_wheel(dists, "numpy", "1.27", requires_python=">=3.9")
+    write_project(project, text.replace('dependencies = [', 'dependencies = ["attrs", '))
+    assert lock(project).returncode == 0
+    assert {(n, v, m) for n, v, m, _ in locked(project)} == first | {("attrs", "24.1", None)}
+    assert lock(project, "--upgrade").returncode == 0
+    assert {(n, v) for n, v, _, _ in locked(project)} == {("numpy", "1.27"), ("numpy", "2.2"), ("attrs", "24.1")}

@@ -421,7 +421,6 @@ def test_sync_locks_first(unlocked, capsys) -> None:
     assert "Audited 1 package in" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="lock resolves again on every sync: an up-to-date lock should need no index")
 def test_a_no_op_sync_of_an_up_to_date_project_reads_no_index(unlocked, capsys) -> None:
     root, server, common = unlocked
     assert run(["sync", *common]) == 0

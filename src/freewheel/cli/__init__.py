@@ -36,6 +36,8 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("run",), "run", "Run a command in the project environment, synced first"),
     (("lock",), "lock", "Lock the project's dependencies for every supported environment in pylock.toml"),
     (("sync",), "sync", "Make the project environment exactly what the lock selects"),
+    (("export",), "export", "Export the project's lock as requirements.txt or pylock.toml"),
+    (("tree",), "tree", "Show the project's locked dependency tree"),
     (("venv",), "venv", "Create a virtual environment"),
     (("cache",), "cache", "Inspect and clean the cache"),
     (("explain",), "explain", "Show which index offered what for a package, and why each version was taken or rejected"),

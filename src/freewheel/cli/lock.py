@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.utils import canonicalize_name
 
 from freewheel.errors import UsageError
 
 if TYPE_CHECKING:
     from freewheel.cli.context import CommandContext
+    from freewheel.project.lock import LockPlan
     from freewheel.project.workspace import Workspace
     from freewheel.resolver.result import LockGraph
 
@@ -55,19 +56,50 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def project_lock(args: argparse.Namespace) -> tuple[LockGraph, Path]:
+    """The lock of the project *args* name, brought up to date first unless
+    ``--frozen`` (``--locked``: it must be up to date already), and its path.
+
+    For the commands that read the lock: ``export`` and ``tree``.
+    """
+    from freewheel.cli.context import build_context
+    from freewheel.inputs.gather import Gathered
+    from freewheel.project.sync import lock_file
+    from freewheel.project.workspace import discover
+
+    if args.frozen and args.locked:
+        raise UsageError("--frozen and --locked exclude each other: --frozen uses the lock without checking it.")
+    workspace = discover(Path.cwd(), project=Path(args.project) if args.project else None)
+    if not args.frozen:
+        context = build_context(args, Gathered((), (), (), (), (workspace.root.path,)), pip_section="install")
+        update_lock(args, workspace, context, check=args.locked)
+    from freewheel.lock.pylock import loads
+
+    path = lock_file(workspace)
+    return loads(path.read_text(encoding="utf-8"), origin=str(path)), path
+
+
 def update_lock(args: argparse.Namespace, workspace: Workspace, context: CommandContext, *, check: bool) -> LockGraph:
     """Lock *workspace* and write its ``pylock.toml`` when that changes it.
 
-    With *check*, nothing is written: a lock that is missing or would change
-    is an error (``lock --check``, ``sync --locked``).
+    A lock made from the same inputs (requirements, sources, indexes,
+    settings) is up to date as it is: no index is read, unless *args* ask
+    to upgrade. With *check*, nothing is written: a lock that is missing or
+    would change is an error (``lock --check``, ``sync --locked``).
     """
     from freewheel.lock.pylock import dumps
+    from freewheel.project.lock import fingerprint, plan_lock
 
-    graph = lock_workspace(args, workspace, context)
     path = workspace.directory / LOCK_FILE
+    plan = plan_lock(workspace, default_python=context.target.python_version)
+    inputs = fingerprint(plan, workspace, _lock_settings(context))
+    previous = _read_lock(path)
+    upgrading = getattr(args, "upgrade", False) or getattr(args, "upgrade_package", ())
+    if previous is not None and previous.inputs == inputs and not upgrading:
+        return previous
+    graph = dataclasses.replace(lock_workspace(args, workspace, context, plan, previous), inputs=inputs)
     text = dumps(graph)
-    previous = path.read_text(encoding="utf-8") if path.is_file() else None
-    if previous == text:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
         return graph
     if check:
         reason = "is missing" if previous is None else "needs to be updated"
@@ -78,9 +110,27 @@ def update_lock(args: argparse.Namespace, workspace: Workspace, context: Command
     return graph
 
 
-def lock_workspace(args: argparse.Namespace, workspace: Workspace, context: CommandContext) -> LockGraph:
-    """Resolve *workspace* for every environment it supports, preferring
-    what its lock holds unless *args* ask to upgrade."""
+def _lock_settings(context: CommandContext) -> list[object]:
+    """The settings a lock depends on besides the project's own tables."""
+    resolver = context.settings.resolver
+    return [
+        context.indexes.indexes,
+        context.indexes.strategy.value,
+        resolver.prerelease.value,
+        resolver.resolution.value,
+        resolver.exclude_newer.value,
+    ]
+
+
+def lock_workspace(
+    args: argparse.Namespace,
+    workspace: Workspace,
+    context: CommandContext,
+    plan: LockPlan,
+    previous: LockGraph | None,
+) -> LockGraph:
+    """Resolve *plan* for every environment *workspace* supports, preferring
+    the versions of the *previous* lock unless *args* ask to upgrade."""
     from freewheel.cli.context import warn
     from freewheel.cli.resolve import (
         ResolveRequest,
@@ -90,21 +140,18 @@ def lock_workspace(args: argparse.Namespace, workspace: Workspace, context: Comm
         universal_target,
     )
     from freewheel.inputs.gather import Gathered
-    from freewheel.project.lock import lock, plan_lock, unused_sources
+    from freewheel.project.lock import lock, preferences_within, unused_sources
 
     gathered = Gathered((), (), (), (), (workspace.root.path,))
-    plan = plan_lock(workspace, default_python=context.target.python_version)
     request = ResolveRequest.from_args(
         args, gathered, context, existing_output=None, target=universal_target(plan.requires_python)
     )
     upgrade = {canonicalize_name(name) for name in getattr(args, "upgrade_package", ())}
-    preferences = {} if getattr(args, "upgrade", False) else _locked_versions(workspace.directory / LOCK_FILE)
-    preferences = {name: version for name, version in preferences.items() if name not in upgrade}
-    request = dataclasses.replace(
-        request, requirements=dataclasses.replace(request.requirements, preferences=preferences)
-    )
+    if getattr(args, "upgrade", False):
+        previous = None
+    prefer = None if previous is None else functools.partial(preferences_within, previous, upgrade=upgrade)
     with resolver_session(request, context) as base:
-        graph = lock(plan, workspace, fork_providers(request, base.source))
+        graph = lock(plan, workspace, fork_providers(request, base.source, prefer), previous)
         hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
     packages = [
         dataclasses.replace(package, files=tuple(hashed[dist.url] for dist in package.files))
@@ -116,17 +163,12 @@ def lock_workspace(args: argparse.Namespace, workspace: Workspace, context: Comm
     return graph
 
 
-def _locked_versions(path: Path) -> dict[NormalizedName, Version]:
-    """The versions the existing lock file holds, one per name: the
-    previous lock is the preference, so that re-locking keeps them (a lock
-    that no longer reads only loses that say)."""
+def _read_lock(path: Path) -> LockGraph | None:
+    """The existing lock, or ``None`` when there is none or it no longer
+    reads (it then only loses its say in which versions are preferred)."""
     from freewheel.lock.pylock import PylockError, loads
 
     try:
-        graph = loads(path.read_text(encoding="utf-8"), origin=str(path))
+        return loads(path.read_text(encoding="utf-8"), origin=str(path))
     except (PylockError, OSError, UnicodeDecodeError):
-        return {}
-    versions: dict[NormalizedName, Version] = {}
-    for package in graph.packages:
-        versions.setdefault(package.name, package.version)
-    return versions
+        return None

@@ -13,7 +13,7 @@ import collections
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -260,18 +260,25 @@ def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
     return UniversalTarget(MarkerTree.from_requires_python(requires_python))
 
 
-def fork_providers(request: ResolveRequest, source: PackageSource) -> MakeProvider:
+def fork_providers(
+    request: ResolveRequest,
+    source: PackageSource,
+    prefer: Callable[[MarkerTree], Mapping[NormalizedName, Version]] | None = None,
+) -> MakeProvider:
     """How a universal resolution of *request* makes the provider of each
     fork: *request*'s policy and requirements, for the fork's target, its
-    direct requirements and its index pins, over one shared *source*."""
+    direct requirements and its index pins, over one shared *source*.
+    *prefer* gives the versions to prefer in a fork (by default, the
+    request's)."""
 
     def make_provider(
         target: UniversalTarget, direct: tuple[Requirement, ...], pins: Mapping[NormalizedName, str]
     ) -> Provider:
+        preferences = request.requirements.preferences if prefer is None else prefer(target.fork)
         return Provider(
             source,
             dataclasses.replace(request.policy, target=target),
-            dataclasses.replace(request.requirements, direct=direct),
+            dataclasses.replace(request.requirements, direct=direct, preferences=preferences),
             resolution=request.resolution,
             no_deps=request.no_deps,
             pins=pins,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from freewheel.project.sync import SyncResult
+    from freewheel.project.sync import Selection, SyncResult
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +29,23 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--all-groups", action="store_true", help="Include every dependency group")
     group.add_argument(
         "--no-install-project", action="store_true", help="Do not install the project itself, only its dependencies"
+    )
+
+
+def selection_of(args: argparse.Namespace) -> Selection:
+    """The selection the options of :func:`add_selection_options` ask for."""
+    from freewheel.project.sync import Selection
+
+    return Selection(
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        groups=tuple(args.group),
+        no_groups=tuple(args.no_group),
+        no_dev=args.no_dev,
+        only_groups=(*args.only_group, *(["dev"] if args.only_dev else [])),
+        all_groups=args.all_groups,
+        no_default_groups=args.no_default_groups,
+        install_project=not args.no_install_project,
     )
 
 
@@ -87,7 +104,6 @@ def sync(args: argparse.Namespace) -> Path:
     from freewheel.cli.resolve import open_cache
     from freewheel.inputs.gather import Gathered
     from freewheel.project.sync import (
-        Selection,
         lock_file,
         project_environment,
         read_pylock,
@@ -107,18 +123,7 @@ def sync(args: argparse.Namespace) -> Path:
         _say(quiet, f"Creating virtual environment at: {display_path(environment.root, cwd)}")
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
-    only = [*args.only_group, *(["dev"] if args.only_dev else [])]
-    selection = Selection(
-        extras=tuple(args.extra),
-        all_extras=args.all_extras,
-        groups=tuple(args.group),
-        no_groups=tuple(args.no_group),
-        no_dev=args.no_dev,
-        only_groups=tuple(only),
-        all_groups=args.all_groups,
-        no_default_groups=args.no_default_groups,
-        install_project=not args.no_install_project,
-    )
+    selection = selection_of(args)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     with open_cache(context) as cache:
         if not args.frozen:

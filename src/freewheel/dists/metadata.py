@@ -111,7 +111,9 @@ def header_fields(data: bytes, wanted: frozenset[str] = _WANTED) -> dict[str, li
     fields: dict[str, list[str]] = {}
     key: str | None = None
     for line in _LINE_BREAK.split(text):
-        if not line.strip():
+        if not line:
+            # Only an empty line ends the header: one of spaces continues
+            # a folded field (licence texts keep their blank lines so).
             break
         if line[0] in " \t":
             if key is not None:

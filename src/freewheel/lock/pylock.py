@@ -22,6 +22,7 @@ carry credentials in the file: they stay in the user's configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -65,7 +66,8 @@ def dumps(graph: LockGraph, *, command: str | None = None) -> str:
     by that command (credentials taken out), as exports do.
 
     The one sdist PEP 751 allows per package is the ``.tar.gz`` one when a
-    version has several, else the first by file name.
+    version has several, else the first by file name. A dependency edge
+    whose marker no locked environment satisfies is left out.
 
     :raises ValueError: if a file or an archive has no hash (PEP 751 requires
         one; the resolver hashes files an index gives without), or a
@@ -82,16 +84,19 @@ def dumps(graph: LockGraph, *, command: str | None = None) -> str:
     if not graph.packages:
         # PEP 751 requires the key: a project without dependencies locks nothing.
         lines.append("packages = []")
+    tool = [tomlwriter.assignment("inputs", graph.inputs)] if graph.inputs else []
     if graph.forks:
-        forks = [str(fork.simplify_under(space)) for fork in graph.forks]
-        lines += ["", "[tool.freewheel]", *tomlwriter.array_lines("forks", forks)]
+        tool += tomlwriter.array_lines("forks", [str(fork.simplify_under(space)) for fork in graph.forks])
+    if tool:
+        lines += ["", "[tool.freewheel]", *tool]
     versions: dict[NormalizedName, set[str]] = {}
     for package in graph.packages:
         versions.setdefault(package.name, set()).add(str(package.version))
     ambiguous = frozenset(name for name, found in versions.items() if len(found) > 1)
     for package in sorted(graph.packages, key=lambda p: (p.name, p.version)):
-        _check_dependencies(package, versions)
-        lines += ["", "[[packages]]", *_package_lines(package, space, ambiguous)]
+        edges = _written_edges(package, space)
+        _check_dependencies(package, edges, versions)
+        lines += ["", "[[packages]]", *_package_lines(package, edges, space, ambiguous)]
     return "\n".join(lines) + "\n"
 
 
@@ -114,8 +119,17 @@ def _top_lines(graph: LockGraph) -> list[str]:
     return lines
 
 
-def _check_dependencies(package: LockedPackage, versions: Mapping[NormalizedName, set[str]]) -> None:
-    for dependency in package.dependencies:
+def _written_edges(package: LockedPackage, space: MarkerTree) -> list[LockedDependency]:
+    """*package*'s edges as the lock writes them: in order, each marker as it
+    reads under the locked *space*, those that never apply left out."""
+    edges = (dataclasses.replace(d, marker=d.marker.simplify_under(space)) for d in package.dependencies)
+    return sorted((d for d in edges if not d.marker.is_false), key=lambda d: (d.name, d.version))
+
+
+def _check_dependencies(
+    package: LockedPackage, edges: Sequence[LockedDependency], versions: Mapping[NormalizedName, set[str]]
+) -> None:
+    for dependency in edges:
         if str(dependency.version) not in versions.get(dependency.name, ()):
             raise ValueError(
                 f"{package.name} {package.version} depends on {dependency.name} "
@@ -123,7 +137,9 @@ def _check_dependencies(package: LockedPackage, versions: Mapping[NormalizedName
             )
 
 
-def _package_lines(package: LockedPackage, space: MarkerTree, ambiguous: frozenset[str]) -> list[str]:
+def _package_lines(
+    package: LockedPackage, edges: Sequence[LockedDependency], space: MarkerTree, ambiguous: frozenset[str]
+) -> list[str]:
     lines = [
         tomlwriter.assignment("name", package.name),
         tomlwriter.assignment("version", str(package.version)),
@@ -135,11 +151,8 @@ def _package_lines(package: LockedPackage, space: MarkerTree, ambiguous: frozens
         lines.append(tomlwriter.assignment("requires-python", str(package.requires_python)))
     if package.index is not None:
         lines.append(tomlwriter.assignment("index", package.index.display))
-    dependencies = sorted(package.dependencies, key=lambda d: (d.name, d.version))
-    if dependencies:
-        lines += tomlwriter.array_lines(
-            "dependencies", [_dependency_identity(d, ambiguous) for d in dependencies]
-        )
+    if edges:
+        lines += tomlwriter.array_lines("dependencies", [_dependency_identity(d, ambiguous) for d in edges])
     if package.source is not None:
         lines.append(tomlwriter.assignment(package.source.kind, _source_table(package.source)))
     sdists = sorted(
@@ -151,7 +164,7 @@ def _package_lines(package: LockedPackage, space: MarkerTree, ambiguous: frozens
     wheels = sorted((f for f in package.files if f.kind == "wheel"), key=lambda f: f.filename)
     if wheels:
         lines += tomlwriter.array_lines("wheels", [_file_table(wheel) for wheel in wheels])
-    return lines + _tool_lines(package, dependencies, space, ambiguous)
+    return lines + _tool_lines(package, edges, ambiguous)
 
 
 def _dependency_identity(dependency: LockedDependency, ambiguous: frozenset[str]) -> dict[str, str]:
@@ -161,20 +174,13 @@ def _dependency_identity(dependency: LockedDependency, ambiguous: frozenset[str]
     return {"name": dependency.name}
 
 
-def _tool_lines(
-    package: LockedPackage,
-    dependencies: Sequence[LockedDependency],
-    space: MarkerTree,
-    ambiguous: frozenset[str],
-) -> list[str]:
+def _tool_lines(package: LockedPackage, edges: Sequence[LockedDependency], ambiguous: frozenset[str]) -> list[str]:
     lines = []
     if package.index is not None and package.index.format == "flat":
         lines.append(tomlwriter.assignment("index-format", "flat"))
-    conditional = []
-    for dependency in dependencies:
-        marker = dependency.marker.simplify_under(space)
-        if not marker.is_true:
-            conditional.append({**_dependency_identity(dependency, ambiguous), "marker": str(marker)})
+    conditional = [
+        {**_dependency_identity(d, ambiguous), "marker": str(d.marker)} for d in edges if not d.marker.is_true
+    ]
     if conditional:
         lines += tomlwriter.array_lines("dependency-markers", conditional)
     return ["", "[packages.tool.freewheel]", *lines] if lines else []
@@ -268,7 +274,15 @@ def _graph(lock: Pylock, data: Mapping[str, Any]) -> LockGraph:
             for i, (package, raw) in enumerate(zip(lock.packages, raw_packages, strict=True))
         ),
         forks=tuple(_marker(m, "tool.freewheel.forks") for m in _strings(tool, "forks", "tool.freewheel")),
+        inputs=_string(tool, "inputs", "tool.freewheel"),
     )
+
+
+def _string(table: Mapping[str, Any], key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise _Unusable(f"'{where}.{key}' must be a string")
+    return value
 
 
 def _any_of(markers: Iterable[MarkerTree]) -> MarkerTree:

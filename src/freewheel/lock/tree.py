@@ -37,7 +37,8 @@ def render(
     --package`` does), by default at every package nothing depends on (with
     *invert*, every package that depends on nothing) in name and version
     order, and then at any package those do not reach (a cycle), so that
-    every package is drawn. With *invert*, each package's children are the
+    every package is drawn. An edge whose marker is false is not drawn.
+    With *invert*, each package's children are the
     packages that depend on it. *depth* limits how many levels below a root
     are drawn (``0``: the roots alone). Children are in name and version
     order.
@@ -83,6 +84,8 @@ def _edges(graph: LockGraph, invert: bool) -> dict[Node, list[tuple[Node, str]]]
     edges: dict[Node, list[tuple[Node, str]]] = {node: [] for node in _nodes(graph)}
     for package in graph.packages:
         for dependency in package.dependencies:
+            if dependency.marker.is_false:
+                continue
             source, target = (package.name, package.version), (dependency.name, dependency.version)
             if invert:
                 source, target = target, source

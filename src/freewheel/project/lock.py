@@ -14,7 +14,9 @@ not resolved from indexes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -54,6 +56,33 @@ class LockPlan:
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
     default_groups: tuple[NormalizedName, ...]
+
+
+def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]) -> str:
+    """A digest of everything a lock of *plan* depends on besides the
+    indexes' contents: the requirements and where they apply, the supported
+    space, conflicts, pins, the workspace's own projects, and *settings*
+    (the indexes and resolver settings, as their ``repr``).
+
+    A lock that records the same digest is up to date: checking it reads
+    no index.
+    """
+    parts: list[object] = [
+        [(str(root.requirement), str(root.condition)) for root in plan.roots],
+        str(plan.requires_python),
+        str(plan.environments),
+        [[str(member) for member in conflict] for conflict in plan.conflicts],
+        [(pin.name, pin.index, str(pin.condition)) for pin in plan.pins],
+        plan.extras,
+        plan.groups,
+        plan.default_groups,
+        sorted(
+            (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
+            for m in _projects(workspace)
+        ),
+        [repr(setting) for setting in settings],
+    ]
+    return "sha256:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def extra_marker(extra: str) -> MarkerTree:
@@ -102,11 +131,18 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     )
 
 
-def lock(plan: LockPlan, workspace: Workspace, make_provider: MakeProvider) -> LockGraph:
+def lock(
+    plan: LockPlan, workspace: Workspace, make_provider: MakeProvider, previous: LockGraph | None = None
+) -> LockGraph:
     """Resolve *plan* and merge its forks into the graph a lock records,
-    with the workspace's own projects as editable directories."""
+    with the workspace's own projects as editable directories.
+
+    A *previous* lock's forks are where the resolution starts splitting, so
+    that fork points stay where they were.
+    """
     space = MarkerTree.from_requires_python(plan.requires_python) & plan.environments
-    forks = resolve_forks(plan.roots, space, make_provider, conflicts=plan.conflicts, pins=plan.pins)
+    start = previous.forks if previous is not None else ()
+    forks = resolve_forks(plan.roots, space, make_provider, conflicts=plan.conflicts, pins=plan.pins, start=start)
     graph = lock_graph(
         forks,
         plan.roots,
@@ -125,6 +161,16 @@ def lock(plan: LockPlan, workspace: Workspace, make_provider: MakeProvider) -> L
         default_groups=plan.default_groups,
         forks=tuple(fork.marker.simplify_under(space) for fork in forks) if len(forks) > 1 else (),
     )
+
+
+def preferences_within(previous: LockGraph, fork: MarkerTree, upgrade: Collection[NormalizedName]) -> dict[NormalizedName, Version]:
+    """The versions *previous* locked where *fork* holds, but for *upgrade*:
+    what a re-lock prefers in that fork."""
+    preferred: dict[NormalizedName, Version] = {}
+    for package in previous.packages:
+        if package.name not in upgrade and not (package.marker & fork).is_false:
+            preferred.setdefault(package.name, package.version)
+    return preferred
 
 
 def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:

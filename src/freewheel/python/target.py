@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
 
@@ -41,6 +42,10 @@ class Target(Protocol):
 
     def split(self, requirements: Sequence[Requirement], extra: str | None) -> list[Any] | None:
         """Regions to resolve apart for *requirements*, or ``None``."""
+
+    def python_split(self, requires_python: SpecifierSet) -> list[Any] | None:
+        """Regions to resolve apart so that the Pythons *requires_python*
+        admits get the versions that need it, or ``None``."""
 
     def describe(self) -> str:
         """A short label for messages."""
@@ -89,6 +94,10 @@ class TargetEnvironment:
 
     def split(self, requirements: Sequence[Requirement], extra: str | None) -> None:
         """Never: one concrete environment needs no forks (see the universal target)."""
+        return None
+
+    def python_split(self, requires_python: SpecifierSet) -> None:
+        """Never, as :meth:`split`."""
         return None
 
     def describe(self) -> str:

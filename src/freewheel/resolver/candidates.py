@@ -251,6 +251,17 @@ class ProjectCandidates:
                     yield candidate
         yield from capped
 
+    def newest(self, ranges: Ranges) -> Version | None:
+        """The first version in *ranges* in preference order, usable or not."""
+        for run in self._runs:
+            for position in ranges.positions_in(run.keys, descending=run.descending):
+                return run.versions[position]
+        return None
+
+    def files(self, version: Version) -> Sequence[DistFile]:
+        """Every listed file of *version*."""
+        return self._files[version]
+
     def all(self) -> list[Candidate]:
         """Every listed version evaluated, in the index's order (for messages)."""
         return [self.get(version) for version in self._files]

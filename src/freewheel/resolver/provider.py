@@ -160,6 +160,7 @@ class Provider:
                 return candidate.version
         candidate = candidates.best(range_)
         if candidate is not None:
+            self._split_for_newer(candidates, range_, candidate.version)
             # Counted in distinct versions: a package decided again at the
             # same version after a backjump is not walking anywhere.
             self._tried.setdefault(package.name, set()).add(candidate.version)
@@ -191,6 +192,18 @@ class Provider:
                 budget = len(scanned)
             self._lookahead_left[package.name] = budget
         return None if candidate is None else candidate.version
+
+    def _split_for_newer(self, candidates: ProjectCandidates, range_: Ranges, chosen: Version) -> None:
+        """Fork when a newer version in *range_* was passed over only
+        because the oldest Python of this resolution is too old for it (a
+        universal resolution only)."""
+        newest = candidates.newest(range_)
+        if newest is None or newest == chosen:
+            return
+        for requires_python in dict.fromkeys(f.requires_python for f in candidates.files(newest)):
+            forks = None if requires_python is None else self.policy.target.python_split(requires_python)
+            if forks:
+                raise ForkNeeded(forks)
 
     def get_dependencies(
         self, package: Package | Root, version: Version
@@ -268,6 +281,11 @@ class Provider:
         target = self.policy.target
         support = python_support(metadata.requires_python, target.python_version)
         if support == "no":
+            # Known only from the metadata (the index page did not say):
+            # newer Pythons of a universal resolution may still take it.
+            forks = target.python_split(metadata.requires_python)
+            if forks:
+                raise ForkNeeded(forks)
             raise MetadataError(
                 f"{package.name} {version} requires Python {metadata.requires_python} "
                 f"(resolving for {target.python_version})"

@@ -106,7 +106,9 @@ class LockGraph:
     packages' markers test; *default_groups* are the groups installed when
     none is asked for. *forks* are the regions of the environment space the
     resolution was split into (empty when it was not), kept so that a
-    re-lock can split the same way.
+    re-lock can split the same way. *inputs* is a digest of what the lock
+    was made from (requirements, sources, indexes, settings): a lock whose
+    digest matches is up to date without asking any index.
     """
 
     requires_python: SpecifierSet
@@ -116,3 +118,4 @@ class LockGraph:
     packages: tuple[LockedPackage, ...]
     default_groups: tuple[NormalizedName, ...] = ()
     forks: tuple[MarkerTree, ...] = ()
+    inputs: str | None = None

@@ -42,7 +42,7 @@ from packaging.version import Version
 
 from freewheel.errors import ResolutionImpossible, UsageError
 from freewheel.resolver import pubgrub
-from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
+from freewheel.resolver.markers import FALSE, TRUE, MarkerError, MarkerTree
 from freewheel.resolver.provider import (
     ROOT,
     ROOT_VERSION,
@@ -96,10 +96,13 @@ _EXTRA_TEST = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]|['"]([^'"]+)['"]\s*==
 
 @functools.lru_cache(maxsize=4096)
 def python_floor(fork: MarkerTree) -> Version:
-    """The lowest Python minor version *fork* admits (``3.9``), as a minor version."""
+    """The lowest Python release *fork* admits (``3.9.0``, ``3.11.5``)."""
     for minor in range(0, 40):
         cell = MarkerTree.from_marker(f"python_version == '3.{minor}'")
         if not (cell & fork).is_false:
+            for patch in range(0, 100):
+                if not (MarkerTree.from_marker(f"python_full_version == '3.{minor}.{patch}'") & fork).is_false:
+                    return Version(f"3.{minor}.{patch}")
             return Version(f"3.{minor}")
     return Version("3.0")
 
@@ -154,11 +157,35 @@ class UniversalTarget:
                 return cells
         return None
 
+    def python_split(self, requires_python: SpecifierSet) -> list[MarkerTree] | None:
+        """The fork cut where *requires_python*'s lower bounds start, when
+        they fall inside it: the newer Pythons then get the versions that
+        need them, as uv does, instead of every Python the oldest's."""
+        bounds = [s for s in requires_python if s.operator in (">=", ">")]
+        if not bounds:
+            return None
+        try:
+            tree = TRUE
+            for bound in bounds:
+                tree = tree & _python_at_least(bound.operator, bound.version)
+        except MarkerError:
+            return None
+        cells = [self.fork & ~tree, self.fork & tree]
+        return cells if not any(cell.is_false for cell in cells) else None
+
     def _cells(self, trees: Sequence[MarkerTree]) -> list[MarkerTree]:
         cells = [self.fork]
         for tree in dict.fromkeys(trees):
             cells = [part for cell in cells for part in (cell & tree, cell & ~tree) if not part.is_false]
         return cells
+
+
+def _python_at_least(operator: str, version: str) -> MarkerTree:
+    """``python_full_version OP VERSION``, said with ``python_version`` when
+    that means the same (``>= '3.10'``): the cut then reads as uv writes it."""
+    if operator == ">=" and re.fullmatch(r"\d+\.\d+", version):
+        return MarkerTree.from_marker(f"python_version >= '{version}'")
+    return MarkerTree.from_marker(f"python_full_version {operator} '{version}'")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -194,6 +221,7 @@ def resolve_forks(
     *,
     conflicts: Sequence[Sequence[MarkerTree]] = (),
     pins: Sequence[IndexPin] = (),
+    start: Sequence[MarkerTree] = (),
 ) -> list[Fork]:
     """Solve every fork of *space* that *roots* and the dependencies need.
 
@@ -206,8 +234,12 @@ def resolve_forks(
     :raises ResolutionImpossible: when a fork has no solution (the message
         says which fork), or the forks multiply past :data:`MAX_FORKS`.
     :raises UsageError: when two pins of one package hold together.
+
+    *start* are forks to begin with (a previous lock's, so that a re-lock
+    splits where it did); what of *space* they leave out is one more fork.
     """
-    pending = _conflict_forks(space, conflicts)
+    pending = _starting_forks(space, start)
+    pending = [part for fork in pending for part in _conflict_forks(fork, conflicts)]
     for condition in dict.fromkeys(pin.condition for pin in pins if not pin.condition.is_true):
         pending = [part for fork in pending for part in (fork & condition, fork & ~condition) if not part.is_false]
     solved: list[Fork] = []
@@ -219,7 +251,7 @@ def resolve_forks(
             )
         fork = pending.pop(0)
         target = UniversalTarget(fork)
-        direct = [root for root in roots if not (root.condition & fork).is_false]
+        direct = [root for root in roots if not (_where(root) & fork).is_false]
         requirements = tuple(root.requirement for root in direct)
         split = target.split(requirements, None) or _split_conditions(direct, fork)
         if split:
@@ -240,6 +272,14 @@ def resolve_forks(
             raise ResolutionImpossible(error.message.replace(":\n", f"{where}:\n", 1)) from None
         solved.append(Fork(fork, provider, solution))
     return solved
+
+
+def _starting_forks(space: MarkerTree, start: Sequence[MarkerTree]) -> list[MarkerTree]:
+    forks = [part for fork in start if not (part := space & fork).is_false]
+    rest = space
+    for fork in forks:
+        rest = rest & ~fork
+    return [*forks, rest] if not rest.is_false else forks
 
 
 def _pins_within(fork: MarkerTree, pins: Sequence[IndexPin], space: MarkerTree) -> dict[NormalizedName, str]:
@@ -286,12 +326,17 @@ def _split_conditions(direct: Sequence[RootRequirement], fork: MarkerTree) -> li
     for group in by_name.values():
         if len({requirement_range(r.requirement) for r in group}) < 2:
             continue
-        trees = [r.condition & requirement_tree(_marker_text(r.requirement), None) for r in group]
+        trees = [_where(r) for r in group]
         if len(set(trees)) > 1:
             cells = target._cells(trees)
             if len(cells) > 1:
                 return cells
     return None
+
+
+def _where(root: RootRequirement) -> MarkerTree:
+    """Where *root* applies: its condition and its own marker."""
+    return root.condition & requirement_tree(_marker_text(root.requirement), None)
 
 
 def _marker_text(requirement: Requirement) -> str | None:
@@ -398,7 +443,7 @@ def _reach(
             queue.append(package)
 
     for root in roots:
-        where = fork.marker & root.condition & requirement_tree(_marker_text(root.requirement), None)
+        where = fork.marker & _where(root)
         for package in _packages_of(root.requirement):
             arrive(package, where)
     while queue:
