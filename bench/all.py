@@ -147,7 +147,7 @@ def run_tools(case: Case, context: Context) -> dict:
             if name in given_up:
                 continue
             work = Path(tempfile.mkdtemp(prefix=f"{case.name}-{name}-", dir=context.tmp))
-            job = harness.Job(requirements, index_url, work, case.python)
+            job = harness.Job(requirements, index_url, work, case.python, case.universal)
             for phase in case.phases:
                 if not kind.supports(table[name], case.python, phase):
                     continue
@@ -245,6 +245,7 @@ def main() -> None:
     cases = select(args.only)
     wanted = {t for c in cases for t in c.tools if args.tools is None or t in args.tools.split(",")}
     bin_dir = harness.peer_venv(args.venv, wanted)
+    harness.compile_freewheel()
     if any(c.kind == "http" for c in cases):
         subprocess.run(
             [str(bin_dir / "python"), "-m", "pip", "install", "-q", "-U", *HTTP_LIBRARIES],

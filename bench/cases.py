@@ -19,7 +19,9 @@ class Case:
     and with PEP 658 metadata files). ``goals`` maps a phase to the most
     freewheel may take, as a multiple of uv's median (from the issue named
     in ``note``). ``memory`` samples the resident memory of the whole
-    process tree as well.
+    process tree as well. ``universal`` resolves for every platform and
+    every Python from ``python`` up (``pip compile --universal``, the
+    resolution ``freewheel lock`` makes).
     """
 
     name: str
@@ -35,6 +37,7 @@ class Case:
     timeout: float = 600
     goals: dict[str, float] = dataclasses.field(default_factory=dict)
     memory: bool = False
+    universal: bool = False
     note: str = ""
 
 
@@ -83,6 +86,18 @@ CASES = (
         ("large-graphs", "memory", "issue11"), source="airflow.in", phases=("cold", "offline"),
         runs=1, memory=True,
         note="issue 11: peak memory reported next to uv's; same pins as uv",
+    ),
+    Case(
+        "universal-jupyter", "compile", "universal pip compile of uv's jupyter set from Python 3.9",
+        ("universal", "issue10"), source="jupyter.in", python="3.9", universal=True,
+        phases=("cold", "warm", "offline"), memory=True,
+        note="issue 10: a universal lock of a real set against uv, cold and warm, with peak memory",
+    ),
+    Case(
+        "universal-airflow", "compile", "universal pip compile of uv's airflow set from Python 3.11",
+        ("universal", "issue10", "large-graphs"), source="airflow.in", python="3.11", universal=True,
+        phases=("cold", "offline"), runs=1, memory=True,
+        note="issue 10: a universal lock of a large real set against uv, cold and warm, with peak memory",
     ),
     Case(
         "boto3-urllib3", "compile", "the long walk back: boto3 + urllib3>=2 for Python 3.9",

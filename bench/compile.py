@@ -69,7 +69,8 @@ def _uv_like(program: list[str]) -> Callable[[Job, str], list[str]]:
     def command(job: Job, phase: str) -> list[str]:
         return [
             *program, "pip", "compile", "--no-config", str(job.requirements),
-            "--python-version", job.python, "--python-platform", PLATFORM,
+            "--python-version", job.python,
+            *(["--universal"] if job.universal else ["--python-platform", PLATFORM]),
             "--index-url", job.index_url, "--cache-dir", str(job.cache),
             "-o", str(job.output(phase)), *(["--offline"] if phase == "offline" else []),
         ]

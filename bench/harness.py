@@ -22,11 +22,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ROOT / "bench" / "sets"
 DEFAULT_VENV = Path(tempfile.gettempdir()) / "freewheel-bench-peers"
 FREEWHEEL = [sys.executable, "-m", "freewheel"]
+
+
+def compile_freewheel() -> None:
+    """Write freewheel's byte code before timing it, as an install does (a
+    development checkout may have none)."""
+    import compileall
+
+    import freewheel
+
+    compileall.compile_dir(Path(freewheel.__file__).parent, quiet=1)
 # The interpreter this virtual environment was made from: the one every
 # tool's target environment is created from.
 BASE_PYTHON = str(Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}")
@@ -77,12 +88,19 @@ def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     proxy, for the local indexes.
     """
     prefixes = ("PIP_", "UV_", "PDM_", "POETRY_", "FREEWHEEL_", "XDG_", "VIRTUAL_ENV")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    # Installed tools run from byte code; a machine that forbids writing it
+    # would have every Python tool compile its sources on each run.
+    dropped = {"PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes) and k not in dropped}
     loopback = "127.0.0.1,localhost"
     env.update(
         HOME=str(home),
         PIP_CONFIG_FILE=os.devnull,
         PIP_DISABLE_PIP_VERSION_CHECK="1",
+        # uv fetches a Python matching --python-version to build with when
+        # none is installed; this machine cannot reach the downloads, and
+        # uv's retries (about 9 s) would be timed as resolving.
+        UV_PYTHON_DOWNLOADS="never",
         PDM_CHECK_UPDATE="false",
         PDM_NON_INTERACTIVE="1",
         # Poetry asks the system keyring for index credentials otherwise.
@@ -104,13 +122,15 @@ class Job:
     ``work`` holds the tool's cache, its ``HOME``, the project directory it
     runs in and writes to, and the environment it installs into; they start
     empty and are kept from one phase to the next. ``python`` is the target
-    Python version of a resolution.
+    Python version of a resolution (with ``universal``, the lowest of
+    every Python and platform resolved for at once).
     """
 
     requirements: Path
     index_url: str
     work: Path
     python: str = ""
+    universal: bool = False
 
     @property
     def cache(self) -> Path:
@@ -255,12 +275,16 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s
 
 
 def read_pins(path: Path) -> dict[str, str]:
-    """``name -> version`` of the ``name==version`` lines of a requirements file."""
-    pins = {}
+    """``name -> version`` of the ``name==version`` lines of a requirements file.
+
+    A universal file may pin one package at several versions (under
+    different markers); they are joined with `` | ``, lowest first.
+    """
+    found: dict[str, set[str]] = {}
     for line in path.read_text().splitlines():
         if match := _PIN.match(line):
-            pins[canonicalize_name(match[1])] = match[2]
-    return pins
+            found.setdefault(canonicalize_name(match[1]), set()).add(match[2])
+    return {name: " | ".join(sorted(versions, key=Version)) for name, versions in found.items()}
 
 
 def read_lock(path: Path) -> dict[str, str]:

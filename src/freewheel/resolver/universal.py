@@ -455,12 +455,16 @@ def _reach(
             arrive(Package(package.name), where)
         for requirement, applies in _requirements_of(provider, package, version):
             edge = where & applies
+            if edge.is_false:
+                # Needed only where this package is not (omega needs zeta on
+                # Windows, but is itself installed on Linux only).
+                continue
             for target in _packages_of(requirement):
                 arrive(target, edge)
                 if target.extra is None and target in solution:
                     dependency = (target.name, solution[target])
                     known = edges.setdefault(source, {})
-                    known[dependency] = known.get(dependency, FALSE) | (fork.marker & applies)
+                    known[dependency] = known.get(dependency, FALSE) | edge
     return reach, edges
 
 
