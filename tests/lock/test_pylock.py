@@ -95,6 +95,12 @@ def test_what_every_locked_environment_satisfies_is_left_out_of_markers():
     assert 'name = "alpha"\nversion = "1.0"\nmarker = "sys_platform == \'linux\'"\n' in text
 
 
+def test_a_lock_of_nothing_is_valid():
+    text = dumps(dataclasses.replace(project_graph(), packages=()))
+    assert Pylock.from_dict(tomllib.loads(text)).packages == []
+    assert loads(text).packages == ()
+
+
 def test_forks_are_freewheels_own_data():
     text = dumps(project_graph())
     assert tomllib.loads(text)["tool"]["freewheel"]["forks"] == [

@@ -272,6 +272,12 @@ def test_workspace_members_and_sources(tmp_path: Path) -> None:
     assert discover(tmp_path).project.name == "root"
 
 
+def test_an_empty_member_directory_is_skipped(tmp_path: Path) -> None:
+    make_workspace(tmp_path)
+    (tmp_path / "packages" / "gamma").mkdir()
+    assert sorted(discover(tmp_path).members) == ["alpha", "beta", "root"]
+
+
 def test_excluded_directory_is_a_project_of_its_own(tmp_path: Path) -> None:
     make_workspace(tmp_path)
     write(tmp_path / "packages" / "scratch", '[project]\nname = "scratch"\n')
@@ -291,7 +297,7 @@ def test_virtual_workspace_root(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda root: (root / "packages" / "beta" / "pyproject.toml").unlink(),
+        (lambda root: (root / "packages" / "beta" / "pyproject.toml").rename(root / "packages" / "beta" / "setup.cfg"),
          "`tool.uv.workspace.members` matches `packages/beta`, which has no `pyproject.toml`"),
         (lambda root: write(root / "packages" / "gamma", '[project]\nname = "Beta"\n'),
          "matches two projects named `beta`"),
@@ -299,6 +305,12 @@ def test_virtual_workspace_root(tmp_path: Path) -> None:
          "`packages/gamma`, whose `pyproject.toml` has no `[project]` table"),
         (lambda root: write(root / "packages" / "beta", '[project]\nname = "beta"\n[tool.uv.sources]\nzeta = { workspace = true }\n'),
          "`tool.uv.sources.zeta` says `workspace = true`, but no workspace member is named `zeta`"),
+        (lambda root: (root / "pyproject.toml").write_text(
+            WORKSPACE_ROOT.replace("[tool.uv.workspace]", '[tool.uv]\nconflicts = [[{ package = "zeta", extra = "a" }, { package = "beta", extra = "b" }]]\n[tool.uv.workspace]')),
+         "`tool.uv.conflicts[0]` names the package `zeta`, which is not a workspace member"),
+        (lambda root: (root / "pyproject.toml").write_text(
+            WORKSPACE_ROOT.replace("[tool.uv.workspace]", '[tool.uv]\nconflicts = [[{ package = "beta", group = "a" }, { package = "beta", group = "b" }]]\n[tool.uv.workspace]')),
+         "`tool.uv.conflicts[0]` names the group `a`, which `beta` does not define"),
         (lambda root: write(root / "packages" / "beta", '[project]\nname = "beta"\ndependencies = ["root"]\n'),
          "`beta` depends on `root`, a workspace member, but"),
     ],

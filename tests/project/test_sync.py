@@ -8,6 +8,7 @@ and from files beside the project.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import textwrap
 import tomllib
@@ -102,11 +103,12 @@ def project(tmp_path: Path, index_server: Callable[..., IndexServer]) -> tuple[P
     return root, server
 
 
-def sync(root: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    # --frozen: the hand-written lock is used as it is, not brought up to date.
+def sync(root: Path, capsys: pytest.CaptureFixture[str], *args: str, frozen: bool = True) -> tuple[int, str]:
+    """Sync with the test's lock as it is (``--frozen``: these locks are written
+    by hand, for indexes the projects do not configure)."""
     code = run(
         ["sync", "--directory", str(root), "--python", sys.executable,
-         "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen", *args]
+         "--cache-dir", str(root.parent / "cache"), "--no-config", *(["--frozen"] if frozen else []), *args]
     )
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -226,15 +228,12 @@ def test_missing_lock_says_to_lock_first(project, capsys) -> None:
     assert code == 2
     assert "No lock file: `pylock.toml` does not exist." in err
     assert "freewheel lock" in err
-    code, err = sync(root, capsys, "--frozen")
-    assert code == 2
-    assert "No lock file" in err
 
 
 def test_invalid_lock_is_an_error(project, capsys) -> None:
     root, _ = project
     (root / "pylock.toml").write_text('lock-version = "1.0"\n[[packages]]\nversion = "1"\n')
-    code, err = sync(root, capsys, "--frozen")
+    code, err = sync(root, capsys)
     assert code == 2
     assert "`pylock.toml` is not a valid lock file:" in err
     assert "run `freewheel lock` to write it again" in err
@@ -253,3 +252,178 @@ def test_no_project_is_a_usage_error(tmp_path: Path, capsys) -> None:
     code = run(["sync", "--directory", str(tmp_path), "--no-config"])
     assert code == 2
     assert "No `pyproject.toml` found" in capsys.readouterr().err
+
+
+def test_run_syncs_then_runs_in_the_environment(project, capsys) -> None:
+    root, _ = project
+    script = "import alpha, os, sys; print(os.environ['VIRTUAL_ENV']); sys.exit(7)"
+    code = run(
+        ["run", "--directory", str(root), "--python", sys.executable,
+         "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen", "python", "-c", script]
+    )
+    # The command's own exit code, after a sync that imported alpha.
+    assert code == 7
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_run_keeps_what_the_lock_does_not_select_unless_exact(project, capsys) -> None:
+    root, _ = project
+    assert sync(root, capsys, "--group", "lint")[0] == 0
+    base = ["run", "--directory", str(root), "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen"]
+    assert run([*base, "python", "-c", "import delta"]) == 0
+    assert run([*base, "--exact", "python", "-c", "pass"]) == 0
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_run_without_sync_needs_an_environment(project, capsys) -> None:
+    root, _ = project
+    code = run(["run", "--directory", str(root), "--no-config", "--no-sync", "python", "-V"])
+    assert code == 2
+    assert "run without --no-sync to create it" in capsys.readouterr().err
+
+
+BACKEND = '''
+import base64, hashlib, pathlib, zipfile
+
+def _hash(data):
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+def get_requires_for_build_editable(config_settings=None):
+    return []
+
+def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    info = "app-0.1.dist-info"
+    files = {
+        "app.pth": (str(pathlib.Path(__file__).parent / "src") + "\\n").encode(),
+        f"{info}/METADATA": b"Metadata-Version: 2.1\\nName: app\\nVersion: 0.1\\n",
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+    }
+    record = "".join(f"{p},{_hash(d)},{len(d)}\\n" for p, d in files.items()) + f"{info}/RECORD,,\\n"
+    with zipfile.ZipFile(pathlib.Path(wheel_directory) / "app-0.1-py3-none-any.whl", "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+        archive.writestr(f"{info}/RECORD", record)
+    return "app-0.1-py3-none-any.whl"
+'''
+
+
+def test_the_project_itself_is_installed_editable_once(project, capsys) -> None:
+    root, server = project
+    (root / "backend.py").write_text(BACKEND)
+    (root / "src").mkdir()
+    (root / "src" / "app_module.py").write_text("ANSWER = 42\n")
+    with (root / "pyproject.toml").open("a") as file:
+        file.write('\n[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n')
+    with (root / "pylock.toml").open("a") as file:
+        file.write('\n[[packages]]\nname = "app"\ndirectory = { path = ".", editable = true }\n')
+    Pylock.from_dict(tomllib.loads((root / "pylock.toml").read_text()))
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert f" + app==0.1 (from {root.as_uri()})" in err
+    assert installed(root) == ["alpha", "app", "epsilon", "gamma"]
+    python = root / ".venv" / "bin" / "python"
+    answer = subprocess.run([python, "-c", "import app_module; print(app_module.ANSWER)"], capture_output=True, text=True)
+    assert answer.stdout.strip() == "42"
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Audited 4 packages" in err
+    code, err = sync(root, capsys, "--no-install-project")
+    assert code == 0, err
+    assert " - app==0.1" in err
+
+
+def test_wheels_at_file_urls(project, capsys) -> None:
+    root, _ = project
+    lock = root / "pylock.toml"
+    wheel = next((root / "wheels").glob("epsilon-*.whl"))
+    lock.write_text(lock.read_text().replace(f'path = "wheels/{wheel.name}"', f'url = "{wheel.as_uri()}"'))
+    Pylock.from_dict(tomllib.loads(lock.read_text()))
+    assert wheel.as_uri() in lock.read_text()
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_a_lock_for_another_python_is_refused(project, capsys) -> None:
+    root, _ = project
+    lock = root / "pylock.toml"
+    lock.write_text(lock.read_text().replace('requires-python = ">=3.8"', 'requires-python = ">=3.99"'))
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "`pylock.toml` is for Python >=3.99; the project environment runs Python 3." in err
+
+
+def test_locked_and_frozen_exclude_each_other(project, capsys) -> None:
+    root, _ = project
+    with pytest.raises(SystemExit) as exit:
+        sync(root, capsys, "--locked", "--frozen", frozen=False)
+    assert exit.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_the_environment_is_reused_or_made_again_for_another_python(project, capsys) -> None:
+    root, _ = project
+    assert sync(root, capsys)[0] == 0
+    code, err = sync(root, capsys)
+    assert code == 0, err
+    assert "Creating virtual environment" not in err
+    # Another release installed beside this one (pyenv's layout), if any.
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}."
+    others = [
+        p for p in sorted(Path(sys.base_prefix).parent.glob("3.1*/bin/python3"))
+        if not p.parent.parent.name.startswith(mine)
+    ]
+    if not others:
+        pytest.skip("needs a second interpreter")
+    other = str(others[0])
+    code = run(["sync", "--directory", str(root), "--python", other,
+                "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Creating virtual environment at: .venv" in err
+    assert installed(root) == ["alpha", "epsilon", "gamma"]
+
+
+def test_an_interpreter_outside_requires_python_is_refused(project, capsys) -> None:
+    root, _ = project
+    (root / "pyproject.toml").write_text(PYPROJECT.replace('">=3.8"', '">=3.99"'))
+    code, err = sync(root, capsys)
+    assert code == 2
+    assert "but the project requires Python >=3.99" in err
+    assert not (root / ".venv").exists()
+
+
+@pytest.fixture
+def unlocked(tmp_path: Path, index_server: Callable[..., IndexServer]) -> tuple[Path, IndexServer, list[str]]:
+    """A project with no lock yet, its index given on the command line."""
+    make_wheel(tmp_path / "dists", "alpha", "1.2")
+    server = index_server(tmp_path / "dists")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1"\nrequires-python = ">=3.8"\ndependencies = ["alpha"]\n'
+    )
+    common = ["--directory", str(root), "--no-config", "--default-index", server.url,
+              "--python", sys.executable, "--cache-dir", str(tmp_path / "cache")]
+    return root, server, common
+
+
+def test_sync_locks_first(unlocked, capsys) -> None:
+    root, _, common = unlocked
+    code = run(["sync", *common])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "Resolved 1 package in" in err
+    assert " + alpha==1.2" in err
+    Pylock.from_dict(tomllib.loads((root / "pylock.toml").read_text()))
+    code = run(["sync", "--locked", *common])
+    assert code == 0
+    assert "Audited 1 package in" in capsys.readouterr().err
+
+
+def test_a_no_op_sync_of_an_up_to_date_project_reads_no_index(unlocked, capsys) -> None:
+    root, server, common = unlocked
+    assert run(["sync", *common]) == 0
+    asked = len(server.requests)
+    assert run(["sync", *common]) == 0
+    assert server.paths()[asked:] == []

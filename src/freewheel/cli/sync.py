@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,10 +51,12 @@ def selection_of(args: argparse.Namespace) -> Selection:
 
 def add_lock_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Lock options")
-    group.add_argument(
+    # As in uv: one cannot both check the lock and skip checking it.
+    either = group.add_mutually_exclusive_group()
+    either.add_argument(
         "--locked", action="store_true", help="Assert that the lock is up to date; fail instead of updating it"
     )
-    group.add_argument("--frozen", action="store_true", help="Use the lock as it is, without checking it")
+    either.add_argument("--frozen", action="store_true", help="Use the lock as it is, without checking it")
     group.add_argument(
         "--project", metavar="DIR", help="The project to act on, instead of the one around the working directory"
     )
@@ -88,8 +92,9 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def sync(args: argparse.Namespace) -> None:
-    """Sync the project environment as *args* say (``sync``, and ``run`` before running)."""
+def sync(args: argparse.Namespace) -> Path:
+    """Sync the project environment as *args* say (``sync``, and ``run``
+    before running); return the environment's directory."""
     from packaging.utils import canonicalize_name
 
     from freewheel.cli import console, progress
@@ -112,23 +117,22 @@ def sync(args: argparse.Namespace) -> None:
     cwd = Path.cwd()
     workspace = discover(cwd, project=Path(args.project) if args.project else None)
     with probe_cache_dir(args) as cache_dir:
-        environment, created = project_environment(workspace, python=args.python, cache_dir=cache_dir)
-    if created:
-        _say(quiet, f"Using Python {environment.python_version} interpreter at: {environment.interpreter.executable}")
+        environment, base = project_environment(workspace, python=args.python, cache_dir=cache_dir)
+    if base is not None:
+        _say(quiet, f"Using Python {environment.python_version} interpreter at: {base.executable}")
         _say(quiet, f"Creating virtual environment at: {display_path(environment.root, cwd)}")
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
     selection = selection_of(args)
-    groups = {}
-    for member in workspace.members.values():
-        for name, requirements in member.dependency_groups.items():
-            groups.setdefault(name, []).extend(requirements)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     with open_cache(context) as cache:
         if not args.frozen:
             from freewheel.cli.lock import update_lock
+            from freewheel.cli.pip_install import _ms, _packages
 
-            update_lock(args, workspace, context, check=args.locked)
+            started = time.monotonic()
+            graph = update_lock(args, workspace, context, check=args.locked)
+            _say(quiet, f"Resolved {_packages(len(graph.packages))} in {_ms(time.monotonic() - started)}")
         lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),
@@ -136,7 +140,7 @@ def sync(args: argparse.Namespace) -> None:
             lock_path=lock_path,
             markers=environment.interpreter.markers,
             tags=context.target.tags,
-            group_requirements=groups,
+            group_requirements=workspace.dependency_groups(),
             project=workspace.project.name,
         )
         reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
@@ -154,6 +158,7 @@ def sync(args: argparse.Namespace) -> None:
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
+    return environment.root
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
@@ -162,7 +167,7 @@ def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
 
     changes = result.plan
     if changes.empty:
-        _say(quiet, f"Audited {_packages(len(changes.unchanged))}")
+        _say(quiet, f"Audited {_packages(len(changes.unchanged))} in {_ms(result.prepared)}")
         return
     if dry_run:
         _say(quiet, "Would change:")
@@ -183,3 +188,50 @@ def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
 def _say(quiet: bool, line: str) -> None:
     if not quiet:
         print(line, file=sys.stderr)
+
+
+def sync_args(args: argparse.Namespace, *, selection: bool) -> argparse.Namespace:
+    """Arguments for :func:`sync` from another command's *args*: what both
+    take is carried over, the rest is sync's default. Only with *selection*
+    (``run``) are ``--extra``, ``--group``... carried: ``add`` and ``remove``
+    spell other things with them."""
+    parser = argparse.ArgumentParser(add_help=False)
+    configure(parser)
+    defaults = parser.parse_args([])
+    chooser = argparse.ArgumentParser(add_help=False)
+    add_selection_options(chooser)
+    skipped = set() if selection else set(vars(chooser.parse_args([])))
+    shared = {
+        key: value for key, value in vars(args).items() if hasattr(defaults, key) and key not in skipped
+    }
+    vars(defaults).update(shared)
+    return defaults
+
+
+def relock(args: argparse.Namespace) -> Callable[[], Path] | None:
+    """What ``add`` and ``remove`` call to lock the edited project, as
+    ``freewheel lock`` does, or ``None`` with ``--frozen``."""
+    if args.frozen:
+        return None
+
+    def run_lock() -> Path:
+        from freewheel.cli.context import build_context
+        from freewheel.cli.lock import update_lock
+        from freewheel.inputs.gather import Gathered
+        from freewheel.project.sync import lock_file
+        from freewheel.project.workspace import discover
+
+        workspace = discover(Path.cwd(), project=Path(args.project) if args.project else None)
+        context = build_context(args, Gathered((), (), (), (), (workspace.root.path,)), pip_section="install")
+        update_lock(args, workspace, context, check=bool(args.locked))
+        return lock_file(workspace)
+
+    return run_lock
+
+
+def sync_after_edit(args: argparse.Namespace, lock: Callable[[], Path] | None) -> None:
+    """Sync after ``add`` or ``remove`` locked the project, unless ``--no-sync``."""
+    if lock is not None and not args.no_sync:
+        after = sync_args(args, selection=False)
+        after.frozen = True
+        sync(after)

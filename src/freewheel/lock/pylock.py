@@ -81,6 +81,9 @@ def dumps(graph: LockGraph, *, command: str | None = None) -> str:
             f"#    {strip_credentials(command)}",
         ]
     lines += _top_lines(graph)
+    if not graph.packages:
+        # PEP 751 requires the key: a project without dependencies locks nothing.
+        lines.append("packages = []")
     tool = [tomlwriter.assignment("inputs", graph.inputs)] if graph.inputs else []
     if graph.forks:
         tool += tomlwriter.array_lines("forks", [str(fork.simplify_under(space)) for fork in graph.forks])

@@ -1,5 +1,5 @@
 """The project workflow (``lock``, ``sync``, ``add``, ``remove``, ``run``):
 workspaces, sources, and keeping a lock and an environment in step.
 
-May import :mod:`freewheel.lock` and below. Empty until that workflow lands.
+May import :mod:`freewheel.lock` and below.
 """

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from packaging.markers import Marker
@@ -161,12 +162,12 @@ def read_project_config(pyproject: str | Path) -> ProjectConfig:
         version=version,
         requires_python=requires_python_of(project, shown),
         dependencies=dependencies,
-        optional_dependencies=optional_dependencies,
-        dependency_groups={canonicalize_name(g): reqs for g, reqs in dependency_groups.items()},
+        optional_dependencies=MappingProxyType(optional_dependencies),
+        dependency_groups=MappingProxyType({canonicalize_name(g): reqs for g, reqs in dependency_groups.items()}),
         default_groups=_default_groups(tool, prefix, dependency_groups, fail),
         package=_package(tool, prefix, data, fail),
         index=index,
-        sources=sources,
+        sources=MappingProxyType(sources),
         environments=tuple(Marker(m) for m in index.environments),
         required_environments=tuple(Marker(m) for m in index.required_environments),
         conflicts=_conflicts(index.conflicts, f"{prefix}.conflicts", optional_dependencies, dependency_groups, fail),

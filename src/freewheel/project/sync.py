@@ -44,9 +44,11 @@ from freewheel.util.fs import display_path
 if TYPE_CHECKING:
     from freewheel.cache import Cache
     from freewheel.config.settings import Settings
+    from freewheel.install import WheelToInstall
     from freewheel.install.site_packages import InstalledDistribution
     from freewheel.project.workspace import Workspace
     from freewheel.python.environments import Environment
+    from freewheel.python.interpreters import InterpreterInfo
 
 LOCK_NAME = "pylock.toml"
 
@@ -322,27 +324,35 @@ def fetch_wheels(
 
 def project_environment(
     workspace: Workspace, *, python: str | None, cache_dir: Path | None
-) -> tuple[Environment, bool]:
-    """The workspace's ``.venv``, created when missing; and whether it was.
+) -> tuple[Environment, InterpreterInfo | None]:
+    """The workspace's ``.venv``, and the interpreter it was just created
+    with (``None`` when it was there already).
+
+    It is created when missing, and created again when *python* (``--python``)
+    names another interpreter than the one it was made from, as uv does.
 
     :raises UsageError: when ``.venv`` exists but is no virtual environment,
-        or no interpreter fits the project's ``requires-python``.
+        or its interpreter does not fit the project's ``requires-python``.
     """
     from freewheel.python.environments import Environment
     from freewheel.python.interpreters import find_python, probe
-    from freewheel.python.venv import create_venv, is_virtualenv
+    from freewheel.python.venv import base_executable, create_venv, is_virtualenv
 
     root = workspace.directory / ".venv"
     shown = display_path(root, Path.cwd())
+    requires = workspace.root.requires_python or workspace.project.requires_python
     if root.exists() and not is_virtualenv(root):
         raise UsageError(
             f"`{shown}` exists but is not a virtual environment.",
             hint="remove it, and sync again to create the project environment",
         )
-    created = False
-    if not root.exists():
-        base = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
-        requires = workspace.root.requires_python or workspace.project.requires_python
+    base = None
+    current = probe(root / "bin" / "python", cache_dir=cache_dir) if root.exists() else None
+    if current is None or python is not None:
+        wanted = probe(find_python(python, cwd=workspace.directory, cache_dir=cache_dir), cache_dir=cache_dir)
+        if current is None or base_executable(wanted) != base_executable(current):
+            base = wanted
+    if base is not None:
         version = base.markers["python_full_version"]
         if requires is not None and not requires.contains(version, prereleases=True):
             raise UsageError(
@@ -350,17 +360,26 @@ def project_environment(
                 f"Python {requires}.",
                 hint="pass --python with a version that fits",
             )
-        create_venv(root, base)
-        created = True
-    info = probe(root / "bin" / "python", cache_dir=cache_dir)
-    return Environment.from_interpreter(info), created
+        create_venv(root, base, clear=current is not None)
+        current = probe(root / "bin" / "python", cache_dir=cache_dir)
+    assert current is not None
+    version = current.markers["python_full_version"]
+    if requires is not None and not requires.contains(version, prereleases=True):
+        raise UsageError(
+            f"The project environment `{shown}` runs Python {version}, but the project requires "
+            f"Python {requires}.",
+            hint="pass --python with a version that fits to create it again",
+        )
+    return Environment.from_interpreter(current), base
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SyncResult:
     """What a sync did (or, with ``dry_run``, would do): the *plan*, the
     versions installed before (*before*), and each installed package's
-    ``(name, version, directory)`` (*directory* for a local project)."""
+    ``(name, version, directory)`` (*directory* for a local project).
+    *prepared* is the seconds spent comparing and downloading (only
+    comparing, when nothing changes), *applied* those spent installing."""
 
     plan: Plan[LockedInstall]
     before: Mapping[NormalizedName, Version]
@@ -418,7 +437,7 @@ def sync_environment(
         before = {d.name: d.version for d in current}
         changes = plan_sync(installs, current, exact=exact, reinstall=reinstall)
         if dry_run or changes.empty:
-            return SyncResult(changes, before, (), 0.0, 0.0)
+            return SyncResult(changes, before, (), time.monotonic() - started, 0.0)
         wheels_wanted = [item for item in changes.install if item.dist is not None]
         with bar("Downloading", len(wheels_wanted)) as downloading:
             paths = fetch_wheels(

@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError, UsageError
@@ -39,6 +41,14 @@ class Workspace:
     def directory(self) -> Path:
         """The workspace root's directory, where ``pylock.toml`` and ``.venv`` live."""
         return self.root.root
+
+    def dependency_groups(self) -> Mapping[NormalizedName, tuple[Requirement, ...]]:
+        """Each dependency group's requirements, over every member that declares it."""
+        groups: dict[NormalizedName, tuple[Requirement, ...]] = {}
+        for member in self.members.values():
+            for name, requirements in member.dependency_groups.items():
+                groups[name] = (*groups.get(name, ()), *requirements)
+        return groups
 
     def sources(self, member: ProjectConfig) -> Mapping[NormalizedName, tuple[Source, ...]]:
         """The sources that hold for *member*: the root's, overridden by its own."""
@@ -86,8 +96,9 @@ def discover(start: Path, *, project: Path | None = None) -> Workspace:
             break
     members = _members(root)
     _check_workspace_sources(root, members)
+    _check_conflicts(root, members)
     current = next((m for m in members.values() if m.path == config.path), config)
-    return Workspace(root=root, members=members, project=current)
+    return Workspace(root=root, members=MappingProxyType(members), project=current)
 
 
 def _member_dirs(root: ProjectConfig) -> set[Path]:
@@ -110,6 +121,8 @@ def _members(root: ProjectConfig) -> dict[NormalizedName, ProjectConfig]:
         pyproject = directory / "pyproject.toml"
         relative = display_path(directory, root.root)
         if not pyproject.is_file():
+            if not any(directory.iterdir()):
+                continue  # uv skips an empty directory the globs match (a placeholder)
             raise InputError(
                 f"In `{shown}`, `{key}` matches `{relative}`, which has no `pyproject.toml`; "
                 "add one, or list the directory in `exclude`."
@@ -157,3 +170,23 @@ def _check_workspace_sources(root: ProjectConfig, members: Mapping[NormalizedNam
                     f"`{display_path(member.path, Path.cwd())}` has no source for it; add "
                     f"`{name} = {{ workspace = true }}` to `[{table}.sources]`."
                 )
+
+
+def _check_conflicts(root: ProjectConfig, members: Mapping[NormalizedName, ProjectConfig]) -> None:
+    """A conflict naming a ``package`` names a member, and one of its extras or groups."""
+    shown = display_path(root.path, Path.cwd())
+    for number, conflict in enumerate(root.conflicts):
+        key = f"{root.settings_table}.conflicts[{number}]"
+        for item in conflict:
+            if item.package is None:
+                continue
+            member = members.get(item.package)
+            if member is None:
+                raise InputError(
+                    f"In `{shown}`, `{key}` names the package `{item.package}`, which is not a "
+                    "workspace member."
+                )
+            if item.extra is not None and item.extra not in member.optional_dependencies:
+                raise InputError(f"In `{shown}`, `{key}` names the extra `{item.extra}`, which `{item.package}` does not define.")
+            if item.group is not None and item.group not in member.dependency_groups:
+                raise InputError(f"In `{shown}`, `{key}` names the group `{item.group}`, which `{item.package}` does not define.")
