@@ -60,7 +60,8 @@ def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
     group = parser.add_argument_group("Installer options")
     group.add_argument("--reinstall", action="store_true", default=None, help="Reinstall everything")
     group.add_argument(
-        "--reinstall-package", action="append", default=[], metavar="PACKAGE", help="Reinstall this package"
+        "--reinstall-package", action="append", default=[], type=options.package_name, metavar="PACKAGE",
+        help="Reinstall this package",
     )
     group.add_argument("--dry-run", action="store_true", default=None, help="Show what would change, change nothing")
     group.add_argument("--link-mode", choices=_LINK_MODES, help="How files get from the cache into the environment")
