@@ -188,7 +188,13 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
-        _apply(args, environment, cache, changes, paths, editables, direct=direct, bars=bars)
+        # What the user asks to do again is also checked again in full.
+        asked = context.settings.cache
+        thorough = (
+            True if reinstall is True or asked.refresh.value
+            else reinstall | {canonicalize_name(n) for n in asked.refresh_packages.value}
+        )
+        _apply(args, environment, cache, changes, paths, editables, direct=direct, thorough=thorough, bars=bars)
         _report(
             changes, installed, editables,
             heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
@@ -263,9 +269,15 @@ def _apply(
     editables: Sequence[Editable],
     *,
     direct: Collection[NormalizedName],
+    thorough: bool | Collection[NormalizedName],
     bars: bool,
 ) -> None:
-    """Change the environment as *changes* says, all at once or not at all."""
+    """Change the environment as *changes* says, all at once or not at all.
+
+    The unpacked trees in the cache of the projects in *thorough* (all when
+    ``True``) are checked against every hash of their ``RECORD`` before
+    they are used, not only against its sizes.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from freewheel.install import (
@@ -290,11 +302,17 @@ def _apply(
         )
         for e in editables
     ]
+    checked = [thorough is True or pin.name in thorough for pin in changes.install]
+    checked += [False for _ in editables]  # built just now
+
     # Unpacking is the slow part of a cold install and each wheel is
     # independent: do it in parallel, so the installer finds every tree
-    # already in the cache.
+    # already in the cache (and checked as asked).
+    def unpacked(wheel: WheelToInstall, full: bool) -> Path:
+        return unpack(wheel.path, archive, expected_sha256=wheel.expected_sha256, thorough=full)
+
     with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
-        for _ in pool.map(lambda w: unpack(w.path, archive, expected_sha256=w.expected_sha256), wheels):
+        for _ in pool.map(unpacked, wheels, checked):
             bar.advance()
     if wheels:
         install_wheels(

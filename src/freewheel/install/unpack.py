@@ -67,7 +67,8 @@ def unpack(
     :raises InstallError: if the file cannot be read, does not have the
         expected hash, is not a valid zip, or fails any check of
         :func:`~freewheel.install.wheelfile.read_wheel` or of its ``RECORD``
-        hashes and sizes. Nothing is left in the bucket then.
+        hashes and sizes, or its ``METADATA`` does not name the wheel's
+        project and version. Nothing is left in the bucket then.
     """
     filename = wheel_path.name
     try:
@@ -94,7 +95,12 @@ def unpack(
         ) from None
     try:
         os.chmod(staging, 0o777 & ~UMASK)
-        _extract(wheel_path, staging)
+        contents = _extract(wheel_path, staging)
+        if not _names_itself(staging, contents):
+            raise InstallError(
+                f"{filename} is not a valid wheel: its {contents.info.dist_info}/METADATA "
+                f"is missing or does not name {contents.info.name} {contents.info.version}."
+            )
         try:
             os.rename(staging, tree)
         except OSError:
@@ -115,8 +121,6 @@ def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
     """Whether the tree unpacked from *filename* still is what its RECORD says."""
     try:
         contents = read_unpacked(tree, filename)
-        info = contents.info
-        metadata = (tree / info.dist_info / "METADATA").read_bytes()
         for path, entry in contents.files.items():
             target = tree / path
             if path in contents.symlinks:
@@ -126,13 +130,26 @@ def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
             if thorough and entry.hash is not None:
                 with target.open("rb") as source:
                     _verify(filename, entry, source, io.BytesIO())
+        return _names_itself(tree, contents)
     except (OSError, UnicodeDecodeError, InstallError):
         return False
-    fields = header_fields(metadata)
+
+
+def _names_itself(tree: Path, contents: WheelContents) -> bool:
+    """Whether the ``RECORD`` of the tree lists its ``METADATA``, and that
+    names the project and version of the wheel: without them, the installed
+    distribution would be invisible to ``list`` and ``uninstall``.
+
+    :raises OSError: when ``METADATA`` cannot be read.
+    """
+    info = contents.info
+    metadata = f"{info.dist_info}/METADATA"
+    if metadata not in contents.files:
+        return False
+    fields = header_fields((tree / metadata).read_bytes())
     names = fields.get("name", [""])[:1] + fields.get("version", [""])[:1]
     return (
-        f"{info.dist_info}/METADATA" in contents.files
-        and len(names) == 2
+        len(names) == 2
         and canonicalize_name(names[0]) == info.name
         and _same_version(names[1], info.version)
     )
@@ -174,7 +191,7 @@ def read_unpacked(tree: Path, filename: str) -> WheelContents:
     return WheelContents(info, files, symlinks)
 
 
-def _extract(wheel_path: Path, destination: Path) -> None:
+def _extract(wheel_path: Path, destination: Path) -> WheelContents:
     filename = wheel_path.name
     try:
         with zipfile.ZipFile(wheel_path) as archive:
@@ -192,6 +209,7 @@ def _extract(wheel_path: Path, destination: Path) -> None:
                 link = destination / path
                 link.parent.mkdir(parents=True, exist_ok=True)
                 os.symlink(target, link)
+            return contents
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise InstallError(
             f"{filename} is not a valid zip archive ({exc}); the download may be "
