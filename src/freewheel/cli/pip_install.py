@@ -113,13 +113,12 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
-    from freewheel.cli.environments import environment_from_args
+    from freewheel.cli.environments import changing, environment_from_args
     from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
     from freewheel.install.site_packages import installed_distributions
-    from freewheel.python.environments import environment_lock
     from freewheel.resolver.resolution import resolve, yanked_warnings
 
     started = time.monotonic()
@@ -149,7 +148,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     # One change at a time per environment: two installs interleaving their
     # renames would leave neither's view of the environment true. One cache
     # for the whole command: with --no-cache, the downloads live in it.
-    with environment_lock(environment.root), open_cache(context) as cache:
+    with changing(environment, quiet=context.quiet), open_cache(context) as cache:
         installed = {dist.name: dist.version for dist in installed_distributions(environment)}
         request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}

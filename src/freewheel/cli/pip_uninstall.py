@@ -29,12 +29,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.cli.environments import environment_from_args
+    from freewheel.cli.environments import changing, environment_from_args
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install import uninstall
     from freewheel.install.site_packages import installed_distributions
-    from freewheel.python.environments import environment_lock
 
     started = time.monotonic()
     # Named as pip install names them (a version or marker is allowed, and
@@ -49,7 +48,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         raise UsageError("Nothing to uninstall: name packages, or a requirements file with -r.")
     environment = environment_from_args(args, mutable=True)
     removed = []
-    with environment_lock(environment.root):
+    with changing(environment, quiet=args.quiet):
         installed = {d.name: d for d in installed_distributions(environment)}
         for name in dict.fromkeys(names):
             dist = installed.get(name)
