@@ -9,7 +9,7 @@ the other discards its copy.
 
 A tree can still be damaged later (a disk, a user, another program). Before
 a tree is reused it is checked against its ``RECORD``: every listed file is
-there with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
+there, a regular file, with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
 reads as text, and ``METADATA`` names the wheel's project and version; with
 *thorough*, every file's hash is checked too. A tree that fails is unpacked
 again from the wheel, so a damaged cache heals instead of poisoning every
@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -43,6 +44,7 @@ from .wheelfile import (
     find_dist_info,
     parse_wheel_metadata,
     read_wheel,
+    unsafe_path_reason,
 )
 
 _CHUNK = 1 << 20
@@ -82,9 +84,9 @@ def unpack(
             hint="if the index changed the file on purpose, update the hash you require",
         )
     tree = archive_bucket / digest
-    if tree.is_dir():
-        if _is_whole(tree, filename, thorough=thorough):
-            return tree
+    if tree.is_dir() and _is_whole(tree, filename, thorough=thorough):
+        return tree
+    if os.path.lexists(tree):
         _discard(tree)
     try:
         archive_bucket.mkdir(parents=True, exist_ok=True)
@@ -124,8 +126,21 @@ def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
         for path, entry in contents.files.items():
             target = tree / path
             if path in contents.symlinks:
+                # A link is recorded by its target's text; one that was a
+                # file in the wheel, or points elsewhere now, is damage.
+                link = os.fsencode(contents.symlinks[path])
+                if unsafe_path_reason(contents.symlinks[path]) or (
+                    entry.size is not None and len(link) != entry.size
+                ):
+                    return False
+                if thorough and entry.hash is not None:
+                    _verify(filename, entry, io.BytesIO(link), io.BytesIO())
                 continue
-            if entry.size is not None and target.stat().st_size != entry.size:
+            status = target.lstat()
+            # Only a regular file: opening a named pipe would wait forever.
+            if not stat.S_ISREG(status.st_mode):
+                return False
+            if entry.size is not None and status.st_size != entry.size:
                 return False
             if thorough and entry.hash is not None:
                 with target.open("rb") as source:
