@@ -194,6 +194,7 @@ def test_a_killed_command_is_finished_by_the_next(scenario: str, world, tmp_path
         '["begin", "{site}"]\n["new", "{site}/../../../../outside/precious.txt"]\n',
         'garbage\n["new", "{outside}"]\n',
     ],
+    ids=["new outside", "backup outside", "dot-dot out", "not a journal"],
 )
 def test_a_journal_naming_what_is_not_the_environments_is_refused(journal: str, tmp_path: Path) -> None:
     env = tmp_path / "env"
