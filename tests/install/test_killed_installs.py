@@ -18,11 +18,12 @@ import shutil
 import signal
 import subprocess
 import venv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from support.cli import FREEWHEEL, freewheel
+from support.server import IndexServer
 from wheelkit import build_wheel, snapshot
 
 from freewheel.install.transaction import JOURNAL
@@ -77,34 +78,41 @@ def _run_killed(args: list[str], restore: Callable[[], None], tmp_path: Path, po
     assert killed.returncode == -signal.SIGKILL or killed.returncode == 128 + signal.SIGKILL, killed.stderr
 
 
-@pytest.fixture
-def world(tmp_path: Path, index_server):
-    """An index with hello 1.0 and 2.0 (sharing some files), a warm cache,
-    and an environment; returns a function running freewheel on them."""
-    dists = tmp_path / "dists"
+@pytest.fixture(scope="module")
+def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[IndexServer, Path]]:
+    """An index with hello 1.0 and 2.0 (sharing some files), and a cache
+    holding both, shared by the module: each test has its own environment."""
+    root = tmp_path_factory.mktemp("killed")
+    dists = root / "dists"
     shared = {f"hello/shared{i}.py": f"S = {i}\n" for i in range(3)}
     build_wheel(dists, "hello", "1.0", {"hello/__init__.py": "V = 1\n", "hello/old.py": "", **shared,
                                         "hello/sub/__init__.py": ""})
     build_wheel(dists, "hello", "2.0", {"hello/__init__.py": "V = 2\n", "hello/new.py": "", **shared})
-    server = index_server(dists)
-    cache = tmp_path / "cache"
+    server = IndexServer(dists)
+    cache = root / "cache"
+    scratch = root / "scratch"
+    venv.create(scratch, with_pip=False, symlinks=True)
+    for version in ("1.0", "2.0"):
+        result = freewheel("pip", "install", f"hello=={version}", "--python", scratch / "bin" / "python", "-q",
+                           "--cache-dir", cache, "--default-index", server.url)
+        assert result.returncode == 0, result.stderr
+    yield server, cache
+    server.stop()
+
+
+@pytest.fixture
+def world(warm, tmp_path: Path):
+    """An environment, and a function giving the freewheel command line for it."""
+    server, cache = warm
     env = tmp_path / "env"
     venv.create(env, with_pip=False, symlinks=True)
 
     def run(*args: str) -> list[str]:
-        command = [*args, "--python", str(env / "bin" / "python"), "-q"]
+        command = [*args, "--python", str(env / "bin" / "python"), "-q", "--cache-dir", str(cache)]
         if args[:2] == ("pip", "install"):
-            command += ["--cache-dir", str(cache), "--default-index", server.url, "--link-mode", "hardlink"]
-        elif args[:2] == ("pip", "uninstall"):
-            command += ["--cache-dir", str(cache)]
+            command += ["--default-index", server.url, "--link-mode", "hardlink"]
         return command
 
-    warm = tmp_path / "warm"
-    venv.create(warm, with_pip=False, symlinks=True)
-    for version in ("1.0", "2.0"):
-        result = freewheel("pip", "install", f"hello=={version}", "--python", warm / "bin" / "python", "-q",
-                           "--cache-dir", cache, "--default-index", server.url)
-        assert result.returncode == 0, result.stderr
     # The interpreter is described once, so that later runs make the same calls.
     assert freewheel(*run("pip", "uninstall", "absent")).returncode == 0
     return env, run
