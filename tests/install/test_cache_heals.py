@@ -86,7 +86,10 @@ def test_offline_a_damaged_wheel_is_a_clear_error(setup, capsys):
 
 @pytest.mark.parametrize(
     "damage",
-    ["changed file", "empty record", "garbled metadata", "record not utf-8", "missing file"],
+    [
+        "changed file", "empty record", "garbled metadata", "garbled metadata of the same size",
+        "record not utf-8", "missing file",
+    ],
 )
 def test_a_damaged_unpacked_tree_is_unpacked_again(setup, damage, capsys):
     install, cache, _ = setup
@@ -98,6 +101,10 @@ def test_a_damaged_unpacked_tree_is_unpacked_again(setup, damage, capsys):
         (dist_info / "RECORD").write_text("")
     elif damage == "garbled metadata":
         (dist_info / "METADATA").write_bytes(b"\x00\xff garbage")
+    elif damage == "garbled metadata of the same size":
+        # Sizes alone cannot tell; what METADATA names can.
+        metadata = (dist_info / "METADATA").read_bytes()
+        (dist_info / "METADATA").write_bytes(metadata.replace(b"Name: hello", b"Name: h\xffllo"))
     elif damage == "record not utf-8":
         (dist_info / "RECORD").write_bytes(b"\xff\xfe\x00bad")
     else:
@@ -108,3 +115,24 @@ def test_a_damaged_unpacked_tree_is_unpacked_again(setup, damage, capsys):
     assert code == 0, capsys.readouterr().err
     assert _greeting(venv) == "hello, whole"
     assert run(["pip", "show", "--python", str(venv / "bin" / "python"), "hello"]) == 0
+
+
+def _tamper_same_size(cache: Path) -> None:
+    """Change a cached file without changing its size: only its hash tells."""
+    module = _tree_in(cache) / "hello" / "__init__.py"
+    original = module.read_bytes()
+    module.write_bytes(original.replace(b"whole", b"WHOLE"))
+    assert len(module.read_bytes()) == len(original)
+
+
+@pytest.mark.parametrize(
+    "option", [["--reinstall"], ["--reinstall-package", "hello"], ["--refresh"], ["--refresh-package", "hello"]]
+)
+def test_asking_again_checks_the_cached_tree_in_full(setup, option, capsys):
+    install, cache, _ = setup
+    _tamper_same_size(cache)
+
+    code, venv = install("second", *option)
+
+    assert code == 0, capsys.readouterr().err
+    assert _greeting(venv) == "hello, whole"

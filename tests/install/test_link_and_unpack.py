@@ -88,9 +88,9 @@ def test_same_wheel_into_two_environments_is_unpacked_once(
     extractions = []
     original = unpack_module._extract
 
-    def counting(wheel_path: Path, destination: Path) -> None:
+    def counting(wheel_path: Path, destination: Path) -> object:
         extractions.append(wheel_path)
-        original(wheel_path, destination)
+        return original(wheel_path, destination)
 
     monkeypatch.setattr(unpack_module, "_extract", counting)
     for name in ("one", "two"):

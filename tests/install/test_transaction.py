@@ -13,7 +13,7 @@ from freewheel.install.transaction import Transaction
 def test_a_set_aside_that_did_not_happen_undoes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     original = tmp_path / "keep.py"
     original.write_text("mine\n")
-    transaction = Transaction()
+    transaction = Transaction(tmp_path, keep=tmp_path)
 
     def interrupted(source: object, target: object) -> None:
         raise KeyboardInterrupt  # after the journal entry, before the rename
@@ -27,7 +27,7 @@ def test_a_set_aside_that_did_not_happen_undoes_nothing(tmp_path: Path, monkeypa
 
 
 def test_rollback_keeps_what_others_put_in_new_directories(tmp_path: Path) -> None:
-    transaction = Transaction()
+    transaction = Transaction(tmp_path, keep=tmp_path)
     transaction.make_dirs(tmp_path / "new" / "deeper")
     (tmp_path / "new" / "someone-else.txt").write_text("theirs\n")
     transaction.rollback()
@@ -38,7 +38,7 @@ def test_rollback_keeps_what_others_put_in_new_directories(tmp_path: Path) -> No
 def test_rollback_restores_what_was_set_aside_and_removes_what_was_made(tmp_path: Path) -> None:
     old = tmp_path / "module.py"
     old.write_text("old\n")
-    transaction = Transaction()
+    transaction = Transaction(tmp_path, keep=tmp_path)
     assert transaction.set_aside(old)
     transaction.write(old, b"new\n")
     assert not transaction.set_aside(tmp_path / "absent")
@@ -51,7 +51,7 @@ def test_commit_deletes_what_was_set_aside(tmp_path: Path) -> None:
     old = tmp_path / "pkg"
     old.mkdir()
     (old / "a.py").write_text("")
-    transaction = Transaction()
+    transaction = Transaction(tmp_path, keep=tmp_path)
     transaction.set_aside(old)
     transaction.write(tmp_path / "b.py", b"")
     assert transaction.commit() == [old]

@@ -116,6 +116,18 @@ def unknown_category(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(**{"safe-1.0.data/etc/passwd": "x"}))
 
 
+def metadata_names_another(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
+def no_metadata(directory: Path) -> Path:
+    content = members()
+    del content["safe-1.0.dist-info/METADATA"]
+    return write_wheel(directory, "safe", "1.0", content)
+
+
 HOSTILE = {
     zip_slip: "'..'",
     absolute_path: "absolute",
@@ -131,6 +143,8 @@ HOSTILE = {
     wrong_dist_info: "other-1.0.dist-info",
     foreign_data_dir: "other-1.0.data/scripts/x",
     unknown_category: "outside the categories",
+    metadata_names_another: "METADATA is missing or does not name safe 1.0",
+    no_metadata: "METADATA is missing or does not name safe 1.0",
 }
 
 

@@ -68,8 +68,11 @@ class ServedDist:
 
 
 def _read_metadata(path: Path) -> bytes | None:
-    """The METADATA of a wheel or the PKG-INFO of an sdist."""
+    """The METADATA of a wheel or the PKG-INFO of an sdist; ``None`` also
+    for a file that is not a readable archive (a hostile or damaged one)."""
     if path.name.endswith(".whl"):
+        if not zipfile.is_zipfile(path):
+            return None
         with zipfile.ZipFile(path) as archive:
             for member in archive.namelist():
                 if re.fullmatch(r"[^/]+\.dist-info/METADATA", member):
@@ -222,7 +225,10 @@ class ServerOptions:
     give instead of the true one, and ``served_bytes`` to the content served
     instead of the file's (the pages still give the file's hash): an index
     or mirror that lies, or a file replaced after it was published;
-    ``file_status`` maps filenames to the HTTP status their download gets.
+    ``file_status`` maps filenames to the HTTP status their download gets;
+    ``pages`` maps a project to the ``(content type, body)`` its page is
+    answered with instead of the one built from the files (a broken or
+    hostile index).
     """
 
     formats: tuple[str, ...] = ("json", "html")
@@ -241,6 +247,7 @@ class ServerOptions:
     advertised_sha256: Mapping[str, str] = dataclasses.field(default_factory=dict)
     served_bytes: Mapping[str, bytes] = dataclasses.field(default_factory=dict)
     file_status: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    pages: Mapping[str, tuple[str, bytes]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,6 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if canonical in options.status:
             self._send(options.status[canonical], b"status override", send_body)
+            return
+        if canonical in options.pages:
+            content_type, body = options.pages[canonical]
+            self._send(200, body, send_body, {"Content-Type": content_type, **options.page_headers})
             return
         dists = scan_dists(self.server.index.dists_dir).get(canonical)
         if dists is None:

@@ -21,6 +21,10 @@ from freewheel import __version__
 from freewheel.cli import console
 from freewheel.errors import FreewheelError, UsageError
 
+# The exit code of a failure freewheel did not foresee: that of any other
+# error, so that scripts never take a crash for "no solution" (1).
+UNEXPECTED_EXIT_CODE = 2
+
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
@@ -129,6 +133,9 @@ def run(argv: Sequence[str]) -> int:
         # final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as error:  # the net under every command: see _print_unexpected
+        _print_unexpected(error, verbose=bool(getattr(args, "verbose", 0)))
+        return UNEXPECTED_EXIT_CODE
 
 
 def _parse_command(command: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
@@ -159,6 +166,25 @@ def _after_words(argv: list[str], words: tuple[str, ...]) -> int:
     for word in words:
         position = argv.index(word, position) + 1
     return position
+
+
+def _print_unexpected(error: Exception, *, verbose: bool) -> None:
+    """One line for a failure no :class:`FreewheelError` explains (a bug, or
+    a fault of the system nobody foresaw); its traceback only with ``-v``."""
+    import traceback
+
+    from freewheel.util.urls import strip_credentials
+
+    if verbose:
+        print(strip_credentials("".join(traceback.format_exception(error))), end="", file=sys.stderr)
+    summary = " ".join(str(error).split()) or "no details"
+    _print_error(
+        FreewheelError(
+            f"Unexpected failure ({type(error).__name__}): {summary}",
+            hint="this is a bug in freewheel or a fault it does not handle yet; "
+            + ("please report it with the traceback above" if verbose else "rerun with -v to see where it happened"),
+        )
+    )
 
 
 def _print_error(error: FreewheelError) -> None:

@@ -11,8 +11,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from freewheel.cli import console
 from freewheel.config.settings import cache_settings, cli_layer, env_layer
-from freewheel.python.environments import Environment, find_environment
+from freewheel.python.environments import Environment, environment_lock, find_environment
 from freewheel.util.fs import display_path
 
 
@@ -81,3 +82,16 @@ def environment_from_args(args: argparse.Namespace, *, mutable: bool) -> Environ
             file=sys.stderr,
         )
     return environment
+
+
+@contextlib.contextmanager
+def changing(environment: Environment, *, quiet: int) -> Iterator[None]:
+    """Hold *environment*'s lock while a command changes it, after finishing
+    what a killed command left half done there (said unless ``-q``)."""
+    from freewheel.install.transaction import finish_interrupted
+
+    with environment_lock(environment.root):
+        finished = finish_interrupted(environment.root)
+        if finished and not quiet:
+            console.warn(finished)
+        yield

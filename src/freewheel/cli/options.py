@@ -19,6 +19,22 @@ from freewheel.config.settings import (
 )
 
 
+def package_name(text: str) -> str:
+    """*text*, checked to be a project name (an argparse ``type``): an option
+    naming a package that no name can match would otherwise do nothing,
+    silently."""
+    from packaging.utils import InvalidName, canonicalize_name
+
+    try:
+        canonicalize_name(text, validate=True)
+    except InvalidName:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a valid package name (letters, digits, '.', '-' and '_', "
+            "starting and ending with a letter or digit)"
+        ) from None
+    return text
+
+
 def add_global_options(parser: argparse.ArgumentParser, *, cache: bool = True, network: bool = True) -> None:
     """The options of every command; with *cache*, ``--cache-dir`` and
     ``--no-cache``; with *network*, those that only matter to a command
@@ -53,6 +69,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, cache: bool = True, n
         group.add_argument(
             "--refresh-package",
             action="append",
+            type=package_name,
             default=[],
             metavar="PACKAGE",
             help="Revalidate what is cached for this package",
@@ -125,6 +142,7 @@ def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = T
             "-P",
             "--upgrade-package",
             action="append",
+            type=package_name,
             default=[],
             metavar="PACKAGE",
             help="Ignore the output file's pin for this package",

@@ -16,10 +16,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.cli.pip_list import inspect_environment
     from freewheel.install.site_packages import diagnose
+    from freewheel.install.transaction import unfinished
 
     started = time.monotonic()
     environment, site = inspect_environment(args)
     problems = list(diagnose(site.distributions, environment.interpreter.markers))
+    journal = unfinished(environment.root)
+    if journal is not None:
+        problems.insert(
+            0,
+            f"The environment has an unfinished change: an install or uninstall was interrupted "
+            f"(its journal is {journal}). The next freewheel command that changes the environment "
+            "completes or undoes it.",
+        )
     elapsed = (time.monotonic() - started) * 1000
     count = len(site.distributions)
     # uv prints the whole report on stderr; stdout stays empty.

@@ -61,7 +61,8 @@ def configure(parser: argparse.ArgumentParser, *, sync: bool = False) -> None:
     group = parser.add_argument_group("Installer options")
     group.add_argument("--reinstall", action="store_true", default=None, help="Reinstall everything")
     group.add_argument(
-        "--reinstall-package", action="append", default=[], metavar="PACKAGE", help="Reinstall this package"
+        "--reinstall-package", action="append", default=[], type=options.package_name, metavar="PACKAGE",
+        help="Reinstall this package",
     )
     group.add_argument("--dry-run", action="store_true", default=None, help="Show what would change, change nothing")
     group.add_argument("--link-mode", choices=_LINK_MODES, help="How files get from the cache into the environment")
@@ -113,13 +114,12 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
-    from freewheel.cli.environments import environment_from_args
+    from freewheel.cli.environments import changing, environment_from_args
     from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
     from freewheel.install.site_packages import installed_distributions
-    from freewheel.python.environments import environment_lock
     from freewheel.resolver.resolution import resolve, yanked_warnings
 
     started = time.monotonic()
@@ -149,6 +149,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     # One change at a time per environment: two installs interleaving their
     # renames would leave neither's view of the environment true. One cache
     # for the whole command: with --no-cache, the downloads live in it.
+<<<<<<< HEAD
     with environment_lock(environment.root), open_cache(context) as cache:
         distributions = {dist.name: dist for dist in installed_distributions(environment)}
         installed = {name: dist.version for name, dist in distributions.items()}
@@ -157,6 +158,10 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             # Everything asked for is installed already: no index is read.
             _say(quiet, f"Audited {_packages(len(audited))} in {_ms(time.monotonic() - started)}")
             return 0
+=======
+    with changing(environment, quiet=context.quiet), open_cache(context) as cache:
+        installed = {dist.name: dist.version for dist in installed_distributions(environment)}
+>>>>>>> robust
         request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
         preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
@@ -194,7 +199,13 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
-        _apply(args, environment, cache, changes, paths, editables, direct=direct, bars=bars)
+        # What the user asks to do again is also checked again in full.
+        asked = context.settings.cache
+        thorough = (
+            True if reinstall is True or asked.refresh.value
+            else reinstall | {canonicalize_name(n) for n in asked.refresh_packages.value}
+        )
+        _apply(args, environment, cache, changes, paths, editables, direct=direct, thorough=thorough, bars=bars)
         _report(
             changes, installed, editables,
             heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
@@ -302,11 +313,22 @@ def _apply(
     editables: Sequence[Editable],
     *,
     direct: Collection[NormalizedName],
+    thorough: bool | Collection[NormalizedName],
     bars: bool,
 ) -> None:
+<<<<<<< HEAD
     """Change the environment as *changes* says, all at once or not at all."""
     from freewheel.install import WheelToInstall
     from freewheel.install.batch import apply_changes
+=======
+    """Change the environment as *changes* says, all at once or not at all.
+
+    The unpacked trees in the cache of the projects in *thorough* (all when
+    ``True``) are checked against every hash of their ``RECORD`` before
+    they are used, not only against its sizes.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+>>>>>>> robust
 
     wheels = [
         WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
@@ -321,9 +343,26 @@ def _apply(
         )
         for e in editables
     ]
+<<<<<<< HEAD
     with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar:
         apply_changes(
             environment,
+=======
+    checked = [thorough is True or pin.name in thorough for pin in changes.install]
+    checked += [False for _ in editables]  # built just now
+
+    # Unpacking is the slow part of a cold install and each wheel is
+    # independent: do it in parallel, so the installer finds every tree
+    # already in the cache (and checked as asked).
+    def unpacked(wheel: WheelToInstall, full: bool) -> Path:
+        return unpack(wheel.path, archive, expected_sha256=wheel.expected_sha256, thorough=full)
+
+    with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
+        for _ in pool.map(unpacked, wheels, checked):
+            bar.advance()
+    if wheels:
+        install_wheels(
+>>>>>>> robust
             wheels,
             changes.remove,
             archive_bucket=cache.bucket("archive"),

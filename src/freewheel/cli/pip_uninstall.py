@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
@@ -28,24 +29,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
-    from freewheel.cli.environments import environment_from_args
+    from freewheel.cli.environments import changing, environment_from_args
     from freewheel.inputs.gather import gather
+    from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install import uninstall
     from freewheel.install.site_packages import installed_distributions
-    from freewheel.python.environments import environment_lock
 
     started = time.monotonic()
-    names = [canonicalize_name(p) for p in args.packages]
-    names += [
+    # Named as pip install names them (a version or marker is allowed, and
+    # ignored); anything that is not a requirement is refused.
+    named = parse_requirements("\n".join(args.packages), source_path="command line", base_dir=Path.cwd())
+    names = [
         canonicalize_name(entry.requirement.name)
-        for entry in gather(args.src_files).requirements
+        for entry in (*named.requirements, *gather(args.src_files).requirements)
         if entry.requirement is not None
     ]
     if not names:
         raise UsageError("Nothing to uninstall: name packages, or a requirements file with -r.")
     environment = environment_from_args(args, mutable=True)
     removed = []
-    with environment_lock(environment.root):
+    with changing(environment, quiet=args.quiet):
         installed = {d.name: d for d in installed_distributions(environment)}
         for name in dict.fromkeys(names):
             dist = installed.get(name)

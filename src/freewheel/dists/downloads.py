@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 import zipfile
 from collections.abc import Collection
@@ -52,6 +53,15 @@ def _intact(dist: DistFile, path: Path) -> bool:
         return False
 
 
+def _remove(path: Path) -> None:
+    """Remove what stands where a stored file belongs (a damaged file, or
+    a directory put there by mistake)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
 class DistStore:
     """Distribution files in *bucket*, fetched through *fetcher* on demand."""
 
@@ -84,9 +94,9 @@ class DistStore:
             check_sha256(path, dist.hashes.get("sha256"), dist.filename)
         else:
             path = self.path_for(dist)
-            damaged = path.is_file() and not _intact(dist, path)
+            damaged = os.path.lexists(path) and not (path.is_file() and _intact(dist, path))
             if damaged:
-                path.unlink(missing_ok=True)
+                _remove(path)
             if not path.is_file():
                 try:
                     await self._download(dist, path)

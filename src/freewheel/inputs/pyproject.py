@@ -113,7 +113,7 @@ def read_pyproject(
     if name is not None and not isinstance(name, str):
         raise InputError(f"In `{shown}`, `project.name` must be a string.")
     normalized = canonicalize_name(name) if name else None
-    dynamic = project.get("dynamic", [])
+    dynamic = _string_list(project.get("dynamic", []), "project.dynamic", shown)
 
     def sourced(req: Requirement, group: str | None = None) -> SourcedRequirement:
         req = with_absolute_url(req, Path(path).parent)
@@ -217,6 +217,9 @@ def load_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"`{path}` is not valid TOML: {exc}.") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise InputError(f"`{path}` nests arrays or tables too deeply to be read.") from None
 
 
 def table_of(value: object, where: str, shown: str) -> dict[str, Any]:
@@ -235,11 +238,15 @@ def _dynamic_error(shown: str, project: str | None, field: str) -> InputError:
     )
 
 
-def requirement_list(value: object, key: str, shown: str) -> list[Requirement]:
-    """*value* (the list of strings at *key* in *shown*) as requirements."""
+def _string_list(value: object, key: str, shown: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise InputError(f"In `{shown}`, `{key}` must be a list of strings.")
-    return [_requirement(item, key, shown) for item in value]
+    return value
+
+
+def requirement_list(value: object, key: str, shown: str) -> list[Requirement]:
+    """*value* (the list of strings at *key* in *shown*) as requirements."""
+    return [_requirement(item, key, shown) for item in _string_list(value, key, shown)]
 
 
 def _requirement(text: str, key: str, shown: str) -> Requirement:

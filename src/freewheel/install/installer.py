@@ -38,7 +38,7 @@ from .records import RecordEntry, format_record, hash_bytes, parse_record
 from .scheme import Scheme
 from .scripts import launcher, parse_entry_points, rewrite_shebang, with_versioned_pip
 from .transaction import Transaction
-from .uninstall import find_distributions, installed_paths, prune_empty_dirs
+from .uninstall import find_distributions, installed_paths
 from .unpack import read_unpacked, unpack
 from .wheelfile import WheelInfo
 
@@ -143,14 +143,21 @@ def install_wheels(
     :raises InstallError: when a wheel is invalid or unsafe, an installed
         version cannot be replaced, or the file system fails; the
         environment is then left as it was. An interruption
-        (``KeyboardInterrupt``) also restores it before propagating.
+        (``KeyboardInterrupt``) also restores it before propagating; a
+        killed process leaves a journal that
+        :func:`~freewheel.install.transaction.finish_interrupted` finishes.
     """
     layouts = [
         _layout(wheel, unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256), scheme)
         for wheel in wheels
     ]
     linker = Linker(link_mode, on_copy_fallback=on_copy_fallback)
-    transaction = Transaction()
+    try:
+        transaction = Transaction(scheme.prefix, keep=scheme.purelib)
+    except OSError as exc:
+        raise InstallError(
+            f"Could not start changing the environment {scheme.prefix}: {exc.strerror or exc}."
+        ) from None
     installed = []
     try:
         for layout in layouts:
@@ -165,8 +172,7 @@ def install_wheels(
     except BaseException:
         transaction.rollback()
         raise
-    removed = transaction.commit()
-    prune_empty_dirs((path.parent for path in removed), keep=scheme.purelib, prefix=scheme.prefix)
+    transaction.commit()
     if compile_bytecode:
         installed = _compile(installed, layouts, scheme.executable)
     return installed

@@ -142,7 +142,10 @@ def uninstall(site_packages: Path, name: str, *, prefix: Path | None = None) -> 
     paths = [
         path for dist_info in dists for path in installed_paths(dist_info, prefix=root, claimed=claimed)
     ]
-    transaction = Transaction()
+    try:
+        transaction = Transaction(root, keep=site_packages)
+    except OSError as exc:
+        raise InstallError(f"Cannot uninstall {name}: {root} cannot be changed ({exc.strerror}).") from None
     try:
         for path in paths:
             transaction.set_aside(path)
@@ -155,9 +158,7 @@ def uninstall(site_packages: Path, name: str, *, prefix: Path | None = None) -> 
     except BaseException:
         transaction.rollback()
         raise
-    removed = transaction.commit()
-    prune_empty_dirs((path.parent for path in removed), keep=site_packages, prefix=root)
-    return removed
+    return transaction.commit()
 
 
 def environment_root(site_packages: Path) -> Path:
@@ -169,18 +170,3 @@ def environment_root(site_packages: Path) -> Path:
         if parent.name.lower() in ("lib", "lib64"):
             return parent.parent
     return site_packages
-
-
-def prune_empty_dirs(directories: Iterable[Path], *, keep: Path, prefix: Path) -> None:
-    """Remove each of *directories* that is empty, then its empty parents.
-
-    Stops at *prefix*, at *keep* and at any parent of *keep*.
-    """
-    protected = {prefix, keep, *keep.parents}
-    for directory in sorted(set(directories), key=lambda path: len(path.parts), reverse=True):
-        while directory not in protected and directory.is_relative_to(prefix):
-            try:
-                directory.rmdir()
-            except OSError:
-                break
-            directory = directory.parent

@@ -9,7 +9,7 @@ the other discards its copy.
 
 A tree can still be damaged later (a disk, a user, another program). Before
 a tree is reused it is checked against its ``RECORD``: every listed file is
-there with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
+there, a regular file, with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
 reads as text, and ``METADATA`` names the wheel's project and version; with
 *thorough*, every file's hash is checked too. A tree that fails is unpacked
 again from the wheel, so a damaged cache heals instead of poisoning every
@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -43,6 +44,7 @@ from .wheelfile import (
     find_dist_info,
     parse_wheel_metadata,
     read_wheel,
+    unsafe_path_reason,
 )
 
 _CHUNK = 1 << 20
@@ -67,7 +69,8 @@ def unpack(
     :raises InstallError: if the file cannot be read, does not have the
         expected hash, is not a valid zip, or fails any check of
         :func:`~freewheel.install.wheelfile.read_wheel` or of its ``RECORD``
-        hashes and sizes. Nothing is left in the bucket then.
+        hashes and sizes, or its ``METADATA`` does not name the wheel's
+        project and version. Nothing is left in the bucket then.
     """
     filename = wheel_path.name
     try:
@@ -81,9 +84,9 @@ def unpack(
             hint="if the index changed the file on purpose, update the hash you require",
         )
     tree = archive_bucket / digest
-    if tree.is_dir():
-        if _is_whole(tree, filename, thorough=thorough):
-            return tree
+    if tree.is_dir() and _is_whole(tree, filename, thorough=thorough):
+        return tree
+    if os.path.lexists(tree):
         _discard(tree)
     try:
         archive_bucket.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,12 @@ def unpack(
         ) from None
     try:
         os.chmod(staging, 0o777 & ~UMASK)
-        _extract(wheel_path, staging)
+        contents = _extract(wheel_path, staging)
+        if not _names_itself(staging, contents):
+            raise InstallError(
+                f"{filename} is not a valid wheel: its {contents.info.dist_info}/METADATA "
+                f"is missing or does not name {contents.info.name} {contents.info.version}."
+            )
         try:
             os.rename(staging, tree)
         except OSError:
@@ -115,24 +123,48 @@ def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
     """Whether the tree unpacked from *filename* still is what its RECORD says."""
     try:
         contents = read_unpacked(tree, filename)
-        info = contents.info
-        metadata = (tree / info.dist_info / "METADATA").read_bytes()
         for path, entry in contents.files.items():
             target = tree / path
             if path in contents.symlinks:
+                # A link is recorded by its target's text; one that was a
+                # file in the wheel, or points elsewhere now, is damage.
+                link = os.fsencode(contents.symlinks[path])
+                if unsafe_path_reason(contents.symlinks[path]) or (
+                    entry.size is not None and len(link) != entry.size
+                ):
+                    return False
+                if thorough and entry.hash is not None:
+                    _verify(filename, entry, io.BytesIO(link), io.BytesIO())
                 continue
-            if entry.size is not None and target.stat().st_size != entry.size:
+            status = target.lstat()
+            # Only a regular file: opening a named pipe would wait forever.
+            if not stat.S_ISREG(status.st_mode):
+                return False
+            if entry.size is not None and status.st_size != entry.size:
                 return False
             if thorough and entry.hash is not None:
                 with target.open("rb") as source:
                     _verify(filename, entry, source, io.BytesIO())
+        return _names_itself(tree, contents)
     except (OSError, UnicodeDecodeError, InstallError):
         return False
-    fields = header_fields(metadata)
+
+
+def _names_itself(tree: Path, contents: WheelContents) -> bool:
+    """Whether the ``RECORD`` of the tree lists its ``METADATA``, and that
+    names the project and version of the wheel: without them, the installed
+    distribution would be invisible to ``list`` and ``uninstall``.
+
+    :raises OSError: when ``METADATA`` cannot be read.
+    """
+    info = contents.info
+    metadata = f"{info.dist_info}/METADATA"
+    if metadata not in contents.files:
+        return False
+    fields = header_fields((tree / metadata).read_bytes())
     names = fields.get("name", [""])[:1] + fields.get("version", [""])[:1]
     return (
-        f"{info.dist_info}/METADATA" in contents.files
-        and len(names) == 2
+        len(names) == 2
         and canonicalize_name(names[0]) == info.name
         and _same_version(names[1], info.version)
     )
@@ -174,7 +206,7 @@ def read_unpacked(tree: Path, filename: str) -> WheelContents:
     return WheelContents(info, files, symlinks)
 
 
-def _extract(wheel_path: Path, destination: Path) -> None:
+def _extract(wheel_path: Path, destination: Path) -> WheelContents:
     filename = wheel_path.name
     try:
         with zipfile.ZipFile(wheel_path) as archive:
@@ -192,6 +224,7 @@ def _extract(wheel_path: Path, destination: Path) -> None:
                 link = destination / path
                 link.parent.mkdir(parents=True, exist_ok=True)
                 os.symlink(target, link)
+            return contents
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise InstallError(
             f"{filename} is not a valid zip archive ({exc}); the download may be "
