@@ -149,8 +149,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     # One change at a time per environment: two installs interleaving their
     # renames would leave neither's view of the environment true. One cache
     # for the whole command: with --no-cache, the downloads live in it.
-<<<<<<< HEAD
-    with environment_lock(environment.root), open_cache(context) as cache:
+    with changing(environment, quiet=context.quiet), open_cache(context) as cache:
         distributions = {dist.name: dist for dist in installed_distributions(environment)}
         installed = {name: dist.version for name, dist in distributions.items()}
         audited = _audit(args, gathered, editables, distributions, environment.interpreter.markers, sync=sync)
@@ -158,10 +157,6 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             # Everything asked for is installed already: no index is read.
             _say(quiet, f"Audited {_packages(len(audited))} in {_ms(time.monotonic() - started)}")
             return 0
-=======
-    with changing(environment, quiet=context.quiet), open_cache(context) as cache:
-        installed = {dist.name: dist.version for dist in installed_distributions(environment)}
->>>>>>> robust
         request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
         preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
@@ -316,19 +311,14 @@ def _apply(
     thorough: bool | Collection[NormalizedName],
     bars: bool,
 ) -> None:
-<<<<<<< HEAD
-    """Change the environment as *changes* says, all at once or not at all."""
-    from freewheel.install import WheelToInstall
-    from freewheel.install.batch import apply_changes
-=======
     """Change the environment as *changes* says, all at once or not at all.
 
     The unpacked trees in the cache of the projects in *thorough* (all when
     ``True``) are checked against every hash of their ``RECORD`` before
     they are used, not only against its sizes.
     """
-    from concurrent.futures import ThreadPoolExecutor
->>>>>>> robust
+    from freewheel.install import WheelToInstall
+    from freewheel.install.batch import apply_changes
 
     wheels = [
         WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
@@ -343,26 +333,11 @@ def _apply(
         )
         for e in editables
     ]
-<<<<<<< HEAD
+    checked = [thorough is True or pin.name in thorough for pin in changes.install]
+    checked += [False for _ in editables]  # built just now
     with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar:
         apply_changes(
             environment,
-=======
-    checked = [thorough is True or pin.name in thorough for pin in changes.install]
-    checked += [False for _ in editables]  # built just now
-
-    # Unpacking is the slow part of a cold install and each wheel is
-    # independent: do it in parallel, so the installer finds every tree
-    # already in the cache (and checked as asked).
-    def unpacked(wheel: WheelToInstall, full: bool) -> Path:
-        return unpack(wheel.path, archive, expected_sha256=wheel.expected_sha256, thorough=full)
-
-    with progress.Bar("Unpacking", len(wheels), enabled=bars) as bar, ThreadPoolExecutor() as pool:
-        for _ in pool.map(unpacked, wheels, checked):
-            bar.advance()
-    if wheels:
-        install_wheels(
->>>>>>> robust
             wheels,
             changes.remove,
             archive_bucket=cache.bucket("archive"),
@@ -370,6 +345,7 @@ def _apply(
             compile_bytecode=bool(args.compile_bytecode),
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
             on_unpacked=bar.advance,
+            thorough=checked,
         )
 
 

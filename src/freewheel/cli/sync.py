@@ -156,6 +156,7 @@ def sync(args: argparse.Namespace) -> Path:
             compile_bytecode=bool(args.compile_bytecode),
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
+            on_finished=lambda message: None if quiet else console.warn(message),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
     return environment.root

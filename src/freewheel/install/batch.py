@@ -28,19 +28,27 @@ def apply_changes(
     compile_bytecode: bool = False,
     on_copy_fallback: Callable[[], None] | None = None,
     on_unpacked: Callable[[], None] = lambda: None,
+    thorough: Sequence[bool] = (),
 ) -> list[InstallResult]:
     """Install *wheels* into *environment* as one batch, then uninstall the
     distributions in *remove* that none of them replaced.
 
     The wheels are first unpacked into *archive_bucket* in parallel
-    (*on_unpacked* is called as each is ready, from any thread); the other
+    (*on_unpacked* is called as each is ready, from any thread); a tree
+    already unpacked there is checked against its ``RECORD``: its sizes, and
+    every hash for the wheels *thorough* marks (by position). The other
     arguments are :func:`~freewheel.install.install_wheels`'.
     """
+    full = [*thorough, *[False] * (len(wheels) - len(thorough))]
+
+    def unpacked(wheel: WheelToInstall, check_hashes: bool) -> Path:
+        return unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256, thorough=check_hashes)
+
     # Unpacking is the slow part of a cold install and each wheel is
     # independent: do it in parallel, so the installer finds every tree
-    # already in the cache.
+    # already in the cache (and checked as asked).
     with ThreadPoolExecutor() as pool:
-        for _ in pool.map(lambda w: unpack(w.path, archive_bucket, expected_sha256=w.expected_sha256), wheels):
+        for _ in pool.map(unpacked, wheels, full):
             on_unpacked()
     results = []
     if wheels:

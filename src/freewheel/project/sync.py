@@ -411,13 +411,16 @@ def sync_environment(
     compile_bytecode: bool = False,
     on_copy_fallback: Callable[[], None] | None = None,
     bar: Callable[[str, int], Bar] | None = None,
+    on_finished: Callable[[str], None] = lambda message: None,
 ) -> SyncResult:
     """Make *environment* hold exactly *installs* (with *exact*; else at
     least them), all at once or not at all.
 
-    Wheels are downloaded into *cache* only when something is to be
-    installed; local projects are built (editable ones as PEP 660 wheels).
-    *bar* makes a progress bar for each phase.
+    What a killed command left half done in *environment* is finished
+    first (*on_finished* gets what was done). Wheels are downloaded into
+    *cache* only when something is to be installed; local projects are
+    built (editable ones as PEP 660 wheels). *bar* makes a progress bar for
+    each phase.
     """
     import tempfile
     import time
@@ -425,6 +428,7 @@ def sync_environment(
     from freewheel.install import WheelToInstall
     from freewheel.install.batch import apply_changes
     from freewheel.install.site_packages import installed_distributions
+    from freewheel.install.transaction import finish_interrupted
     from freewheel.python.environments import environment_lock
 
     def no_bar(description: str, total: int) -> Bar:
@@ -433,6 +437,9 @@ def sync_environment(
     bar = bar or no_bar
     started = time.monotonic()
     with environment_lock(environment.root):
+        finished = finish_interrupted(environment.root)
+        if finished:
+            on_finished(finished)
         current = installed_distributions(environment)
         before = {d.name: d.version for d in current}
         changes = plan_sync(installs, current, exact=exact, reinstall=reinstall)
