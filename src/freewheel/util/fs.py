@@ -39,7 +39,9 @@ def read_regular(path: Path) -> bytes:
 
     :raises OSError: when *path* cannot be read or is not a regular file.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    # Non-blocking, so that opening a named pipe returns at once (POSIX);
+    # Windows has neither the flag nor the pipes.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
