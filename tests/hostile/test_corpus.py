@@ -40,6 +40,9 @@ REQUIREMENTS = {
     "huge version": "hello==" + "9" * 5000 + "\n",
     "huge name": "h" * 5000 + "\n",
     "editable nothing": "-e\n",
+    "index url no parser reads": "--extra-index-url=http://[::1\nhello\n",
+    "index url with a port out of range": "--extra-index-url http://127.0.0.1:99999/simple/\nhello\n",
+    "editable url no parser reads": "-e http://[x\n",
     "not text": b"\xff\xfe\xfa\x00\x80garbage",
 }
 
@@ -54,6 +57,8 @@ PYPROJECTS = {
     "bad requires-python": "[project]\nname = 'a'\nversion = '1'\nrequires-python = '>=3,<<'\n",
     "project not a table": "project = 1\n",
     "tool.uv not a table": "[project]\nname = 'a'\nversion = '1'\ndependencies = ['hello']\n[tool]\nuv = 1\n",
+    "index url no parser reads": "[project]\nname = 'a'\nversion = '1'\ndependencies = ['hello']\n"
+    "[tool.uv]\nextra-index-url = ['http://[::1']\n",
     "index without url": "[project]\nname = 'a'\nversion = '1'\ndependencies = ['hello']\n[[tool.uv.index]]\nname = 'x'\n",
     "not text": b"\xff\xfe\xfa\x00\x80garbage",
 }

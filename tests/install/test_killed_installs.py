@@ -12,6 +12,7 @@ every time.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -218,3 +219,21 @@ def test_a_journal_naming_what_is_not_the_environments_is_refused(journal: str, 
     assert "cannot be used" in result.stderr and "Traceback" not in result.stderr
     assert outside.read_text() == "keep me"
     assert (env / JOURNAL).exists()
+
+
+def test_a_journal_cut_short_is_undone_up_to_its_last_whole_line(tmp_path: Path) -> None:
+    env = tmp_path / "env"
+    venv.create(env, with_pip=False, symlinks=True)
+    site = _site(env)
+    backup = site / ".x.py.freewheel-0123abcd~"
+    backup.write_text("original\n")
+    (site / "x.py").write_text("new\n")
+    lines = [["begin", str(site)], ["set aside", str(site / "x.py"), str(backup)], ["new", str(site / "x.py")]]
+    (env / JOURNAL).write_text("".join(json.dumps(line) + "\n" for line in lines) + '["new", "' + str(site))
+
+    result = freewheel("pip", "uninstall", "anything", "--python", env / "bin" / "python")
+
+    assert result.returncode == 0, result.stderr
+    assert "interrupted change" in result.stderr and "undone" in result.stderr
+    assert (site / "x.py").read_text() == "original\n"
+    assert _debris(env) == []

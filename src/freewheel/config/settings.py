@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Generic, Literal, TypeVar, cast, get_args
+from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName
 
@@ -207,6 +208,15 @@ def _urls(setting: Sourced[tuple[str, ...]], cwd: Path, format: IndexFormat = "s
     return [Index(url=to_url(url, cwd), origin=setting.origin, format=format) for url in setting.value]
 
 
+def _check_url(index: Index) -> None:
+    """Refuse an index URL no URL parser reads (``http://[::1``), before
+    anything tries to."""
+    try:
+        urlsplit(index.url).port  # reading the port is what checks it
+    except ValueError as exc:
+        raise UsageError(f"The index URL {index.url} (from {index.origin}) is not a valid URL: {exc}.") from None
+
+
 def index_settings(
     layers: Sequence[Layer],
     *,
@@ -248,6 +258,8 @@ def index_settings(
 
     indexes += _urls(_setting(layers, "find_links", _texts, ()), cwd, format="flat")
     indexes += [Index(url=s.value, format="flat", origin=s.origin) for s in file_find_links]
+    for index in indexes:
+        _check_url(index)
     strategy = _setting(layers, "index_strategy", _choice(*INDEX_STRATEGIES), "first-index")
     return IndexSettings(
         _dedupe(indexes, configured_indexes),

@@ -597,7 +597,11 @@ def _split_marker(text: str) -> tuple[str, str | None]:
 
 
 def _wheel_name(url: str) -> str | None:
-    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # not a URL any parser reads: no wheel named in it
+        return None
+    filename = unquote(path.rsplit("/", 1)[-1])
     if not filename.endswith(".whl"):
         return None
     try:

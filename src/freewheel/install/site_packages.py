@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,9 +27,10 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from freewheel.python.environments import Environment
+from freewheel.util.fs import read_regular
 
 MetadataFormat = Literal["dist-info", "egg-info"]
 
@@ -103,12 +105,17 @@ class InstalledDistribution:
     def files(self) -> list[str]:
         """The installed files as ``RECORD`` lists them, relative to ``location``.
 
-        Empty when there is no ``RECORD`` (egg-info installs keep none).
+        Empty when there is no ``RECORD`` (egg-info installs keep none) or
+        it cannot be read; a path that is not UTF-8 is shown with
+        replacement characters.
         """
         if self.record is None:
             return []
-        with self.record.open(newline="", encoding="utf-8") as handle:
-            return [row[0] for row in csv.reader(handle) if row]
+        try:
+            text = read_regular(self.record).decode("utf-8", "replace")
+        except OSError:
+            return []
+        return [row[0] for row in csv.reader(io.StringIO(text, newline="")) if row]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -242,7 +249,7 @@ def _read_distribution(path: Path, kind: MetadataFormat) -> InstalledDistributio
     if kind == "egg-info" and path.is_dir():
         metadata_file = path / "PKG-INFO"
     try:
-        data = metadata_file.read_bytes()
+        data = read_regular(metadata_file)
     except OSError as error:
         raise _Broken(f"cannot read {metadata_file.name}: {error.strerror}") from None
     # Only the headers matter; a long description can be most of the file.
@@ -251,7 +258,7 @@ def _read_distribution(path: Path, kind: MetadataFormat) -> InstalledDistributio
         raise _Broken(f"{metadata_file.name} has no Name or Version")
     try:
         version = Version(raw["version"])
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or more digits than Python converts
         raise _Broken(f"invalid version {raw['version']!r}") from None
     lines = raw.get("requires_dist", [])
     if kind == "egg-info" and path.is_dir():
@@ -316,7 +323,7 @@ def _egg_info_requires(path: Path) -> list[str]:
 
 def _read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8").strip() or None
+        return read_regular(path).decode("utf-8").strip() or None
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -324,6 +331,6 @@ def _read_text(path: Path) -> str | None:
 def _read_direct_url(path: Path) -> DirectUrl | None:
     """Parse ``direct_url.json`` (PEP 610); a missing or malformed one is treated as absent."""
     try:
-        return DirectUrl.from_dict(json.loads(path.read_bytes()))
+        return DirectUrl.from_dict(json.loads(read_regular(path)))
     except (OSError, ValueError, DirectUrlValidationError):
         return None

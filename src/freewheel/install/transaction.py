@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from freewheel.util.fs import read_regular
+
 from .errors import InstallError
 
 # The journal of the change in progress, in the environment's root.
@@ -68,7 +70,7 @@ class Transaction:
         self._entries: list[_Entry] = []
         self._path = root / JOURNAL
         try:
-            self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o644)
+            self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         except FileExistsError:
             raise InstallError(
                 f"The environment {root} is being changed by another freewheel command, "
@@ -174,7 +176,7 @@ def finish_interrupted(root: Path) -> str | None:
     """
     path = root / JOURNAL
     try:
-        text = path.read_bytes().decode("utf-8", "surrogateescape")
+        text = read_regular(path).decode("utf-8", "surrogateescape")
     except FileNotFoundError:
         return None
     except OSError as exc:

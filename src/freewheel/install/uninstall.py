@@ -24,6 +24,8 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from freewheel.util.fs import read_regular
+
 from .errors import InstallError
 from .records import parse_record
 from .site_packages import metadata_entries
@@ -56,12 +58,18 @@ def installed_paths(
     """
     label = dist_info.name.removesuffix(".dist-info")
     try:
-        text = (dist_info / "RECORD").read_text("utf-8")
+        text = read_regular(dist_info / "RECORD").decode("utf-8")
     except FileNotFoundError:
         raise InstallError(
             f"Cannot uninstall {label}: {dist_info} has no RECORD, so which files "
             "belong to it is unknown.",
             hint="it was installed by a tool that keeps no record; remove its files by hand",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise InstallError(
+            f"Cannot uninstall {label}: its RECORD cannot be read ({reason}), so which files "
+            "belong to it is unknown. Nothing was removed."
         ) from None
     root = dist_info.parent
     prefix = Path(os.path.realpath(prefix))
@@ -115,7 +123,7 @@ def claimed_elsewhere(site_packages: Path, dists: Collection[Path]) -> set[Path]
         if _real(other) in skipped:
             continue
         try:
-            text = (other / "RECORD").read_text("utf-8")
+            text = read_regular(other / "RECORD").decode("utf-8")
             entries = parse_record(text, source=str(other))
         except (OSError, UnicodeDecodeError, InstallError):
             continue  # an unreadable RECORD claims nothing it can prove

@@ -34,6 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from freewheel.dists.hashing import sha256_file
 from freewheel.dists.metadata import header_fields
+from freewheel.util.fs import read_regular
 
 from .errors import InstallError
 from .records import RecordEntry, encode_digest, parse_record
@@ -161,7 +162,7 @@ def _names_itself(tree: Path, contents: WheelContents) -> bool:
     metadata = f"{info.dist_info}/METADATA"
     if metadata not in contents.files:
         return False
-    fields = header_fields((tree / metadata).read_bytes())
+    fields = header_fields(read_regular(tree / metadata))
     names = fields.get("name", [""])[:1] + fields.get("version", [""])[:1]
     return (
         len(names) == 2
@@ -196,9 +197,9 @@ def read_unpacked(tree: Path, filename: str) -> WheelContents:
     names = [entry.name + "/" for entry in tree.iterdir() if entry.is_dir()]
     dist_info = find_dist_info(names, filename)
     root_is_purelib = parse_wheel_metadata(
-        (tree / dist_info / "WHEEL").read_text("utf-8"), filename=filename
+        read_regular(tree / dist_info / "WHEEL").decode("utf-8"), filename=filename
     )
-    record = parse_record((tree / dist_info / "RECORD").read_text("utf-8"), source=filename)
+    record = parse_record(read_regular(tree / dist_info / "RECORD").decode("utf-8"), source=filename)
     name, version, _, _ = parse_wheel_filename(filename)
     info = WheelInfo(filename, name, version, dist_info, root_is_purelib)
     files = {entry.path: entry for entry in record}

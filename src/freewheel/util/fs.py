@@ -1,9 +1,12 @@
 """File-system helpers: writes that never leave a half-written file behind,
-and paths as messages show them."""
+reads that never wait on something that is not a file, and paths as
+messages show them."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -25,6 +28,24 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_regular(path: Path) -> bytes:
+    """The content of the regular file *path*.
+
+    Files others may have replaced (an environment's metadata, the cache)
+    are read through here: a named pipe or device in their place would make
+    a plain read wait forever, or never end.
+
+    :raises OSError: when *path* cannot be read or is not a regular file.
+    """
+    # Non-blocking, so that opening a named pipe returns at once (POSIX);
+    # Windows has neither the flag nor the pipes.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read()
 
 
 def atomic_write_text(path: Path, text: str) -> None:
