@@ -233,3 +233,23 @@ def test_an_unwritable_destination_exits_2(dists, tmp_path, index_server):
     assert result.returncode == 2
     assert "Cannot write into the destination directory" in result.stderr
     assert server.paths() == []
+
+
+def test_a_requirements_hash_binds_the_downloaded_file(dists, tmp_path, index_server):
+    server = index_server(dists, metadata=True)
+    dest = tmp_path / "wheelhouse"
+    good = hashlib.sha256((dists / "pure-1.0-py3-none-any.whl").read_bytes()).hexdigest()
+    (tmp_path / "good.txt").write_text(f"pure==1.0 --hash=sha256:{good}\n")
+    assert download(server, dest, "-r", tmp_path / "good.txt", "--python-version", "3.9").returncode == 0
+    assert (dest / "pure-1.0-py3-none-any.whl").is_file()
+
+    (tmp_path / "bad.txt").write_text(f"winonly==1.0 --hash=sha256:{'0' * 64}\n")
+    bad = download(server, dest, "-r", tmp_path / "bad.txt", "--python-version", "3.9")
+    assert bad.returncode == 2
+    assert "matches none of the hashes" in bad.stderr
+    assert not (dest / "winonly-1.0-py3-none-any.whl").exists()
+    # A file already in the directory is no exception.
+    (tmp_path / "wrong.txt").write_text(f"pure==1.0 --hash=sha256:{'0' * 64}\n")
+    wrong = download(server, dest, "-r", tmp_path / "wrong.txt", "--python-version", "3.9")
+    assert wrong.returncode == 2
+    assert "matches none of the hashes" in wrong.stderr

@@ -8,7 +8,7 @@ import argparse
 import dataclasses
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,9 +109,9 @@ def _wheelhouse(
     cache = open_cache(context)
     try:
 
-        def fetch(dists: Sequence[DistFile]) -> list[Path]:
-            with progress.Bar("Downloading", len(dists), enabled=bars) as bar:
-                return fetch_wheels(dists, context.settings, cache, on_done=bar.advance)
+        def fetch(wanted: Sequence[tuple[DistFile, Collection[str]]]) -> list[Path]:
+            with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
+                return fetch_wheels([dist for dist, _ in wanted], context.settings, cache, on_done=bar.advance)
 
         placed, pruned = wheelhouse.fill(dest, files, fetch, prune_others=args.prune, write_index=args.index_html)
     finally:

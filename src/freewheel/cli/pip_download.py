@@ -15,7 +15,7 @@ import dataclasses
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -145,6 +145,7 @@ def _fill(
     """Resolve every target, then put the files they need into *dest*:
     what each target resolved to, the files it needs, those pruned."""
     from freewheel.cli.context import warn
+    from freewheel.cli.pip_install import _hashes_by_name
     from freewheel.cli.resolve import ResolveRequest, resolver_session
     from freewheel.dists import wheelhouse
 
@@ -161,14 +162,16 @@ def _fill(
             # A failed target's files from an earlier run may be all it has.
             warn("Nothing was pruned: some targets could not be resolved.", quiet=context.quiet)
 
-        def fetch(dists: Sequence[DistFile]) -> list[Path]:
-            with progress.Bar("Downloading", len(dists), enabled=bars) as bar:
-                return session.source.fetch_files([(dist, ()) for dist in dists], on_done=bar.advance)
+        def fetch(wanted: Sequence[tuple[DistFile, Collection[str]]]) -> list[Path]:
+            with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
+                return session.source.fetch_files(wanted, on_done=bar.advance)
 
         placed, pruned = wheelhouse.fill(
             dest,
             [pin.dist for outcome in outcomes for pin in outcome.pins if pin.dist is not None],
             fetch,
+            # A requirement's --hash values bind its file too, as in pip.
+            allowed=_hashes_by_name(gathered),
             prune_others=bool(args.prune) and not failed,
             write_index=bool(args.index_html),
         )

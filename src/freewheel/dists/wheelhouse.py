@@ -15,7 +15,7 @@ import html
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -57,13 +57,17 @@ def prepare(dest: Path) -> None:
         ) from None
 
 
-def up_to_date(dest: Path, dist: DistFile) -> bool:
+def up_to_date(dest: Path, dist: DistFile, allowed: Collection[str] = ()) -> bool:
     """Whether *dest* already holds *dist*'s file: same name, and the sha256
-    the index gives (a file the index gives no hash for is never trusted)."""
+    the index gives (a file the index gives no hash for is never trusted),
+    which must be one of *allowed* (a requirement's ``--hash`` values) when
+    any is given."""
     path = dest / dist.filename
     expected = dist.hashes.get("sha256")
+    if expected is None or (allowed and expected.lower() not in allowed):
+        return False
     try:
-        return expected is not None and path.is_file() and sha256_file(path) == expected.lower()
+        return path.is_file() and sha256_file(path) == expected.lower()
     except OSError:
         return False
 
@@ -129,24 +133,31 @@ def index_page(dest: Path, known: Mapping[str, str]) -> str:
 def fill(
     dest: Path,
     needed: Iterable[DistFile],
-    fetch: Callable[[Sequence[DistFile]], Sequence[Path]],
+    fetch: Callable[[Sequence[tuple[DistFile, Collection[str]]]], Sequence[Path]],
     *,
+    allowed: Mapping[str, Collection[str]] | None = None,
     prune_others: bool = False,
     write_index: bool = False,
 ) -> tuple[list[Placed], list[str]]:
     """Put every file of *needed* into *dest* (one per filename, the first
-    named), fetching with *fetch* (local paths of the files given, checked
-    against their hashes) only those *dest* does not hold already; with
+    named), fetching with *fetch* only those *dest* does not hold already:
+    it gives the local paths of the files it is given, each checked against
+    the index's sha256 and, when any, the sha256 values given with it
+    (*allowed*, by project name: requirements' ``--hash`` values). With
     *prune_others*, remove the distribution files not needed; with
     *write_index*, write :data:`INDEX_PAGE`. Return what *dest* holds of
     *needed*, and the names pruned."""
     wanted: dict[str, DistFile] = {}
     for dist in needed:
         wanted.setdefault(dist.filename, dist)
-    missing = [dist for dist in wanted.values() if not up_to_date(dest, dist)]
-    for dist, path in zip(missing, fetch(missing), strict=True):
+    allowed = allowed or {}
+    missing = [
+        (dist, allowed.get(dist.name, ())) for dist in wanted.values()
+        if not up_to_date(dest, dist, allowed.get(dist.name, ()))
+    ]
+    for (dist, _), path in zip(missing, fetch(missing), strict=True):
         place(path, dest, dist.filename)
-    added = {dist.filename for dist in missing}
+    added = {dist.filename for dist, _ in missing}
     placed = [record(dest, dist, added=dist.filename in added) for dist in wanted.values()]
     pruned = prune(dest, wanted) if prune_others else []
     if write_index:
