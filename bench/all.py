@@ -39,6 +39,7 @@ from pathlib import Path
 
 import bytes as bytes_case
 import compile as compile_case
+import download as download_case
 import harness
 import report
 import sync as sync_case
@@ -133,7 +134,7 @@ def _pin_check(pins: dict[str, dict[str, str]], unstable: dict[str, list[str]]) 
 def run_tools(case: Case, context: Context) -> dict:
     """Every tool of *case*, every phase, every run: rows of samples, and the pins."""
     requirements, index_url = context.source(case)
-    kind = compile_case if case.kind == "compile" else sync_case
+    kind = {"compile": compile_case, "sync": sync_case, "download": download_case}[case.kind]
     table = kind.tools(context.bin_dir)
     names = tools_of(case, context)
     runs = context.runs or case.runs
@@ -221,7 +222,7 @@ def about(case: Case) -> list[str]:
     return lines
 
 
-RUNNERS = {"compile": run_tools, "sync": run_tools, "bytes": run_bytes, "http": run_http}
+RUNNERS = {"compile": run_tools, "sync": run_tools, "download": run_tools, "bytes": run_bytes, "http": run_http}
 
 
 def main() -> None:

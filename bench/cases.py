@@ -11,7 +11,7 @@ class Case:
     """One piece of work, done by each tool in the same run.
 
     ``kind`` is ``compile`` (``bench/compile.py``), ``sync``
-    (``bench/sync.py``), ``bytes`` (``bench/bytes.py``) or ``http``
+    (``bench/sync.py``), ``download`` (``bench/download.py``), ``bytes`` (``bench/bytes.py``) or ``http``
     (``bench/http_clients.py``). ``source`` is a file in ``bench/sets``, or
     for the synthetic registries of ``bench/synthetic.py`` their shape
     (``small``/``large``). ``index`` is ``default`` (pip's default index),
@@ -134,6 +134,19 @@ CASES = (
         )
         for index in ("local", "local-meta")
         for shape in ("small", "large")
+    ),
+    *(
+        Case(
+            name, "download",
+            f"a wheelhouse of {what} for 3 Pythons x 3 platforms: one freewheel pip download "
+            "against the serial loop of 9 pip downloads", ("download", "issue12"),
+            source=source, index=index, tools=("freewheel", "pip"), runs=1,
+            note="issue 12: one multi-target pip download against the serial loop it replaces",
+        )
+        for name, what, source, index in (
+            ("download-small", "bench/sets/small.in", "small.in", "default"),
+            ("download-local", "a synthetic small registry", "small", "local-meta"),
+        )
     ),
     Case(
         "bytes", "bytes", "bytes read backtracking on a nightly-style index without metadata",

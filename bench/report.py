@@ -84,7 +84,7 @@ def pin_summary(case: dict) -> list[str]:
     if not tools:
         return ["No tool produced pins."]
     reference = check["reference"]
-    what = "Installed packages" if case["kind"] == "sync" else "Pins"
+    what = {"sync": "Installed packages", "download": "Files downloaded"}.get(case["kind"], "Pins")
     lines = []
     same = [t for t in tools if t != reference and not check["differences"].get(t)]
     count = len(case["pins"][reference])

@@ -10,6 +10,7 @@ from freewheel.python.platforms import (
     PLATFORM_NAMES,
     host_platform,
     parse_platform,
+    pip_platform,
     supported_tags,
 )
 
@@ -172,3 +173,25 @@ def test_free_threaded_cpython_gets_no_abi3():
     tags = supported_tags((3, 13), ["win_amd64"], interpreter="cp313", abis=["cp313t"])
     assert tags[0] == Tag("cp313", "cp313t", "win_amd64")
     assert not any(tag.abi == "abi3" for tag in tags)
+
+
+@pytest.mark.parametrize(
+    ("tags", "accepted", "markers"),
+    [
+        # As `pip debug --platform TAG` lists them (pip 23.2).
+        (["manylinux2014_x86_64"], ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"], ("linux", "x86_64")),
+        (["manylinux_2_28_x86_64"], ["manylinux_2_28_x86_64"], ("linux", "x86_64")),
+        (["win_amd64"], ["win_amd64"], ("win32", "AMD64")),
+        (["macosx_11_0_arm64"], ["macosx_11_0_arm64", "macosx_11_0_universal2", "macosx_10_16_universal2"], ("darwin", "arm64")),
+        (["musllinux_1_2_aarch64", "linux_aarch64"], ["musllinux_1_2_aarch64", "linux_aarch64"], ("linux", "aarch64")),
+    ],
+)
+def test_pip_platform_tags_are_pips(tags, accepted, markers):
+    platform, platform_tags = pip_platform(tags)
+    assert platform_tags[: len(accepted)] == accepted
+    assert (platform.markers["sys_platform"], platform.markers["platform_machine"]) == markers
+
+
+def test_pip_platform_refuses_what_is_no_tag():
+    with pytest.raises(UsageError, match="Invalid --platform"):
+        pip_platform(["x86_64-manylinux_2_28"])

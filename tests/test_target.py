@@ -141,3 +141,26 @@ def test_evaluate_extras(base):
     assert target.evaluate(marker, ["http2", "socks"])
     assert not target.evaluate(marker, ["http2"])
     assert target.evaluate(Marker('python_version >= "3"'), ["http2"])
+
+
+def test_pip_platform_implementation_and_abi_give_pips_tags():
+    # `pip debug --verbose --platform manylinux2014_x86_64 --python-version 39
+    # --implementation cp --abi cp39` (pip 23.2) lists these 75 tags, in this order.
+    target = for_request(
+        None, python_version="3.9", python_platform=None,
+        pip_platforms=["manylinux2014_x86_64"], implementation="cp", abis=["cp39"],
+    )
+    tags = [str(tag) for tag in target.tags]
+    assert len(tags) == 75
+    assert tags[:4] == [
+        "cp39-cp39-manylinux2014_x86_64", "cp39-cp39-manylinux2010_x86_64",
+        "cp39-cp39-manylinux1_x86_64", "cp39-abi3-manylinux2014_x86_64",
+    ]
+    assert tags[-1] == "py30-none-any"
+    assert target.evaluate(Marker("sys_platform == 'linux' and python_version == '3.9'"))
+
+
+def test_pip_implementation_sets_the_implementation_markers():
+    target = for_request(None, python_version="3.10", python_platform=None, implementation="pp")
+    assert target.markers["implementation_name"] == "pypy"
+    assert str(target.tags[0]).startswith("pp310-none-")

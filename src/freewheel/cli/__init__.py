@@ -29,6 +29,7 @@ UNEXPECTED_EXIT_CODE = 2
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
     (("pip", "install"), "pip_install", "Install packages into an environment"),
+    (("pip", "download"), "pip_download", "Download distributions for one or many targets into a directory"),
     (("pip", "sync"), "pip_sync", "Make an environment exactly a pinned set of packages"),
     (("pip", "uninstall"), "pip_uninstall", "Remove packages from an environment"),
     (("pip", "list"), "pip_list", "List installed packages"),

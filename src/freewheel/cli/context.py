@@ -141,23 +141,29 @@ def _files_layer(gathered: Gathered) -> Layer:
 def _target(
     args: argparse.Namespace, settings: Settings, cwd: Path, interpreter: InterpreterInfo | None
 ) -> TargetEnvironment:
-    from freewheel.python.interpreters import find_python, probe
     from freewheel.python.target import for_request
 
     python_version = getattr(args, "python_version", None)
     python_platform = getattr(args, "python_platform", None)
-    if interpreter is not None:
-        return for_request(interpreter, python_version=python_version, python_platform=python_platform)
+    base = interpreter if interpreter is not None else base_interpreter(settings, cwd)
+    return for_request(base, python_version=python_version, python_platform=python_platform)
+
+
+def base_interpreter(settings: Settings, cwd: Path) -> InterpreterInfo | None:
+    """The interpreter a resolution starts from: ``--python`` (or
+    ``FREEWHEEL_PYTHON``), else the one discovery finds from *cwd*; ``None``
+    when none was asked for and none is found (the running one stands in)."""
+    from freewheel.python.interpreters import find_python, probe
+
     requested = settings.resolver.python.value
-    base = None
     try:
-        base = probe(find_python(requested, cwd=cwd))
+        return probe(find_python(requested, cwd=cwd))
     except UsageError:
         if requested is not None:
             raise
         # With no interpreter asked for and none found, resolve for the one
         # running freewheel, as a bare machine would expect.
-    return for_request(base, python_version=python_version, python_platform=python_platform)
+        return None
 
 
 def build_context(

@@ -131,12 +131,13 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = True) -> None:
+def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = True, upgrade: bool = True) -> None:
     """Which versions and files to use. Without *resolving* (``pip sync``,
     whose file is the lock), only the options that choose files: the
-    others are not taken, and read as unset."""
+    others are not taken, and read as unset. Without *upgrade* (a command
+    with no earlier result to prefer), no ``-U``/``-P``."""
     group = parser.add_argument_group("Resolver options")
-    if resolving:
+    if resolving and upgrade:
         group.add_argument("-U", "--upgrade", action="store_true", default=None, help="Ignore pins in the output file")
         group.add_argument(
             "-P",
@@ -147,6 +148,9 @@ def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = T
             metavar="PACKAGE",
             help="Ignore the output file's pin for this package",
         )
+    elif resolving:
+        parser.set_defaults(upgrade=None, upgrade_package=[])
+    if resolving:
         group.add_argument("--resolution", choices=RESOLUTION_MODES, help="Which compatible version to prefer")
         group.add_argument("--prerelease", choices=PRERELEASE_MODES, help="When to consider pre-releases")
         group.add_argument("--no-deps", action="store_true", default=None, help="Ignore package dependencies")

@@ -299,3 +299,57 @@ def supported_tags(
     else:
         specific = generic_tags(interpreter, abis, platforms)
     return [*specific, *compatible_tags(version, interpreter, platforms)]
+
+
+_PIP_LEGACY_MANYLINUX = {
+    "manylinux2014": ("manylinux2014", "manylinux2010", "manylinux1"),
+    "manylinux2010": ("manylinux2010", "manylinux1"),
+}
+
+
+def pip_platform(tags: Sequence[str]) -> tuple[Platform, list[str]]:
+    """The platform pip's ``--platform`` values (wheel platform tags such as
+    ``manylinux2014_x86_64``, ``win_amd64``, ``macosx_11_0_arm64``) stand
+    for, and the platform tags it accepts, most preferred first.
+
+    As pip: the tags given are accepted, and only those, except that a
+    ``macosx`` tag also accepts older macOS releases and ``manylinux2014``
+    (``manylinux2010``) the legacy tags before it; ``manylinux_2_28_x86_64``
+    does not accept ``manylinux_2_17``. Markers come from the first tag.
+
+    :raises UsageError: for a value that is not a platform tag.
+    """
+    accepted: list[str] = []
+    for tag in tags:
+        if not re.fullmatch(r"[a-z0-9_.]+", tag):
+            raise UsageError(
+                f"Invalid --platform {tag!r}: expected a wheel platform tag such as "
+                "manylinux_2_28_x86_64, win_amd64 or macosx_11_0_arm64."
+            )
+        prefix, _, arch = tag.partition("_")
+        macos = re.fullmatch(r"macosx_(\d+)_(\d+)_(\w+)", tag)
+        if macos:
+            accepted += mac_platforms((int(macos[1]), int(macos[2])), macos[3])
+        elif prefix in _PIP_LEGACY_MANYLINUX and arch in ("x86_64", "i686"):
+            accepted += [f"{legacy}_{arch}" for legacy in _PIP_LEGACY_MANYLINUX[prefix]]
+        else:
+            accepted.append(tag)
+    return _tag_platform(tags[0]), list(dict.fromkeys(accepted))
+
+
+def _tag_platform(tag: str) -> Platform:
+    """The platform whose markers a wheel platform tag implies."""
+    windows = {tag: arch for arch, tag in _WINDOWS_TAG.items()}
+    if tag in windows:
+        arch = windows[tag]
+        markers = {**_WINDOWS_MARKERS, "platform_machine": _WINDOWS_MACHINE[arch], **_BLANK_KERNEL}
+        return Platform(tag, "windows", arch, markers)
+    macos = re.fullmatch(r"macosx_(\d+)_(\d+)_(\w+)", tag)
+    if macos:
+        arch = _canonical_arch(macos[3])
+        markers = {**_MACOS_MARKERS, "platform_machine": macos[3], **_BLANK_KERNEL}
+        return Platform(tag, "macos", arch, markers, macos=(int(macos[1]), int(macos[2])))
+    linux = re.fullmatch(r"(?:many|musl)?linux(?:\d+|_\d+_\d+)?_(\w+)", tag)
+    if linux:
+        return _linux(tag, linux[1])
+    return Platform(tag, "other", "", dict(_BLANK_KERNEL), sysconfig_platform=tag)

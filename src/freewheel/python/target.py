@@ -23,7 +23,7 @@ from packaging.version import Version
 
 from freewheel.errors import UsageError
 from freewheel.python.interpreters import InterpreterInfo, current_interpreter
-from freewheel.python.platforms import parse_platform, supported_tags
+from freewheel.python.platforms import parse_platform, pip_platform, supported_tags
 
 
 class Target(Protocol):
@@ -121,8 +121,11 @@ def for_request(
     *,
     python_version: str | None,
     python_platform: str | None,
+    pip_platforms: Sequence[str] = (),
+    implementation: str | None = None,
+    abis: Sequence[str] = (),
 ) -> TargetEnvironment:
-    """The environment to resolve for, given uv-style overrides.
+    """The environment to resolve for, given uv-style overrides, or pip's.
 
     Starts from ``base`` (or, when there is none, the running interpreter).
     ``python_version`` (``3.9`` or ``3.9.7``) replaces the Python version:
@@ -133,6 +136,11 @@ def for_request(
     :func:`freewheel.python.platforms.parse_platform`) replaces the platform markers
     and tags. Either override keeps the rest of the base.
 
+    pip's ``--platform`` tags (*pip_platforms*, see
+    :func:`freewheel.python.platforms.pip_platform`), ``--implementation``
+    (``cp``, ``pp``, ``py``...) and ``--abi`` tags (*abis*) replace the
+    platform, the interpreter tag and the ABI tags instead.
+
     Deliberate differences from uv: a free-threaded base stays free-threaded
     (``cp313t``) under a version override only for 3.13 and newer; a
     non-CPython base under a version override gets only its ``none``-ABI and
@@ -142,15 +150,19 @@ def for_request(
     """
     if base is None:
         base = current_interpreter()
-    if python_version is None and python_platform is None:
+    if not (python_version or python_platform or pip_platforms or implementation or abis):
         return from_interpreter(base)
     markers = dict(base.markers)
-    platform = parse_platform(python_platform) if python_platform else base.platform
+    if pip_platforms:
+        platform, platform_tags = pip_platform(pip_platforms)
+    else:
+        platform = parse_platform(python_platform) if python_platform else base.platform
+        platform_tags = platform.platform_tags()
     markers.update(platform.markers)
     version = Version(".".join(map(str, base.version)))
     pair = base.version[:2]
     interpreter = base.tags[0].split("-", 1)[0]  # cp311, pp310...
-    abis = list(base.abis)
+    abi_tags = list(base.abis)
     if python_version is not None:
         version, full = _parse_python_version(python_version)
         pair = full[:2]
@@ -160,11 +172,24 @@ def for_request(
         if base.implementation == "cpython":
             markers["implementation_version"] = markers["python_full_version"]
             threaded = "t" if base.free_threaded and pair >= (3, 13) else ""
-            abis = [f"{interpreter}{threaded}"]
+            abi_tags = [f"{interpreter}{threaded}"]
         else:
-            abis = []
-    tags = supported_tags(pair, platform.platform_tags(), interpreter=interpreter, abis=abis)
+            abi_tags = []
+    if implementation:
+        interpreter = f"{implementation}{pair[0]}{pair[1]}"
+        markers.update(_IMPLEMENTATION_MARKERS.get(implementation, {}))
+        if not interpreter.startswith(base.tags[0][:2]):
+            # The base's ABI tags name its own implementation.
+            abi_tags = []
+    tags = supported_tags(pair, platform_tags, interpreter=interpreter, abis=list(abis) or abi_tags)
     return TargetEnvironment(version, markers, tuple(tags), platform.name)
+
+
+# The markers pip's --implementation changes (for the implementations whose names are known).
+_IMPLEMENTATION_MARKERS = {
+    "cp": {"implementation_name": "cpython", "platform_python_implementation": "CPython"},
+    "pp": {"implementation_name": "pypy", "platform_python_implementation": "PyPy"},
+}
 
 
 def _parse_python_version(text: str) -> tuple[Version, tuple[int, int, int]]:
