@@ -8,6 +8,7 @@ from support.cli import freewheel
 DOCUMENTED = [
     "pip compile", "explain", "venv", "pip install", "pip sync", "pip uninstall",
     "pip list", "pip freeze", "pip show", "pip check", "cache dir", "cache clean", "cache prune",
+    "pip download", "lock", "sync", "export", "tree", "add", "remove", "run",
 ]
 
 
@@ -23,3 +24,12 @@ def test_the_top_level_help_lists_every_command() -> None:
     assert result.returncode == 0
     listed = result.stdout.split("positional arguments:")[1]
     assert {command.split()[0] for command in DOCUMENTED} <= set(listed.split())
+
+
+def test_every_command_module_leaves_the_entry_point_alone() -> None:
+    # Configuring every command imports every command module; one named
+    # like a function of freewheel.cli (``run``) would replace it.
+    from freewheel import cli
+
+    cli.build_parser()
+    assert callable(cli.run) and cli.run.__module__ == "freewheel.cli"

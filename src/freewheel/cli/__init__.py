@@ -26,6 +26,8 @@ from freewheel.errors import FreewheelError, UsageError
 UNEXPECTED_EXIT_CODE = 2
 
 # (words, module, help): the command line ``freewheel WORDS...`` runs MODULE.
+# A module never takes the name of a function of this package (``run``):
+# importing it would replace that function on the package.
 COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
     (("pip", "install"), "pip_install", "Install packages into an environment"),
@@ -38,7 +40,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "check"), "pip_check", "Check that installed packages have compatible dependencies"),
     (("add",), "add", "Add requirements to the project"),
     (("remove",), "remove", "Remove requirements from the project"),
-    (("run",), "run", "Run a command in the project environment, synced first"),
+    (("run",), "project_run", "Run a command in the project environment, synced first"),
     (("lock",), "lock", "Lock the project's dependencies for every supported environment in pylock.toml"),
     (("sync",), "sync", "Make the project environment exactly what the lock selects"),
     (("export",), "export", "Export the project's lock as requirements.txt or pylock.toml"),
