@@ -21,6 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from freewheel.cli.builds import BuildRequest, build_request
 from freewheel.cli.context import CommandContext
 from freewheel.config.settings import PrereleaseMode
 from freewheel.dists.hashing import sha256_file
@@ -47,6 +48,7 @@ class ResolveRequest:
     resolution: str
     no_deps: bool
     hashes: bool
+    build: BuildRequest
 
     @classmethod
     def from_args(
@@ -64,11 +66,7 @@ class ResolveRequest:
             via[canonicalize_name(requirement.name)].add(sourced.source.annotation())
         direct_requirements = tuple(r for _, r in direct)
 
-        constraints: dict[NormalizedName, Ranges] = {}
-        for _, requirement in _applicable(gathered.constraints, target):
-            name = canonicalize_name(requirement.name)
-            range_ = requirement_range(requirement)
-            constraints[name] = constraints[name] & range_ if name in constraints else range_
+        constraints = applicable_ranges(gathered.constraints, target)
         overrides = {
             canonicalize_name(r.name): r for _, r in _applicable(gathered.overrides, target)
         }
@@ -95,6 +93,7 @@ class ResolveRequest:
             resolution=resolver.resolution.value,
             no_deps=bool(args.no_deps),
             hashes=bool(getattr(args, "generate_hashes", False)),
+            build=build_request(args, context),
         )
 
 
@@ -115,6 +114,20 @@ def _applicable(
         if requirement.marker is None or target.evaluate(requirement.marker):
             kept.append((entry, requirement))
     return kept
+
+
+def applicable_ranges(
+    sourced: Iterable[SourcedRequirement],
+    target: TargetEnvironment,
+    ranges: Mapping[NormalizedName, Ranges] | None = None,
+) -> dict[NormalizedName, Ranges]:
+    """*ranges* narrowed by the constraints in *sourced* that apply to *target*."""
+    narrowed = dict(ranges or {})
+    for _, requirement in _applicable(sourced, target):
+        name = canonicalize_name(requirement.name)
+        range_ = requirement_range(requirement)
+        narrowed[name] = narrowed[name] & range_ if name in narrowed else range_
+    return narrowed
 
 
 def _names_asking_prereleases(requirements: Iterable[Requirement]) -> Iterable[NormalizedName]:
@@ -148,6 +161,8 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 def _binary_policy(args: argparse.Namespace, gathered: Gathered) -> BinaryPolicy:
     no_binary = [*args.no_binary, *(v for f in gathered.files for v in f.no_binary)]
     only_binary = [*args.only_binary, *(v for f in gathered.files for v in f.only_binary)]
+    if getattr(args, "no_build", None):
+        only_binary.append(ALL)
     return BinaryPolicy(no_binary=_names(no_binary), only_binary=_names(only_binary))
 
 
@@ -196,6 +211,7 @@ def resolver_session(
     opened, and closed, for the session).
     """
     from freewheel.cache.http import open_fetcher
+    from freewheel.cli.builds import sdist_builds
     from freewheel.dists.downloads import DistStore
     from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
@@ -213,7 +229,7 @@ def resolver_session(
         source = PackageSource(
             runner,
             client,
-            MetadataSource(fetcher, store, cache),
+            MetadataSource(fetcher, store, cache, sdist_builds(request.build, context, cache)),
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.dists.builds.project import BuildError
 from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
@@ -137,15 +138,26 @@ class PackageSource:
         self,
         wanted: Sequence[tuple[DistFile, Collection[str]]],
         on_done: Callable[[], None] = lambda: None,
+        *,
+        wheels: bool = False,
     ) -> list[Path]:
         """Local paths of the files in *wanted* (each with the sha256 values
         allowed for it, or none), downloaded concurrently where needed;
-        *on_done* is called (on the I/O thread) as each one is ready."""
+        *on_done* is called (on the I/O thread) as each one is ready. With
+        *wheels*, an sdist's path is that of the wheel built from it."""
         store = self._metadata.store
+        builds = self._metadata.builds
         assert store is not None
 
         async def fetch_one(dist: DistFile, allowed: Collection[str]) -> Path:
             path = await store.fetch(dist, allowed_sha256=allowed)
+            if wheels and dist.kind == "sdist":
+                if builds is None:
+                    raise BuildError(
+                        f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), "
+                        "and building is disabled."
+                    )
+                path = await asyncio.to_thread(builds.wheel, dist, path)
             on_done()
             return path
 
