@@ -12,6 +12,7 @@ import base64
 import hashlib
 import importlib.metadata
 import io
+import re
 import tarfile
 import zipfile
 from collections.abc import Mapping
@@ -26,24 +27,29 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def wheel_of_installed(name: str, directory: Path) -> Path:
+def wheel_of_installed(name: str, directory: Path, *, local: str | None = None) -> Path:
     """A wheel of the installed distribution *name*, written into *directory*.
 
     Only what was installed into site-packages is packed (no scripts, no
-    bytecode); ``RECORD`` is written anew for the files packed.
+    bytecode); ``RECORD`` is written anew for the files packed. With
+    *local*, the wheel's version gets that local label (``80.9.0+hpc``), as
+    wheelhouses rebuild public releases.
     """
     dist = importlib.metadata.distribution(name)
-    version = dist.version
+    version = dist.version if local is None else f"{dist.version}+{local}"
     stem = f"{canonicalize_name(dist.metadata['Name']).replace('-', '_')}-{version}"
     info = next(p for p in dist.files or () if p.parts[0].endswith(".dist-info"))
-    dist_info = info.parts[0]
-    skipped = {f"{dist_info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
+    installed_info, dist_info = info.parts[0], f"{stem}.dist-info"
+    skipped = {f"{installed_info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
     contents: dict[str, bytes] = {}
     for file in dist.files or ():
         path = file.as_posix()
         if path.startswith("..") or "__pycache__" in file.parts or path in skipped:
             continue
-        contents[path] = Path(file.locate()).read_bytes()
+        data = Path(file.locate()).read_bytes()
+        if path == f"{installed_info}/METADATA":
+            data = re.sub(rb"(?m)^Version: .*$", f"Version: {version}".encode(), data, count=1)
+        contents[dist_info + path[len(installed_info):] if file.parts[0] == installed_info else path] = data
     if f"{dist_info}/WHEEL" not in contents:
         contents[f"{dist_info}/WHEEL"] = b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     record = "".join(f"{p},{_record_hash(d)},{len(d)}\n" for p, d in contents.items())

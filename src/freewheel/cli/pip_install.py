@@ -115,8 +115,9 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
     from freewheel.cli.environments import environment_from_args
     from freewheel.cli.builds import build_request, sdist_builds
-    from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session
+    from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session, with_references
     from freewheel.dists.builds.project import check_project
+    from freewheel.util.fs import file_url_path
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
@@ -135,6 +136,14 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     if packages:
         own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
         gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+    # `-e PATH` lines of requirements files are editable installs too.
+    for entry in gathered.requirements:
+        if entry.editable:
+            path = file_url_path(entry.url or "")
+            if path is None:
+                raise UsageError(f"The editable requirement {entry.url} is not a local path; only those can be editable.")
+            projects.append(check_project(path))
+    gathered = dataclasses.replace(gathered, requirements=tuple(e for e in gathered.requirements if not e.editable))
     # What the user asked for by name gets REQUESTED; an editable project's
     # dependencies, added below, do not.
     direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
@@ -169,6 +178,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             no_deps=request.no_deps or sync,
             build=build,
         )
+        request = with_references(request, context, cache)
+        direct |= set(request.references)
         hashes = _hashes_by_name(gathered)
         require_hashes = bool(args.require_hashes) or bool(hashes)
 
@@ -197,7 +208,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance, wheels=True)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
-        _apply(args, environment, cache, changes, paths, editables, direct=direct, bars=bars)
+        _apply(args, environment, cache, changes, paths, editables, direct=direct, bars=bars,
+               direct_urls={n: m.direct_url for n, m in request.references.items()})
         _report(
             changes, installed, editables,
             heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
@@ -273,6 +285,7 @@ def _apply(
     *,
     direct: Collection[NormalizedName],
     bars: bool,
+    direct_urls: Mapping[NormalizedName, Mapping[str, object]],
 ) -> None:
     """Change the environment as *changes* says, all at once or not at all."""
     from concurrent.futures import ThreadPoolExecutor
@@ -289,7 +302,7 @@ def _apply(
     wheels = [
         # A wheel built from an sdist was checked as the sdist.
         WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if _is_wheel(pin) else None,
-                       requested=pin.name in direct)
+                       requested=pin.name in direct, direct_url=direct_urls.get(pin.name))
         for pin, path in zip(changes.install, paths, strict=True)
     ]
     wheels += [

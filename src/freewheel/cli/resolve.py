@@ -9,6 +9,7 @@ each index answered when asked to (``-v``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -36,6 +37,7 @@ from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
+    from freewheel.dists.direct import Materialized
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
 
@@ -49,6 +51,10 @@ class ResolveRequest:
     no_deps: bool
     hashes: bool
     build: BuildRequest
+    #: Direct references (``name @ URL``, paths) still to bring here, then,
+    #: once :func:`with_references` did, each project's file and metadata.
+    pending: tuple[SourcedRequirement, ...] = ()
+    references: Mapping[NormalizedName, Materialized] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_args(
@@ -60,7 +66,10 @@ class ResolveRequest:
         existing_output: Path | None,
     ) -> ResolveRequest:
         target = context.target
-        direct = _applicable(gathered.requirements, target)
+        pending = tuple(
+            e for e in gathered.requirements if e.url is not None and _applies(e, target)
+        )
+        direct = _applicable([e for e in gathered.requirements if e.url is None], target)
         via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
         for sourced, requirement in direct:
             via[canonicalize_name(requirement.name)].add(sourced.source.annotation())
@@ -94,6 +103,7 @@ class ResolveRequest:
             no_deps=bool(args.no_deps),
             hashes=bool(getattr(args, "generate_hashes", False)),
             build=build_request(args, context),
+            pending=pending,
         )
 
 
@@ -108,12 +118,69 @@ def _applicable(
             where = entry.source.annotation()
             raise UsageError(
                 f"The requirement {entry.url or requirement} ({where}) is a direct URL, path or "
-                "editable requirement; these are not supported yet. Publish it to an index or a "
-                "--find-links directory and require it by name."
+                "editable requirement, which only `pip install -e`, `pip install` and `pip compile` "
+                "requirements may be; as a constraint or an override, require it by name."
             )
-        if requirement.marker is None or target.evaluate(requirement.marker):
+        if _applies(entry, target):
             kept.append((entry, requirement))
     return kept
+
+
+def _applies(entry: SourcedRequirement, target: TargetEnvironment) -> bool:
+    marker = entry.requirement.marker if entry.requirement is not None else entry.marker
+    return marker is None or target.evaluate(marker)
+
+
+def with_references(request: ResolveRequest, context: CommandContext, cache: Cache) -> ResolveRequest:
+    """*request* with its direct references brought here: each becomes a
+    requirement on its project, which resolves to that one file."""
+    if not request.pending:
+        return request
+    from freewheel.cache.http import open_fetcher
+    from freewheel.cli.builds import sdist_builds
+    from freewheel.dists.direct import DirectReferences
+    from freewheel.dists.downloads import DistStore
+    from freewheel.resolver.source import AsyncRunner
+
+    runner = AsyncRunner()
+    fetcher = runner.run(open_fetcher(context.settings, cache))
+    try:
+        references = DirectReferences(
+            DistStore(cache.bucket("wheels"), fetcher),
+            sdist_builds(request.build, context, cache),
+            cache.bucket("builds"),
+        )
+
+        async def materialize_all() -> list[Materialized]:
+            return list(await asyncio.gather(*(
+                references.materialize(e.url, e.name) for e in request.pending if e.url is not None
+            )))
+
+        materialized = runner.run(materialize_all())
+    finally:
+        runner.close(fetcher.aclose)
+    direct = list(request.requirements.direct)
+    via = {name: set(sources) for name, sources in request.via_sources.items()}
+    by_name: dict[NormalizedName, Materialized] = {}
+    for entry, found in zip(request.pending, materialized, strict=True):
+        name = found.metadata.name
+        other = by_name.get(name)
+        if other is not None and other.direct_url != found.direct_url:
+            raise UsageError(
+                f"{name} is required from two different places: {other.direct_url['url']} and "
+                f"{found.direct_url['url']}."
+            )
+        by_name[name] = found
+        extras = entry.requirement.extras if entry.requirement is not None else entry.extras
+        direct.append(Requirement(f"{name}[{','.join(sorted(extras))}]" if extras else name))
+        via.setdefault(name, set()).add(entry.source.annotation())
+    return dataclasses.replace(
+        request,
+        requirements=dataclasses.replace(request.requirements, direct=tuple(direct)),
+        via_sources={n: tuple(sorted(s)) for n, s in via.items()},
+        pending=(),
+        references=by_name,
+    )
 
 
 def applicable_ranges(
@@ -194,6 +261,7 @@ def _pins_in(path: Path) -> dict[NormalizedName, Version]:
 def open_cache(context: CommandContext) -> Cache:
     """The cache ``--cache-dir`` and ``--no-cache`` (or their variables) ask for."""
     from freewheel.cache import Cache
+    from freewheel.dists.direct import Materialized
 
     cached = context.settings.cache
     return Cache.open(cached.directory.value, no_cache=cached.no_cache.value)
@@ -234,6 +302,7 @@ def resolver_session(
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
             prefetch=not context.settings.network.offline.value,
+            references={n: (m.dist, m.metadata) for n, m in request.references.items()},
         )
         provider = Provider(
             source,
@@ -255,12 +324,14 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
     """Resolve *request* against the context's indexes."""
     from freewheel.resolver.resolution import resolve, warnings_for
 
-    with resolver_session(request, context) as provider:
-        pins = resolve(provider, request.via_sources)
-        if not context.quiet:
-            for warning in warnings_for(provider, pins):
-                print(f"warning: {warning}", file=sys.stderr)
-        return _with_hashes(provider.source, pins) if request.hashes else pins
+    with open_cache(context) as cache:
+        request = with_references(request, context, cache)
+        with resolver_session(request, context, cache) as provider:
+            pins = resolve(provider, request.via_sources)
+            if not context.quiet:
+                for warning in warnings_for(provider, pins):
+                    print(f"warning: {warning}", file=sys.stderr)
+            return _with_hashes(provider.source, pins) if request.hashes else pins
 
 
 def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:
@@ -270,7 +341,10 @@ def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[Pinne
     install needs one per file, so they are computed from the files, all
     downloaded at once.
     """
-    unhashed = [dist for pin in pins for dist in pin.files if "sha256" not in dist.hashes]
+    # A direct reference is hashed only by its own ``#sha256=``, as uv does.
+    unhashed = [
+        dist for pin in pins for dist in pin.files if "sha256" not in dist.hashes and dist.index.format != "direct"
+    ]
     paths = source.fetch_files([(dist, ()) for dist in unhashed])
     digests = {dist.url: sha256_file(path) for dist, path in zip(unhashed, paths, strict=True)}
 

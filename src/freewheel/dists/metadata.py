@@ -27,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from freewheel.dists.builds.sdist import Buildable, SdistBuilds
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
@@ -37,7 +38,6 @@ from freewheel.util.urls import strip_credentials
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
-    from freewheel.dists.builds.sdist import SdistBuilds
     from freewheel.dists.downloads import DistStore
 
 
@@ -388,7 +388,7 @@ class MetadataSource:
             if self.builds is None:
                 raise
             # Kept by the build cache, per config settings, not as a record.
-            built = await asyncio.to_thread(self.builds.metadata, dist, await self._sdist(dist))
+            built = await asyncio.to_thread(self.builds.metadata, Buildable.of(dist, await self._sdist(dist)))
             return _checked(parse_core_metadata(built, source=dist.filename), dist)
         record = MetadataRecord(_without_body(raw))
         key = _record_key(dist)

@@ -60,13 +60,16 @@ def _via_lines(package: PinnedPackage, options: OutputOptions) -> list[str]:
 
 
 def _index_annotation(package: PinnedPackage, options: OutputOptions) -> list[str]:
-    if options.emit_index_annotation and package.index is not None:
+    if options.emit_index_annotation and package.index is not None and package.index.format != "direct":
         return [f"    # from {strip_credentials(package.index.url)}"]
     return []
 
 
 def _requirement(package: PinnedPackage, options: OutputOptions) -> str:
     extras = "" if options.strip_extras or not package.extras else f"[{','.join(sorted(package.extras))}]"
+    if package.index is not None and package.index.format == "direct":
+        # A direct reference is written as given, as uv does, less any credentials.
+        return f"{package.name}{extras} @ {strip_credentials(package.index.url)}"
     return f"{package.name}{extras}=={package.version}"
 
 

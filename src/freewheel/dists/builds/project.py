@@ -15,7 +15,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from freewheel.dists.metadata import CoreMetadata
 from freewheel.errors import FreewheelError, UsageError
 
 # What pip and uv assume for a project without pyproject.toml, or without a
@@ -95,9 +94,10 @@ def build_system(tree: Path) -> BuildSystem:
     return BuildSystem(parsed, backend, tuple(str(p) for p in path))
 
 
-def static_metadata(tree: Path) -> CoreMetadata | None:
-    """The metadata the ``[project]`` table of *tree* gives without a build, or
-    ``None`` when a field the resolver needs is dynamic or absent.
+def static_metadata(tree: Path) -> bytes | None:
+    """The core metadata the ``[project]`` table of *tree* gives without a
+    build, as ``METADATA`` text, or ``None`` when a field the resolver needs
+    is dynamic or the table is absent or malformed.
 
     PEP 621: a field not listed in ``dynamic`` is what the build will
     produce, so a static name, version, dependencies, optional
@@ -115,21 +115,19 @@ def static_metadata(tree: Path) -> CoreMetadata | None:
     if not isinstance(dynamic, list) or wanted & set(dynamic):
         return None
     try:
-        name = canonicalize_name(project["name"])
-        version = Version(project["version"])
-        requires = [Requirement(r) for r in project.get("dependencies", [])]
-        extras = project.get("optional-dependencies", {})
-        for extra, items in extras.items():
+        lines = ["Metadata-Version: 2.2", f"Name: {project['name']}", f"Version: {Version(project['version'])}"]
+        python = project.get("requires-python")
+        if python is not None:
+            lines.append(f"Requires-Python: {SpecifierSet(python)}")
+        lines += [f"Requires-Dist: {Requirement(r)}" for r in project.get("dependencies", [])]
+        for extra, items in project.get("optional-dependencies", {}).items():
+            lines.append(f"Provides-Extra: {canonicalize_name(extra)}")
             marker = f'extra == "{canonicalize_name(extra)}"'
             for item in items:
                 requirement = Requirement(item)
                 requirement.marker = Marker(f"({requirement.marker}) and {marker}" if requirement.marker else marker)
-                requires.append(requirement)
-        python = project.get("requires-python")
-        requires_python = SpecifierSet(python) if python is not None else None
+                lines.append(f"Requires-Dist: {requirement}")
     except (KeyError, TypeError, AttributeError, InvalidRequirement, InvalidVersion, InvalidSpecifier, InvalidMarker):
         # A malformed table: the backend will say what is wrong with it.
         return None
-    return CoreMetadata(
-        name, version, tuple(requires), requires_python, frozenset(canonicalize_name(e) for e in extras)
-    )
+    return ("\n".join(lines) + "\n\n").encode()
