@@ -143,3 +143,29 @@ def test_a_local_tree_is_rebuilt_when_it_changes(tmp_path, world):
     assert "Building loco" in done.stderr, done.stderr
     run = subprocess.run([venv / "bin" / "python", "-c", "import loco; print(loco.WHERE)"], capture_output=True, text=True)
     assert run.stdout == "changed\n"
+
+
+def test_install_dot_and_editable_lines_of_a_requirements_file(tmp_path, world):
+    venv = tmp_path / "venv"
+    assert freewheel("venv", venv, "-q").returncode == 0
+    site = next((venv / "lib").glob("python*/site-packages"))
+    common = ["--python", venv, "--default-index", world["index"].url, "--cache-dir", tmp_path / "cache"]
+    done = freewheel("pip", "install", ".", *common, cwd=world["local"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads((site / "loco-0.1.dist-info" / "direct_url.json").read_text())["dir_info"] == {}
+
+    editable = _project(tmp_path / "edit", "editme", "0.5")
+    (tmp_path / "reqs.txt").write_text("-e ./edit\n")
+    before = set(site.rglob("*"))
+    done = freewheel("pip", "install", "-r", "reqs.txt", *common, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    check = [venv / "bin" / "python", "-c", "import editme; print(editme.WHERE)"]
+    assert subprocess.run(check, capture_output=True, text=True).stdout == "edit\n"
+    (editable / "editme" / "__init__.py").write_text('"""editme"""\n__version__ = "0.5"\nWHERE = "edited"\n')
+    assert subprocess.run(check, capture_output=True, text=True).stdout == "edited\n"
+    assert json.loads((site / "editme-0.5.dist-info" / "direct_url.json").read_text()) == {
+        "url": editable.as_uri(), "dir_info": {"editable": True},
+    }
+    assert freewheel("pip", "uninstall", "editme", "--python", venv).returncode == 0
+    # Nothing of it is left: not its .pth, not its .dist-info.
+    assert {p for p in site.rglob("*") if "__pycache__" not in p.parts} - before == set()

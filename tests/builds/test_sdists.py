@@ -197,3 +197,31 @@ def test_an_sdist_whose_members_escape_it_is_refused(tmp_path, index_server):
     assert done.returncode == 2
     assert "evil-1.0.tar.gz is not a valid source distribution: the member 'evil-1.0/../../escaped.txt' escapes it." in done.stderr
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_requirements_of_a_pyproject_with_dynamic_dependencies(tmp_path):
+    """``-r path/to/pyproject.toml`` from another directory: setuptools reads
+    the dependencies from a file, offline, from a flat wheelhouse."""
+    house = tmp_path / "house"
+    backend_wheels("setuptools", house)
+    make_wheel(house, "beta", "1.0")
+    make_wheel(house, "extra-dep", "1.0")
+    project = write_tree(tmp_path / "omega", {
+        "pyproject.toml": WHEELHOUSE_PYPROJECT.replace(
+            'dynamic = ["dependencies"]', 'dynamic = ["dependencies", "optional-dependencies"]'
+        ) + 'optional-dependencies = { fast = { file = "requirements/fast.in" } }\n',
+        "requirements/core.in": "beta\n",
+        "requirements/fast.in": "extra-dep\n",
+        "omega/__init__.py": "",
+    })
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    flags = ["--offline", "--no-index", "-f", house, "--cache-dir", tmp_path / "cache", "--no-header"]
+    done = freewheel("pip", "compile", "../omega/pyproject.toml", "--extra", "fast", *flags, cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    shown = "../omega/pyproject.toml"
+    assert done.stdout == f"beta==1.0\n    # via omega ({shown})\nextra-dep==1.0\n    # via omega ({shown})\n"
+    venv = _venv(tmp_path)
+    done = freewheel("pip", "install", "-r", project / "pyproject.toml", "--python", venv, *flags[:-1], cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert " + beta==1.0" in done.stderr and "omega" not in done.stderr

@@ -29,6 +29,7 @@ from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
+from freewheel.inputs.pyproject import ALL_EXTRAS
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
 from freewheel.python.target import TargetEnvironment
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
@@ -170,8 +171,16 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
                 f"{name} is required from two different places: {other.direct_url['url']} and "
                 f"{found.direct_url['url']}."
             )
-        by_name[name] = found
         extras = entry.requirement.extras if entry.requirement is not None else entry.extras
+        if entry.expand:
+            # `-r pyproject.toml` with dynamic dependencies: what the backend says they are.
+            wanted = found.metadata.provides_extra if ALL_EXTRAS in extras else extras
+            for requirement in found.metadata.requires_dist:
+                if requirement.marker is None or context.target.evaluate(requirement.marker, wanted):
+                    direct.append(requirement)
+                    via.setdefault(canonicalize_name(requirement.name), set()).add(entry.source.annotation())
+            continue
+        by_name[name] = found
         direct.append(Requirement(f"{name}[{','.join(sorted(extras))}]" if extras else name))
         via.setdefault(name, set()).add(entry.source.annotation())
     return dataclasses.replace(
