@@ -169,3 +169,20 @@ def test_install_dot_and_editable_lines_of_a_requirements_file(tmp_path, world):
     assert freewheel("pip", "uninstall", "editme", "--python", venv).returncode == 0
     # Nothing of it is left: not its .pth, not its .dist-info.
     assert {p for p in site.rglob("*") if "__pycache__" not in p.parts} - before == set()
+
+
+def test_a_git_checkout_is_kept_per_commit(tmp_path, world):
+    """Pinned to a commit, a reference needs the repository only once."""
+    pinned = f"gitty @ git+{world['repo'].as_uri()}@{world['commit']}#subdirectory=sub\n"
+    args = ["pip", "compile", "-", "--default-index", world["index"].url, "--cache-dir", tmp_path / "cache",
+            "--no-header", "--no-annotate"]
+    first = freewheel(*args, input=pinned)
+    assert first.returncode == 0, first.stderr
+    moved = world["repo"].rename(tmp_path / "elsewhere")
+    second = freewheel(*args, input=pinned)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout == f"gitty @ git+{world['repo'].as_uri()}@{world['commit']}#subdirectory=sub\n"
+    moved.rename(world["repo"])
+    missing = freewheel(*args, input=pinned.replace(world["commit"], "v9"))
+    assert missing.returncode == 2
+    assert "has no revision 'v9'" in missing.stderr

@@ -220,10 +220,14 @@ class DirectReferences:
         out = self._run(git, ["ls-remote", remote], url)
         refs = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)
         # An annotated tag names a tag object; ``^{}`` is the commit it points at.
-        for ref in (f"refs/tags/{revision}^{{}}", f"refs/tags/{revision}", f"refs/heads/{revision}", "HEAD"):
+        wanted = (f"refs/tags/{revision}^{{}}", f"refs/tags/{revision}", f"refs/heads/{revision}") if revision else ("HEAD",)
+        for ref in wanted:
             if ref in refs:
                 return refs[ref]
-        raise UsageError(f"The git repository of {strip_credentials(url)} has no revision {revision!r}.")
+        raise UsageError(
+            f"The git repository of {strip_credentials(url)} has no revision {revision!r}.",
+            hint="give a tag, a branch or a full 40-character commit",
+        )
 
     @staticmethod
     def _run(git: str, args: list[str], url: str) -> str:

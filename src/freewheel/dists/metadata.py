@@ -28,6 +28,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.dists.builds.sdist import Buildable, SdistBuilds
+from freewheel.dists.pkginfo import PkgInfoScanner
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
@@ -207,7 +208,14 @@ def sdist_static_metadata(path: Path, filename: str) -> bytes:
 
     :raises DynamicMetadata: when the metadata is not static.
     """
-    pkg_info = _sdist_pkg_info(path, filename)
+    return static_pkg_info(_sdist_pkg_info(path, filename), filename)
+
+
+def static_pkg_info(pkg_info: bytes, filename: str) -> bytes:
+    """*pkg_info*, the ``PKG-INFO`` of the sdist *filename*, if its metadata is static.
+
+    :raises DynamicMetadata: when it is not, or there is none.
+    """
     if pkg_info:
         raw, _ = parse_email(pkg_info)
         dynamic = {d.lower() for d in raw.get("dynamic", [])}
@@ -307,7 +315,7 @@ class MetadataSource:
         """The ``METADATA``/``PKG-INFO`` bytes, from the cheapest source."""
         stored = self.store.existing(dist) if self.store is not None else None
         if dist.kind == "sdist":
-            return sdist_static_metadata(await self._sdist(dist), dist.filename)
+            return static_pkg_info(await self._sdist_head(dist), dist.filename)
         if stored is not None:
             try:
                 return _read_wheel_metadata(stored, dist.filename)
@@ -321,6 +329,30 @@ class MetadataSource:
             _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
             return data
         return await self._wheel_metadata(dist)
+
+    async def _sdist_head(self, dist: DistFile) -> bytes:
+        """The ``PKG-INFO`` of the sdist *dist*.
+
+        A ``.tar.gz`` not downloaded yet is read as it arrives, and the
+        transfer stops once ``PKG-INFO`` has passed; only when it is not
+        found early is the whole file streamed to the store (and kept).
+        """
+        assert self.store is not None, "reading an sdist needs a store to download it to"
+        if self.store.existing(dist) is None and dist.filename.endswith(".tar.gz"):
+            try:
+                response = await self._fetcher.get(
+                    dist.url, spool_to=self.store.spool_path(dist), until=PkgInfoScanner().feed
+                )
+            except FetchError as error:
+                raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+            if response.status != 200:
+                raise MetadataError(
+                    f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
+                )
+            if response.path is None:
+                return response.content
+            return _sdist_pkg_info(self.store.adopt(dist, response.path), dist.filename)
+        return _sdist_pkg_info(await self._sdist(dist), dist.filename)
 
     async def _sdist(self, dist: DistFile) -> Path:
         """*dist*'s file on disk: streamed there whole, its hash checked."""
