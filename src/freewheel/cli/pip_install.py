@@ -117,13 +117,13 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session, with_references
     from freewheel.dists.builds.project import check_project
-    from freewheel.util.fs import file_url_path
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
     from freewheel.install.site_packages import installed_distributions
     from freewheel.python.environments import environment_lock
     from freewheel.resolver.resolution import resolve, yanked_warnings
+    from freewheel.util.fs import file_url_path
 
     started = time.monotonic()
     environment = environment_from_args(args, mutable=True)
