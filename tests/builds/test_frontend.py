@@ -114,6 +114,18 @@ def test_config_settings_reach_the_backend_and_key_the_build_cache(tmp_path, ser
     assert _built(tmp_path, "third") == '3.0 {"flag": ["a", "b"], "mode": "fast"}\n'
 
 
+def test_config_settings_of_one_package_go_to_its_backend_only(tmp_path, server):
+    done = _install(
+        tmp_path, server, "-C", "mode=fast", "--config-settings-package", "Custom:mode=slow",
+        "--config-settings-package", "other:flag=x",
+    )
+    assert done.returncode == 0, done.stderr
+    assert _built(tmp_path) == '3.0 {"mode": "slow"}\n'
+    bad = _install(tmp_path, server, "--config-settings-package", "mode=slow", venv="other")
+    assert bad.returncode == 2
+    assert "--config-settings-package 'mode=slow' is not of the form PACKAGE:KEY=VALUE." in bad.stderr
+
+
 def test_backend_requirements_asked_by_get_requires_are_installed(tmp_path, server):
     (tmp_path / "c.txt").write_text("helper==1.0\n")
     done = _install(tmp_path, server, "-C", "extra-requires=helper<3", "-b", str(tmp_path / "c.txt"))

@@ -45,13 +45,13 @@ class BuildRequest:
     chain: tuple[str, ...] = ()
 
 
-def config_settings(values: Sequence[str]) -> dict[str, str | list[str]]:
-    """``-C KEY=VALUE`` values as backends receive them: a key given twice gets a list."""
+def config_settings(values: Sequence[str], flag: str = "--config-setting") -> dict[str, str | list[str]]:
+    """``-C KEY=VALUE`` values (of *flag*) as backends receive them: a key given twice gets a list."""
     settings: dict[str, str | list[str]] = {}
     for value in values:
         key, sep, item = value.partition("=")
         if not sep or not key:
-            raise UsageError(f"--config-setting {value!r} is not of the form KEY=VALUE.")
+            raise UsageError(f"{flag} {value!r} is not of the form KEY=VALUE.")
         previous = settings.get(key)
         if previous is None:
             settings[key] = item
@@ -71,7 +71,17 @@ def build_request(args: argparse.Namespace, context: CommandContext) -> BuildReq
     isolation = {canonicalize_name(n) for n in getattr(args, "no_build_isolation_package", [])}
     if getattr(args, "no_build_isolation", None):
         isolation.add(ALL)
-    options = BuildOptions(config_settings(getattr(args, "config_settings", [])), frozenset(isolation))
+    per_package: dict[NormalizedName, list[str]] = {}
+    for value in getattr(args, "config_settings_package", []):
+        package, sep, setting = value.partition(":")
+        if not sep or not package:
+            raise UsageError(f"--config-settings-package {value!r} is not of the form PACKAGE:KEY=VALUE.")
+        per_package.setdefault(canonicalize_name(package), []).append(setting)
+    options = BuildOptions(
+        config_settings(getattr(args, "config_settings", [])),
+        frozenset(isolation),
+        {name: config_settings(values, "--config-settings-package") for name, values in per_package.items()},
+    )
     return BuildRequest(
         allowed=not getattr(args, "no_build", None),
         options=options,

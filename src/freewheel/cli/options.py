@@ -207,6 +207,15 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
         help="A setting passed to the PEP 517 build backend",
     )
     group.add_argument(
+        "--config-settings-package",
+        "--config-setting-package",
+        dest="config_settings_package",
+        action="append",
+        default=[],
+        metavar="PACKAGE:KEY=VALUE",
+        help="A setting passed to the PEP 517 build backend of this package only",
+    )
+    group.add_argument(
         "--no-build-isolation",
         action="store_true",
         default=None,

@@ -56,11 +56,20 @@ class EnvironmentFiller(Protocol):
 @dataclasses.dataclass(frozen=True, slots=True)
 class BuildOptions:
     """How builds run: ``--config-settings`` (a value, or a list when a key
-    was given several times) and the packages built without isolation
-    (``--no-build-isolation-package``; :data:`ALL` for every package)."""
+    was given several times), those of ``--config-settings-package`` per
+    package (added over the others), and the packages built without
+    isolation (``--no-build-isolation-package``; :data:`ALL` for every
+    package)."""
 
     config_settings: Mapping[str, str | list[str]] = dataclasses.field(default_factory=dict)
     no_isolation: frozenset[str] = frozenset()
+    package_settings: Mapping[NormalizedName, Mapping[str, str | list[str]]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def settings_for(self, name: NormalizedName | None) -> dict[str, str | list[str]]:
+        """The config settings the backend of *name* receives."""
+        return {**self.config_settings, **(self.package_settings.get(name, {}) if name else {})}
 
     def isolated(self, name: NormalizedName | None) -> bool:
         return not (ALL in self.no_isolation or (name is not None and name in self.no_isolation))
@@ -115,7 +124,8 @@ class Frontend:
         into *out_dir*; return its path."""
         out_dir.mkdir(parents=True, exist_ok=True)
         with self._session(source, kind) as (hooks, run):
-            name = run(f"build_{kind}", lambda: getattr(hooks, f"build_{kind}")(str(out_dir), self._config))
+            config = self.options.settings_for(source.name)
+            name = run(f"build_{kind}", lambda: getattr(hooks, f"build_{kind}")(str(out_dir), config))
         return out_dir / name
 
     def prepare_metadata(self, source: Source, out_dir: Path) -> Path:
@@ -128,13 +138,9 @@ class Frontend:
         with self._session(source, "wheel") as (hooks, run):
             name = run(
                 "prepare_metadata_for_build_wheel",
-                lambda: hooks.prepare_metadata_for_build_wheel(str(out_dir), self._config),
+                lambda: hooks.prepare_metadata_for_build_wheel(str(out_dir), self.options.settings_for(source.name)),
             )
         return out_dir / name
-
-    @property
-    def _config(self) -> dict[str, str | list[str]]:
-        return dict(self.options.config_settings)
 
     @contextlib.contextmanager
     def _session(self, source: Source, kind: BuildKind) -> Iterator[tuple[Any, Callable[[str, Callable[[], str]], str]]]:
@@ -179,7 +185,7 @@ class Frontend:
 
             extra = run(
                 f"get_requires_for_build_{kind}",
-                lambda: getattr(hooks, f"get_requires_for_build_{kind}")(self._config),
+                lambda: getattr(hooks, f"get_requires_for_build_{kind}")(self.options.settings_for(source.name)),
             )
             if isolated and extra:
                 try:

@@ -133,7 +133,7 @@ class SdistBuilds:
             key = f"tree-{tree_fingerprint(what.path)}"
         else:
             key = (what.sha256 or sha256_file(what.path)).lower()
-        settings = json.dumps(dict(self.frontend.options.config_settings), sort_keys=True)
+        settings = json.dumps(self.frontend.options.settings_for(what.name), sort_keys=True)
         project = project_dirname(what.name or NO_PROJECT)
         return self.bucket / project / key / hashlib.sha256(settings.encode()).hexdigest()[:16]
 
