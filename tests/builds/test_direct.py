@@ -186,3 +186,13 @@ def test_a_git_checkout_is_kept_per_commit(tmp_path, world):
     missing = freewheel(*args, input=pinned.replace(world["commit"], "v9"))
     assert missing.returncode == 2
     assert "has no revision 'v9'" in missing.stderr
+
+
+def test_compile_writes_an_editable_reference_back_as_editable(tmp_path, world):
+    (tmp_path / "reqs.in").write_text(f"-e {world['local']}\n")
+    done = freewheel(
+        "pip", "compile", "reqs.in", "--default-index", world["index"].url, "--cache-dir", tmp_path / "cache",
+        "--no-header", cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"beta==1.0\n    # via loco\n-e {world['local'].as_uri()}\n    # via -r reqs.in\n"

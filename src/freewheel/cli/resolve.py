@@ -56,6 +56,8 @@ class ResolveRequest:
     #: once :func:`with_references` did, each project's file and metadata.
     pending: tuple[SourcedRequirement, ...] = ()
     references: Mapping[NormalizedName, Materialized] = dataclasses.field(default_factory=dict)
+    #: The references given as editable (``-e PATH``).
+    editable: frozenset[NormalizedName] = frozenset()
 
     @classmethod
     def from_args(
@@ -189,6 +191,7 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
         via_sources={n: tuple(sorted(s)) for n, s in via.items()},
         pending=(),
         references=by_name,
+        editable=frozenset(m.metadata.name for e, m in zip(request.pending, materialized, strict=True) if e.editable),
     )
 
 
@@ -336,7 +339,10 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
     with open_cache(context) as cache:
         request = with_references(request, context, cache)
         with resolver_session(request, context, cache) as provider:
-            pins = resolve(provider, request.via_sources)
+            pins = [
+                dataclasses.replace(pin, editable=pin.name in request.editable)
+                for pin in resolve(provider, request.via_sources)
+            ]
             if not context.quiet:
                 for warning in warnings_for(provider, pins):
                     print(f"warning: {warning}", file=sys.stderr)

@@ -67,6 +67,8 @@ def _index_annotation(package: PinnedPackage, options: OutputOptions) -> list[st
 
 def _requirement(package: PinnedPackage, options: OutputOptions) -> str:
     extras = "" if options.strip_extras or not package.extras else f"[{','.join(sorted(package.extras))}]"
+    if package.editable and package.index is not None:
+        return f"-e {strip_credentials(package.index.url)}"
     if package.index is not None and package.index.format == "direct":
         # A direct reference is written as given, as uv does, less any credentials.
         return f"{package.name}{extras} @ {strip_credentials(package.index.url)}"

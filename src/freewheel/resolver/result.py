@@ -32,6 +32,8 @@ class PinnedPackage:
     index: Index | None
     via: tuple[str, ...]
     dist: DistFile | None = None
+    #: An editable direct reference (``-e PATH``), written back as one.
+    editable: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
