@@ -249,8 +249,11 @@ def test_sdists_with_static_metadata_resolve_and_dynamic_ones_are_named(compile_
     assert (code, out) == (0, "lib==1.0\nstatic==1.0\n"), err
     (compile_.work / "requirements.in").write_text("dynamic\n")
     code, out, err = compile_("requirements.in", "--no-index", "-f", str(d))
-    assert code == 1
-    assert "dynamic-1.0.tar.gz" in err and "building source distributions is not supported yet" in err
+    # Its metadata takes a build, whose requirements are nowhere to be found.
+    assert code == 2
+    first = err.splitlines()[0]
+    assert "Failed to build dynamic 1.0: its build requirements (setuptools) cannot be installed" in first, err
+    assert "setuptools was not found on any index" in err
 
 
 def test_binary_and_resolution_options(compile_, house, tmp_path):

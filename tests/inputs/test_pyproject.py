@@ -130,15 +130,11 @@ def test_unknown_and_cyclic_groups(tmp_path: Path) -> None:
     assert info.value.message.startswith(f"`[dependency-groups]` in `{cyclic}` is invalid: Cyclic")
 
 
-def test_dynamic_dependencies_need_a_build(tmp_path: Path) -> None:
+def test_dynamic_dependencies_stand_for_the_project(tmp_path: Path) -> None:
     path = write(tmp_path, '[project]\nname = "dyn"\nversion = "1"\ndynamic = ["dependencies"]\n')
-    with pytest.raises(InputError) as info:
-        read_pyproject(path)
-    assert info.value.message == (
-        f"The dependencies of `dyn` are dynamic (`project.dynamic` in `{path}`): "
-        "they are only known after building the project."
-    )
-    assert "not supported yet" in (info.value.hint or "")
+    (own,) = read_pyproject(path, extras=["Fast"]).requirements
+    # Its build backend knows them; the resolving command asks it.
+    assert (own.url, own.expand, own.extras) == (tmp_path.as_uri(), True, frozenset({"fast"}))
 
 
 def test_malformed_toml_names_file_and_position(tmp_path: Path) -> None:

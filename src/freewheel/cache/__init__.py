@@ -8,6 +8,7 @@ Layout::
     <root>/wheels-v1/<project>/<sha256>/<filename>  whole distribution files, by content hash
     <root>/archive-v1/<project>/...                 unpacked wheels (the installer's)
     <root>/metadata-v1/<project>/<key>.rec          small records keyed by a string
+    <root>/builds-v1/<project>/<sha256>/<settings>/ what building an sdist produced (freewheel.dists.builds.sdist)
 
 The first level of every bucket is a project's canonical name, or
 :data:`NO_PROJECT` for entries that belong to none, so that removing one
@@ -52,6 +53,7 @@ BUCKETS: Mapping[str, str] = {
     "wheels": "wheels-v1",
     "archive": "archive-v1",
     "metadata": "metadata-v1",
+    "builds": "builds-v1",
 }
 
 # The project directory of entries that belong to no project (an index's root

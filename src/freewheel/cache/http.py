@@ -40,7 +40,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -310,7 +310,12 @@ class CachingFetcher(Closing):
         self._credentials: dict[_Origin, str] = {}
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        spool_to: Path | None = None,
+        until: Callable[[bytes], bytes | None] | None = None,
     ) -> Response:
         """GET *url* through the cache; see the class and module docs.
 
@@ -324,7 +329,7 @@ class CachingFetcher(Closing):
             if self._offline:
                 raise FetchError(url, OFFLINE_MISS)
             self._remember_credentials(url)
-            return await self._fetcher.get(self._network_url(url), headers=headers, spool_to=spool_to)
+            return await self._fetcher.get(self._network_url(url), headers=headers, spool_to=spool_to, until=until)
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target, offline=self._offline)

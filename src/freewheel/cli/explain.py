@@ -75,6 +75,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
     context = build_context(args, gathered, pip_section="install")
     request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
+    if request.pending:
+        raise UsageError("explain does not take direct references (name @ URL, paths) yet; require them by name.")
 
     out = sys.stdout
     with resolver_session(request, context) as provider:

@@ -175,6 +175,7 @@ def add_resolver_options(parser: argparse.ArgumentParser, *, resolving: bool = T
         metavar="PACKAGE",
         help="Only use wheels for this package (:all: for every package)",
     )
+    add_build_options(parser)
 
 
 def add_python_options(parser: argparse.ArgumentParser) -> None:
@@ -196,3 +197,56 @@ def add_requirement_sources(parser: argparse.ArgumentParser, *, resolving: bool 
     group.add_argument("--extra", action="append", default=[], help="Include this optional dependency group of a pyproject.toml")
     group.add_argument("--all-extras", action="store_true", default=None, help="Include all optional dependencies")
     group.add_argument("--group", action="append", default=[], help="Include this dependency group of a pyproject.toml")
+
+
+def add_build_options(parser: argparse.ArgumentParser) -> None:
+    """How source distributions and local projects are built."""
+    group = parser.add_argument_group("Build options")
+    group.add_argument(
+        "--no-build",
+        action="store_true",
+        default=None,
+        help="Don't build source distributions (the same as --only-binary :all:)",
+    )
+    group.add_argument(
+        "-b",
+        "--build-constraints",
+        "--build-constraint",
+        dest="build_constraints",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Constrain build dependencies with these requirement files",
+    )
+    group.add_argument(
+        "-C",
+        "--config-setting",
+        "--config-settings",
+        dest="config_settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="A setting passed to the PEP 517 build backend",
+    )
+    group.add_argument(
+        "--config-settings-package",
+        "--config-setting-package",
+        dest="config_settings_package",
+        action="append",
+        default=[],
+        metavar="PACKAGE:KEY=VALUE",
+        help="A setting passed to the PEP 517 build backend of this package only",
+    )
+    group.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        default=None,
+        help="Build in the target environment, with the build requirements already installed there",
+    )
+    group.add_argument(
+        "--no-build-isolation-package",
+        action="append",
+        default=[],
+        metavar="PACKAGE",
+        help="Build this package without isolation",
+    )

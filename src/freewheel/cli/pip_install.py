@@ -27,6 +27,7 @@ from freewheel.errors import UsageError
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
+    from freewheel.dists.builds.sdist import SdistBuilds
     from freewheel.index.models import DistFile
     from freewheel.inputs.gather import Gathered
     from freewheel.inputs.requirements_txt import SourcedRequirement
@@ -114,17 +115,20 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     from freewheel.cli.context import build_context, warn
+    from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.environments import changing, environment_from_args
-    from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session
+    from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session, with_references
+    from freewheel.dists.builds.project import check_project
     from freewheel.inputs.gather import gather
     from freewheel.inputs.requirements_txt import parse_requirements
     from freewheel.install.plan import plan
     from freewheel.install.site_packages import installed_distributions
     from freewheel.resolver.resolution import resolve, yanked_warnings
+    from freewheel.util.fs import file_url_path
 
     started = time.monotonic()
     environment = environment_from_args(args, mutable=True)
-    editables = _build_editables(getattr(args, "editable", []), build_dir)
+    projects = [check_project(Path(path)) for path in getattr(args, "editable", [])]
     gathered = gather(
         args.src_files, constraints=args.constraints, overrides=args.overrides,
         extras=args.extra, all_extras=bool(args.all_extras), groups=args.group,
@@ -133,14 +137,18 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     if packages:
         own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
         gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+    # `-e PATH` lines of requirements files are editable installs too.
+    for entry in gathered.requirements:
+        if entry.editable:
+            path = file_url_path(entry.url or "")
+            if path is None:
+                raise UsageError(f"The editable requirement {entry.url} is not a local path; only those can be editable.")
+            projects.append(check_project(path))
+    gathered = dataclasses.replace(gathered, requirements=tuple(e for e in gathered.requirements if not e.editable))
     # What the user asked for by name gets REQUESTED; an editable project's
     # dependencies, added below, do not.
     direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
-    # An editable project's own requirements are resolved with the rest.
-    gathered = dataclasses.replace(
-        gathered, requirements=gathered.requirements + tuple(r for e in editables for r in e.requirements)
-    )
-    if not gathered.requirements and not editables and not sync:
+    if not gathered.requirements and not projects and not sync:
         raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
 
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
@@ -152,12 +160,22 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     with changing(environment, quiet=context.quiet), open_cache(context) as cache:
         distributions = {dist.name: dist for dist in installed_distributions(environment)}
         installed = {name: dist.version for name, dist in distributions.items()}
-        audited = _audit(args, gathered, editables, distributions, environment.interpreter.markers, sync=sync)
+        audited = _audit(args, gathered, projects, distributions, environment.interpreter.markers, sync=sync)
         if audited is not None:
             # Everything asked for is installed already: no index is read.
             _say(quiet, f"Audited {_packages(len(audited))} in {_ms(time.monotonic() - started)}")
             return 0
-        request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
+        build = dataclasses.replace(build_request(args, context), python=lambda: environment.interpreter)
+        editables = _build_editables(projects, build_dir, sdist_builds(build, context, cache))
+        # An editable project's own requirements are resolved with the rest.
+        request = ResolveRequest.from_args(
+            args,
+            dataclasses.replace(
+                gathered, requirements=gathered.requirements + tuple(r for e in editables for r in e.requirements)
+            ),
+            context,
+            existing_output=None,
+        )
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
         preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
         request = dataclasses.replace(
@@ -165,7 +183,10 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             requirements=dataclasses.replace(request.requirements, preferences=preferences),
             # pip sync installs exactly what is listed: the file is the lock.
             no_deps=request.no_deps or sync,
+            build=build,
         )
+        request = with_references(request, context, cache)
+        direct |= set(request.references)
         hashes = _hashes_by_name(gathered)
         require_hashes = bool(args.require_hashes) or bool(hashes)
 
@@ -188,10 +209,10 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             if changes.empty and not editables:
                 _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
                 return 0
-            wanted = [(_wheel_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
+            wanted = [(_dist_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
                       for pin in changes.install]
             with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
-                paths = provider.source.fetch_files(wanted, on_done=bar.advance)
+                paths = provider.source.fetch_files(wanted, on_done=bar.advance, wheels=True)
         prepared_at = time.monotonic()
         _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
         # What the user asks to do again is also checked again in full.
@@ -200,7 +221,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             True if reinstall is True or asked.refresh.value
             else reinstall | {canonicalize_name(n) for n in asked.refresh_packages.value}
         )
-        _apply(args, environment, cache, changes, paths, editables, direct=direct, thorough=thorough, bars=bars)
+        _apply(args, environment, cache, changes, paths, editables, direct=direct, thorough=thorough, bars=bars,
+               direct_urls={n: m.direct_url for n, m in request.references.items()})
         _report(
             changes, installed, editables,
             heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
@@ -216,7 +238,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
 def _audit(
     args: argparse.Namespace,
     gathered: Gathered,
-    editables: Sequence[Editable],
+    editables: Sequence[Path],
     installed: Mapping[NormalizedName, InstalledDistribution],
     markers: Mapping[str, str],
     *,
@@ -257,15 +279,17 @@ class Editable:
     requirements: tuple[SourcedRequirement, ...]
 
 
-def _build_editables(paths: Sequence[str], build_dir: Path) -> list[Editable]:
-    from freewheel.dists.builds.editable import build_editable, check_project
+def _build_editables(projects: Sequence[Path], build_dir: Path, builds: SdistBuilds | None) -> list[Editable]:
+    from freewheel.dists.builds.frontend import Source
     from freewheel.dists.metadata import parse_core_metadata, wheel_metadata_bytes
     from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 
+    if projects and builds is None:
+        raise UsageError("An editable install builds the project, and --no-build forbids building.")
     editables = []
-    for path in paths:
-        project = check_project(Path(path))
-        wheel = build_editable(project, build_dir)
+    for project in projects:
+        assert builds is not None
+        wheel = builds.frontend.build(Source(project, str(project)), "editable", build_dir)
         with zipfile.ZipFile(wheel) as archive:
             metadata = parse_core_metadata(wheel_metadata_bytes(archive, wheel.name), source=wheel.name)
         source = RequirementSource(kind="command line", path=str(project))
@@ -287,16 +311,14 @@ def _check_hashes_given(pins: Sequence[PinnedPackage], hashes: Mapping[Normalize
         )
 
 
-def _wheel_of(pin: PinnedPackage) -> DistFile:
-    """The wheel that installs *pin*, or a clear error when there is none."""
-    dist = pin.dist
-    if dist is None or dist.kind != "wheel":
-        raise UsageError(
-            f"{pin.name} {pin.version} has only a source distribution for this environment, "
-            "and building source distributions is not supported yet.",
-            hint=f"pass --only-binary {pin.name} to choose a version with a wheel",
-        )
-    return dist
+def _dist_of(pin: PinnedPackage) -> DistFile:
+    """The file that installs *pin*: a wheel, or an sdist to build one from."""
+    assert pin.dist is not None, "a resolved package has a file"
+    return pin.dist
+
+
+def _is_wheel(pin: PinnedPackage) -> bool:
+    return pin.dist is not None and pin.dist.kind == "wheel"
 
 
 def _apply(
@@ -310,6 +332,7 @@ def _apply(
     direct: Collection[NormalizedName],
     thorough: bool | Collection[NormalizedName],
     bars: bool,
+    direct_urls: Mapping[NormalizedName, Mapping[str, object]],
 ) -> None:
     """Change the environment as *changes* says, all at once or not at all.
 
@@ -321,8 +344,9 @@ def _apply(
     from freewheel.install.batch import apply_changes
 
     wheels = [
-        WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if pin.dist else None,
-                       requested=pin.name in direct)
+        # A wheel built from an sdist was checked as the sdist.
+        WheelToInstall(path, expected_sha256=pin.dist.hashes.get("sha256") if _is_wheel(pin) else None,
+                       requested=pin.name in direct, direct_url=direct_urls.get(pin.name))
         for pin, path in zip(changes.install, paths, strict=True)
     ]
     wheels += [

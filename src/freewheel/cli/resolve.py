@@ -9,6 +9,7 @@ each index answered when asked to (``-v``).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -22,12 +23,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from freewheel.cli.builds import BuildRequest, build_request
 from freewheel.cli.context import CommandContext
 from freewheel.config.settings import PrereleaseMode
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
+from freewheel.inputs.pyproject import ALL_EXTRAS
 from freewheel.inputs.requirements_txt import SourcedRequirement, read_requirements
 from freewheel.python.target import Target
 from freewheel.resolver.candidates import ALL, BinaryPolicy, CandidatePolicy
@@ -37,6 +40,7 @@ from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
+    from freewheel.dists.direct import Materialized
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import PackageSource
     from freewheel.resolver.universal import MakeProvider, UniversalTarget
@@ -50,6 +54,13 @@ class ResolveRequest:
     resolution: str
     no_deps: bool
     hashes: bool
+    build: BuildRequest
+    #: Direct references (``name @ URL``, paths) still to bring here, then,
+    #: once :func:`with_references` did, each project's file and metadata.
+    pending: tuple[SourcedRequirement, ...] = ()
+    references: Mapping[NormalizedName, Materialized] = dataclasses.field(default_factory=dict)
+    #: The references given as editable (``-e PATH``).
+    editable: frozenset[NormalizedName] = frozenset()
 
     @classmethod
     def from_args(
@@ -64,17 +75,16 @@ class ResolveRequest:
         """The request *args* and *gathered* make, for *target* (by default
         the context's one environment)."""
         target = target or context.target
-        direct = _applicable(gathered.requirements, target)
+        pending = tuple(
+            e for e in gathered.requirements if e.url is not None and _applies(e, target)
+        )
+        direct = _applicable([e for e in gathered.requirements if e.url is None], target)
         via: dict[NormalizedName, set[str]] = collections.defaultdict(set)
         for sourced, requirement in direct:
             via[canonicalize_name(requirement.name)].add(sourced.source.annotation())
         direct_requirements = tuple(r for _, r in direct)
 
-        constraints: dict[NormalizedName, Ranges] = {}
-        for _, requirement in _applicable(gathered.constraints, target):
-            name = canonicalize_name(requirement.name)
-            range_ = requirement_range(requirement)
-            constraints[name] = constraints[name] & range_ if name in constraints else range_
+        constraints = applicable_ranges(gathered.constraints, target)
         overrides = {
             canonicalize_name(r.name): r for _, r in _applicable(gathered.overrides, target)
         }
@@ -101,6 +111,8 @@ class ResolveRequest:
             resolution=resolver.resolution.value,
             no_deps=bool(args.no_deps),
             hashes=bool(getattr(args, "generate_hashes", False)),
+            build=build_request(args, context),
+            pending=pending,
         )
 
 
@@ -115,12 +127,92 @@ def _applicable(
             where = entry.source.annotation()
             raise UsageError(
                 f"The requirement {entry.url or requirement} ({where}) is a direct URL, path or "
-                "editable requirement; these are not supported yet. Publish it to an index or a "
-                "--find-links directory and require it by name."
+                "editable requirement, which only `pip install -e`, `pip install` and `pip compile` "
+                "requirements may be; as a constraint or an override, require it by name."
             )
-        if requirement.marker is None or target.evaluate(requirement.marker):
+        if _applies(entry, target):
             kept.append((entry, requirement))
     return kept
+
+
+def _applies(entry: SourcedRequirement, target: Target) -> bool:
+    marker = entry.requirement.marker if entry.requirement is not None else entry.marker
+    return marker is None or target.evaluate(marker)
+
+
+def with_references(request: ResolveRequest, context: CommandContext, cache: Cache) -> ResolveRequest:
+    """*request* with its direct references brought here: each becomes a
+    requirement on its project, which resolves to that one file."""
+    if not request.pending:
+        return request
+    from freewheel.cache.http import open_fetcher
+    from freewheel.cli.builds import sdist_builds
+    from freewheel.dists.direct import DirectReferences
+    from freewheel.dists.downloads import DistStore
+    from freewheel.resolver.source import AsyncRunner
+
+    runner = AsyncRunner()
+    fetcher = runner.run(open_fetcher(context.settings, cache))
+    try:
+        references = DirectReferences(
+            DistStore(cache.bucket("wheels"), fetcher),
+            sdist_builds(request.build, context, cache),
+            cache.bucket("builds"),
+        )
+
+        async def materialize_all() -> list[Materialized]:
+            return list(await asyncio.gather(*(
+                references.materialize(e.url, e.name) for e in request.pending if e.url is not None
+            )))
+
+        materialized = runner.run(materialize_all())
+    finally:
+        runner.close(fetcher.aclose)
+    direct = list(request.requirements.direct)
+    via = {name: set(sources) for name, sources in request.via_sources.items()}
+    by_name: dict[NormalizedName, Materialized] = {}
+    for entry, found in zip(request.pending, materialized, strict=True):
+        name = found.metadata.name
+        other = by_name.get(name)
+        if other is not None and other.direct_url != found.direct_url:
+            raise UsageError(
+                f"{name} is required from two different places: {other.direct_url['url']} and "
+                f"{found.direct_url['url']}."
+            )
+        extras = entry.requirement.extras if entry.requirement is not None else entry.extras
+        if entry.expand:
+            # `-r pyproject.toml` with dynamic dependencies: what the backend says they are.
+            wanted = found.metadata.provides_extra if ALL_EXTRAS in extras else extras
+            for requirement in found.metadata.requires_dist:
+                if requirement.marker is None or context.target.evaluate(requirement.marker, wanted):
+                    direct.append(requirement)
+                    via.setdefault(canonicalize_name(requirement.name), set()).add(entry.source.annotation())
+            continue
+        by_name[name] = found
+        direct.append(Requirement(f"{name}[{','.join(sorted(extras))}]" if extras else name))
+        via.setdefault(name, set()).add(entry.source.annotation())
+    return dataclasses.replace(
+        request,
+        requirements=dataclasses.replace(request.requirements, direct=tuple(direct)),
+        via_sources={n: tuple(sorted(s)) for n, s in via.items()},
+        pending=(),
+        references=by_name,
+        editable=frozenset(m.metadata.name for e, m in zip(request.pending, materialized, strict=True) if e.editable),
+    )
+
+
+def applicable_ranges(
+    sourced: Iterable[SourcedRequirement],
+    target: Target,
+    ranges: Mapping[NormalizedName, Ranges] | None = None,
+) -> dict[NormalizedName, Ranges]:
+    """*ranges* narrowed by the constraints in *sourced* that apply to *target*."""
+    narrowed = dict(ranges or {})
+    for _, requirement in _applicable(sourced, target):
+        name = canonicalize_name(requirement.name)
+        range_ = requirement_range(requirement)
+        narrowed[name] = narrowed[name] & range_ if name in narrowed else range_
+    return narrowed
 
 
 def _names_asking_prereleases(requirements: Iterable[Requirement]) -> Iterable[NormalizedName]:
@@ -154,6 +246,8 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 def _binary_policy(args: argparse.Namespace, gathered: Gathered) -> BinaryPolicy:
     no_binary = [*args.no_binary, *(v for f in gathered.files for v in f.no_binary)]
     only_binary = [*args.only_binary, *(v for f in gathered.files for v in f.only_binary)]
+    if getattr(args, "no_build", None):
+        only_binary.append(ALL)
     return BinaryPolicy(no_binary=_names(no_binary), only_binary=_names(only_binary))
 
 
@@ -202,6 +296,7 @@ def resolver_session(
     opened, and closed, for the session).
     """
     from freewheel.cache.http import open_fetcher
+    from freewheel.cli.builds import sdist_builds
     from freewheel.dists.downloads import DistStore
     from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
@@ -219,11 +314,12 @@ def resolver_session(
         source = PackageSource(
             runner,
             client,
-            MetadataSource(fetcher, store, cache),
+            MetadataSource(fetcher, store, cache, sdist_builds(request.build, context, cache)),
             request.policy,
             strategy=indexes.strategy.value,
             sources_table=indexes.sources_table,
             prefetch=not context.settings.network.offline.value,
+            references={n: (m.dist, m.metadata) for n, m in request.references.items()},
         )
         provider = Provider(
             source,
@@ -245,12 +341,17 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
     """Resolve *request* against the context's indexes."""
     from freewheel.resolver.resolution import resolve, warnings_for
 
-    with resolver_session(request, context) as provider:
-        pins = resolve(provider, request.via_sources)
-        if not context.quiet:
-            for warning in warnings_for(provider, pins):
-                print(f"warning: {warning}", file=sys.stderr)
-        return _with_hashes(provider.source, pins) if request.hashes else pins
+    with open_cache(context) as cache:
+        request = with_references(request, context, cache)
+        with resolver_session(request, context, cache) as provider:
+            pins = [
+                dataclasses.replace(pin, editable=pin.name in request.editable)
+                for pin in resolve(provider, request.via_sources)
+            ]
+            if not context.quiet:
+                for warning in warnings_for(provider, pins):
+                    print(f"warning: {warning}", file=sys.stderr)
+            return _with_hashes(provider.source, pins) if request.hashes else pins
 
 
 def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
@@ -334,7 +435,10 @@ def hashed_files(source: PackageSource, files: Sequence[DistFile]) -> dict[str, 
     install and a lock need one per file, so they are computed from the
     files, all downloaded at once.
     """
-    unhashed = list({dist.url: dist for dist in files if "sha256" not in dist.hashes}.values())
+    # A direct reference is hashed only by its own ``#sha256=``, as uv does.
+    unhashed = list(
+        {dist.url: dist for dist in files if "sha256" not in dist.hashes and dist.index.format != "direct"}.values()
+    )
     paths = source.fetch_files([(dist, ()) for dist in unhashed])
     hashed = {dist.url: dist for dist in files}
     for dist, path in zip(unhashed, paths, strict=True):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from freewheel.util.urls import strip_credentials
 
-IndexFormat = Literal["simple", "flat"]
+IndexFormat = Literal["simple", "flat", "direct"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -16,7 +16,8 @@ class Index:
 
     ``format="simple"`` is a PEP 503/691 index (one page per project);
     ``format="flat"`` is a ``--find-links`` location (a directory or an HTML
-    page listing files directly). An ``explicit`` index is only consulted for
+    page listing files directly); ``format="direct"`` is a direct reference
+    (``name @ URL``), standing for the one file it points at. An ``explicit`` index is only consulted for
     packages pinned to it by name. ``origin`` says where the user configured
     it, for messages.
 

@@ -2,9 +2,8 @@
 
 Sources, cheapest first: the PEP 658 metadata file an index offers next to a
 wheel; the ``METADATA`` inside the wheel; the ``PKG-INFO`` of an sdist when
-PEP 643 says it is static. An sdist whose dependencies are dynamic needs a
-build, which is reported as a :class:`~freewheel.errors.MetadataError`
-naming the package.
+PEP 643 says it is static; else what its build backend prepares
+(:mod:`freewheel.dists.builds.sdist`), when builds are allowed.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from freewheel.dists.builds.sdist import Buildable, SdistBuilds
+from freewheel.dists.pkginfo import PkgInfoScanner
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
@@ -174,14 +175,20 @@ def wheel_metadata_bytes(archive: zipfile.ZipFile, filename: str) -> bytes:
     return archive.read(candidates[0])
 
 
-def _sdist_pkg_info(data: bytes, filename: str) -> bytes:
+def _sdist_pkg_info(path: Path, filename: str) -> bytes:
+    """The top-level ``PKG-INFO`` of the sdist at *path*, or ``b""``.
+
+    A tar is read as a stream and left at the first ``PKG-INFO``, usually
+    among its first members: a large sdist is neither decompressed whole
+    nor held in memory.
+    """
     try:
         if filename.endswith(".zip"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
                 return archive.read(names[0]) if names else b""
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            for member in archive.getmembers():
+        with tarfile.open(path, mode="r|*") as archive:
+            for member in archive:
                 if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO") and member.isfile():
                     extracted = archive.extractfile(member)
                     return extracted.read() if extracted else b""
@@ -190,24 +197,37 @@ def _sdist_pkg_info(data: bytes, filename: str) -> bytes:
     return b""
 
 
-def sdist_static_metadata(data: bytes, filename: str) -> bytes:
-    """The ``PKG-INFO`` of an sdist whose metadata is static (PEP 643), or an error.
+class DynamicMetadata(MetadataError):
+    """An sdist whose dependencies are only known after building it."""
+
+
+def sdist_static_metadata(path: Path, filename: str) -> bytes:
+    """The ``PKG-INFO`` of the sdist at *path* when its metadata is static (PEP 643).
 
     ``PKG-INFO`` before metadata 2.2, or one that lists ``Requires-Dist`` (or
     ``Requires-Python``) as dynamic, only says what the build produced on
     someone else's machine, so it cannot stand in for a build here.
+
+    :raises DynamicMetadata: when the metadata is not static.
     """
-    pkg_info = _sdist_pkg_info(data, filename)
+    return static_pkg_info(_sdist_pkg_info(path, filename), filename)
+
+
+def static_pkg_info(pkg_info: bytes, filename: str) -> bytes:
+    """*pkg_info*, the ``PKG-INFO`` of the sdist *filename*, if its metadata is static.
+
+    :raises DynamicMetadata: when it is not, or there is none.
+    """
     if pkg_info:
         raw, _ = parse_email(pkg_info)
         dynamic = {d.lower() for d in raw.get("dynamic", [])}
         metadata_version = Version(raw.get("metadata_version", "1.0"))
         if metadata_version >= Version("2.2") and not {"requires-dist", "requires-python"} & dynamic:
             return pkg_info
-    raise MetadataError(
+    raise DynamicMetadata(
         f"{filename} is a source distribution whose dependencies are only known after "
-        "building it, and building source distributions is not supported yet.",
-        hint="use a version that has a wheel, or pass --only-binary for this package",
+        "building it, and building is disabled (--no-build).",
+        hint="use a version that has a wheel, or allow builds",
     )
 
 
@@ -264,10 +284,17 @@ class MetadataSource:
     and the prefetcher never download the same thing twice.
     """
 
-    def __init__(self, fetcher: Getter, store: DistStore | None = None, cache: Cache | None = None) -> None:
+    def __init__(
+        self,
+        fetcher: Getter,
+        store: DistStore | None = None,
+        cache: Cache | None = None,
+        builds: SdistBuilds | None = None,
+    ) -> None:
         self._fetcher = fetcher
         self.store = store
         self._cache = cache
+        self.builds = builds
         self._tasks: dict[str, asyncio.Task[CoreMetadata]] = {}
 
     def get(self, dist: DistFile) -> asyncio.Task[CoreMetadata]:
@@ -289,8 +316,8 @@ class MetadataSource:
     async def _raw_metadata(self, dist: DistFile) -> bytes:
         """The ``METADATA``/``PKG-INFO`` bytes, from the cheapest source."""
         stored = self.store.existing(dist) if self.store is not None else None
-        if stored is not None and dist.kind == "sdist":
-            return sdist_static_metadata(stored.read_bytes(), dist.filename)
+        if dist.kind == "sdist":
+            return static_pkg_info(await self._sdist_head(dist), dist.filename)
         if stored is not None:
             try:
                 return _read_wheel_metadata(stored, dist.filename)
@@ -303,11 +330,36 @@ class MetadataSource:
             data = await self._download(dist.metadata_url, f"the metadata of {dist.filename}")
             _check_hashes(data, dist.core_metadata or {}, f"the metadata of {dist.filename}")
             return data
-        if dist.kind == "wheel":
-            return await self._wheel_metadata(dist)
-        data = await self._download(dist.url, dist.filename)
-        _check_hashes(data, dist.hashes, dist.filename)
-        return sdist_static_metadata(data, dist.filename)
+        return await self._wheel_metadata(dist)
+
+    async def _sdist_head(self, dist: DistFile) -> bytes:
+        """The ``PKG-INFO`` of the sdist *dist*.
+
+        A ``.tar.gz`` not downloaded yet is read as it arrives, and the
+        transfer stops once ``PKG-INFO`` has passed; only when it is not
+        found early is the whole file streamed to the store (and kept).
+        """
+        assert self.store is not None, "reading an sdist needs a store to download it to"
+        if self.store.existing(dist) is None and dist.filename.endswith(".tar.gz"):
+            try:
+                response = await self._fetcher.get(
+                    dist.url, spool_to=self.store.spool_path(dist), until=PkgInfoScanner().feed
+                )
+            except FetchError as error:
+                raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+            if response.status != 200:
+                raise MetadataError(
+                    f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
+                )
+            if response.path is None:
+                return response.content
+            return _sdist_pkg_info(self.store.adopt(dist, response.path), dist.filename)
+        return _sdist_pkg_info(await self._sdist(dist), dist.filename)
+
+    async def _sdist(self, dist: DistFile) -> Path:
+        """*dist*'s file on disk: streamed there whole, its hash checked."""
+        assert self.store is not None, "reading an sdist needs a store to download it to"
+        return await self.store.fetch(dist)
 
     async def _wheel_metadata(self, dist: DistFile) -> bytes:
         """``METADATA`` read with range requests: kilobytes, not the wheel.
@@ -364,7 +416,15 @@ class MetadataSource:
         cached = self.cached(dist)
         if cached is not None:
             return cached
-        record = MetadataRecord(_without_body(await self._raw_metadata(dist)))
+        try:
+            raw = await self._raw_metadata(dist)
+        except DynamicMetadata:
+            if self.builds is None:
+                raise
+            # Kept by the build cache, per config settings, not as a record.
+            built = await asyncio.to_thread(self.builds.metadata, Buildable.of(dist, await self._sdist(dist)))
+            return _checked(parse_core_metadata(built, source=dist.filename), dist)
+        record = MetadataRecord(_without_body(raw))
         key = _record_key(dist)
         if key is not None and self._cache is not None:
             self._cache.write("metadata", key, record, project=dist.name)

@@ -84,6 +84,11 @@ class IndexConfig:
     source: str | None = None
 
 
+#: In the ``extras`` of a project that stands for its own requirements: all
+#: of them (``--all-extras``), whichever its metadata provides.
+ALL_EXTRAS = ":all:"
+
+
 def read_pyproject(
     path: str | Path,
     *,
@@ -121,13 +126,20 @@ def read_pyproject(
         return SourcedRequirement(req, req.url, False, (), source)
 
     base = requirement_list(project.get("dependencies", []), "project.dependencies", shown)
-    if not base and "dependencies" in dynamic:
-        raise _dynamic_error(shown, normalized, "dependencies")
     optional = table_of(
         project.get("optional-dependencies", {}), "[project.optional-dependencies]", shown
     )
-    if (extras or all_extras) and not optional and "optional-dependencies" in dynamic:
-        raise _dynamic_error(shown, normalized, "optional dependencies")
+    if ("dependencies" in dynamic and not base) or (
+        (extras or all_extras) and not optional and "optional-dependencies" in dynamic
+    ):
+        # Only the build backend knows them: the project stands for them.
+        source = RequirementSource("pyproject", shown, None, normalized, None)
+        own = SourcedRequirement(
+            None, Path(path).parent.absolute().as_uri(), False, (), source,
+            extras=frozenset([ALL_EXTRAS] if all_extras else (canonicalize_name(e) for e in extras)), expand=True,
+        )
+        grouped = [sourced(req, group) for group, reqs in group_requirements(dependency_groups, groups, shown) for req in reqs]
+        return ProjectRequirements(normalized, (own, *grouped), requires_python_of(project, shown))
     by_extra = {
         canonicalize_name(extra): requirement_list(
             reqs, f"project.optional-dependencies.{extra}", shown
@@ -227,15 +239,6 @@ def table_of(value: object, where: str, shown: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"In `{shown}`, `{where}` must be a table.")
     return value
-
-
-def _dynamic_error(shown: str, project: str | None, field: str) -> InputError:
-    return InputError(
-        f"The {field} of `{project or shown}` are dynamic (`project.dynamic` in `{shown}`): "
-        "they are only known after building the project.",
-        hint="Building projects to read their requirements is not supported yet; list them "
-        "statically in `[project]`.",
-    )
 
 
 def _string_list(value: object, key: str, shown: str) -> list[str]:

@@ -102,6 +102,10 @@ class SourcedRequirement:
     source: RequirementSource
     extras: frozenset[str] = frozenset()
     marker: Marker | None = None
+    #: The project at ``url`` stands for its own requirements (with
+    #: ``extras``), which only its build backend knows: ``-r pyproject.toml``
+    #: with dynamic dependencies.
+    expand: bool = False
 
     @property
     def name(self) -> NormalizedName | None:

@@ -75,7 +75,7 @@ def _via_lines(via: Sequence[str], options: OutputOptions) -> list[str]:
 
 
 def _index_annotation(index: Index | None, options: OutputOptions) -> list[str]:
-    if options.emit_index_annotation and index is not None:
+    if options.emit_index_annotation and index is not None and index.format != "direct":
         return [f"    # from {index.display}"]
     return []
 
@@ -83,6 +83,11 @@ def _index_annotation(index: Index | None, options: OutputOptions) -> list[str]:
 def _requirement(package: PinnedPackage, options: OutputOptions) -> str:
     extras = "" if options.strip_extras or not package.extras else f"[{','.join(sorted(package.extras))}]"
     marker = "" if package.marker.is_true else f" ; {package.marker}"
+    if package.editable and package.index is not None:
+        return f"-e {strip_credentials(package.index.url)}"
+    if package.index is not None and package.index.format == "direct":
+        # A direct reference is written as given, as uv does, less any credentials.
+        return f"{package.name}{extras} @ {strip_credentials(package.index.url)}{marker}"
     return f"{package.name}{extras}=={package.version}{marker}"
 
 

@@ -251,18 +251,29 @@ async def _paced(response: httpx.Response, timeout: float) -> AsyncIterator[byte
         yield chunk
 
 
-async def _spool(response: httpx.Response, path: Path, timeout: float) -> None:
-    """Stream *response*'s body into *path*, whole or not at all."""
+async def _spool(
+    response: httpx.Response, path: Path, timeout: float, until: Callable[[bytes], bytes | None] | None
+) -> bytes | None:
+    """Stream *response*'s body into *path*, whole or not at all.
+
+    Each chunk is also shown to *until*, if given; once it returns bytes,
+    the transfer stops there, nothing is kept, and those bytes are returned.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.part.tmp")
     try:
         with partial.open("wb") as sink:
             async for chunk in _paced(response, timeout):
+                found = until(chunk) if until is not None else None
+                if found is not None:
+                    partial.unlink()
+                    return found
                 sink.write(chunk)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    return None
 
 
 class Getter(Protocol):
@@ -270,7 +281,12 @@ class Getter(Protocol):
     and its caching wrapper both provide it."""
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        spool_to: Path | None = None,
+        until: Callable[[bytes], bytes | None] | None = None,
     ) -> Response: ...
 
 
@@ -362,13 +378,20 @@ class Fetcher(Closing):
         return self._client
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, spool_to: Path | None = None
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        spool_to: Path | None = None,
+        until: Callable[[bytes], bytes | None] | None = None,
     ) -> Response:
         """GET *url* and return the response, whatever its status.
 
         With *spool_to*, a 200 body is streamed into that file instead of
         memory (a whole wheel can weigh gigabytes); other bodies, and 206
-        partial ones, stay in memory.
+        partial ones, stay in memory. With *until* too, the transfer stops
+        as soon as *until* returns bytes for a chunk: the response then has
+        those bytes as its ``content`` and no ``path``.
 
         Credentials in *url* are remembered for its scope (see
         :mod:`freewheel.net.auth`). Redirects are followed, each hop with the
@@ -381,10 +404,10 @@ class Fetcher(Closing):
             return await asyncio.to_thread(_read_file_url, url, local)
         hop = _normalized(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
-            response, content = await self._get_authenticated(hop, headers, spool_to)
+            response, content = await self._get_authenticated(hop, headers, spool_to, until)
             location = response.headers.get("location")
             if response.status_code not in _REDIRECT_STATUSES or location is None:
-                spooled = spool_to is not None and response.status_code == 200
+                spooled = spool_to is not None and response.status_code == 200 and not content
                 return Response(
                     url=str(response.url),
                     status=response.status_code,
@@ -397,16 +420,20 @@ class Fetcher(Closing):
         raise FetchError(url, "too many redirects")
 
     async def _get_authenticated(
-        self, url: str, headers: Mapping[str, str] | None, spool_to: Path | None
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        spool_to: Path | None,
+        until: Callable[[bytes], bytes | None] | None,
     ) -> tuple[httpx.Response, bytes]:
         """One hop, answering a 401 with the keyring's credentials if enabled."""
         credentials = self._credentials.lookup(url)
-        answer = await self._get_retrying(url, headers, credentials, spool_to)
+        answer = await self._get_retrying(url, headers, credentials, spool_to, until)
         unproven = credentials is None or credentials.password is None
         if answer[0].status_code == 401 and self._keyring and unproven:
             found = await self._credentials.ask_keyring(url)
             if found is not None:
-                answer = await self._get_retrying(url, headers, found, spool_to)
+                answer = await self._get_retrying(url, headers, found, spool_to, until)
         return answer
 
     async def _get_retrying(
@@ -415,6 +442,7 @@ class Fetcher(Closing):
         headers: Mapping[str, str] | None,
         credentials: Credentials | None,
         spool_to: Path | None,
+        until: Callable[[bytes], bytes | None] | None = None,
     ) -> tuple[httpx.Response, bytes]:
         # A user name alone is sent with an empty password, as pip does:
         # some indexes take a token as the user name.
@@ -433,7 +461,7 @@ class Fetcher(Closing):
                     content = b""
                     try:
                         if spool_to is not None and response.status_code == 200:
-                            await _spool(response, spool_to, self._timeout)
+                            content = await _spool(response, spool_to, self._timeout, until) or b""
                         else:
                             content = b"".join([c async for c in _paced(response, self._timeout)])
                     finally:

@@ -210,3 +210,21 @@ def seed_packages(base: InterpreterInfo) -> tuple[str, ...]:
     and wheel for Pythons older than 3.12 (whose ``venv`` still installed
     setuptools, and whose users' builds may expect them)."""
     return ("pip",) if base.version >= (3, 12) else ("pip", "setuptools", "wheel")
+
+
+def interpreter_in(env: VirtualEnvironment, base: InterpreterInfo) -> InterpreterInfo:
+    """*base* as seen from inside the environment *env* made from it.
+
+    A new environment runs the same interpreter with another prefix and
+    install paths; deriving them saves probing it (a process per build).
+    """
+    site = str(env.site_packages)
+    paths = {"purelib": site, "platlib": site, "scripts": str(env.bin_dir), "data": str(env.root)}
+    return dataclasses.replace(
+        base,
+        executable=str(env.python),
+        sys_prefix=str(env.root),
+        paths={**base.paths, **paths},
+        is_virtualenv=True,
+        externally_managed=False,
+    )

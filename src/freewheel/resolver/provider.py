@@ -333,10 +333,11 @@ class Provider:
             override = self.requirements.overrides.get(name)
             if override is not None:
                 req = override
-            if req.url:
+            if req.url and name not in self.source.references:
+                # As uv: a dependency's URL is taken only when the user gives it too.
                 raise MetadataError(
                     f"{parent or 'The requirements'} depend on {req.name} from a direct URL "
-                    f"({req.url}), which is not supported yet."
+                    f"({req.url}); require `{req.name} @ {req.url}` yourself to use it."
                 )
             range_ = requirement_range(req)
             constraint = self.requirements.constraints.get(name)

@@ -35,6 +35,8 @@ class PinnedPackage:
     dist: DistFile | None = None
     #: Where the pin applies, in a universal resolution (``TRUE`` elsewhere).
     marker: MarkerTree = TRUE
+    #: An editable direct reference (``-e PATH``), written back as one.
+    editable: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

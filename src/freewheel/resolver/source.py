@@ -18,6 +18,7 @@ from collections.abc import (
     Collection,
     Coroutine,
     Iterator,
+    Mapping,
     Sequence,
 )
 from concurrent.futures import Future
@@ -26,6 +27,8 @@ from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.dists.builds.project import BuildError
+from freewheel.dists.builds.sdist import Buildable
 from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
@@ -89,8 +92,12 @@ class PackageSource:
         strategy: str,
         sources_table: str = "[tool.freewheel.sources]",
         prefetch: bool = True,
+        references: Mapping[NormalizedName, tuple[DistFile, CoreMetadata]] | None = None,
     ) -> None:
         self.strategy = strategy
+        #: Direct references: the one file each of these projects comes
+        #: from, and its metadata, read (or built) before resolving.
+        self.references = dict(references or {})
         self.sources_table = sources_table
         #: Whether to fetch ahead at all: offline, everything comes from the
         #: cache, and fetching ahead only takes the resolver's CPU.
@@ -105,12 +112,21 @@ class PackageSource:
         self._requested: set[NormalizedName] = set()
         #: Metadata already read, by file URL: written on the I/O thread,
         #: read on the resolver's, so that a hit costs no hop between them.
-        self._ready: dict[str, CoreMetadata] = {}
+        self._ready: dict[str, CoreMetadata] = {dist.url: meta for dist, meta in self.references.values()}
         self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
 
     def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
-        """What the indexes offer for *name* (only index *pin*, if given)."""
-        return self._runner.run(self._client.project(name, pin))
+        """What the indexes offer for *name* (only index *pin*, if given),
+        or a direct reference's one file."""
+        return self._referenced(name) or self._runner.run(self._client.project(name, pin))
+
+    def _referenced(self, name: NormalizedName) -> ProjectListing | None:
+        """A direct reference's project, as a listing of its one file."""
+        reference = self.references.get(name)
+        if reference is None:
+            return None
+        dist = reference[0]
+        return ProjectListing(name, ((dist.version, (dist,)),), (), ())
 
     def candidates(
         self, listing: ProjectListing, *, lowest: bool, policy: CandidatePolicy | None = None
@@ -138,15 +154,26 @@ class PackageSource:
         self,
         wanted: Sequence[tuple[DistFile, Collection[str]]],
         on_done: Callable[[], None] = lambda: None,
+        *,
+        wheels: bool = False,
     ) -> list[Path]:
         """Local paths of the files in *wanted* (each with the sha256 values
         allowed for it, or none), downloaded concurrently where needed;
-        *on_done* is called (on the I/O thread) as each one is ready."""
+        *on_done* is called (on the I/O thread) as each one is ready. With
+        *wheels*, an sdist's path is that of the wheel built from it."""
         store = self._metadata.store
+        builds = self._metadata.builds
         assert store is not None
 
         async def fetch_one(dist: DistFile, allowed: Collection[str]) -> Path:
             path = await store.fetch(dist, allowed_sha256=allowed)
+            if wheels and dist.kind == "sdist":
+                if builds is None:
+                    raise BuildError(
+                        f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), "
+                        "and building is disabled."
+                    )
+                path = await asyncio.to_thread(builds.wheel, Buildable.of(dist, path))
             on_done()
             return path
 
@@ -195,7 +222,7 @@ class PackageSource:
 
     async def _best(self, name: NormalizedName, range_: Ranges, lowest: bool) -> Candidate | None:
         """The version of *name* the resolver would probably pick in *range_*."""
-        listing = await self._client.project(name)
+        listing = self._referenced(name) or await self._client.project(name)
         if listing.error is not None:
             return None
         return self.candidates(listing, lowest=lowest).best(range_)

@@ -1,0 +1,243 @@
+"""Direct references: ``name @ URL`` and bare paths, brought onto this machine.
+
+A reference points at a wheel, an sdist or a source tree, reached as a
+local path, an HTTP(S) URL (downloaded into the store, checked against its
+``#sha256=``) or a git repository (``git+URL@rev#subdirectory=``, checked
+out with ``git`` from PATH into the cache once per commit). What comes out
+is the file the resolver and the installer use in place of an index's, its
+core metadata, and the PEP 610 ``direct_url.json`` an install records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from freewheel.cache import NO_PROJECT
+from freewheel.config.indexes import Index
+from freewheel.dists.builds.project import BuildError
+from freewheel.dists.builds.sdist import Buildable, SdistBuilds
+from freewheel.dists.downloads import DistStore
+from freewheel.dists.metadata import (
+    CoreMetadata,
+    DynamicMetadata,
+    parse_core_metadata,
+    sdist_static_metadata,
+    wheel_metadata_bytes,
+)
+from freewheel.errors import MetadataError, UsageError
+from freewheel.index.models import DistFile
+from freewheel.util.fs import file_url_path
+from freewheel.util.urls import strip_credentials
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Materialized:
+    """A direct reference on this machine.
+
+    ``dist`` stands for it in a resolution: its ``index`` is the reference
+    itself (``format="direct"``, the URL as given, for output), its ``url``
+    where the file is. ``path`` is the wheel, sdist or source tree;
+    ``direct_url`` the PEP 610 record of where it came from.
+    """
+
+    dist: DistFile
+    path: Path
+    metadata: CoreMetadata
+    direct_url: Mapping[str, Any]
+
+
+def _fragment(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).fragment))
+
+
+def _without_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+class DirectReferences:
+    """Brings direct references here: downloads into *store*, git checkouts
+    into *git_dir*, metadata read or built through *builds* (``None`` when
+    building is off)."""
+
+    def __init__(self, store: DistStore, builds: SdistBuilds | None, git_dir: Path) -> None:
+        self.store = store
+        self.builds = builds
+        self.git_dir = git_dir
+
+    async def materialize(self, url: str, name: NormalizedName | None) -> Materialized:
+        """The distribution *url* points at; *name*, when the requirement gave
+        one, must be the name its metadata declares."""
+        fragment = _fragment(url)
+        subdirectory = fragment.get("subdirectory")
+        direct_url: dict[str, Any] = {"url": strip_credentials(_without_fragment(url))}
+        sha256 = fragment.get("sha256")
+        if url.startswith("git+"):
+            checkout, info = await asyncio.to_thread(self._git, url)
+            path = checkout / subdirectory if subdirectory else checkout
+            direct_url["url"] = strip_credentials(info.pop("url"))
+            direct_url["vcs_info"] = info
+        elif file_url_path(url) is not None:
+            path = file_url_path(_without_fragment(url))
+            assert path is not None
+            if subdirectory:
+                path = path / subdirectory
+            if not path.exists():
+                raise UsageError(f"The direct reference {strip_credentials(url)} points at {path}, which does not exist.")
+        else:
+            path = await self._download(url, name, sha256)
+        if subdirectory:
+            direct_url["subdirectory"] = subdirectory
+        if "vcs_info" in direct_url:
+            pass
+        elif path.is_dir():
+            direct_url["dir_info"] = {}
+        else:
+            direct_url["archive_info"] = {"hashes": {"sha256": sha256}} if sha256 else {}
+        metadata = await self._metadata(path, name, url)
+        if name is not None and metadata.name != name:
+            raise MetadataError(
+                f"The direct reference {strip_credentials(url)} is for {name}, but it holds {metadata.name}."
+            )
+        wheel = path.is_file() and path.name.endswith(".whl")
+        dist = DistFile(
+            filename=path.name,
+            url=path.as_uri(),
+            index=Index(url=url, name="direct reference", format="direct", origin=strip_credentials(url)),
+            name=metadata.name,
+            version=metadata.version,
+            kind="wheel" if wheel else "sdist",
+            tags=parse_wheel_filename(path.name)[3] if wheel else frozenset(),
+            hashes={"sha256": sha256} if sha256 else {},
+            requires_python=metadata.requires_python,
+        )
+        return Materialized(dist, path, metadata, direct_url)
+
+    async def _download(self, url: str, name: NormalizedName | None, sha256: str | None) -> Path:
+        location = _without_fragment(url)
+        filename = unquote(urlsplit(location).path.rsplit("/", 1)[-1])
+        try:
+            if filename.endswith(".whl"):
+                parsed_name, version, _, tags = parse_wheel_filename(filename)
+                kind = "wheel"
+            else:
+                parsed_name, version = parse_sdist_filename(filename)
+                tags = frozenset()
+                kind = "sdist"
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            raise UsageError(
+                f"The direct reference {strip_credentials(url)} is not a wheel or an sdist by its file name."
+            ) from None
+        dist = DistFile(
+            filename=filename,
+            url=location,
+            index=Index(url=url, format="direct"),
+            name=name or parsed_name,
+            version=version or Version("0"),
+            kind=kind,
+            tags=tags,
+            hashes={"sha256": sha256} if sha256 else {},
+        )
+        return await self.store.fetch(dist)
+
+    async def _metadata(self, path: Path, name: NormalizedName | None, url: str) -> CoreMetadata:
+        label = name or strip_credentials(url)
+        if path.is_file() and path.name.endswith(".whl"):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    data = wheel_metadata_bytes(archive, path.name)
+            except zipfile.BadZipFile:
+                raise MetadataError(f"{path.name} is not a valid wheel: it is not a zip file.") from None
+            return parse_core_metadata(data, source=path.name)
+        if path.is_file():
+            try:
+                return parse_core_metadata(sdist_static_metadata(path, path.name), source=path.name)
+            except DynamicMetadata:
+                pass
+        if self.builds is None:
+            raise BuildError(
+                f"The metadata of {label} ({strip_credentials(url)}) is only known after building it, "
+                "and building is disabled (--no-build)."
+            )
+        what = Buildable(path, str(label), name)
+        data = await asyncio.to_thread(self.builds.metadata, what)
+        return parse_core_metadata(data, source=str(label))
+
+    def _git(self, url: str) -> tuple[Path, dict[str, Any]]:
+        """A checkout of the git reference *url*, and its PEP 610 ``vcs_info`` (plus ``url``)."""
+        location = _without_fragment(url)[len("git+"):]
+        parts = urlsplit(location)
+        repository, at, revision = parts.path.rpartition("@")
+        if not at or "/" in revision:
+            repository, revision = parts.path, ""
+        remote = urlunsplit((parts.scheme, parts.netloc, repository, parts.query, ""))
+        git = shutil.which("git")
+        if git is None:
+            raise UsageError(f"The direct reference {strip_credentials(url)} needs git, which is not on PATH.")
+        commit = self._resolve_revision(git, remote, revision, url)
+        checkout = self.git_dir / NO_PROJECT / f"git-{commit}"
+        if not checkout.is_dir():
+            checkout.parent.mkdir(parents=True, exist_ok=True)
+            # Cloned beside its place and renamed into it: never half there.
+            staging = Path(tempfile.mkdtemp(prefix=".git-", suffix=".tmp", dir=checkout.parent))
+            try:
+                self._run(git, ["clone", "--quiet", remote, str(staging)], url)
+                self._run(git, ["-C", str(staging), "checkout", "--quiet", commit], url)
+                shutil.rmtree(staging / ".git")
+                os.replace(staging, checkout)
+            except OSError:
+                if not checkout.is_dir():
+                    raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        info: dict[str, Any] = {"url": f"git+{remote}", "vcs": "git", "commit_id": commit}
+        if revision:
+            info["requested_revision"] = revision
+        return checkout, info
+
+    def _resolve_revision(self, git: str, remote: str, revision: str, url: str) -> str:
+        if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower()):
+            return revision.lower()
+        out = self._run(git, ["ls-remote", remote], url)
+        refs = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)
+        # An annotated tag names a tag object; ``^{}`` is the commit it points at.
+        wanted = (f"refs/tags/{revision}^{{}}", f"refs/tags/{revision}", f"refs/heads/{revision}") if revision else ("HEAD",)
+        for ref in wanted:
+            if ref in refs:
+                return refs[ref]
+        raise UsageError(
+            f"The git repository of {strip_credentials(url)} has no revision {revision!r}.",
+            hint="give a tag, a branch or a full 40-character commit",
+        )
+
+    @staticmethod
+    def _run(git: str, args: list[str], url: str) -> str:
+        done = subprocess.run(
+            [git, *args], capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+        if done.returncode:
+            raise UsageError(
+                f"git failed for {strip_credentials(url)} (git {args[0]}): {done.stderr.strip() or done.returncode}"
+            )
+        return done.stdout
+
