@@ -10,6 +10,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from freewheel.cache import Cache
+    from freewheel.cli.context import CommandContext
     from freewheel.project.sync import Selection, SyncResult
 
 
@@ -157,9 +161,24 @@ def sync(args: argparse.Namespace) -> Path:
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
             on_finished=lambda message: None if quiet else console.warn(message),
+            build_editable=_editable_builder(args, context, cache),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
     return environment.root
+
+
+def _editable_builder(
+    args: argparse.Namespace, context: CommandContext, cache: Cache
+) -> Callable[[Path, Path], Path] | None:
+    """How sync builds a local project's editable wheel (``None``: with
+    --no-build, it may not)."""
+    from freewheel.cli.builds import build_request, sdist_builds
+    from freewheel.dists.builds.frontend import Source
+
+    builds = sdist_builds(build_request(args, context), context, cache)
+    if builds is None:
+        return None
+    return lambda project, into: builds.frontend.build(Source(project, str(project)), "editable", into)
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:

@@ -412,6 +412,7 @@ def sync_environment(
     on_copy_fallback: Callable[[], None] | None = None,
     bar: Callable[[str, int], Bar] | None = None,
     on_finished: Callable[[str], None] = lambda message: None,
+    build_editable: Callable[[Path, Path], Path] | None = None,
 ) -> SyncResult:
     """Make *environment* hold exactly *installs* (with *exact*; else at
     least them), all at once or not at all.
@@ -419,8 +420,8 @@ def sync_environment(
     What a killed command left half done in *environment* is finished
     first (*on_finished* gets what was done). Wheels are downloaded into
     *cache* only when something is to be installed; local projects are
-    built (editable ones as PEP 660 wheels). *bar* makes a progress bar for
-    each phase.
+    built as PEP 660 wheels by *build_editable* (project directory, output
+    directory -> wheel). *bar* makes a progress bar for each phase.
     """
     import tempfile
     import time
@@ -459,7 +460,9 @@ def sync_environment(
         ]
         with tempfile.TemporaryDirectory(prefix="freewheel-build-") as build_dir:
             wheels += [
-                _built(item, Path(build_dir)) for item in changes.install if item.directory is not None
+                _built(item, Path(build_dir), build_editable)
+                for item in changes.install
+                if item.directory is not None
             ]
             prepared = time.monotonic()
             with bar("Installing", len(wheels)) as installing:
@@ -494,9 +497,11 @@ class _NoBar:
         return None
 
 
-def _built(item: LockedInstall, build_dir: Path) -> WheelToInstall:
+def _built(
+    item: LockedInstall, build_dir: Path, build_editable: Callable[[Path, Path], Path] | None
+) -> WheelToInstall:
     """The wheel that installs the local project *item*, built from its directory."""
-    from freewheel.dists.builds.editable import build_editable, check_project
+    from freewheel.dists.builds.project import check_project
     from freewheel.install import WheelToInstall
 
     assert item.directory is not None
@@ -506,6 +511,8 @@ def _built(item: LockedInstall, build_dir: Path) -> WheelToInstall:
             "building wheels of local projects is not supported yet.",
             hint=f"make it editable: `{item.name} = {{ path = \"...\", editable = true }}` in the sources",
         )
+    if build_editable is None:
+        raise UsageError(f"{item.name} is a local project to build, and --no-build forbids building.")
     wheel = build_editable(check_project(item.directory), build_dir)
     return WheelToInstall(
         wheel,
