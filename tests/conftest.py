@@ -31,6 +31,9 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     # port instead of reaching the real default index (pip's settings are
     # the lowest layer, so every index a test names still wins).
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")
+    # `--directory` changes the working directory of the process: a test
+    # that runs the CLI in-process must not leave the next one there.
+    monkeypatch.chdir(os.getcwd())
 
 
 @pytest.fixture

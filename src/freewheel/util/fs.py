@@ -69,8 +69,12 @@ def display_path(path: str | os.PathLike[str], cwd: Path) -> str:
 
 
 def file_url_path(url: str) -> Path | None:
-    """The local path a ``file:`` URL names; ``None`` for any other URL."""
-    parts = urlsplit(url)
+    """The local path a ``file:`` URL names; ``None`` for any other URL
+    (one that does not even parse, such as ``http://[::1``, included)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
     if parts.scheme != "file":
         return None
     return Path(url2pathname(unquote(parts.path)))
