@@ -87,7 +87,10 @@ class DirectReferences:
     async def materialize(self, url: str, name: NormalizedName | None) -> Materialized:
         """The distribution *url* points at; *name*, when the requirement gave
         one, must be the name its metadata declares."""
-        fragment = _fragment(url)
+        try:
+            fragment = _fragment(url)
+        except ValueError:
+            raise UsageError(f"The direct reference {strip_credentials(url)} is not a valid URL.") from None
         subdirectory = fragment.get("subdirectory")
         direct_url: dict[str, Any] = {"url": strip_credentials(_without_fragment(url))}
         sha256 = fragment.get("sha256")
