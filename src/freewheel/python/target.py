@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -29,6 +29,11 @@ from freewheel.python.platforms import parse_platform, pip_platform, supported_t
 class Target(Protocol):
     """What a resolution is for: one environment (:class:`TargetEnvironment`)
     or a region of many (the universal resolver's target)."""
+
+    #: Whether upper bounds of Requires-Python (``<3.14``) are ignored
+    #: outright, as uv does, rather than honoured while a version without
+    #: one fits.
+    ignores_python_caps: bool
 
     @property
     def python_version(self) -> Version:
@@ -66,6 +71,7 @@ class TargetEnvironment:
     markers: Mapping[str, str]
     tags: tuple[Tag, ...]
     platform: str
+    ignores_python_caps: ClassVar[bool] = False
     _rank: Mapping[Tag, int] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

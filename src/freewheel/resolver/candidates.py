@@ -178,10 +178,12 @@ def evaluate(
     if usable:
         python = policy.target.python_version
         # Files whose Requires-Python holds outright come first; the version
-        # is capped only when all its usable files are.
-        usable.sort(key=lambda d: (python_support(d.requires_python, python) != "yes", _file_rank(policy, d)))
+        # is capped only when all its usable files are. A target that
+        # ignores upper bounds (a universal resolution) has no capped files.
+        honoured = not policy.target.ignores_python_caps
+        usable.sort(key=lambda d: (python_support(d.requires_python, python) != "yes" and honoured, _file_rank(policy, d)))
         best = usable[0]
-        capped = python_support(best.requires_python, python) == "capped"
+        capped = honoured and python_support(best.requires_python, python) == "capped"
         return Candidate(name, version, tuple(usable), python_cap=best.requires_python if capped else None)
     return Candidate(name, version, (), "; ".join(reasons) or "no files")
 

@@ -290,7 +290,7 @@ class Provider:
                 f"{package.name} {version} requires Python {metadata.requires_python} "
                 f"(resolving for {target.python_version})"
             )
-        if support == "capped":
+        if support == "capped" and not target.ignores_python_caps:
             self.python_caps[(package.name, version)] = str(metadata.requires_python)
         deps: dict[Package, Ranges] = {}
         if package.extra is not None:

@@ -31,7 +31,7 @@ import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -119,6 +119,10 @@ class UniversalTarget:
     """
 
     fork: MarkerTree
+    #: A fork reaches up to Pythons nobody tested: honouring upper bounds
+    #: of Requires-Python there would send it back to releases from before
+    #: the bounds were written, so they are ignored, as uv does.
+    ignores_python_caps: ClassVar[bool] = True
 
     @property
     def python_version(self) -> Version:
