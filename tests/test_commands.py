@@ -8,7 +8,7 @@ from support.cli import freewheel
 DOCUMENTED = [
     "pip compile", "explain", "venv", "pip install", "pip sync", "pip uninstall",
     "pip list", "pip freeze", "pip show", "pip check", "cache dir", "cache clean", "cache prune",
-    "pip download", "lock", "sync", "export", "tree", "add", "remove", "run",
+    "pip download", "pip wheel", "lock", "sync", "export", "tree", "add", "remove", "run",
 ]
 
 

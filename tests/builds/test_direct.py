@@ -9,29 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.backends import backend_wheels, sdist_of_tree, write_tree
+from support.backends import backend_wheels, flit_project, sdist_of_tree
 from support.builders import make_wheel
 from support.cli import freewheel
-
-FLIT = """
-[build-system]
-requires = ["flit_core>=3.2"]
-build-backend = "flit_core.buildapi"
-
-[project]
-name = "{name}"
-version = "{version}"
-description = "{name}"
-dependencies = [{dependencies}]
-"""
-
-
-def _project(root: Path, name: str, version: str, dependencies: str = "") -> Path:
-    return write_tree(root, {
-        "pyproject.toml": FLIT.format(name=name, version=version, dependencies=dependencies),
-        f"{name}/__init__.py": f'"""{name}"""\n__version__ = "{version}"\nWHERE = "{root.name}"\n',
-    })
-
 
 def _git(repo: Path, *args: str) -> None:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
@@ -45,12 +25,12 @@ def world(tmp_path: Path, index_server):
     dists = tmp_path / "dists"
     make_wheel(dists, "beta", "1.0")
     backend_wheels("flit-core", dists)
-    local = _project(tmp_path / "local", "loco", "0.1", '"beta"')
+    local = flit_project(tmp_path / "local", "loco", "0.1", ["beta"])
     wheel = make_wheel(tmp_path / "files", "wheelie", "2.0").path
     served = tmp_path / "served"
-    sdist = sdist_of_tree(_project(tmp_path / "remote-src", "remote", "3.0"), served, "remote", "3.0")
+    sdist = sdist_of_tree(flit_project(tmp_path / "remote-src", "remote", "3.0"), served, "remote", "3.0")
     repo = tmp_path / "repo"
-    _project(repo / "sub", "gitty", "4.0")
+    flit_project(repo / "sub", "gitty", "4.0")
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
     _git(repo, "commit", "-q", "-m", "one")
@@ -154,7 +134,7 @@ def test_install_dot_and_editable_lines_of_a_requirements_file(tmp_path, world):
     assert done.returncode == 0, done.stderr
     assert json.loads((site / "loco-0.1.dist-info" / "direct_url.json").read_text())["dir_info"] == {}
 
-    editable = _project(tmp_path / "edit", "editme", "0.5")
+    editable = flit_project(tmp_path / "edit", "editme", "0.5")
     (tmp_path / "reqs.txt").write_text("-e ./edit\n")
     before = set(site.rglob("*"))
     done = freewheel("pip", "install", "-r", "reqs.txt", *common, cwd=tmp_path)

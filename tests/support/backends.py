@@ -15,9 +15,10 @@ import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import tomli_w
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -84,6 +85,19 @@ def write_tree(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return root
+
+
+def flit_project(root: Path, name: str, version: str, dependencies: Sequence[str] = ()) -> Path:
+    """A flit-core project at *root*, whose module says where it was built
+    from (``WHERE``: *root*'s name)."""
+    pyproject = {
+        "build-system": {"requires": ["flit_core>=3.2"], "build-backend": "flit_core.buildapi"},
+        "project": {"name": name, "version": version, "description": name, "dependencies": list(dependencies)},
+    }
+    return write_tree(root, {
+        "pyproject.toml": tomli_w.dumps(pyproject),
+        f"{name}/__init__.py": f'"""{name}"""\n__version__ = "{version}"\nWHERE = "{root.name}"\n',
+    })
 
 
 def sdist_of_tree(tree: Path, directory: Path, name: str, version: str, *, pkg_info: str | None = None) -> Path:

@@ -32,6 +32,7 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("pip", "compile"), "pip_compile", "Resolve requirements into a pinned requirements.txt"),
     (("pip", "install"), "pip_install", "Install packages into an environment"),
     (("pip", "download"), "pip_download", "Download distributions for one or many targets into a directory"),
+    (("pip", "wheel"), "pip_wheel", "Build wheels of packages and their dependencies into a directory"),
     (("pip", "sync"), "pip_sync", "Make an environment exactly a pinned set of packages"),
     (("pip", "uninstall"), "pip_uninstall", "Remove packages from an environment"),
     (("pip", "list"), "pip_list", "List installed packages"),

@@ -15,7 +15,7 @@ import dataclasses
 import re
 import sys
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from freewheel.cli import progress
 from freewheel.errors import UsageError
 
 if TYPE_CHECKING:
+    from freewheel.cache import Cache
     from freewheel.cli.context import CommandContext
     from freewheel.cli.resolve import ResolveRequest
     from freewheel.dists.wheelhouse import Placed
@@ -43,16 +44,27 @@ class Outcome:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    configure_wheelhouse(parser, building=False)
+
+
+def configure_wheelhouse(parser: argparse.ArgumentParser, *, building: bool) -> None:
+    """The arguments of ``pip download``, or with *building* those of ``pip
+    wheel`` (``-w/--wheel-dir`` for ``-d/--dest``)."""
     from freewheel.cli import options
 
-    parser.add_argument("packages", nargs="*", metavar="PACKAGE", help="Requirements to download")
+    verb = "build wheels of" if building else "download"
+    parser.add_argument("packages", nargs="*", metavar="PACKAGE", help=f"Requirements to {verb}")
     parser.add_argument(
         "-r", "--requirement", dest="src_files", action="append", default=[], metavar="FILE",
-        help="Download the requirements in this file",
+        help=f"{verb.capitalize()} the requirements in this file",
     )
     options.add_requirement_sources(parser, resolving=False)
-    out = parser.add_argument_group("Download options")
-    out.add_argument("-d", "--dest", "--destination-dir", dest="dest", default=".", metavar="DIR", help="Download into this directory (default: the current one)")
+    if building:
+        out = parser.add_argument_group("Wheel options")
+        out.add_argument("-w", "--wheel-dir", dest="dest", default=".", metavar="DIR", help="Put the wheels into this directory (default: the current one)")
+    else:
+        out = parser.add_argument_group("Download options")
+        out.add_argument("-d", "--dest", "--destination-dir", dest="dest", default=".", metavar="DIR", help="Download into this directory (default: the current one)")
     out.add_argument(
         "--prune", action="store_true", default=None,
         help="Remove the wheels and sdists in the directory that no target needs",
@@ -66,11 +78,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Target options (each version × platform is one target)")
     group.add_argument(
         "--python-version", action="append", default=[], metavar="VERSION",
-        help="A Python version to download for, e.g. 3.11 (repeatable)",
+        help=f"A Python version to {verb} for, e.g. 3.11 (repeatable)",
     )
     group.add_argument(
         "--python-platform", action="append", default=[], metavar="NAME",
-        help="A platform to download for, e.g. linux, windows or x86_64-manylinux_2_28 (repeatable)",
+        help=f"A platform to {verb} for, e.g. linux, windows or x86_64-manylinux_2_28 (repeatable)",
     )
     group.add_argument(
         "--platform", action="append", default=[], metavar="TAG",
@@ -92,6 +104,12 @@ def _python_version(value: str) -> str:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
+    return run(args, building=False)
+
+
+def run(args: argparse.Namespace, *, building: bool) -> int:
+    """Fill the wheelhouse *args* name; with *building*, sdists go into it
+    as the wheels built from them (``pip wheel``)."""
     from freewheel.cli.context import base_interpreter, build_context
     from freewheel.dists import wheelhouse
     from freewheel.inputs.gather import gather
@@ -110,10 +128,10 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         own = parse_requirements("\n".join(args.packages), source_path="command line", base_dir=Path.cwd())
         gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
     if not gathered.requirements:
-        raise UsageError("Nothing to download: name packages, or a requirements file with -r.")
+        raise UsageError(f"Nothing to {'build' if building else 'download'}: name packages, or a requirements file with -r.")
 
     single = argparse.Namespace(**{**vars(args), "python_version": None, "python_platform": None})
-    context = build_context(single, gathered, pip_section="download")
+    context = build_context(single, gathered, pip_section="wheel" if building else "download")
     base = base_interpreter(context.settings, context.cwd)
     # A target named twice (--python-version 3.9 --python-version 39) is resolved once.
     targets: dict[str, TargetEnvironment] = {}
@@ -130,7 +148,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
             targets.setdefault(target.describe(), target)
     dest = Path(args.dest)
     wheelhouse.prepare(dest)
-    outcomes, placed, pruned = _fill(args, gathered, context, list(targets.values()), dest)
+    outcomes, placed, pruned = _fill(args, gathered, context, list(targets.values()), dest, building=building)
     _report(outcomes, placed, pruned, dest, context, started)
     return 1 if any(o.failure for o in outcomes) else 0
 
@@ -141,17 +159,48 @@ def _fill(
     context: CommandContext,
     targets: Sequence[TargetEnvironment],
     dest: Path,
+    *,
+    building: bool,
 ) -> tuple[list[Outcome], list[Placed], list[str]]:
-    """Resolve every target, then put the files they need into *dest*:
-    what each target resolved to, the files it needs, those pruned."""
+    """Resolve every target, then put the files they need into *dest*
+    (with *building*, the wheels built from their sdists): what each
+    target resolved to, the files it needs, those pruned."""
+    from freewheel.cli.resolve import ResolveRequest, open_cache, with_references
+
+    bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(args.no_progress))
+    with open_cache(context) as cache:
+        # Direct references (a path, a URL, git) are brought here per target:
+        # a pyproject.toml's dynamic dependencies may have markers.
+        requests = [
+            with_references(
+                ResolveRequest.from_args(args, gathered, context, existing_output=None, target=target),
+                dataclasses.replace(context, target=target),
+                cache,
+            )
+            for target in targets
+        ]
+        return _fill_from(args, gathered, context, cache, requests, targets, dest, building=building, bars=bars)
+
+
+def _fill_from(
+    args: argparse.Namespace,
+    gathered: Gathered,
+    context: CommandContext,
+    cache: Cache,
+    requests: Sequence[ResolveRequest],
+    targets: Sequence[TargetEnvironment],
+    dest: Path,
+    *,
+    building: bool,
+    bars: bool,
+) -> tuple[list[Outcome], list[Placed], list[str]]:
+    """:func:`_fill` once each target's request is made, over *cache*."""
     from freewheel.cli.context import warn
     from freewheel.cli.pip_install import _hashes_by_name
-    from freewheel.cli.resolve import ResolveRequest, resolver_session
+    from freewheel.cli.resolve import resolver_session
     from freewheel.dists import wheelhouse
 
-    requests = [ResolveRequest.from_args(args, gathered, context, existing_output=None, target=t) for t in targets]
-    bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(args.no_progress))
-    with resolver_session(requests[0], context) as session:
+    with resolver_session(requests[0], context, cache) as session:
         # The solver holds the GIL while it decides, but each target also
         # waits on pages and metadata of its own (a platform's wheels have
         # their own metadata files): threads overlap those waits.
@@ -166,16 +215,60 @@ def _fill(
             with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
                 return session.source.fetch_files(wanted, on_done=bar.advance)
 
+        needed = [pin.dist for outcome in outcomes for pin in outcome.pins if pin.dist is not None]
+        # A requirement's --hash values bind its file too, as in pip (an
+        # sdist's when it is fetched to be built).
+        hashes = _hashes_by_name(gathered)
+        allowed = {dist.filename: hashes[dist.name] for dist in needed if dist.name in hashes}
+        if building:
+            needed = _built(session, outcomes, needed, allowed, bars)
+        else:
+            # A source tree is no file to download: as pip, save what it needs.
+            needed = [dist for dist in needed if not wheelhouse.is_source_tree(dist)]
         placed, pruned = wheelhouse.fill(
             dest,
-            [pin.dist for outcome in outcomes for pin in outcome.pins if pin.dist is not None],
+            needed,
             fetch,
-            # A requirement's --hash values bind its file too, as in pip.
-            allowed=_hashes_by_name(gathered),
+            allowed=allowed,
             prune_others=bool(args.prune) and not failed,
             write_index=bool(args.index_html),
         )
     return outcomes, placed, pruned
+
+
+def _built(
+    session: Provider,
+    outcomes: Sequence[Outcome],
+    needed: Sequence[DistFile],
+    allowed: Mapping[str, Collection[str]],
+    bars: bool,
+) -> list[DistFile]:
+    """*needed*, each sdist replaced by the wheel built from it (once,
+    whatever the number of targets; the build cache keeps it for later
+    runs).
+
+    :raises UsageError: when a target that needs an sdist cannot install
+        the wheel built from it: a build runs for this machine only.
+    """
+    from freewheel.dists import wheelhouse
+
+    sdists = {dist.filename: dist for dist in needed if dist.kind == "sdist"}
+    with progress.Bar("Building", len(sdists), enabled=bars) as bar:
+        paths = session.source.fetch_files(
+            [(dist, allowed.get(name, ())) for name, dist in sdists.items()], on_done=bar.advance, wheels=True
+        )
+    wheels = {name: wheelhouse.built(sdists[name], path) for name, path in zip(sdists, paths, strict=True)}
+    for outcome in outcomes:
+        for pin in outcome.pins:
+            wheel = wheels.get(pin.dist.filename) if pin.dist is not None else None
+            if wheel is not None and outcome.target.tag_priority(wheel.tags) is None:
+                raise UsageError(
+                    f"{pin.dist.name} {pin.dist.version} has only a source distribution, and the wheel built "
+                    f"from it here, {wheel.filename}, does not install on {outcome.target.describe()}: "
+                    "builds run for this machine's Python and platform only. "
+                    "Build the wheelhouse for that target on such a machine."
+                )
+    return [wheels.get(dist.filename, dist) for dist in needed]
 
 
 def _resolve(session: Provider, request: ResolveRequest, target: TargetEnvironment) -> Outcome:

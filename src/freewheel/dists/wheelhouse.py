@@ -19,10 +19,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from packaging.utils import parse_wheel_filename
+
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import UsageError
 from freewheel.index.models import DistFile
-from freewheel.util.fs import atomic_write_text
+from freewheel.util.fs import atomic_write_text, file_url_path
 
 #: Name of the optional flat index page written into a wheelhouse.
 INDEX_PAGE = "index.html"
@@ -55,6 +57,30 @@ def prepare(dest: Path) -> None:
         raise UsageError(
             f"Cannot write into the destination directory {dest}: {error.strerror or error}."
         ) from None
+
+
+def built(sdist: DistFile, wheel: Path) -> DistFile:
+    """The wheel at *wheel*, built from *sdist*, as a file to put in a
+    wheelhouse: a local file, vouched for by its own sha256 (the sdist's
+    was checked when it was fetched)."""
+    _, _, _, tags = parse_wheel_filename(wheel.name)
+    return dataclasses.replace(
+        sdist,
+        filename=wheel.name,
+        url=wheel.resolve().as_uri(),
+        kind="wheel",
+        tags=tags,
+        hashes={"sha256": sha256_file(wheel)},
+        core_metadata=None,
+        size=wheel.stat().st_size,
+    )
+
+
+def is_source_tree(dist: DistFile) -> bool:
+    """Whether *dist* is a direct reference to a directory (a local project,
+    a git checkout) rather than a file."""
+    path = file_url_path(dist.url)
+    return path is not None and path.is_dir()
 
 
 def up_to_date(dest: Path, dist: DistFile, allowed: Collection[str] = ()) -> bool:
@@ -143,7 +169,7 @@ def fill(
     named), fetching with *fetch* only those *dest* does not hold already:
     it gives the local paths of the files it is given, each checked against
     the index's sha256 and, when any, the sha256 values given with it
-    (*allowed*, by project name: requirements' ``--hash`` values). With
+    (*allowed*, by filename: requirements' ``--hash`` values). With
     *prune_others*, remove the distribution files not needed; with
     *write_index*, write :data:`INDEX_PAGE`. Return what *dest* holds of
     *needed*, and the names pruned."""
@@ -152,8 +178,8 @@ def fill(
         wanted.setdefault(dist.filename, dist)
     allowed = allowed or {}
     missing = [
-        (dist, allowed.get(dist.name, ())) for dist in wanted.values()
-        if not up_to_date(dest, dist, allowed.get(dist.name, ()))
+        (dist, allowed.get(dist.filename, ())) for dist in wanted.values()
+        if not up_to_date(dest, dist, allowed.get(dist.filename, ()))
     ]
     for (dist, _), path in zip(missing, fetch(missing), strict=True):
         place(path, dest, dist.filename)
