@@ -18,10 +18,9 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import tomli_w
+import tomlkit
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-
 
 
 def _record_hash(data: bytes) -> str:
@@ -95,7 +94,7 @@ def flit_project(root: Path, name: str, version: str, dependencies: Sequence[str
         "project": {"name": name, "version": version, "description": name, "dependencies": list(dependencies)},
     }
     return write_tree(root, {
-        "pyproject.toml": tomli_w.dumps(pyproject),
+        "pyproject.toml": tomlkit.dumps(pyproject),
         f"{name}/__init__.py": f'"""{name}"""\n__version__ = "{version}"\nWHERE = "{root.name}"\n',
     })
 
