@@ -135,6 +135,13 @@ CASES = (
         for index in ("local", "local-meta")
         for shape in ("small", "large")
     ),
+    Case(
+        "local-sdists", "compile",
+        "synthetic small registry on 127.0.0.1 with three sdist-only projects (setup.py, built "
+        "by setuptools from the registry), 30 ms per response, with metadata files",
+        ("synthetic", "builds", "issue9"), source="sdists", index="local-meta",
+        note="issue 9: the build path, resolving three sdist-only packages, cold and warm, against uv",
+    ),
     *(
         Case(
             name, "download",
