@@ -82,13 +82,13 @@ class Context:
     tools: list[str] | None
     runs: int | None
     timeout: float | None
-    served: dict[tuple[str, str], tuple[Path, str]] = dataclasses.field(default_factory=dict)
+    served: dict[tuple[str, str, bool], tuple[Path, str]] = dataclasses.field(default_factory=dict)
 
     def source(self, case: Case) -> tuple[Path, str]:
         """The requirements file and index URL of *case*; synthetic registries are served here."""
         if case.index == "default":
             return harness.SETS / case.source, self.default_url
-        key = (case.index, case.source)
+        key = (case.index, case.source, case.immutable_files)
         if key not in self.served:
             directory = self.tmp / "registries" / case.source
             requirements = directory / f"{case.source}.in"
@@ -97,7 +97,10 @@ class Context:
                 synthetic.build_registry(registry, directory / "dists")
                 requirements.write_text(registry.requirements_in())
             server = self.stack.enter_context(
-                synthetic.serve(directory / "dists", latency=0.03, metadata=case.index == "local-meta")
+                synthetic.serve(
+                    directory / "dists", latency=0.03, metadata=case.index == "local-meta",
+                    cache_control="max-age=365000000, immutable, public" if case.immutable_files else None,
+                )
             )
             self.served[key] = (requirements, server.url)
         return self.served[key]

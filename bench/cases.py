@@ -21,7 +21,10 @@ class Case:
     in ``note``). ``memory`` samples the resident memory of the whole
     process tree as well. ``universal`` resolves for every platform and
     every Python from ``python`` up (``pip compile --universal``, the
-    resolution ``freewheel lock`` makes).
+    resolution ``freewheel lock`` makes). ``immutable_files`` serves a
+    synthetic registry's files with the ``Cache-Control`` real indexes send
+    (immutable for a year): without it uv cannot tell that an sdist is
+    unchanged, and builds it again in every warm run.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Case:
     goals: dict[str, float] = dataclasses.field(default_factory=dict)
     memory: bool = False
     universal: bool = False
+    immutable_files: bool = False
     note: str = ""
 
 
@@ -134,6 +138,13 @@ CASES = (
         )
         for index in ("local", "local-meta")
         for shape in ("small", "large")
+    ),
+    Case(
+        "local-sdists", "compile",
+        "synthetic small registry on 127.0.0.1 with three sdist-only projects (setup.py, built "
+        "by setuptools from the registry), 30 ms per response, with metadata files",
+        ("synthetic", "builds", "issue9"), source="sdists", index="local-meta", immutable_files=True,
+        note="issue 9: the build path, resolving three sdist-only packages, cold and warm, against uv",
     ),
     *(
         Case(

@@ -7,7 +7,10 @@ bounds that rise with the release, some upper bounds and dead
 ``python_version < "3.9"`` dependencies. A few *trap* projects make the
 resolution backtrack: their newest releases require ``Q<N`` for a project Q
 whose newest release ``N`` the root requirements ask for, so every resolver
-has to discover the conflict and step back to an older release.
+has to discover the conflict and step back to an older release. A shape may
+publish some projects only as sdists (a ``setup.py`` without
+``pyproject.toml``, whose ``PKG-INFO`` says nothing trustworthy): resolving
+them builds their metadata through setuptools, served by the registry too.
 
 :func:`serve` serves a built registry with ``tests/support/server.py``.
 """
@@ -18,6 +21,7 @@ import contextlib
 import dataclasses
 import random
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from support import server as _server  # noqa: E402
+from support.backends import backend_wheels, sdist_of_tree, write_tree  # noqa: E402
 from support.builders import make_wheel  # noqa: E402
 
 KIB = 1024
@@ -40,7 +45,8 @@ class Shape:
     ``max_releases`` releases and up to ``max_fanout`` dependencies;
     ``traps`` projects have one or two newest releases that cannot be used;
     every wheel carries ``padding`` (inclusive KiB range) of incompressible
-    bytes, so that reading a whole wheel costs more than reading its metadata.
+    bytes, so that reading a whole wheel costs more than reading its metadata;
+    ``sdists`` projects (neither traps nor what they bait) have sdists only.
     """
 
     projects: int
@@ -49,22 +55,25 @@ class Shape:
     max_fanout: int
     traps: int
     padding: tuple[int, int] = (2, 8)
+    sdists: int = 0
 
 
 SHAPES = {
     "small": Shape(projects=12, roots=4, max_releases=5, max_fanout=3, traps=2),
     "large": Shape(projects=120, roots=14, max_releases=7, max_fanout=4, traps=12),
+    "sdists": Shape(projects=12, roots=4, max_releases=5, max_fanout=3, traps=2, sdists=3),
 }
 
 
 @dataclasses.dataclass(frozen=True)
 class Release:
-    """One wheel of the registry."""
+    """One wheel (or, with ``sdist``, one sdist) of the registry."""
 
     name: str
     version: str
     requires: tuple[str, ...]
     padding: int
+    sdist: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +134,11 @@ def plan_registry(shape: Shape, seed: int, prefix: str) -> Registry:
         for t in traps
     }
     usable = [len(v) - 1 - bad.get(i, 0) for i, v in enumerate(versions)]
+    # The last projects of the DAG: few dependencies, so a build is a build
+    # and not a tree of them. Chosen without the generator, so that adding
+    # sdists to a shape changes nothing else of its plan.
+    plain = [i for i in range(shape.projects) if i not in bad and i not in baits.values()]
+    sdists = set(plain[len(plain) - shape.sdists:]) if shape.sdists else set()
 
     releases = []
     for i, name in enumerate(names):
@@ -147,7 +161,7 @@ def plan_registry(shape: Shape, seed: int, prefix: str) -> Registry:
             if i in bad and v >= count - bad[i]:
                 requires.append(f"{names[baits[i]]}<{versions[baits[i]][-1]}")
             padding = rng.randint(*shape.padding) * KIB
-            releases.append(Release(name, version, tuple(requires), padding))
+            releases.append(Release(name, version, tuple(requires), padding, i in sdists))
 
     roots = [names[i] for i in range(shape.roots)]
     pinned = sorted({baits[t] for t in traps} - set(range(shape.roots)))
@@ -156,11 +170,25 @@ def plan_registry(shape: Shape, seed: int, prefix: str) -> Registry:
 
 
 def build_registry(registry: Registry, directory: Path) -> Path:
-    """Write every release of *registry* into *directory* as a wheel."""
-    for release in registry.releases:
-        make_wheel(
-            directory, release.name, release.version, release.requires, padding=release.padding
-        )
+    """Write every release of *registry* into *directory* as a wheel or an
+    sdist, and setuptools' wheels (the test environment's copy) when there
+    are sdists to build."""
+    with tempfile.TemporaryDirectory() as trees:
+        for release in registry.releases:
+            if not release.sdist:
+                make_wheel(
+                    directory, release.name, release.version, release.requires, padding=release.padding
+                )
+                continue
+            setup = (
+                "from setuptools import setup\n"
+                f"setup(name={release.name!r}, version={release.version!r}, packages=[], "
+                f"install_requires={list(release.requires)!r})\n"
+            )
+            tree = write_tree(Path(trees) / f"{release.name}-{release.version}", {"setup.py": setup})
+            sdist_of_tree(tree, directory, release.name, release.version)
+    if any(release.sdist for release in registry.releases):
+        backend_wheels("setuptools", directory)
     return directory
 
 

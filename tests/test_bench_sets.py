@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from packaging.utils import parse_sdist_filename
 from packaging.version import Version
 
 from freewheel.cli import run
@@ -22,6 +23,22 @@ def test_plans_depend_only_on_the_seed():
         assert len(registry.projects) == projects
         assert registry.traps
     assert plan_registry(SHAPES["small"], 7, "small") != plan_registry(SHAPES["small"], 8, "small")
+
+
+def test_the_sdists_shape_is_the_small_one_with_three_sdist_only_projects(tmp_path):
+    registry = plan_registry(SHAPES["sdists"], 7, "s")
+    small = plan_registry(SHAPES["small"], 7, "s")
+    sdist_only = {release.name for release in registry.releases if release.sdist}
+    assert len(sdist_only) == 3 and not sdist_only & set(registry.traps)
+    assert [(r.name, r.version, r.requires) for r in registry.releases] == [
+        (r.name, r.version, r.requires) for r in small.releases
+    ]
+    files = {path.name for path in build_registry(registry, tmp_path / "dists").iterdir()}
+    assert any(name.startswith("setuptools-") for name in files)
+    built = {parse_sdist_filename(name)[0] for name in files if name.endswith(".tar.gz")}
+    assert built == sdist_only
+    assert not any(name.startswith(tuple(n.replace("-", "_") + "-" for n in sdist_only)) for name in files
+                   if name.endswith(".whl"))
 
 
 def test_small_set_resolves_every_project_below_newest_only_for_traps(tmp_path, capsys):

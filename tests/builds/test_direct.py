@@ -61,7 +61,8 @@ def test_compile_writes_direct_references_without_credentials(tmp_path, world):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         "beta==1.0",
-        f"gitty @ git+{world['repo'].as_uri()}@v4#subdirectory=sub",
+        # Pinned to the commit the tag names, as uv writes it.
+        f"gitty @ git+{world['repo'].as_uri()}@{world['commit']}#subdirectory=sub",
         f"loco @ {world['local'].as_uri()}",
         f"remote @ {world['remote_url']}",
         f"wheelie @ {world['wheel'].as_uri()}",
@@ -166,6 +167,40 @@ def test_a_git_checkout_is_kept_per_commit(tmp_path, world):
     missing = freewheel(*args, input=pinned.replace(world["commit"], "v9"))
     assert missing.returncode == 2
     assert "has no revision 'v9'" in missing.stderr
+
+
+def test_a_short_commit_hash_is_expanded_once_and_checked_out_per_full_commit(tmp_path, world):
+    repo, commit = world["repo"], world["commit"]
+    args = ["pip", "compile", "-", "--default-index", world["index"].url, "--cache-dir", tmp_path / "cache",
+            "--no-header", "--no-annotate"]
+    full = f"gitty @ git+{repo.as_uri()}@{commit}#subdirectory=sub\n"
+    first = freewheel(*args, input=f"gitty @ git+{repo.as_uri()}@{commit[:7]}#subdirectory=sub\n")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == full
+    # Another abbreviation of the same commit finds its checkout; with the
+    # repository gone, the first one is still known.
+    longer = freewheel(*args, input=f"gitty @ git+{repo.as_uri()}@{commit[:12].upper()}#subdirectory=sub\n")
+    assert longer.returncode == 0, longer.stderr
+    assert longer.stdout == full
+    checkouts = [p.name for p in (tmp_path / "cache").rglob("git-*") if p.is_dir() and len(p.name) == 44]
+    assert checkouts == [f"git-{commit}"]
+    moved = repo.rename(tmp_path / "elsewhere")
+    again = freewheel(*args, input=f"gitty @ git+{repo.as_uri()}@{commit[:7]}#subdirectory=sub\n")
+    moved.rename(repo)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == full
+    venv = tmp_path / "venv"
+    assert freewheel("venv", venv, "-q").returncode == 0
+    installed = freewheel("pip", "install", f"gitty @ git+{repo.as_uri()}@{commit[:7]}#subdirectory=sub",
+                          "--python", venv, "--default-index", world["index"].url, "--cache-dir", tmp_path / "cache")
+    assert installed.returncode == 0, installed.stderr
+    record = json.loads(next(venv.rglob("gitty-4.0.dist-info/direct_url.json")).read_text())
+    assert record["vcs_info"] == {"vcs": "git", "commit_id": commit, "requested_revision": commit[:7]}
+    unknown = "0000000" if not commit.startswith("0000000") else "1111111"
+    missing = freewheel(*args, input=f"gitty @ git+{repo.as_uri()}@{unknown}#subdirectory=sub\n")
+    assert missing.returncode == 2, missing.stderr
+    assert f"has no revision '{unknown}'" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_compile_writes_an_editable_reference_back_as_editable(tmp_path, world):

@@ -100,6 +100,24 @@ def test_build_constraints_narrow_build_requirements(tmp_path, server):
     assert _built(tmp_path) == "1.0 {}\n"
 
 
+def test_build_constraints_key_the_build_cache(tmp_path, server):
+    done = _install(tmp_path, server)
+    assert done.returncode == 0, done.stderr
+    assert _built(tmp_path) == "3.0 {}\n"
+    # Other constraints fill the build environment with another helper: built again.
+    (tmp_path / "c.txt").write_text("helper<3\n")
+    done = _install(tmp_path, server, "-b", str(tmp_path / "c.txt"), venv="other")
+    assert done.returncode == 0, done.stderr
+    assert "Building custom 1.0" in done.stderr
+    assert _built(tmp_path, "other") == "2.0 {}\n"
+    # The same constraints, from another file: found built.
+    (tmp_path / "same.txt").write_text("# again\nhelper <3\n")
+    done = _install(tmp_path, server, "--build-constraints", str(tmp_path / "same.txt"), venv="third")
+    assert done.returncode == 0, done.stderr
+    assert "Building custom 1.0" not in done.stderr
+    assert _built(tmp_path, "third") == "2.0 {}\n"
+
+
 def test_config_settings_reach_the_backend_and_key_the_build_cache(tmp_path, server):
     done = _install(tmp_path, server, "-C", "mode=fast", "--config-settings", "flag=a", "-C", "flag=b")
     assert done.returncode == 0, done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,41 @@ def test_a_large_sdist_is_not_downloaded_to_read_static_metadata(tmp_path: Path,
     assert done.stdout == "huge==1.0\nsmall==1.0\n"
     # The transfer stopped at PKG-INFO: nothing of the sdist was kept.
     assert not list(cache.rglob("huge-1.0.tar.gz")) and not list(cache.rglob("*.tmp"))
+
+
+def _zip_sdist(after: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("huge-1.0/PKG-INFO", PKG_INFO)
+        archive.writestr("huge-1.0/data/after.bin", os.urandom(after))
+        archive.writestr("huge-1.0/setup.py", b"raise SystemExit('never built')\n")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_a_zip_sdist_is_read_by_ranges_and_whole_only_without_them(tmp_path: Path, index_server, ranges):
+    from support.builders import make_wheel
+
+    dists = tmp_path / "dists"
+    dists.mkdir()
+    size = len(_zip_sdist(0)) + 8_000_000
+    (dists / "huge-1.0.zip").write_bytes(_zip_sdist(8_000_000))
+    make_wheel(dists, "small", "1.0")
+    server = index_server(dists, ranges=ranges)
+    cache = tmp_path / "cache"
+    done = freewheel("pip", "compile", "-", "--default-index", server.url, "--cache-dir", cache,
+                     "--no-header", "--no-annotate", input="huge\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "huge==1.0\nsmall==1.0\n"
+    fetched = [r for r in server.requests if r.path.endswith("/huge-1.0.zip")]
+    sent = sum(r.body_bytes for r in fetched)
+    kept = list(cache.rglob("huge-1.0.zip"))
+    if ranges:
+        # The central directory, then PKG-INFO: kilobytes, and nothing kept.
+        assert len(fetched) <= 3 and sent < 64 * 1024, (len(fetched), sent)
+        assert not kept
+    else:
+        # The whole file, once, kept for a later build or install.
+        assert len(fetched) == 1 and sent >= size - 1000
+        assert len(kept) == 1
+    assert not list(cache.rglob("*.tmp"))

@@ -225,3 +225,75 @@ def test_requirements_of_a_pyproject_with_dynamic_dependencies(tmp_path):
     done = freewheel("pip", "install", "-r", project / "pyproject.toml", "--python", venv, *flags[:-1], cwd=elsewhere)
     assert done.returncode == 0, done.stderr
     assert " + beta==1.0" in done.stderr and "omega" not in done.stderr
+
+
+SETUP_PY_WITH_EXTRAS = """
+from setuptools import setup
+setup(name="alpha", version="1.0", packages=[], install_requires=["beta>=1"], extras_require={"fast": ["extra-dep"]})
+"""
+
+
+@pytest.fixture
+def house(tmp_path: Path) -> Path:
+    """A flat wheelhouse: setuptools, beta, gamma and extra-dep."""
+    house = tmp_path / "house"
+    backend_wheels("setuptools", house)
+    for name in ("beta", "gamma", "extra-dep"):
+        make_wheel(house, name, "1.0")
+    return house
+
+
+def _compile_from_elsewhere(tmp_path: Path, house: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    return freewheel("pip", "compile", *args, "--offline", "--no-index", "-f", house,
+                     "--cache-dir", tmp_path / "cache", "--no-header", "-v", cwd=elsewhere)
+
+
+def test_requirements_of_a_setup_py_are_computed_by_the_backend(tmp_path, house):
+    write_tree(tmp_path / "alpha", {"setup.py": SETUP_PY_WITH_EXTRAS})
+    done = _compile_from_elsewhere(tmp_path, house, "../alpha/setup.py", "--extra", "fast")
+    assert done.returncode == 0, done.stderr
+    shown = "../alpha/setup.py"
+    assert done.stdout == f"beta==1.0\n    # via alpha ({shown})\nextra-dep==1.0\n    # via alpha ({shown})\n"
+    assert "to read its metadata" in done.stderr
+    again = _compile_from_elsewhere(tmp_path, house, "../alpha/setup.py")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"beta==1.0\n    # via alpha ({shown})\n"
+    assert "Building" not in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("setup_cfg", "setup_py"),
+    [
+        # install_requires read from a file by setuptools
+        ("[metadata]\nname = pcfg\nversion = 1.0\n\n[options]\ninstall_requires = file: reqs.in\n",
+         "from setuptools import setup\nsetup()\n"),
+        # install_requires left to setup.py
+        ("[metadata]\nname = pcfg\nversion = 1.0\n",
+         "from setuptools import setup\nsetup(install_requires=open('reqs.in').read().split())\n"),
+    ],
+    ids=["file-directive", "setup-py"],
+)
+def test_requirements_of_a_setup_cfg_the_backend_computes(tmp_path, house, setup_cfg, setup_py):
+    project = write_tree(tmp_path / "pcfg", {"setup.cfg": setup_cfg, "setup.py": setup_py, "reqs.in": "gamma\n"})
+    done = _compile_from_elsewhere(tmp_path, house, "../pcfg/setup.cfg")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "gamma==1.0\n    # via pcfg (../pcfg/setup.cfg)\n"
+    assert "to read its metadata" in done.stderr
+    venv = _venv(tmp_path)
+    installed = freewheel("pip", "install", "-r", project / "setup.cfg", "--python", venv, "--offline",
+                          "--no-index", "-f", house, "--cache-dir", tmp_path / "cache", cwd=tmp_path / "elsewhere")
+    assert installed.returncode == 0, installed.stderr
+    assert " + gamma==1.0" in installed.stderr and "pcfg" not in installed.stderr
+
+
+def test_a_static_setup_cfg_is_read_without_building(tmp_path, house):
+    write_tree(tmp_path / "pcfg", {
+        "setup.cfg": "[metadata]\nname = pcfg\nversion = 1.0\n\n[options]\ninstall_requires = gamma\n",
+        "setup.py": "raise SystemExit('never run')\n",
+    })
+    done = _compile_from_elsewhere(tmp_path, house, "../pcfg/setup.cfg")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "gamma==1.0\n    # via pcfg (../pcfg/setup.cfg)\n"
+    assert "Building" not in done.stderr

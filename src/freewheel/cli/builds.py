@@ -81,6 +81,7 @@ def build_request(args: argparse.Namespace, context: CommandContext) -> BuildReq
         config_settings(getattr(args, "config_settings", [])),
         frozenset(isolation),
         {name: config_settings(values, "--config-settings-package") for name, values in per_package.items()},
+        "\n".join(f"{name} {ranges}" for name, ranges in sorted(constraints.items())),
     )
     return BuildRequest(
         allowed=not getattr(args, "no_build", None),

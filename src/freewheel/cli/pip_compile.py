@@ -57,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.cli import options
 
     parser.add_argument(
-        "src_files", nargs="*", metavar="SRC_FILE", help="requirements.in, pyproject.toml, setup.cfg or - for stdin"
+        "src_files", nargs="*", metavar="SRC_FILE", help="requirements.in, pyproject.toml, setup.cfg, setup.py or - for stdin"
     )
     options.add_requirement_sources(parser)
     out = parser.add_argument_group("Output options")
@@ -95,7 +95,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     started = time.monotonic()
     if not args.src_files and not args.group:
         raise UsageError(
-            "No requirements given: name a requirements.in, pyproject.toml or setup.cfg "
+            "No requirements given: name a requirements.in, pyproject.toml, setup.cfg or setup.py "
             "file, or - to read requirements from standard input."
         )
     sources = args.src_files or ["pyproject.toml"]

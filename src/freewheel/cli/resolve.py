@@ -181,12 +181,13 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
             )
         extras = entry.requirement.extras if entry.requirement is not None else entry.extras
         if entry.expand:
-            # `-r pyproject.toml` with dynamic dependencies: what the backend says they are.
+            # `-r pyproject.toml` with dynamic dependencies, `-r setup.py`: what the backend says they are.
             wanted = found.metadata.provides_extra if ALL_EXTRAS in extras else extras
+            source = dataclasses.replace(entry.source, project=entry.source.project or found.metadata.name)
             for requirement in found.metadata.requires_dist:
                 if requirement.marker is None or context.target.evaluate(requirement.marker, wanted):
                     direct.append(requirement)
-                    via.setdefault(canonicalize_name(requirement.name), set()).add(entry.source.annotation())
+                    via.setdefault(canonicalize_name(requirement.name), set()).add(source.annotation())
             continue
         by_name[name] = found
         direct.append(Requirement(f"{name}[{','.join(sorted(extras))}]" if extras else name))

@@ -3,7 +3,8 @@
 A reference points at a wheel, an sdist or a source tree, reached as a
 local path, an HTTP(S) URL (downloaded into the store, checked against its
 ``#sha256=``) or a git repository (``git+URL@rev#subdirectory=``, checked
-out with ``git`` from PATH into the cache once per commit). What comes out
+out with ``git`` from PATH into the cache once per commit; a short commit
+hash is expanded once, by a clone, and remembered). What comes out
 is the file the resolver and the installer use in place of an index's, its
 core metadata, and the PEP 610 ``direct_url.json`` an install records.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -45,7 +48,7 @@ from freewheel.dists.metadata import (
 )
 from freewheel.errors import MetadataError, UsageError
 from freewheel.index.models import DistFile
-from freewheel.util.fs import file_url_path
+from freewheel.util.fs import atomic_write_bytes, file_url_path
 from freewheel.util.urls import strip_credentials
 
 
@@ -54,7 +57,8 @@ class Materialized:
     """A direct reference on this machine.
 
     ``dist`` stands for it in a resolution: its ``index`` is the reference
-    itself (``format="direct"``, the URL as given, for output), its ``url``
+    itself (``format="direct"``, the URL as given, a git one pinned to its
+    commit, for output), its ``url``
     where the file is. ``path`` is the wheel, sdist or source tree;
     ``direct_url`` the PEP 610 record of where it came from.
     """
@@ -63,6 +67,18 @@ class Materialized:
     path: Path
     metadata: CoreMetadata
     direct_url: Mapping[str, Any]
+
+
+_FULL_COMMIT = re.compile(r"[0-9a-fA-F]{40}")
+# Git abbreviates to at least 4 hex digits.
+_SHORT_COMMIT = re.compile(r"[0-9a-fA-F]{4,39}")
+
+
+def _no_revision(url: str, revision: str) -> UsageError:
+    return UsageError(
+        f"The git repository of {strip_credentials(url)} has no revision {revision!r}.",
+        hint="give a tag, a branch or a commit hash",
+    )
 
 
 def _fragment(url: str) -> dict[str, str]:
@@ -94,9 +110,14 @@ class DirectReferences:
         subdirectory = fragment.get("subdirectory")
         direct_url: dict[str, Any] = {"url": strip_credentials(_without_fragment(url))}
         sha256 = fragment.get("sha256")
+        written = url
         if url.startswith("git+"):
             checkout, info = await asyncio.to_thread(self._git, url)
             path = checkout / subdirectory if subdirectory else checkout
+            # Written pinned to the commit, as uv writes it: a tag or a
+            # branch may move, and a short hash is the full one abbreviated.
+            tail = urlsplit(url).fragment
+            written = f"{info['url']}@{info['commit_id']}" + (f"#{tail}" if tail else "")
             direct_url["url"] = strip_credentials(info.pop("url"))
             direct_url["vcs_info"] = info
         elif file_url_path(url) is not None:
@@ -125,7 +146,7 @@ class DirectReferences:
         dist = DistFile(
             filename=path.name,
             url=path.as_uri(),
-            index=Index(url=url, name="direct reference", format="direct", origin=strip_credentials(url)),
+            index=Index(url=written, name="direct reference", format="direct", origin=strip_credentials(written)),
             name=metadata.name,
             version=metadata.version,
             kind="wheel" if wheel else "sdist",
@@ -197,18 +218,22 @@ class DirectReferences:
         if git is None:
             raise UsageError(f"The direct reference {strip_credentials(url)} needs git, which is not on PATH.")
         commit = self._resolve_revision(git, remote, revision, url)
-        checkout = self.git_dir / NO_PROJECT / f"git-{commit}"
-        if not checkout.is_dir():
-            checkout.parent.mkdir(parents=True, exist_ok=True)
+        checkout = None if commit is None else self.git_dir / NO_PROJECT / f"git-{commit}"
+        if checkout is None or not checkout.is_dir():
+            (self.git_dir / NO_PROJECT).mkdir(parents=True, exist_ok=True)
             # Cloned beside its place and renamed into it: never half there.
-            staging = Path(tempfile.mkdtemp(prefix=".git-", suffix=".tmp", dir=checkout.parent))
+            staging = Path(tempfile.mkdtemp(prefix=".git-", suffix=".tmp", dir=self.git_dir / NO_PROJECT))
             try:
                 self._run(git, ["clone", "--quiet", remote, str(staging)], url)
-                self._run(git, ["-C", str(staging), "checkout", "--quiet", commit], url)
-                shutil.rmtree(staging / ".git")
-                os.replace(staging, checkout)
-            except OSError:
+                if commit is None:
+                    commit = self._short_commit(git, staging, remote, revision, url)
+                    checkout = self.git_dir / NO_PROJECT / f"git-{commit}"
                 if not checkout.is_dir():
+                    self._run(git, ["-C", str(staging), "checkout", "--quiet", commit], url)
+                    shutil.rmtree(staging / ".git")
+                    os.replace(staging, checkout)
+            except OSError:
+                if checkout is None or not checkout.is_dir():
                     raise
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -217,9 +242,22 @@ class DirectReferences:
             info["requested_revision"] = revision
         return checkout, info
 
-    def _resolve_revision(self, git: str, remote: str, revision: str, url: str) -> str:
-        if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision.lower()):
+    def _short_commit_record(self, remote: str, revision: str) -> Path:
+        key = hashlib.sha256(f"{strip_credentials(remote)}@{revision.lower()}".encode()).hexdigest()
+        return self.git_dir / NO_PROJECT / "git-short-commits" / key
+
+    def _resolve_revision(self, git: str, remote: str, revision: str, url: str) -> str | None:
+        """The full commit *revision* names in *remote*; ``None`` for what
+        may be a short commit hash never seen before, which only a clone
+        can expand (:meth:`_short_commit`)."""
+        if _FULL_COMMIT.fullmatch(revision):
             return revision.lower()
+        if _SHORT_COMMIT.fullmatch(revision):
+            # What a short hash named once it names for good: a later run
+            # needs neither the repository nor the network.
+            record = self._short_commit_record(remote, revision)
+            if record.is_file():
+                return record.read_text().strip()
         out = self._run(git, ["ls-remote", remote], url)
         refs = dict(line.split("\t")[::-1] for line in out.splitlines() if "\t" in line)
         # An annotated tag names a tag object; ``^{}`` is the commit it points at.
@@ -227,10 +265,19 @@ class DirectReferences:
         for ref in wanted:
             if ref in refs:
                 return refs[ref]
-        raise UsageError(
-            f"The git repository of {strip_credentials(url)} has no revision {revision!r}.",
-            hint="give a tag, a branch or a full 40-character commit",
-        )
+        if _SHORT_COMMIT.fullmatch(revision):
+            return None
+        raise _no_revision(url, revision)
+
+    def _short_commit(self, git: str, clone: Path, remote: str, revision: str, url: str) -> str:
+        """The full commit that the short hash *revision* names in *clone*, remembered."""
+        try:
+            commit = self._run(git, ["-C", str(clone), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], url)
+        except UsageError:
+            raise _no_revision(url, revision) from None
+        commit = commit.strip()
+        atomic_write_bytes(self._short_commit_record(remote, revision), commit.encode())
+        return commit
 
     @staticmethod
     def _run(git: str, args: list[str], url: str) -> str:

@@ -16,7 +16,7 @@ import io
 import re
 import tarfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.dists.builds.sdist import Buildable, SdistBuilds
-from freewheel.dists.pkginfo import PkgInfoScanner
+from freewheel.dists.pkginfo import PkgInfoScanner, is_top_pkg_info
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
@@ -175,6 +175,12 @@ def wheel_metadata_bytes(archive: zipfile.ZipFile, filename: str) -> bytes:
     return archive.read(candidates[0])
 
 
+def zip_pkg_info(archive: zipfile.ZipFile) -> bytes:
+    """The top-level ``PKG-INFO`` of a ``.zip`` sdist, or ``b""``."""
+    names = [n for n in archive.namelist() if is_top_pkg_info(n)]
+    return archive.read(names[0]) if names else b""
+
+
 def _sdist_pkg_info(path: Path, filename: str) -> bytes:
     """The top-level ``PKG-INFO`` of the sdist at *path*, or ``b""``.
 
@@ -185,11 +191,10 @@ def _sdist_pkg_info(path: Path, filename: str) -> bytes:
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.count("/") == 1 and n.endswith("/PKG-INFO")]
-                return archive.read(names[0]) if names else b""
+                return zip_pkg_info(archive)
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO") and member.isfile():
+                if is_top_pkg_info(member.name) and member.isfile():
                     extracted = archive.extractfile(member)
                     return extracted.read() if extracted else b""
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
@@ -337,9 +342,13 @@ class MetadataSource:
 
         A ``.tar.gz`` not downloaded yet is read as it arrives, and the
         transfer stops once ``PKG-INFO`` has passed; only when it is not
-        found early is the whole file streamed to the store (and kept).
+        found early is the whole file streamed to the store (and kept). A
+        ``.zip`` is read like a wheel's ``METADATA``, with range requests.
         """
         assert self.store is not None, "reading an sdist needs a store to download it to"
+        if self.store.existing(dist) is None and dist.filename.endswith(".zip"):
+            found = await self._zip_member(dist, is_top_pkg_info, zip_pkg_info, "source distribution")
+            return found or b""
         if self.store.existing(dist) is None and dist.filename.endswith(".tar.gz"):
             try:
                 response = await self._fetcher.get(
@@ -362,11 +371,29 @@ class MetadataSource:
         return await self.store.fetch(dist)
 
     async def _wheel_metadata(self, dist: DistFile) -> bytes:
-        """``METADATA`` read with range requests: kilobytes, not the wheel.
+        """``METADATA`` read with range requests: kilobytes, not the wheel."""
+        metadata = await self._zip_member(
+            dist, is_metadata_member, functools.partial(wheel_metadata_bytes, filename=dist.filename), "wheel"
+        )
+        if metadata is None:
+            raise MetadataError(f"{dist.filename} is not a valid wheel: it has no .dist-info/METADATA file.")
+        return metadata
+
+    async def _zip_member(
+        self,
+        dist: DistFile,
+        wanted: Callable[[str], bool],
+        read_whole: Callable[[zipfile.ZipFile], bytes],
+        what: str,
+    ) -> bytes | None:
+        """The member of the zip *dist* that *wanted* selects, read with range
+        requests; ``None`` if it has none. *what* names the kind of file in
+        errors.
 
         A server without range support answers the first request with the
         whole file; it is streamed to disk, checked against the index's
-        hash, and kept for the install, so it is downloaded once.
+        hash, kept for the install (or the build), so it is downloaded once,
+        and *read_whole* reads the member from it.
         """
         spool = self.store.spool_path(dist) if self.store is not None else None
 
@@ -386,18 +413,17 @@ class MetadataSource:
 
         try:
             try:
-                result = await read_member(fetch, is_metadata_member)
+                result = await read_member(fetch, wanted)
             except _WholeFileSpooled as spooled:
                 assert self.store is not None
-                return _read_wheel_metadata(self.store.adopt(dist, spooled.path), dist.filename)
+                with zipfile.ZipFile(self.store.adopt(dist, spooled.path)) as archive:
+                    return read_whole(archive)
             if isinstance(result, WholeFile):
                 _check_hashes(result.content, dist.hashes, dist.filename)
                 with zipfile.ZipFile(io.BytesIO(result.content)) as archive:
-                    return wheel_metadata_bytes(archive, dist.filename)
+                    return read_whole(archive)
         except (BadZip, zipfile.BadZipFile) as error:
-            raise MetadataError(f"{dist.filename} is not a valid wheel: {error}.") from None
-        if result is None:
-            raise MetadataError(f"{dist.filename} is not a valid wheel: it has no .dist-info/METADATA file.")
+            raise MetadataError(f"{dist.filename} is not a valid {what}: {error}.") from None
         return result
 
     def cached(self, dist: DistFile) -> CoreMetadata | None:

@@ -1,7 +1,7 @@
 """Gathering what the user asked for from the command's sources.
 
 ``pip compile`` (and later ``pip install``) accept any mix of requirements
-files, ``pyproject.toml``, ``setup.cfg`` and standard input, plus
+files, ``pyproject.toml``, ``setup.cfg``, ``setup.py`` and standard input, plus
 constraints and overrides files. :func:`gather` reads them all into one
 :class:`Gathered` value, keeping each requirement's source for ``# via``.
 """
@@ -24,7 +24,7 @@ from freewheel.inputs.requirements_txt import (
     read_limited,
     read_requirements,
 )
-from freewheel.inputs.setup_cfg import read_setup_cfg
+from freewheel.inputs.setup_cfg import read_setup_cfg, read_setup_py
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,6 +70,9 @@ def _read_source(
     if file.name == "setup.cfg":
         project = read_setup_cfg(path, extras=extras, all_extras=all_extras)
         return None, project.requirements, None
+    if file.name == "setup.py":
+        project = read_setup_py(path, extras=extras, all_extras=all_extras)
+        return None, project.requirements, None
     parsed = read_requirements(path)
     return parsed, parsed.requirements, None
 
@@ -85,10 +88,10 @@ def gather(
 ) -> Gathered:
     """Read every source; raise :class:`InputError` on the first bad one."""
     if (extras or all_extras or groups) and not any(
-        Path(s).name in ("pyproject.toml", "setup.cfg") for s in sources
+        Path(s).name in ("pyproject.toml", "setup.cfg", "setup.py") for s in sources
     ):
         raise InputError(
-            "--extra, --all-extras and --group need a pyproject.toml or setup.cfg source "
+            "--extra, --all-extras and --group need a pyproject.toml, setup.cfg or setup.py source "
             "to take them from."
         )
     requirements: list[SourcedRequirement] = []

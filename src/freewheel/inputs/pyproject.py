@@ -89,6 +89,18 @@ class IndexConfig:
 ALL_EXTRAS = ":all:"
 
 
+def built_requirements(
+    project: Path, source: RequirementSource, extras: Sequence[str], all_extras: bool
+) -> SourcedRequirement:
+    """The requirements of *project* (and of its *extras*, all of them with
+    *all_extras*) as its build backend will compute them: the project stands
+    for them until its metadata is prepared."""
+    return SourcedRequirement(
+        None, project.absolute().as_uri(), False, (), source,
+        extras=frozenset([ALL_EXTRAS] if all_extras else (canonicalize_name(e) for e in extras)), expand=True,
+    )
+
+
 def read_pyproject(
     path: str | Path,
     *,
@@ -110,8 +122,7 @@ def read_pyproject(
     if project is None and not groups:
         raise InputError(
             f"`{shown}` has no `[project]` table, so it declares no requirements.",
-            hint="Projects configured only through `setup.py` need a build, which freewheel "
-            "does not support yet.",
+            hint="for a project configured through `setup.py`, name that file instead.",
         )
     project = table_of(project or {}, "[project]", shown)
     name = project.get("name")
@@ -133,10 +144,8 @@ def read_pyproject(
         (extras or all_extras) and not optional and "optional-dependencies" in dynamic
     ):
         # Only the build backend knows them: the project stands for them.
-        source = RequirementSource("pyproject", shown, None, normalized, None)
-        own = SourcedRequirement(
-            None, Path(path).parent.absolute().as_uri(), False, (), source,
-            extras=frozenset([ALL_EXTRAS] if all_extras else (canonicalize_name(e) for e in extras)), expand=True,
+        own = built_requirements(
+            Path(path).parent, RequirementSource("pyproject", shown, None, normalized, None), extras, all_extras
         )
         grouped = [sourced(req, group) for group, reqs in group_requirements(dependency_groups, groups, shown) for req in reqs]
         return ProjectRequirements(normalized, (own, *grouped), requires_python_of(project, shown))

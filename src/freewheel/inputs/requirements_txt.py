@@ -43,7 +43,7 @@ from freewheel.util.requirements import check_versions
 
 RequirementsKind = Literal["requirements", "constraints", "overrides"]
 SourceKind = Literal[
-    "requirements", "constraints", "pyproject", "setup.cfg", "stdin", "command line", "overrides"
+    "requirements", "constraints", "pyproject", "setup.cfg", "setup.py", "stdin", "command line", "overrides"
 ]
 
 _FLAGS: dict[str, str] = {"requirements": "-r", "constraints": "-c", "overrides": "--override"}
@@ -56,7 +56,7 @@ class RequirementSource:
     ``path`` is the file as the user wrote it; a file included with ``-r`` is
     shown joined to the including file's directory, as uv shows it
     (``sub/../other.in``). ``project`` is the normalized project name for
-    ``pyproject`` and ``setup.cfg`` sources, and ``group`` the dependency group
+    ``pyproject``, ``setup.cfg`` and ``setup.py`` sources, and ``group`` the dependency group
     a requirement came from.
     """
 
@@ -73,7 +73,7 @@ class RequirementSource:
         overrides.txt``, ``-r -`` for standard input, ``example
         (pyproject.toml)`` or ``example (pyproject.toml:dev)`` for a group.
         """
-        if self.kind in ("pyproject", "setup.cfg"):
+        if self.kind in ("pyproject", "setup.cfg", "setup.py"):
             where = f"{self.path}:{self.group}" if self.group else self.path
             return f"{self.project} ({where})" if self.project else f"{where}"
         if self.kind == "stdin":
@@ -104,7 +104,7 @@ class SourcedRequirement:
     marker: Marker | None = None
     #: The project at ``url`` stands for its own requirements (with
     #: ``extras``), which only its build backend knows: ``-r pyproject.toml``
-    #: with dynamic dependencies.
+    #: or ``-r setup.cfg`` with dynamic dependencies, ``-r setup.py``.
     expand: bool = False
 
     @property

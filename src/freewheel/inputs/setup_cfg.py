@@ -1,9 +1,13 @@
-"""Read a project's static requirements from ``setup.cfg``.
+"""Read a setuptools project's requirements from ``setup.cfg`` or ``setup.py``.
 
-Only what setuptools reads without running ``setup.py`` is understood:
-``[metadata] name``, ``[options] install_requires`` and ``python_requires``,
-and ``[options.extras_require]``. Values are split as setuptools splits them:
-one requirement per line, or ``;``-separated on a single line.
+What setuptools reads from ``setup.cfg`` without running anything is read
+here: ``[metadata] name``, ``[options] install_requires`` and
+``python_requires``, and ``[options.extras_require]``. Values are split as
+setuptools splits them: one requirement per line, or ``;``-separated on a
+single line. Requirements read from a file (``file:``), or left to a
+``setup.py`` (no ``install_requires`` in ``setup.cfg``), and any
+``setup.py`` named itself, are computed by the build backend: the project
+stands for them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from freewheel.inputs._shared import (
     invalid_requirement_reason,
     with_absolute_url,
 )
-from freewheel.inputs.pyproject import ProjectRequirements
+from freewheel.inputs.pyproject import ProjectRequirements, built_requirements
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 from freewheel.util.fs import display_path
 
@@ -57,6 +61,15 @@ def read_setup_cfg(
         )
     }
     wanted = list(by_extra) if all_extras else [canonicalize_name(extra) for extra in extras]
+    install_requires = parser.get("options", "install_requires", fallback=None)
+    has_setup_py = (Path(path).parent / "setup.py").is_file()
+    if (
+        any(value.strip().startswith("file:") for value in [install_requires or "", *(v for _, v in by_extra.values())])
+        or (has_setup_py and (install_requires is None or any(extra not in by_extra for extra in wanted)))
+    ):
+        source = RequirementSource("setup.cfg", shown, None, normalized)
+        own = built_requirements(Path(path).parent, source, extras, all_extras)
+        return ProjectRequirements(normalized, (own,), _python_requires(parser, shown))
     for extra in wanted:
         if extra not in by_extra:
             raise InputError(
@@ -64,9 +77,7 @@ def read_setup_cfg(
                 + defined_names("extras", (spelled for spelled, _ in by_extra.values()))
             )
 
-    fields = [
-        ("options", "install_requires", parser.get("options", "install_requires", fallback=""))
-    ]
+    fields = [("options", "install_requires", install_requires or "")]
     fields += [
         ("options.extras_require", by_extra[extra][0], by_extra[extra][1]) for extra in wanted
     ]
@@ -108,3 +119,12 @@ def _python_requires(parser: configparser.ConfigParser, shown: str) -> Specifier
             f"In `{shown}`, `[options] python_requires` is not a valid version specifier: "
             f"`{value}`."
         ) from None
+
+
+def read_setup_py(path: str | Path, *, extras: Sequence[str] = (), all_extras: bool = False) -> ProjectRequirements:
+    """The requirements of the project whose ``setup.py`` is *path*, and of
+    its *extras* (all of them with *all_extras*): only running it tells, so
+    the project stands for them."""
+    shown = display_path(path, Path.cwd())
+    source = RequirementSource("setup.py", shown)
+    return ProjectRequirements(None, (built_requirements(Path(path).parent, source, extras, all_extras),), None)

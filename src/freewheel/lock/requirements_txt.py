@@ -86,7 +86,7 @@ def _requirement(package: PinnedPackage, options: OutputOptions) -> str:
     if package.editable and package.index is not None:
         return f"-e {strip_credentials(package.index.url)}"
     if package.index is not None and package.index.format == "direct":
-        # A direct reference is written as given, as uv does, less any credentials.
+        # A direct reference is written as given (a git one pinned to its commit), as uv does, less any credentials.
         return f"{package.name}{extras} @ {strip_credentials(package.index.url)}{marker}"
     return f"{package.name}{extras}=={package.version}{marker}"
 

@@ -59,13 +59,16 @@ class BuildOptions:
     was given several times), those of ``--config-settings-package`` per
     package (added over the others), and the packages built without
     isolation (``--no-build-isolation-package``; :data:`ALL` for every
-    package)."""
+    package), and ``environment_key``, a canonical text of what else narrows
+    the build environments' contents (the build constraints): builds are
+    cached per settings and per this key."""
 
     config_settings: Mapping[str, str | list[str]] = dataclasses.field(default_factory=dict)
     no_isolation: frozenset[str] = frozenset()
     package_settings: Mapping[NormalizedName, Mapping[str, str | list[str]]] = dataclasses.field(
         default_factory=dict
     )
+    environment_key: str = ""
 
     def settings_for(self, name: NormalizedName | None) -> dict[str, str | list[str]]:
         """The config settings the backend of *name* receives."""

@@ -2,7 +2,8 @@
 
 What a build produced is kept in the cache's ``builds`` bucket, per project,
 under the sdist's sha256 (a tree's fingerprint: its files' paths, sizes and
-modification times) and a digest of the ``--config-settings``::
+modification times) and a digest of the ``--config-settings`` and the
+build constraints::
 
     builds-v1/<project>/<sdist sha256>/<settings digest>/METADATA
     builds-v1/<project>/tree-<fingerprint>/<settings digest>/<wheel>
@@ -133,7 +134,13 @@ class SdistBuilds:
             key = f"tree-{tree_fingerprint(what.path)}"
         else:
             key = (what.sha256 or sha256_file(what.path)).lower()
-        settings = json.dumps(self.frontend.options.settings_for(what.name), sort_keys=True)
+        options = self.frontend.options
+        settings = json.dumps(options.settings_for(what.name), sort_keys=True)
+        if options.environment_key:
+            # Other build constraints can fill the environment with other
+            # versions of the backend, which build another wheel. (Without
+            # any, the digest is the settings' alone, as before.)
+            settings += f"\n{options.environment_key}"
         project = project_dirname(what.name or NO_PROJECT)
         return self.bucket / project / key / hashlib.sha256(settings.encode()).hexdigest()[:16]
 
