@@ -69,7 +69,7 @@ def test_four_targets_in_one_command_then_an_offline_install(dists, tmp_path, in
     for name in ("fast", "pure", "winonly"):
         for path in dest.glob(f"{name}-*"):
             assert path.read_bytes() == (dists / path.name).read_bytes()
-    assert f"CPython 3.9 on windows: 3 packages" in result.stderr
+    assert "CPython 3.9 on windows: 3 packages" in result.stderr
     assert f"CPython {HOST} on x86_64-manylinux_2_28: 2 packages" in result.stderr
     assert "7 files" in result.stderr and "7 added" in result.stderr
     # Each file fetched once, though several targets need it.
