@@ -297,3 +297,20 @@ def test_a_static_setup_cfg_is_read_without_building(tmp_path, house):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "gamma==1.0\n    # via pcfg (../pcfg/setup.cfg)\n"
     assert "Building" not in done.stderr
+
+
+def test_a_backends_warnings_show_only_with_verbose(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    backend_wheels("setuptools", dists)
+    noisy = write_tree(tmp_path / "noisy", {
+        "setup.py": 'from setuptools import setup\nsetup(name="noisy", version="1.0", tests_require=["x"])\n',
+    })
+    sdist_of_tree(noisy, dists, "noisy", "1.0")
+    server = index_server(dists)
+    args = ["pip", "compile", "-", "--default-index", server.url, "--cache-dir", tmp_path / "cache"]
+    quiet = freewheel(*args, input="noisy\n")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "tests_require" not in quiet.stderr
+    loud = freewheel(*args, "-v", "--refresh", "--cache-dir", tmp_path / "other", input="noisy\n")
+    assert loud.returncode == 0, loud.stderr
+    assert "tests_require" in loud.stderr

@@ -21,6 +21,7 @@ import shlex
 import subprocess
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -165,6 +166,11 @@ class Frontend:
                 environ["PATH"] = os.pathsep.join([str(env.bin_dir), os.environ.get("PATH", "")])
                 if system.requires:
                     self.fill(python, system.requires, building=source.label)
+            if self.on_output is None:
+                # pyproject-hooks passes the backend's warnings on as Python
+                # warnings of this process; like its output, they are shown
+                # only on request (-v).
+                warnings.filterwarnings("ignore", category=pyproject_hooks.BuildBackendWarning)
             hooks = pyproject_hooks.BuildBackendHookCaller(
                 str(source.tree),
                 system.backend,
