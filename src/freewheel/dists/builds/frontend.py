@@ -166,11 +166,12 @@ class Frontend:
                 environ["PATH"] = os.pathsep.join([str(env.bin_dir), os.environ.get("PATH", "")])
                 if system.requires:
                     self.fill(python, system.requires, building=source.label)
-            if self.on_output is None:
-                # pyproject-hooks passes the backend's warnings on as Python
-                # warnings of this process; like its output, they are shown
-                # only on request (-v).
-                warnings.filterwarnings("ignore", category=pyproject_hooks.BuildBackendWarning)
+            # Newer pyproject-hooks pass the backend's warnings on as Python
+            # warnings of this process (older ones leave them in its output);
+            # like its output, they are shown only on request (-v).
+            forwarded = getattr(pyproject_hooks, "BuildBackendWarning", None)
+            if self.on_output is None and forwarded is not None:
+                warnings.filterwarnings("ignore", category=forwarded)
             hooks = pyproject_hooks.BuildBackendHookCaller(
                 str(source.tree),
                 system.backend,
