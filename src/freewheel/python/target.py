@@ -30,10 +30,11 @@ class Target(Protocol):
     """What a resolution is for: one environment (:class:`TargetEnvironment`)
     or a region of many (the universal resolver's target)."""
 
-    #: Whether upper bounds of Requires-Python (``<3.14``) are ignored
-    #: outright, as uv does, rather than honoured while a version without
-    #: one fits.
-    ignores_python_caps: bool
+    #: Whether the target is a region of many environments (a universal
+    #: resolution): it may fork, and it ignores upper bounds of
+    #: Requires-Python (``<3.14``) outright, as uv does, rather than
+    #: honouring them while a version without one fits.
+    universal: bool
 
     @property
     def python_version(self) -> Version:
@@ -71,7 +72,7 @@ class TargetEnvironment:
     markers: Mapping[str, str]
     tags: tuple[Tag, ...]
     platform: str
-    ignores_python_caps: ClassVar[bool] = False
+    universal: ClassVar[bool] = False
     _rank: Mapping[Tag, int] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

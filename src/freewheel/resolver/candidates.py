@@ -180,7 +180,7 @@ def evaluate(
         # Files whose Requires-Python holds outright come first; the version
         # is capped only when all its usable files are. A target that
         # ignores upper bounds (a universal resolution) has no capped files.
-        honoured = not policy.target.ignores_python_caps
+        honoured = not policy.target.universal
         usable.sort(key=lambda d: (python_support(d.requires_python, python) != "yes" and honoured, _file_rank(policy, d)))
         best = usable[0]
         capped = honoured and python_support(best.requires_python, python) == "capped"

@@ -197,6 +197,9 @@ class Provider:
         """Fork when a newer version in *range_* was passed over only
         because the oldest Python of this resolution is too old for it (a
         universal resolution only)."""
+        if not self.policy.target.universal:
+            # Every choice goes through here: one environment has nothing to split.
+            return
         newest = candidates.newest(range_)
         if newest is None or newest == chosen:
             return
@@ -290,7 +293,7 @@ class Provider:
                 f"{package.name} {version} requires Python {metadata.requires_python} "
                 f"(resolving for {target.python_version})"
             )
-        if support == "capped" and not target.ignores_python_caps:
+        if support == "capped" and not target.universal:
             self.python_caps[(package.name, version)] = str(metadata.requires_python)
         deps: dict[Package, Ranges] = {}
         if package.extra is not None:

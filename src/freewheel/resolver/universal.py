@@ -122,7 +122,7 @@ class UniversalTarget:
     #: A fork reaches up to Pythons nobody tested: honouring upper bounds
     #: of Requires-Python there would send it back to releases from before
     #: the bounds were written, so they are ignored, as uv does.
-    ignores_python_caps: ClassVar[bool] = True
+    universal: ClassVar[bool] = True
 
     @property
     def python_version(self) -> Version:
