@@ -42,6 +42,8 @@ from freewheel.install.plan import Plan, plan
 from freewheel.util.fs import display_path
 
 if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
+
     from freewheel.cache import Cache
     from freewheel.config.settings import Settings
     from freewheel.install import WheelToInstall
@@ -353,24 +355,26 @@ def project_environment(
         if current is None or base_executable(wanted) != base_executable(current):
             base = wanted
     if base is not None:
-        version = base.markers["python_full_version"]
-        if requires is not None and not requires.contains(version, prereleases=True):
-            raise UsageError(
-                f"The interpreter {base.executable} is Python {version}, but the project requires "
-                f"Python {requires}.",
-                hint="pass --python with a version that fits",
-            )
+        _require_python(base, requires, f"The interpreter {base.executable} is", "pass --python with a version that fits")
         create_venv(root, base, clear=current is not None)
         current = probe(root / "bin" / "python", cache_dir=cache_dir)
-    assert current is not None
-    version = current.markers["python_full_version"]
-    if requires is not None and not requires.contains(version, prereleases=True):
-        raise UsageError(
-            f"The project environment `{shown}` runs Python {version}, but the project requires "
-            f"Python {requires}.",
-            hint="pass --python with a version that fits to create it again",
+    else:
+        assert current is not None
+        _require_python(
+            current,
+            requires,
+            f"The project environment `{shown}` runs",
+            "pass --python with a version that fits to create it again",
         )
+    assert current is not None
     return Environment.from_interpreter(current), base
+
+
+def _require_python(interpreter: InterpreterInfo, requires: SpecifierSet | None, subject: str, hint: str) -> None:
+    """Refuse *interpreter* (*subject* names it) when its Python is not one *requires* admits."""
+    version = interpreter.markers["python_full_version"]
+    if requires is not None and not requires.contains(version, prereleases=True):
+        raise UsageError(f"{subject} Python {version}, but the project requires Python {requires}.", hint=hint)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
