@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.cli import freewheel
 from wheelkit import Env, make_env
 
 
@@ -28,3 +29,11 @@ def new_env(tmp_path: Path) -> Callable[[str], Env]:
 @pytest.fixture
 def env(new_env: Callable[[str], Env]) -> Env:
     return new_env("env")
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    """A fresh virtual environment made by ``freewheel venv``."""
+    result = freewheel("venv", tmp_path / "venv", "-q")
+    assert result.returncode == 0, result.stderr
+    return tmp_path / "venv"

@@ -11,20 +11,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.cli import freewheel
 from support.server import write_file_index
 from wheelkit import build_wheel, record_hash, snapshot, wheel_members, write_wheel
 
 from freewheel.__main__ import main
 
 DEMO = "demo-1.0-py3-none-any.whl"
-
-
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    result = freewheel("venv", tmp_path / "venv", "-q")
-    assert result.returncode == 0, result.stderr
-    return tmp_path / "venv"
 
 
 @pytest.fixture

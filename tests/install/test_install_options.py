@@ -16,13 +16,6 @@ from freewheel.__main__ import main
 
 
 @pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    result = freewheel("venv", tmp_path / "venv", "-q")
-    assert result.returncode == 0, result.stderr
-    return tmp_path / "venv"
-
-
-@pytest.fixture
 def url(tmp_path: Path, index_server) -> str:
     dists = tmp_path / "dists"
     build_wheel(dists, "hello", "1.0", {"hello/__init__.py": "from hello.sub import X\n", "hello/sub.py": "X = 1\n"},

@@ -10,12 +10,6 @@ import pytest
 from freewheel.cli import run
 
 
-@pytest.fixture
-def venv(tmp_path: Path) -> Path:
-    assert run(["venv", str(tmp_path / "venv"), "-q"]) == 0
-    return tmp_path / "venv"
-
-
 def _site_packages(venv: Path) -> Path:
     [site_packages] = venv.glob("lib/python*/site-packages")
     return site_packages
