@@ -256,6 +256,23 @@ def test_sdists_with_static_metadata_resolve_and_dynamic_ones_are_named(compile_
     assert "setuptools was not found on any index" in err
 
 
+def test_metadata_comes_from_another_platforms_wheel_rather_than_a_build(compile_, tmp_path):
+    # Only the sdist fits Linux, and building it for its metadata would fail
+    # (no setuptools anywhere); the release's Windows wheel says the same.
+    d = tmp_path / "native"
+    make_sdist(d, "native", "1.0", dynamic=["Requires-Dist"])
+    make_wheel(d, "native", "1.0", ["lib"], tag="cp311-cp311-win_amd64")
+    make_wheel(d, "lib", "1.0")
+    (compile_.work / "requirements.in").write_text("native\n")
+    args = ("requirements.in", "--no-index", "-f", str(d), "--no-header", "--no-annotate")
+    code, out, err = compile_(*args)
+    assert (code, out) == (0, "lib==1.0\nnative==1.0\n"), err
+    # Wheels refused: the metadata takes the build.
+    code, out, err = compile_(*args, "--no-binary", "native")
+    assert code == 2
+    assert "Failed to build native 1.0" in err.splitlines()[0], err
+
+
 def test_binary_and_resolution_options(compile_, house, tmp_path):
     make_sdist(house, "lib", "3.0")
     (compile_.work / "requirements.in").write_text("app\n")

@@ -30,13 +30,19 @@ Entry = Mapping[str, Ranges] | Unavailable
 
 
 def parse_requirements(lines: Sequence[str]) -> dict[str, Ranges]:
-    """``["a>=1", "b"]`` as a mapping of name to range (repeats intersect)."""
+    """``["a>=1", "b[x]"]`` as a mapping of name to range (repeats intersect).
+
+    A requirement with an extra names a package of its own, ``b[x]``, whose
+    versions (in the registry's data) must depend on ``b`` at the same
+    version, as the real provider's do.
+    """
     parsed: dict[str, Ranges] = {}
     for line in lines:
         requirement = Requirement(line)
+        name = requirement.name + (f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else "")
         range_ = from_specifiers(requirement.specifier)
-        previous = parsed.get(requirement.name)
-        parsed[requirement.name] = range_ if previous is None else previous & range_
+        previous = parsed.get(name)
+        parsed[name] = range_ if previous is None else previous & range_
     return parsed
 
 
@@ -86,6 +92,12 @@ class Registry:
             return Ranges.singleton(version)
         above = sorted(v for v in self.packages[package] if v > version)  # type: ignore[index]
         return Ranges.between(version, above[0]) if above else Ranges.singleton(version)
+
+    def same_version_as(self, package: object) -> list[str]:
+        if package is ROOT:
+            return []
+        base = str(package).partition("[")[0]
+        return [name for name in self.packages if name != package and name.partition("[")[0] == base]
 
     def describe(self, package: object, range_: Ranges) -> str:
         """A term as the product writes it: over the versions that exist."""

@@ -201,6 +201,8 @@ def candidates(variable: str, atoms: tuple[str, ...]) -> list[str]:
         found |= neighbours(literal)
         for part in literal.split():
             found |= neighbours(part)
+    # A value holding two literals: "'lin' in v" does not rule out "'win' in v".
+    found |= {first + second for first in literals for second in literals}
     if variable in ("python_full_version", "implementation_version"):
         found = {value for value in found if valid_version(value)} | {"2.7.18", "3.7.0", "4.0.0"}
     return sorted(found)

@@ -48,3 +48,10 @@ def test_transitive_conflict_never_touches_old_sdk_releases() -> None:
     resolve(registry, ROOT, ROOT_VERSION)
     sdk_versions = {version for name, version in registry.chosen if name == "sdk"}
     assert sdk_versions == {Version("1.39")}
+
+
+def test_an_extra_is_not_walked_back_past_its_base() -> None:
+    registry, _ = load(Path(__file__).parent / "scenarios" / "extras-follow-their-base.toml")
+    resolve(registry, ROOT, ROOT_VERSION)
+    read = {version for name, version in registry.chosen if name == "kombu[redis]"}
+    assert read == {Version("2.0"), Version("1.9")}

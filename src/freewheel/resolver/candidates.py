@@ -79,6 +79,8 @@ class Candidate:
     ``python_cap`` is set when the best files' ``Requires-Python`` admits
     the target only with its upper bounds ignored: such a version is
     tried after every other (see :func:`python_support`).
+    ``other_platform_wheel`` is a wheel of the version that only its tags
+    exclude, kept when the best usable file is a source distribution.
     """
 
     name: NormalizedName
@@ -86,10 +88,23 @@ class Candidate:
     files: tuple[DistFile, ...]
     rejection: str | None = None
     python_cap: SpecifierSet | None = None
+    other_platform_wheel: DistFile | None = None
 
     @property
     def usable(self) -> bool:
         return self.rejection is None
+
+    @property
+    def metadata_file(self) -> DistFile:
+        """The file to read the version's metadata from.
+
+        The best usable file; but where that is a source distribution and
+        the release has a wheel for another platform, that wheel: a
+        release's metadata is the same in all its files (uv assumes so
+        too), and reading it from a wheel needs no build, which may not
+        even be possible here (a compiler or system library missing).
+        """
+        return self.other_platform_wheel or self.files[0]
 
 
 def python_support(requires_python: SpecifierSet | None, python: Version) -> Literal["yes", "capped", "no"]:
@@ -129,8 +144,9 @@ def _meets(requires_python: SpecifierSet, python: Version) -> bool:
     return not (from_specifiers(requires_python) & releases).is_empty
 
 
-def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:
-    """Why *dist* cannot be used for the target, or ``None`` if it can."""
+def file_rejection(policy: CandidatePolicy, dist: DistFile, *, tags: bool = True) -> str | None:
+    """Why *dist* cannot be used for the target, or ``None`` if it can; with
+    ``tags=False``, not counting that a wheel's tags do not fit the target."""
     target = policy.target
     if dist.yanked is not None and (dist.name, dist.version) not in policy.allow_yanked:
         return f"yanked ({dist.yanked})" if dist.yanked else "yanked"
@@ -144,7 +160,7 @@ def file_rejection(policy: CandidatePolicy, dist: DistFile) -> str | None:
     if dist.kind == "wheel":
         if not policy.binary.wheels_allowed(dist.name):
             return "a wheel, and --no-binary excludes wheels"
-        if target.tag_priority(dist.tags) is None:
+        if tags and target.tag_priority(dist.tags) is None:
             return f"no wheel for {target.describe()}"
     elif not policy.binary.sdists_allowed(dist.name):
         return "a source distribution, and --only-binary excludes them"
@@ -184,7 +200,18 @@ def evaluate(
         usable.sort(key=lambda d: (python_support(d.requires_python, python) != "yes" and honoured, _file_rank(policy, d)))
         best = usable[0]
         capped = honoured and python_support(best.requires_python, python) == "capped"
-        return Candidate(name, version, tuple(usable), python_cap=best.requires_python if capped else None)
+        other_platform = None
+        if best.kind != "wheel":
+            other_platform = next(
+                (d for d in files if d.kind == "wheel" and file_rejection(policy, d, tags=False) is None), None
+            )
+        return Candidate(
+            name,
+            version,
+            tuple(usable),
+            python_cap=best.requires_python if capped else None,
+            other_platform_wheel=other_platform,
+        )
     return Candidate(name, version, (), "; ".join(reasons) or "no files")
 
 

@@ -6,7 +6,7 @@ extra. ``foo[bar]`` is its own package whose versions each depend on
 is how PubGrub keeps extras consistent with their base.
 
 Costs (the contract with :mod:`freewheel.resolver.pubgrub`): ``prioritize``
-is a dictionary look-up; ``choose_version`` may block on a project page the
+and ``same_version_as`` are dictionary look-ups; ``choose_version`` may block on a project page the
 first time a project is seen, later calls are in memory;
 ``get_dependencies`` may block on one metadata fetch per version tried;
 ``version_set`` is a bisection in the project's versions, sorted once.
@@ -131,6 +131,8 @@ class Provider:
         self._prefetched: dict[NormalizedName, set[Version]] = {}
         self._lookahead_left: dict[NormalizedName, int] = {}
         self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
+        #: Per project, its base package and each extra of it seen so far.
+        self._family: dict[NormalizedName, dict[Package, None]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
         self.dependencies: dict[tuple[Package, Version], dict[Package, Ranges]] = {}
         #: Versions whose metadata's Requires-Python admits the target only
@@ -185,7 +187,7 @@ class Provider:
                 scanned = list(itertools.islice(candidates.preferred(onward), window))
                 # Reading an sdist's metadata means downloading it whole:
                 # not worth doing on speculation.
-                ahead = [c for c in scanned if c.version not in requested and c.files[0].kind == "wheel"]
+                ahead = [c for c in scanned if c.version not in requested and c.metadata_file.kind == "wheel"]
                 requested.update(c.version for c in ahead)
                 if ahead:
                     self.source.prefetch_versions(ahead)
@@ -225,6 +227,12 @@ class Provider:
         self.dependencies[key] = deps
         self._prefetch(deps)
         return deps
+
+    def same_version_as(self, package: Package | Root) -> list[Package]:
+        """The project's base package and its other extras seen so far."""
+        if isinstance(package, Root):
+            return []
+        return [p for p in self._family.get(package.name, ()) if p != package]
 
     def version_set(self, package: Package | Root, version: Version) -> Ranges:
         """From ``version`` up to the next listed version of the project.
@@ -280,7 +288,7 @@ class Provider:
 
     def _dependencies_of(self, package: Package, version: Version) -> dict[Package, Ranges]:
         candidate = self.candidate(package.name, version)
-        metadata = self.source.metadata(candidate.files[0])
+        metadata = self.source.metadata(candidate.metadata_file)
         target = self.policy.target
         support = python_support(metadata.requires_python, target.python_version)
         if support == "no":
@@ -347,6 +355,8 @@ class Provider:
             if constraint is not None:
                 range_ = range_ & constraint
             packages = [Package(name, canonicalize_name(e)) for e in sorted(req.extras)]
+            family = self._family.setdefault(name, {Package(name): None})
+            family.update(dict.fromkeys(packages))
             if name != parent:
                 packages.insert(0, Package(name))
             for dep in packages:

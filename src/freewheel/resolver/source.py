@@ -229,11 +229,11 @@ class PackageSource:
 
     async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         async def one(candidate: Candidate) -> None:
-            metadata = await self._get_metadata(candidate.files[0])
+            metadata = await self._get_metadata(candidate.metadata_file)
             for name, range_ in self._dependencies(metadata):
                 best = await self._best(name, range_, lowest=False)
                 if best is not None:
-                    await self._get_metadata(best.files[0])
+                    await self._get_metadata(best.metadata_file)
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
@@ -252,7 +252,7 @@ class PackageSource:
         if candidate is None:
             return
         try:
-            metadata = await self._get_metadata(candidate.files[0])
+            metadata = await self._get_metadata(candidate.metadata_file)
         except MetadataError:
             return
         # Walking ahead down the likely dependency tree turns a chain of

@@ -481,7 +481,7 @@ def _requirements_of(provider: Provider, package: Package, version: Version) -> 
     """*package*'s requirements at *version*, each with where it applies
     (its marker, with the package's extra settled)."""
     candidate = provider.candidate(package.name, version)
-    metadata = provider.source.metadata(candidate.files[0])
+    metadata = provider.source.metadata(candidate.metadata_file)
     found = []
     for requirement in metadata.requires_dist:
         marker = _marker_text(requirement)

@@ -15,6 +15,7 @@ from ._incompatibility import (
     Incompatibility,
     NotRoot,
     NoVersions,
+    SameVersion,
     UnavailableVersions,
 )
 from ._ranges import Key as VersionKey
@@ -44,6 +45,7 @@ __all__ = [
     "NoVersions",
     "NotRoot",
     "Ranges",
+    "SameVersion",
     "SupportsLessThan",
     "Term",
     "Unavailable",

@@ -50,6 +50,17 @@ class FromDependency(Generic[P]):
 
 
 @dataclass(frozen=True, slots=True)
+class SameVersion(Generic[P]):
+    """``package`` is always selected at the same version as each of ``twins``
+    (``foo[bar]`` and ``foo``), and no version of ``package`` in ``range`` lies in
+    all of the twins' ranges, so those terms cannot hold together."""
+
+    package: P
+    range: Ranges
+    twins: tuple[tuple[P, Ranges], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Derived(Generic[P]):
     """The incompatibility was learned from two earlier ones by conflict resolution."""
 
@@ -57,7 +68,7 @@ class Derived(Generic[P]):
     cause2: Incompatibility[P]
 
 
-External = NotRoot[P] | NoVersions[P] | UnavailableVersions[P] | FromDependency[P]
+External = NotRoot[P] | NoVersions[P] | UnavailableVersions[P] | FromDependency[P] | SameVersion[P]
 
 
 class Incompatibility(Generic[P]):

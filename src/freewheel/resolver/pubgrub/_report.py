@@ -11,6 +11,7 @@ from ._incompatibility import (
     Incompatibility,
     NotRoot,
     NoVersions,
+    SameVersion,
     UnavailableVersions,
 )
 from ._ranges import Ranges
@@ -165,6 +166,11 @@ class _Reporter:
             return f"there is no version of {self._term(cause.package, cause.range)}"
         if isinstance(cause, UnavailableVersions):
             return f"{self._term(cause.package, cause.version_range)} cannot be used ({cause.reason})"
+        if isinstance(cause, SameVersion):
+            terms = [self._term(cause.package, cause.range)]
+            terms += [self._term(twin, range_) for twin, range_ in cause.twins]
+            names = _join([str(cause.package), *(str(twin) for twin, _ in cause.twins)])
+            return f"{_join(terms)} cannot be selected together ({names} are always the same version)"
         assert isinstance(cause, FromDependency)
         dependency = self._term(cause.dependency, cause.dep_range)
         if cause.package == self._root_package:

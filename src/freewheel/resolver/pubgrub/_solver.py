@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -14,6 +14,7 @@ from ._incompatibility import (
     Incompatibility,
     NotRoot,
     NoVersions,
+    SameVersion,
     UnavailableVersions,
 )
 from ._partial_solution import PartialSolution, Relation
@@ -75,6 +76,16 @@ class DependencyProvider(Protocol[P]):
 
     def get_dependencies(self, package: P, version: Version) -> Dependencies[P] | Unavailable:
         """What ``package==version`` requires, or why that version cannot be used."""
+        ...
+
+    def same_version_as(self, package: P) -> Iterable[P]:
+        """The packages always selected at the same version as ``package``.
+
+        ``foo`` and ``foo[bar]`` are two packages to the solver, and each
+        version of ``foo[bar]`` depends on ``foo`` at exactly that version.
+        Only the packages seen so far need to be named. Called once per
+        decision; cheap.
+        """
         ...
 
 
@@ -323,9 +334,12 @@ class _Solver(Generic[P]):
         package = self._pick(candidates)
         range_ = self._solution.term(package).range
         if package == self._root:
-            version: Version | None = self._root_version
+            version: Version | Incompatibility[P] | None = self._root_version
         else:
-            version = self._provider.choose_version(package, range_)
+            version = self._choose(package, range_)
+        if isinstance(version, Incompatibility):
+            self._add_incompatibility(version)
+            return package
         if version is None:
             self._add_incompatibility(
                 Incompatibility([(package, Term(True, range_))], NoVersions(package, range_))
@@ -349,6 +363,35 @@ class _Solver(Generic[P]):
         if not conflict:
             self._solution.decide(package, version)
         return package
+
+    def _choose(self, package: P, range_: Ranges) -> Version | Incompatibility[P] | None:
+        """The provider's choice of ``package`` in ``range_``, among the versions
+        its required twins (:meth:`DependencyProvider.same_version_as`) allow.
+
+        PubGrub learns that twins share a version only one version at a time,
+        from each version's dependency on its base: with ``foo`` held at new
+        releases by one requirement and the newest ``foo[bar]`` ruled out by
+        another, it would walk ``foo[bar]`` down through every older release
+        (reading each one's metadata) before blaming the requirement that
+        holds ``foo``. So the choice is made inside the twins' ranges; when
+        nothing is left there, this returns the incompatibility "``package``
+        in ``range_`` and the twins in theirs" instead, which holds because
+        any version of ``package`` would have to lie in all of them.
+        """
+        narrowed = range_
+        chosen: Version | None = None
+        twins: list[tuple[P, Ranges]] = []
+        for twin in self._provider.same_version_as(package):
+            term = self._solution.term(twin)
+            if not term.positive or narrowed.is_subset(term.range):
+                continue
+            narrowed = narrowed & term.range
+            twins.append((twin, term.range))
+            chosen = self._provider.choose_version(package, narrowed)
+            if chosen is None:
+                terms = [(package, Term(True, range_)), *((t, Term(True, r)) for t, r in twins)]
+                return Incompatibility(terms, SameVersion(package, range_, tuple(twins)))
+        return chosen if twins else self._provider.choose_version(package, range_)
 
     def _dependency_incompatibilities(
         self, package: P, version: Version
