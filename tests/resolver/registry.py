@@ -74,7 +74,7 @@ class Registry:
                     table[name][Version(version)] = parse_requirements(entry)
         return cls(parse_requirements(requires), table)
 
-    def prioritize(self, package: object, range: Ranges) -> tuple[int, int]:
+    def prioritize(self, package: object) -> tuple[int, int]:
         names = list(self.requires)
         if package in self.requires:
             return (0, names.index(package))  # type: ignore[arg-type]

@@ -141,7 +141,7 @@ class Provider:
 
     # -- the solver's contract -------------------------------------------
 
-    def prioritize(self, package: Package | Root, range_: Ranges) -> tuple[int, int]:
+    def prioritize(self, package: Package | Root) -> tuple[int, int]:
         if isinstance(package, Root):
             return (0, 0)
         name = package.name

@@ -51,10 +51,11 @@ class DependencyProvider(Protocol[P]):
     offer them from :meth:`choose_version`).
     """
 
-    def prioritize(self, package: P, range: Ranges) -> SupportsLessThan:
+    def prioritize(self, package: P) -> SupportsLessThan:
         """Sort key for deciding ``package`` next; the lowest is decided first.
 
-        Called once per candidate package per decision, so it must be cheap.
+        Asked once per package, when it first waits for a decision: the key
+        must not change afterwards.
         """
         ...
 
@@ -165,6 +166,7 @@ class _Solver(Generic[P]):
         self._rejections: dict[tuple[P, P], int] = {}
         self._swapped: set[frozenset[P]] = set()
         self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
+        self._priorities: dict[P, SupportsLessThan] = {}
 
     def solve(self) -> dict[P, Version]:
         root_range = Ranges.singleton(self._root_version)
@@ -439,13 +441,12 @@ class _Solver(Generic[P]):
         for package in self._promoted:
             if package in candidates:
                 return package
-        provider = self._provider
-        solution = self._solution
+        priorities = self._priorities
+        for package in candidates:
+            if package not in priorities:
+                priorities[package] = self._provider.prioritize(package)
         # min() keeps the first of equal keys: candidates are in first-seen order.
-        return min(
-            candidates,
-            key=lambda package: provider.prioritize(package, solution.term(package).range),
-        )
+        return min(candidates, key=priorities.__getitem__)
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
         cause = incompatibility.cause
