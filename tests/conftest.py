@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from support.server import IndexServer
+
+# A property test fails on what it finds, never on how long an example took
+# on a loaded machine.
+settings.register_profile("freewheel", deadline=None)
+settings.load_profile("freewheel")
 
 
 @pytest.fixture(autouse=True)

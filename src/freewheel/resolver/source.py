@@ -114,11 +114,17 @@ class PackageSource:
         #: read on the resolver's, so that a hit costs no hop between them.
         self._ready: dict[str, CoreMetadata] = {dist.url: meta for dist, meta in self.references.values()}
         self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
+        self._listings: dict[tuple[NormalizedName, str | None], ProjectListing] = {}
 
     def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
         """What the indexes offer for *name* (only index *pin*, if given),
-        or a direct reference's one file."""
-        return self._referenced(name) or self._runner.run(self._client.project(name, pin))
+        or a direct reference's one file; read once per source, however
+        many forks of a universal resolution ask."""
+        listing = self._listings.get((name, pin))
+        if listing is None:
+            listing = self._referenced(name) or self._runner.run(self._client.project(name, pin))
+            self._listings[(name, pin)] = listing
+        return listing
 
     def _referenced(self, name: NormalizedName) -> ProjectListing | None:
         """A direct reference's project, as a listing of its one file."""
@@ -183,10 +189,12 @@ class PackageSource:
         return self._runner.run(fetch_all())
 
     def metadata(self, dist: DistFile) -> CoreMetadata:
-        ready = self._ready.get(dist.url) or self._metadata.cached(dist)
-        if ready is not None:
-            return ready
-        return self._runner.run(self._get_metadata(dist))
+        ready = self._ready.get(dist.url)
+        if ready is None:
+            # Parsed once: the forks of a universal resolution ask again.
+            ready = self._metadata.cached(dist) or self._runner.run(self._get_metadata(dist))
+            self._ready[dist.url] = ready
+        return ready
 
     async def _get_metadata(self, dist: DistFile) -> CoreMetadata:
         metadata = await self._metadata.get(dist)

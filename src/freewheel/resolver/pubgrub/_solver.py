@@ -424,6 +424,10 @@ class _Solver(Generic[P]):
         else:
             if package == self._root:
                 self._direct = frozenset(d for d in dependencies if d != package)
+            # Every package waits for a decision as someone's dependency first.
+            for dependency in dependencies:
+                if dependency not in self._priorities:
+                    self._priorities[dependency] = self._provider.prioritize(dependency)
             known = [
                 Incompatibility.from_dependency(package, versions, dependency, dep_range)
                 for dependency, dep_range in dependencies.items()
@@ -441,12 +445,8 @@ class _Solver(Generic[P]):
         for package in self._promoted:
             if package in candidates:
                 return package
-        priorities = self._priorities
-        for package in candidates:
-            if package not in priorities:
-                priorities[package] = self._provider.prioritize(package)
         # min() keeps the first of equal keys: candidates are in first-seen order.
-        return min(candidates, key=priorities.__getitem__)
+        return min(candidates, key=self._priorities.__getitem__)
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
         cause = incompatibility.cause
