@@ -19,7 +19,9 @@ pytestmark = pytest.mark.network
 
 SETS = Path(__file__).parents[2] / "bench" / "sets"
 CUTOFF = "2026-11-01T00:00:00Z"
-TARGET = ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]
+# 3.11.0: uv reads `--python-version 3.11` as that release, freewheel as any
+# 3.11 release (README, "Where freewheel deliberately differs from uv").
+TARGET = ["--python-version", "3.11.0", "--python-platform", "x86_64-manylinux_2_28"]
 
 
 def _pins(text: str) -> dict[str, str]:
@@ -63,12 +65,10 @@ def test_airflow_pins_are_a_solution_uv_keeps_unchanged(tmp_path: Path) -> None:
     # uv's airflow set once walked kombu back to an sdist that cannot be
     # built. Both tools resolve it now, keeping different packages newest
     # (README, "Where freewheel deliberately differs from uv"); given
-    # freewheel's pins as constraints, uv pins exactly them. 3.11.0: uv
-    # reads `--python-version 3.11` as that release, freewheel as any 3.11.
+    # freewheel's pins as constraints, uv pins exactly them.
     import uv
     env = _environment(tmp_path)
-    target = ["--python-version", "3.11.0", "--python-platform", "x86_64-manylinux_2_28"]
-    common = [str(SETS / "airflow.in"), *target, "--exclude-newer", CUTOFF, "--no-header", "--no-annotate"]
+    common = [str(SETS / "airflow.in"), *TARGET, "--exclude-newer", CUTOFF, "--no-header", "--no-annotate"]
     ours = _compile([sys.executable, "-m", "freewheel", "pip", "compile", *common], env)
     assert len(ours) >= 500
     constraints = tmp_path / "freewheel-pins.txt"

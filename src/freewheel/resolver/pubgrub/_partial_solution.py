@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import heapq
+import itertools
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from enum import Enum, auto
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from packaging.version import Version
 
@@ -51,18 +53,25 @@ class PartialSolution(Generic[P]):
 
     Keeps, per package, its assignments and their running intersection, so
     relating a term to the solution is one subset test, and backtracking is
-    popping.
+    popping. Packages waiting for a decision are kept in a heap by
+    ``priority(package)`` (fixed per package), then by how long they have
+    been waiting, so finding the next one does not scan them all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, priority: Callable[[P], Any]) -> None:
         self._assignments: list[Assignment[P]] = []
         self._by_package: dict[P, list[Assignment[P]]] = {}
         self._decisions: dict[P, Version] = {}
         #: The package decided at each level, level 1 first.
         self._decided_at: list[P] = []
-        #: Packages that must be selected but are not decided yet, in the order
-        #: they first became so (the tie-breaker for decision order).
-        self._undecided: dict[P, None] = {}
+        #: Packages that must be selected but are not decided yet, each with
+        #: the count at which it began waiting (the tie-breaker for decision
+        #: order); and the heap of (priority, count, package) over them, with
+        #: entries left behind by packages decided or dropped since.
+        self._undecided: dict[P, int] = {}
+        self._waiting: list[tuple[Any, int, P]] = []
+        self._priority = priority
+        self._counter = itertools.count()
         self.decision_level = 0
 
     # -- building ------------------------------------------------------------
@@ -88,7 +97,12 @@ class PartialSolution(Generic[P]):
         self._assignments.append(assignment)
         history.append(assignment)
         if accumulated.positive and package not in self._decisions:
-            self._undecided.setdefault(package, None)
+            self._wait(package)
+
+    def _wait(self, package: P) -> None:
+        if package not in self._undecided:
+            count = self._undecided[package] = next(self._counter)
+            heapq.heappush(self._waiting, (self._priority(package), count, package))
 
     def backtrack(self, decision_level: int) -> None:
         """Drop every assignment made above ``decision_level``."""
@@ -102,7 +116,7 @@ class PartialSolution(Generic[P]):
                 del self._by_package[assignment.package]
                 self._undecided.pop(assignment.package, None)
             elif history[-1].accumulated.positive:
-                self._undecided.setdefault(assignment.package, None)
+                self._wait(assignment.package)
             else:
                 self._undecided.pop(assignment.package, None)
         del self._decided_at[decision_level:]
@@ -115,9 +129,20 @@ class PartialSolution(Generic[P]):
         """The selected version of every decided package."""
         return dict(self._decisions)
 
-    def undecided(self) -> list[P]:
-        """Packages that must be selected but have no version yet, oldest first."""
-        return list(self._undecided)
+    def is_waiting(self, package: P) -> bool:
+        """Whether ``package`` must be selected but has no version yet."""
+        return package in self._undecided
+
+    def first_waiting(self) -> P | None:
+        """The waiting package with the lowest priority, the longest waiting
+        of those; ``None`` when every selected package is decided."""
+        waiting = self._waiting
+        while waiting:
+            _, count, package = waiting[0]
+            if self._undecided.get(package) == count:
+                return package
+            heapq.heappop(waiting)
+        return None
 
     def term(self, package: P) -> Term:
         """The intersection of all the package's assignments."""

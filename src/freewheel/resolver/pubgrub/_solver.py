@@ -149,7 +149,7 @@ class _Solver(Generic[P]):
         self._root = root
         self._root_version = root_version
         self._swap_threshold = swap_threshold
-        self._solution: PartialSolution[P] = PartialSolution()
+        self._solution: PartialSolution[P] = PartialSolution(self._priority)
         #: Every incompatibility, by package; insertion-ordered sets.
         self._incompatibilities: dict[P, dict[Incompatibility[P], None]] = {}
         #: Incompatibilities known to be contradicted, with the decision
@@ -330,10 +330,9 @@ class _Solver(Generic[P]):
 
     def _decide(self) -> P | None:
         """Make the next decision; return the package to propagate from, or ``None`` when done."""
-        candidates = self._solution.undecided()
-        if not candidates:
+        package = self._pick()
+        if package is None:
             return None
-        package = self._pick(candidates)
         range_ = self._solution.term(package).range
         if package == self._root:
             version: Version | Incompatibility[P] | None = self._root_version
@@ -424,10 +423,6 @@ class _Solver(Generic[P]):
         else:
             if package == self._root:
                 self._direct = frozenset(d for d in dependencies if d != package)
-            # Every package waits for a decision as someone's dependency first.
-            for dependency in dependencies:
-                if dependency not in self._priorities:
-                    self._priorities[dependency] = self._provider.prioritize(dependency)
             known = [
                 Incompatibility.from_dependency(package, versions, dependency, dep_range)
                 for dependency, dep_range in dependencies.items()
@@ -439,14 +434,21 @@ class _Solver(Generic[P]):
         self._known[(package, version)] = known
         return known
 
-    def _pick(self, candidates: list[P]) -> P:
-        if self._root in candidates:
-            return self._root
+    def _pick(self) -> P | None:
+        solution = self._solution
         for package in self._promoted:
-            if package in candidates:
+            if solution.is_waiting(package):
                 return package
-        # min() keeps the first of equal keys: candidates are in first-seen order.
-        return min(candidates, key=self._priorities.__getitem__)
+        return solution.first_waiting()
+
+    def _priority(self, package: P) -> tuple[int, SupportsLessThan]:
+        """The root first, then the provider's order (asked once per package)."""
+        if package == self._root:
+            return (0, 0)
+        priority = self._priorities.get(package)
+        if priority is None:
+            priority = self._priorities[package] = self._provider.prioritize(package)
+        return (1, priority)
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
         cause = incompatibility.cause
