@@ -7,6 +7,7 @@ definition of "usable" and can say exactly why a version was passed over.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
@@ -121,13 +122,14 @@ def python_support(requires_python: SpecifierSet | None, python: Version) -> Lit
     """
     if requires_python is None:
         return "yes"
-    # By text: "3.9" (any 3.9 release) and "3.9.0" are equal Versions.
-    return _support(str(requires_python), str(python))
+    # "3.9" (any 3.9 release) and "3.9.0" are equal Versions: the number of
+    # release parts tells them apart. Index pages share one SpecifierSet
+    # per text, so the look-up is mostly by identity.
+    return _support(requires_python, python, len(python.release))
 
 
 @functools.lru_cache(maxsize=4096)
-def _support(text: str, python_text: str) -> Literal["yes", "capped", "no"]:
-    requires_python, python = SpecifierSet(text), Version(python_text)
+def _support(requires_python: SpecifierSet, python: Version, _parts: int) -> Literal["yes", "capped", "no"]:
     if _meets(requires_python, python):
         return "yes"
     floor = SpecifierSet(",".join(str(s) for s in requires_python if s.operator not in ("<", "<=")))
@@ -239,6 +241,7 @@ class ProjectCandidates:
     ) -> None:
         self.policy = policy
         self.name = name
+        self._lowest = lowest
         self._files = dict(versions)
         order = [version for version, _ in versions]
         if lowest:
@@ -249,6 +252,17 @@ class ProjectCandidates:
             order = finals + ([v for v in order if v.is_prerelease] if mode == "fallback" else [])
         self._runs = _sorted_runs(order, descending=not lowest)
         self._evaluated: dict[Version, Candidate] = {}
+
+    def for_policy(self, policy: CandidatePolicy) -> ProjectCandidates:
+        """The same versions under *policy* (another fork of a universal
+        resolution), sharing the sorted order when pre-releases rank alike:
+        for a long listing, sorting is what costs."""
+        if policy.prereleases_for(self.name) != self.policy.prereleases_for(self.name):
+            return ProjectCandidates(policy, self.name, tuple(self._files.items()), lowest=self._lowest)
+        other = copy.copy(self)
+        other.policy = policy
+        other._evaluated = {}
+        return other
 
     def get(self, version: Version) -> Candidate:
         """The candidate for *version* (which must be listed)."""

@@ -115,6 +115,9 @@ class PackageSource:
         self._ready: dict[str, CoreMetadata] = {dist.url: meta for dist, meta in self.references.values()}
         self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
         self._listings: dict[tuple[NormalizedName, str | None], ProjectListing] = {}
+        #: The first candidates built per listing, whatever the policy (see
+        #: :meth:`ProjectCandidates.for_policy`).
+        self._any_policy: dict[tuple[NormalizedName, tuple[str, ...], bool], ProjectCandidates] = {}
 
     def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
         """What the indexes offer for *name* (only index *pin*, if given),
@@ -146,11 +149,15 @@ class PackageSource:
         solves several forks, each with its own policy, over one source.
         """
         policy = policy or self._policy
-        key = (listing.name, tuple(outcome.index.url for outcome in listing.outcomes), lowest, policy)
-        cached = self._candidates.get(key)
+        listed = (listing.name, tuple(outcome.index.url for outcome in listing.outcomes), lowest)
+        cached = self._candidates.get((*listed, policy))
         if cached is None:
-            cached = ProjectCandidates(policy, listing.name, listing.versions, lowest=lowest)
-            self._candidates[key] = cached
+            other = self._any_policy.get(listed)
+            if other is None:
+                cached = self._any_policy[listed] = ProjectCandidates(policy, listing.name, listing.versions, lowest=lowest)
+            else:
+                cached = other.for_policy(policy)
+            self._candidates[(*listed, policy)] = cached
         return cached
 
     def other_offers(self, name: NormalizedName) -> tuple[Any, ...]:
