@@ -351,7 +351,9 @@ def _place(
         for placement in placements
     ]
     transaction.plan_dirs(sorted({os.path.dirname(location) for _, location in located}))
-    new = []
+    # RECORD is known already: it is written with the rest.
+    record = layout.record_rows()
+    new = [(_Placement(final + os.sep + "RECORD", record[-1], data=format_record(record).encode()), staging + os.sep + "RECORD")]
     for placement, location in located:
         if transaction.made(os.path.dirname(location)):
             new.append((placement, location))
@@ -404,10 +406,9 @@ def _create(placement: _Placement, location: str, linker: Linker, layout: _Layou
 
 
 def _finish(layout: _Layout, transaction: Transaction) -> InstallResult:
-    """Write the ``RECORD``, set aside what only the versions replaced
-    owned, and move the ``.dist-info`` into place."""
+    """Set aside what only the versions replaced owned, and move the
+    ``.dist-info`` into place."""
     final, staging = layout.dist_info, layout.staging
-    transaction.write(os.path.join(staging, "RECORD"), format_record(layout.record_rows()).encode())
     new_paths = {placement.target for placement in layout.placements}
     for _, old_paths in layout.replaced:
         for path in old_paths:
