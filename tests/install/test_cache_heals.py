@@ -2,7 +2,9 @@
 
 Each test installs once to fill the cache, damages it the way disks, users
 and killed processes do, then installs into a new environment with the same
-cache and checks what is installed, from outside.
+cache and checks what is installed, from outside. A file changed in place
+is only looked for when the user asks again (``--reinstall``,
+``--refresh``): a reused tree is checked once, not file by file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pytest
 from wheelkit import build_wheel
 
 from freewheel.cli import run
+from freewheel.install.unpack import MANIFEST
 
 
 @pytest.fixture
@@ -87,16 +90,18 @@ def test_offline_a_damaged_wheel_is_a_clear_error(setup, capsys):
 @pytest.mark.parametrize(
     "damage",
     [
-        "changed file", "empty record", "garbled metadata", "garbled metadata of the same size",
-        "record not utf-8", "missing file",
+        "empty record", "garbled metadata", "garbled metadata of the same size", "record not utf-8",
+        "missing file", "missing manifest", "garbled manifest",
     ],
 )
 def test_a_damaged_unpacked_tree_is_unpacked_again(setup, damage, capsys):
     install, cache, _ = setup
     tree = _tree_in(cache)
     dist_info = tree / "hello-1.0.dist-info"
-    if damage == "changed file":
-        (tree / "hello" / "__init__.py").write_text("GREETING = 'tampered!!'\nX = 1\n")
+    if damage == "missing manifest":
+        (tree / MANIFEST).unlink()
+    elif damage == "garbled manifest":
+        (tree / MANIFEST).write_bytes(b"\x93garbage")
     elif damage == "empty record":
         (dist_info / "RECORD").write_text("")
     elif damage == "garbled metadata":
@@ -117,20 +122,21 @@ def test_a_damaged_unpacked_tree_is_unpacked_again(setup, damage, capsys):
     assert run(["pip", "show", "--python", str(venv / "bin" / "python"), "hello"]) == 0
 
 
-def _tamper_same_size(cache: Path) -> None:
-    """Change a cached file without changing its size: only its hash tells."""
+def _tamper(cache: Path, same_size: bool) -> None:
+    """Change a cached file in place: the tree's manifest cannot tell."""
     module = _tree_in(cache) / "hello" / "__init__.py"
     original = module.read_bytes()
-    module.write_bytes(original.replace(b"whole", b"WHOLE"))
-    assert len(module.read_bytes()) == len(original)
+    module.write_bytes(original.replace(b"whole", b"WHOLE") if same_size else b"GREETING = 'tampered!!'\n")
+    assert (len(module.read_bytes()) == len(original)) == same_size
 
 
+@pytest.mark.parametrize("same_size", [True, False], ids=["same size", "other size"])
 @pytest.mark.parametrize(
     "option", [["--reinstall"], ["--reinstall-package", "hello"], ["--refresh"], ["--refresh-package", "hello"]]
 )
-def test_asking_again_checks_the_cached_tree_in_full(setup, option, capsys):
+def test_asking_again_checks_the_cached_tree_in_full(setup, option, same_size, capsys):
     install, cache, _ = setup
-    _tamper_same_size(cache)
+    _tamper(cache, same_size)
 
     code, venv = install("second", *option)
 

@@ -1,13 +1,13 @@
 """A killed install, upgrade or uninstall leaves no debris once the next
 command has run, and ``pip check`` reports it until then.
 
-Each command is first run to the end under ``strace``, which lists its
-system calls; the environment is then put back, and the same command run
-again is killed (``SIGKILL``, by ``strace``) exactly when it makes the call
-chosen: the n-th file linked, the rename of a ``.dist-info``, the deletion
-of the first file set aside after the change was committed. The same
-command on the same state makes the same calls, so each point is reached
-every time.
+Each command is first run to the end under ``strace``, which lists the
+system calls of each thread; the environment is then put back, and the same
+command run again is killed (``SIGKILL``, by ``strace``) exactly when it
+makes the call chosen: the n-th file linked, the rename of a
+``.dist-info``, the deletion of the first file set aside after the change
+was committed. The same command on the same state makes the same calls, in
+each thread, so each point is reached every time.
 """
 
 from __future__ import annotations
@@ -36,17 +36,28 @@ pytestmark = pytest.mark.skipif(STRACE is None, reason="needs strace to kill at 
 _CALL = re.compile(r'^(\w+)\((.*)\) += ')
 
 
-def _calls(trace_prefix: Path) -> list[tuple[str, list[str]]]:
-    """The traced calls of the freewheel process's main thread: (name, path arguments)."""
+def _calls(trace_prefix: Path) -> list[list[tuple[str, list[str]]]]:
+    """The traced calls of each thread of the freewheel process, its main
+    thread first: (name, path arguments)."""
+    main: list[list[str]] = []
+    threads: list[list[str]] = []
     for trace in sorted(trace_prefix.parent.glob(trace_prefix.name + ".*")):
         lines = trace.read_text().splitlines()
         if lines and lines[0].startswith(f'execve("{FREEWHEEL}"'):
-            return [
-                (match.group(1), re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2)))
-                for line in lines
-                if (match := _CALL.match(line))
-            ]
-    raise AssertionError(f"no trace of the freewheel process in {trace_prefix.parent}")
+            main.append(lines)
+        elif lines and not lines[0].startswith("execve("):
+            # A thread: only processes start with an execve.
+            threads.append(lines)
+    if not main:
+        raise AssertionError(f"no trace of the freewheel process in {trace_prefix.parent}")
+    return [
+        [
+            (match.group(1), re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(2)))
+            for line in lines
+            if (match := _CALL.match(line))
+        ]
+        for lines in main + threads
+    ]
 
 
 Point = Callable[[str, list[str]], bool]
@@ -62,11 +73,17 @@ def _run_killed(args: list[str], restore: Callable[[], None], tmp_path: Path, po
         [STRACE, "-ff", "-qq", "-o", str(traces / "call"), "-e", f"trace=execve,{calls}", str(FREEWHEEL), *args],
         check=True, capture_output=True, env=os.environ,
     )
-    seen: dict[str, int] = {}
-    for name, paths in _calls(traces / "call"):
-        seen[name] = seen.get(name, 0) + 1
-        if point(name, paths):
-            break
+    # strace counts the calls to inject into thread by thread: the chosen
+    # call is the n-th of its name in the thread that makes it.
+    for calls in _calls(traces / "call"):
+        seen: dict[str, int] = {}
+        for name, paths in calls:
+            seen[name] = seen.get(name, 0) + 1
+            if point(name, paths):
+                break
+        else:
+            continue
+        break
     else:
         raise AssertionError("the chosen call was never made")
     shutil.rmtree(traces)

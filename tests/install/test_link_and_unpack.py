@@ -101,14 +101,14 @@ def test_same_wheel_into_two_environments_is_unpacked_once(
 
 
 def test_unpacked_tree_is_named_by_the_wheel_hash(bucket: Path, wheel: Path) -> None:
-    tree = unpack(wheel, bucket)
+    tree = unpack(wheel, bucket).tree
     assert tree == bucket / hashlib.sha256(wheel.read_bytes()).hexdigest()
     umask = os.umask(0)
     os.umask(umask)
     # Not the 0o700 of a temporary directory: every user of the cache reads it.
     assert stat.S_IMODE(tree.stat().st_mode) == 0o777 & ~umask
     assert (tree / "linked" / "data.txt").read_text() == "payload\n"
-    assert unpack(wheel, bucket) == tree
+    assert unpack(wheel, bucket).tree == tree
     assert [path.name for path in bucket.iterdir()] == [tree.name]
 
 
@@ -133,7 +133,7 @@ def rename_together(source, target):
         raise
 
 os.rename = rename_together
-print(unpack(wheel, bucket))
+print(unpack(wheel, bucket).tree)
 """
 
 

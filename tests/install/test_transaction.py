@@ -28,7 +28,7 @@ def test_a_set_aside_that_did_not_happen_undoes_nothing(tmp_path: Path, monkeypa
 
 def test_rollback_keeps_what_others_put_in_new_directories(tmp_path: Path) -> None:
     transaction = Transaction(tmp_path, keep=tmp_path)
-    transaction.make_dirs(tmp_path / "new" / "deeper")
+    transaction.make_dirs([tmp_path / "new" / "deeper"])
     (tmp_path / "new" / "someone-else.txt").write_text("theirs\n")
     transaction.rollback()
     assert (tmp_path / "new" / "someone-else.txt").read_text() == "theirs\n"

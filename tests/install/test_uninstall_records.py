@@ -101,3 +101,14 @@ def test_a_malformed_record_is_explained(text: str, message: str) -> None:
     with pytest.raises(InstallError) as caught:
         parse_record(text, source="w")
     assert caught.value.message == message
+
+
+def test_two_wheels_of_a_batch_writing_one_file_the_last_wins(env: Env, bucket: Path, tmp_path: Path) -> None:
+    first = build_wheel(tmp_path / "w", "clash-a", "1.0", {"clash/__init__.py": "", "clash/same.py": "WHO = 'a'\n"})
+    second = build_wheel(tmp_path / "w", "clash-b", "1.0", {"clash/same.py": "WHO = 'b'\n", "clash/b.py": ""})
+    install_wheels([WheelToInstall(first), WheelToInstall(second)], env.scheme, archive_bucket=bucket)
+
+    assert env.run("-c", "from clash.same import WHO; print(WHO)").stdout == "b\n"
+    # The first wheel's RECORD lists the file too: it stays with it.
+    uninstall(env.scheme.purelib, "clash-b")
+    assert sorted(path.name for path in (env.scheme.purelib / "clash").iterdir()) == ["__init__.py", "same.py"]

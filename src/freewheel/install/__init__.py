@@ -18,7 +18,7 @@ from .installer import InstallResult, WheelToInstall, install_wheels
 from .link import LINK_MODES, Linker, LinkMode
 from .scheme import Scheme
 from .uninstall import find_distributions, uninstall
-from .unpack import unpack
+from .unpack import Unpacked, unpack
 
 __all__ = [
     "LINK_MODES",
@@ -27,6 +27,7 @@ __all__ = [
     "LinkMode",
     "Linker",
     "Scheme",
+    "Unpacked",
     "WheelToInstall",
     "find_distributions",
     "install_wheels",

@@ -1,11 +1,17 @@
 """Installing wheels into an environment, all or nothing.
 
 Each wheel is unpacked once into the shared cache (:func:`unpack`), checked
-and planned in full before the environment is touched, then placed file by
-file under a :class:`~freewheel.install.transaction.Transaction`: files are
-linked from the unpacked tree, except those whose content depends on the
-environment (scripts with ``#!python``, entry-point launchers, ``RECORD``,
+and planned in full before the environment is touched, then placed under a
+:class:`~freewheel.install.transaction.Transaction`: files are linked from
+the unpacked tree, except those whose content depends on the environment
+(scripts with ``#!python``, entry-point launchers, ``RECORD``,
 ``INSTALLER``, ``REQUESTED``, ``direct_url.json``), which are written.
+
+Files go into directories the transaction made (most of them, in a new
+environment) without a look at what is there, each wheel's journalled in
+one write, and are linked by a pool of threads; files going where something
+may already be are set aside and placed one at a time. ``RECORD`` is
+written from the unpacked tree's manifest: no installed file is read back.
 
 A wheel's ``.dist-info`` is assembled under a hidden name and renamed into
 place last, so a distribution never looks installed before its files are
@@ -22,24 +28,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.fs import atomic_write_bytes, read_regular
 
 from .errors import InstallError
 from .link import Linker, LinkMode
-from .records import RecordEntry, format_record, hash_bytes, parse_record
+from .records import RecordEntry, format_record, hash_bytes
 from .scheme import Scheme
 from .scripts import launcher, parse_entry_points, rewrite_shebang, with_versioned_pip
-from .transaction import Transaction
-from .uninstall import find_distributions, installed_paths
-from .unpack import read_unpacked, unpack
+from .transaction import Transaction, write_new
+from .uninstall import distributions_by_name, installed_paths
+from .unpack import Unpacked, unpack
 from .wheelfile import WheelInfo
 
 INSTALLER_NAME = "freewheel"
@@ -84,26 +92,25 @@ class WheelToInstall:
 class InstallResult:
     """What installing one wheel did.
 
-    ``files`` is every path its ``RECORD`` lists; ``replaced`` the
-    ``.dist-info`` directories of the versions it replaced (a reinstall of
-    the same version replaces its own).
+    ``replaced`` are the ``.dist-info`` directories of the versions it
+    replaced (a reinstall of the same version replaces its own).
     """
 
     name: NormalizedName
     version: Version
     dist_info: Path
-    files: tuple[Path, ...]
     replaced: tuple[Path, ...]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Placement:
-    """One file to put into the environment: linked from *source*, written
-    from *data*, or made a symbolic link to *link_target*."""
+    """One file to put at *target* in the environment: linked from
+    *source*, written from *data*, or made a symbolic link to
+    *link_target*."""
 
-    target: Path
+    target: str
     record: RecordEntry
-    source: Path | None = None
+    source: str | None = None
     data: bytes | None = None
     link_target: str | None = None
     executable: bool = False
@@ -112,14 +119,37 @@ class _Placement:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Layout:
     wheel: WheelInfo
-    tree: Path
-    lib_dir: Path
+    tree: str
+    lib_dir: str
     placements: tuple[_Placement, ...]
     replaced: tuple[tuple[Path, tuple[Path, ...]], ...]
 
     @property
-    def dist_info(self) -> Path:
-        return self.lib_dir / self.wheel.dist_info
+    def dist_info(self) -> str:
+        return os.path.join(self.lib_dir, self.wheel.dist_info)
+
+    @property
+    def staging(self) -> str:
+        """Where the ``.dist-info`` is assembled, hidden."""
+        return os.path.join(self.lib_dir, f".{self.wheel.dist_info}.freewheel-partial")
+
+    def record_rows(self) -> list[RecordEntry]:
+        """The rows of the ``RECORD`` installed: every file placed, and itself."""
+        record = RecordEntry(_record_path(os.path.join(self.dist_info, "RECORD"), self.lib_dir))
+        return [*(placement.record for placement in self.placements), record]
+
+
+class _DamagedTree(Exception):
+    """A file of the unpacked tree of the wheel at *index* is missing, or
+    not a regular file."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+# Files linked by one task of the pool: a wheel of fewer is linked by one
+# thread, in order.
+_CHUNK = 256
 
 
 def install_wheels(
@@ -130,10 +160,15 @@ def install_wheels(
     link_mode: LinkMode | None = None,
     compile_bytecode: bool = False,
     on_copy_fallback: Callable[[], None] | None = None,
+    on_unpacked: Callable[[], None] = lambda: None,
+    thorough: Sequence[bool] = (),
 ) -> list[InstallResult]:
     """Install *wheels* into the environment *scheme* describes, as one batch.
 
-    Wheels are unpacked into *archive_bucket* (or found there already) and
+    Wheels are unpacked into *archive_bucket* (or found there already) in
+    parallel, *on_unpacked* being called as each is ready; a tree found
+    there is checked in full for the wheels *thorough* marks (by position),
+    and is unpacked again if a file of it turns out missing. They are
     linked into the environment by *link_mode* (the fastest that works when
     ``None``; *on_copy_fallback* is called if files had to be copied
     instead of linked). With *compile_bytecode*, the environment's interpreter
@@ -147,87 +182,145 @@ def install_wheels(
         killed process leaves a journal that
         :func:`~freewheel.install.transaction.finish_interrupted` finishes.
     """
-    layouts = [
-        _layout(wheel, unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256), scheme)
-        for wheel in wheels
-    ]
+    full = [*thorough, *[False] * (len(wheels) - len(thorough))]
     linker = Linker(link_mode, on_copy_fallback=on_copy_fallback)
+
+    def unpacked(wheel: WheelToInstall, check: bool) -> Unpacked:
+        return unpack(wheel.path, archive_bucket, expected_sha256=wheel.expected_sha256, thorough=check)
+
+    installed_before = distributions_by_name([scheme.purelib, scheme.platlib])
+    with ThreadPoolExecutor() as pool:
+        layouts = []
+        for wheel, tree in zip(wheels, pool.map(unpacked, wheels, full), strict=True):
+            on_unpacked()
+            layouts.append(_layout(wheel, tree, scheme, installed_before))
+        healed: set[int] = set()
+        while True:
+            try:
+                installed = _install(layouts, scheme, linker, pool)
+                break
+            except _DamagedTree as damaged:
+                if damaged.index in healed:
+                    raise InstallError(
+                        f"The unpacked copy of {layouts[damaged.index].wheel.filename} in the cache "
+                        "lost a file again while it was being installed. The environment was left as it was."
+                    ) from None
+                healed.add(damaged.index)
+                wheel = wheels[damaged.index]
+                layouts[damaged.index] = _layout(wheel, unpacked(wheel, True), scheme, installed_before)
+    if compile_bytecode:
+        _compile(installed, layouts, scheme.executable)
+    return installed
+
+
+def _install(
+    layouts: Sequence[_Layout], scheme: Scheme, linker: Linker, pool: ThreadPoolExecutor
+) -> list[InstallResult]:
+    """Place every layout's files under one transaction, then commit it."""
     try:
         transaction = Transaction(scheme.prefix, keep=scheme.purelib)
     except OSError as exc:
         raise InstallError(
             f"Could not start changing the environment {scheme.prefix}: {exc.strerror or exc}."
         ) from None
-    installed = []
+    winners = {placement.target: (i, j) for i, layout in enumerate(layouts) for j, placement in enumerate(layout.placements)}
+    links: list[tuple[Future[None], int]] = []
+    index = 0
     try:
-        for layout in layouts:
-            installed.append(_apply(layout, transaction, linker))
-    except OSError as exc:
+        for index, layout in enumerate(layouts):
+            # Where two placements of the batch go to one path, the last wins,
+            # as if it had replaced the other.
+            placements = [p for j, p in enumerate(layout.placements) if winners[p.target] == (index, j)]
+            links += [(task, index) for task in _place(layout, placements, transaction, linker, pool)]
+        for task, index in links:
+            task.result()
+        installed = []
+        for index, layout in enumerate(layouts):
+            installed.append(_finish(layout, transaction))
+    except BaseException as exc:
+        # No thread may create anything once the rollback has started.
+        for task, _ in links:
+            task.cancel()
+        wait([task for task, _ in links])
         transaction.rollback()
-        filename = layouts[len(installed)].wheel.filename
+        if not isinstance(exc, OSError):
+            raise
+        if _is_damaged(exc, layouts[index].tree):
+            raise _DamagedTree(index) from None
         raise InstallError(
-            f"Could not install {filename}: {exc.strerror or exc} ({exc.filename}). "
+            f"Could not install {layouts[index].wheel.filename}: {exc.strerror or exc} ({exc.filename}). "
             "The environment was left as it was."
         ) from None
-    except BaseException:
-        transaction.rollback()
-        raise
     transaction.commit()
-    if compile_bytecode:
-        installed = _compile(installed, layouts, scheme.executable)
     return installed
 
 
-def _layout(wheel: WheelToInstall, tree: Path, scheme: Scheme) -> _Layout:
-    """Decide every file's place and content, touching nothing."""
-    contents = read_unpacked(tree, wheel.path.name)
+def _is_damaged(error: OSError, tree: str) -> bool:
+    """Whether *error* is about a file of *tree* that is missing, or not a
+    regular file any more."""
+    name = error.filename
+    if not isinstance(name, str) or not name.startswith((tree + "/", tree + os.sep)):
+        return False
+    try:
+        return not stat.S_ISREG(os.lstat(name).st_mode)
+    except OSError:
+        return True
+
+
+def _layout(
+    wheel: WheelToInstall, unpacked: Unpacked, scheme: Scheme, installed: Mapping[NormalizedName, list[Path]]
+) -> _Layout:
+    """Decide every file's place and content, touching nothing; *installed*
+    are the ``.dist-info`` directories in the environment, by project."""
+    contents = unpacked.contents
     info = contents.info
-    lib_dir = scheme.lib_dir(info)
-    dist_info_prefix = f"{info.dist_info}/"
+    tree = os.fspath(unpacked.tree)
+    lib_dir = os.fspath(scheme.lib_dir(info))
+    per_install = {f"{info.dist_info}/{name}" for name in _PER_INSTALL}
     placements = []
     for path, entry in sorted(contents.files.items()):
-        if path.startswith(dist_info_prefix) and path.removeprefix(dist_info_prefix) in _PER_INSTALL:
+        if path in per_install:
             continue
         category, target = scheme.destination(info, path)
         # A member outside .data lands at its own path under lib_dir, which
         # is what RECORD names: no relative path needs computing.
-        record_path = path if category == "root" else _record_path(target, lib_dir)
-        record = dataclasses.replace(entry, path=record_path)
-        source = tree / path
+        record = entry if category == "root" else RecordEntry(_record_path(target, lib_dir), entry.hash, entry.size)
         if path in contents.symlinks:
             placements.append(_Placement(target, record, link_target=contents.symlinks[path]))
             continue
-        rewritten = rewrite_shebang(source.read_bytes(), scheme.executable) if category == "scripts" else None
+        source = f"{tree}{os.sep}{path}"
+        rewritten = rewrite_shebang(read_regular(source), scheme.executable) if category == "scripts" else None
         if rewritten is not None:
             placements.append(_written(target, rewritten, lib_dir, executable=True))
         else:
             placements.append(_Placement(target, record, source=source))
-    entry_points = tree / info.dist_info / "entry_points.txt"
-    if entry_points.is_file():
-        scripts = parse_entry_points(entry_points.read_text("utf-8"), source=info.filename)
+    entry_points = f"{info.dist_info}/entry_points.txt"
+    if entry_points in contents.files:
+        text = read_regular(os.path.join(tree, entry_points)).decode("utf-8")
+        scripts = parse_entry_points(text, source=info.filename)
         for script in with_versioned_pip(scripts, scheme.python_version):
             content = launcher(script, scheme.executable)
-            placements.append(_written(scheme.scripts / script.name, content, lib_dir, executable=True))
-    dist_info = lib_dir / info.dist_info
-    placements.append(_written(dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode(), lib_dir))
+            placements.append(_written(os.path.join(scheme.scripts, script.name), content, lib_dir, executable=True))
+    dist_info = os.path.join(lib_dir, info.dist_info)
+    placements.append(_written(os.path.join(dist_info, "INSTALLER"), f"{INSTALLER_NAME}\n".encode(), lib_dir))
     if wheel.requested:
-        placements.append(_written(dist_info / "REQUESTED", b"", lib_dir))
+        placements.append(_written(os.path.join(dist_info, "REQUESTED"), b"", lib_dir))
     if wheel.direct_url is not None:
         direct_url = json.dumps(dict(wheel.direct_url), sort_keys=True).encode()
-        placements.append(_written(dist_info / "direct_url.json", direct_url, lib_dir))
+        placements.append(_written(os.path.join(dist_info, "direct_url.json"), direct_url, lib_dir))
     replaced = tuple(
         (old, tuple(installed_paths(old, prefix=scheme.prefix)))
-        for old in find_distributions([scheme.purelib, scheme.platlib], info.name)
+        for old in installed.get(info.name, [])
     )
     return _Layout(info, tree, lib_dir, tuple(placements), replaced)
 
 
-def _written(target: Path, data: bytes, lib_dir: Path, *, executable: bool = False) -> _Placement:
+def _written(target: str, data: bytes, lib_dir: str, *, executable: bool = False) -> _Placement:
     record = RecordEntry(_record_path(target, lib_dir), hash_bytes(data), len(data))
     return _Placement(target, record, data=data, executable=executable)
 
 
-def _record_path(target: Path, lib_dir: Path) -> str:
+def _record_path(target: str, lib_dir: str) -> str:
     """*target* as ``RECORD`` names it: relative to *lib_dir*, ``/``-separated.
 
     Scripts come out as ``../../../bin/name``, as pip writes them.
@@ -236,65 +329,110 @@ def _record_path(target: Path, lib_dir: Path) -> str:
         return os.path.relpath(target, lib_dir).replace(os.sep, "/")
     except ValueError:
         # On another Windows drive no relative path exists.
-        return str(target)
+        return target
 
 
-def _apply(layout: _Layout, transaction: Transaction, linker: Linker) -> InstallResult:
-    final = layout.dist_info
-    staging = final.with_name(f".{final.name}.freewheel-partial")
-    transaction.make_dirs(layout.lib_dir)
+def _place(
+    layout: _Layout,
+    placements: Sequence[_Placement],
+    transaction: Transaction,
+    linker: Linker,
+    pool: ThreadPoolExecutor,
+) -> list[Future[None]]:
+    """Place *placements* of *layout* (its ``.dist-info`` files in its
+    staging directory); return the pool's tasks still placing some."""
+    final, staging = layout.dist_info, layout.staging
+    transaction.make_dirs([layout.lib_dir])
     transaction.set_aside(staging)
-    transaction.will_create(staging)
-    staging.mkdir()
-    for placement in layout.placements:
-        location = (
-            staging / placement.target.relative_to(final)
-            if placement.target.is_relative_to(final)
-            else placement.target
-        )
-        transaction.make_dirs(location.parent)
+    transaction.make_dirs([staging])
+    inside = final + os.sep
+    located = [
+        (placement, staging + placement.target[len(final):] if placement.target.startswith(inside) else placement.target)
+        for placement in placements
+    ]
+    transaction.plan_dirs(sorted({os.path.dirname(location) for _, location in located}))
+    # RECORD is known already: it is written with the rest.
+    record = layout.record_rows()
+    new = [(_Placement(final + os.sep + "RECORD", record[-1], data=format_record(record).encode()), staging + os.sep + "RECORD")]
+    for placement, location in located:
+        if transaction.made(os.path.dirname(location)):
+            new.append((placement, location))
+            continue
+        # Something may be there already: set it aside, one file at a time.
         transaction.set_aside(location)
         if placement.data is not None:
             transaction.write(location, placement.data, executable=placement.executable)
             continue
         transaction.will_create(location)
-        if placement.link_target is not None:
-            os.symlink(placement.link_target, location)
-        else:
-            assert placement.source is not None
-            linker.link(placement.source, location, source_root=layout.tree, target_root=layout.lib_dir)
-    records = [placement.record for placement in layout.placements]
-    record_path = _record_path(final / "RECORD", layout.lib_dir)
-    record = format_record([*records, RecordEntry(record_path)]).encode()
-    transaction.write(staging / "RECORD", record)
+        _create(placement, location, linker, layout)
+    # In directories made for this batch nothing can be in the way: their
+    # files are journalled at once, then made by the pool, each task
+    # making the directories its files need first.
+    transaction.will_create_all([location for _, location in new])
+    tasks = []
+    for start in range(0, len(new), _CHUNK):
+        chunk = new[start : start + _CHUNK]
+        directories: set[str] = set()
+        for _, location in chunk:
+            directory = os.path.dirname(location)
+            while directory not in directories and transaction.made(directory):
+                directories.add(directory)
+                directory = os.path.dirname(directory)
+        tasks.append(pool.submit(_create_all, chunk, sorted(directories), transaction, linker, layout))
+    return tasks
 
+
+def _create_all(
+    located: Sequence[tuple[_Placement, str]],
+    directories: Sequence[str],
+    transaction: Transaction,
+    linker: Linker,
+    layout: _Layout,
+) -> None:
+    transaction.create_dirs(directories)
+    for placement, location in located:
+        _create(placement, location, linker, layout)
+
+
+def _create(placement: _Placement, location: str, linker: Linker, layout: _Layout) -> None:
+    """Make the file *placement* describes at *location* (journalled already)."""
+    if placement.data is not None:
+        write_new(location, placement.data, executable=placement.executable)
+    elif placement.link_target is not None:
+        os.symlink(placement.link_target, location)
+    else:
+        assert placement.source is not None
+        linker.link(placement.source, location, source_root=layout.tree, target_root=layout.lib_dir)
+
+
+def _finish(layout: _Layout, transaction: Transaction) -> InstallResult:
+    """Set aside what only the versions replaced owned, and move the
+    ``.dist-info`` into place."""
+    final, staging = layout.dist_info, layout.staging
     new_paths = {placement.target for placement in layout.placements}
     for _, old_paths in layout.replaced:
         for path in old_paths:
-            if path not in new_paths:
+            if os.fspath(path) not in new_paths:
                 transaction.set_aside(path)
     transaction.will_create(final)
     os.rename(staging, final)
     return InstallResult(
         name=layout.wheel.name,
         version=layout.wheel.version,
-        dist_info=final,
-        files=(*sorted(new_paths), final / "RECORD"),
+        dist_info=Path(final),
         replaced=tuple(old for old, _ in layout.replaced),
     )
 
 
-def _compile(
-    installed: list[InstallResult], layouts: list[_Layout], executable: Path
-) -> list[InstallResult]:
+def _compile(installed: list[InstallResult], layouts: list[_Layout], executable: Path) -> None:
     modules = [
-        (index, path)
-        for index, (dist, layout) in enumerate(zip(installed, layouts, strict=True))
-        for path in dist.files
-        if path.suffix == ".py" and path.is_relative_to(layout.lib_dir)
+        (index, placement.target)
+        for index, layout in enumerate(layouts)
+        for placement in layout.placements
+        if placement.target.endswith(".py") and placement.target.startswith(layout.lib_dir + os.sep)
     ]
     if not modules:
-        return installed
+        return
     try:
         result = subprocess.run(
             [str(executable), "-I", "-c", _COMPILE_SCRIPT],
@@ -307,16 +445,11 @@ def _compile(
             f"The packages were installed, but {executable} failed to compile their "
             f"bytecode ({exc}). They work without it; imports are slower the first time."
         ) from None
-    caches: list[list[Path]] = [[] for _ in installed]
+    caches: list[list[str]] = [[] for _ in installed]
     answers = result.stdout.split(b"\0")
     for (index, _), answer in zip(modules, answers, strict=False):
         if answer:
-            caches[index].append(Path(os.fsdecode(answer)))
-    updated = []
+            caches[index].append(os.fsdecode(answer))
     for dist, layout, own in zip(installed, layouts, caches, strict=True):
-        record_file = dist.dist_info / "RECORD"
-        rows = parse_record(record_file.read_text("utf-8"), source=str(dist.dist_info))
-        rows += [RecordEntry(_record_path(cache, layout.lib_dir)) for cache in own]
-        atomic_write_bytes(record_file, format_record(rows).encode())
-        updated.append(dataclasses.replace(dist, files=(*dist.files, *own)))
-    return updated
+        rows = layout.record_rows() + [RecordEntry(_record_path(cache, layout.lib_dir)) for cache in own]
+        atomic_write_bytes(dist.dist_info / "RECORD", format_record(rows).encode())

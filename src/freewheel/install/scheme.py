@@ -66,7 +66,7 @@ class Scheme:
         """Where the wheel's root and its ``.dist-info`` go."""
         return self.purelib if wheel.root_is_purelib else self.platlib
 
-    def destination(self, wheel: WheelInfo, path: str) -> tuple[str, Path]:
+    def destination(self, wheel: WheelInfo, path: str) -> tuple[str, str]:
         """The category and installed location of the archive member *path*.
 
         The category is ``"root"`` for members outside the ``.data``
@@ -76,9 +76,9 @@ class Scheme:
             category's directory (the archive was checked already; this
             guards against a scheme that makes it so).
         """
-        parts = path.split("/")
-        if parts[0] == wheel.data_dir:
-            category, relative = parts[1], parts[2:]
+        data_dir = f"{wheel.data_dir}/"
+        if path.startswith(data_dir):
+            category, _, relative = path[len(data_dir) :].partition("/")
             base = {
                 "purelib": self.purelib,
                 "platlib": self.platlib,
@@ -87,15 +87,15 @@ class Scheme:
                 "headers": self.include / wheel.name,
             }[category]
         else:
-            category, relative, base = "root", parts, self.lib_dir(wheel)
+            category, relative, base = "root", path, self.lib_dir(wheel)
         # Plain strings: this runs once per file of every wheel installed,
         # and pathlib's joins and checks dominated large installs.
         root = os.path.normpath(base)
-        reason = unsafe_path_reason("/".join(relative))
-        target = os.path.normpath(os.path.join(root, *relative))
+        reason = unsafe_path_reason(relative)
+        target = os.path.normpath(f"{root}{os.sep}{relative}")
         if reason or not target.startswith(root.rstrip(os.sep) + os.sep):
             raise InstallError(
                 f"{wheel.filename} is unsafe to install: {path} would be written "
                 f"outside {root}."
             )
-        return category, Path(target)
+        return category, target

@@ -8,8 +8,11 @@ hidden sibling (same directory, so the rename is atomic and cannot cross
 devices) and only deleted on :meth:`Transaction.commit`.
 
 The journal is a file in the environment (:data:`JOURNAL`), one JSON array
-per line, written with one system call per change: a process killed at any
-point leaves it whole up to its last change. Its first line names the
+per line, written with one system call per change or batch of changes made
+together: a process killed at any point leaves it whole up to its last
+line. Directories the transaction creates are remembered: a path in one of
+them cannot hold anything that was there before, so it is created without
+looking first. Its first line names the
 directory that must never be pruned; a line ``["commit"]`` marks the point
 after which the change is kept. :func:`finish_interrupted` reads what a
 killed process left: before the mark it undoes every change, newest first;
@@ -20,13 +23,16 @@ would have.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal
+
+import msgspec
 
 from freewheel.util.fs import read_regular
 
@@ -47,7 +53,9 @@ def _current_umask() -> int:
 UMASK = _current_umask()
 
 _Change = Literal["new dir", "new", "set aside"]
-_Entry = tuple[_Change, Path, Path | None]
+# Paths are kept as given (strings on the installer's hot path) and made
+# Path objects only when a change is undone or finished.
+_Entry = tuple[_Change, "str | Path", "Path | None"]
 
 
 class Transaction:
@@ -78,44 +86,96 @@ class Transaction:
                 hint="run the command again: a freewheel command that changes the environment "
                 "first completes or undoes an interrupted change",
             ) from None
-        self._note(["begin", str(keep)])
+        # Directories known to exist or planned, those of them this
+        # transaction makes, and those of these already made.
+        self._dirs: set[str] = set()
+        self._made: set[str] = set()
+        self._created: set[str] = set()
+        self._note([["begin", str(keep)]])
 
-    def _note(self, line: list[str]) -> None:
-        os.write(self._fd, (json.dumps(line) + "\n").encode())
+    def _note(self, lines: Sequence[list[str]]) -> None:
+        data = memoryview(b"".join(msgspec.json.encode(line) + b"\n" for line in lines))
+        while data:
+            data = data[os.write(self._fd, data):]
 
-    def _journal(self, change: _Change, path: Path, backup: Path | None = None) -> None:
+    def _journal(self, change: _Change, path: str | Path, backup: Path | None = None) -> None:
         self._entries.append((change, path, backup))
-        self._note([change, str(path)] + ([str(backup)] if backup is not None else []))
+        self._note([[change, str(path)] + ([str(backup)] if backup is not None else [])])
 
-    def make_dirs(self, directory: Path) -> None:
-        """Create *directory* and any missing parents."""
-        missing = []
-        while not directory.is_dir():
-            missing.append(directory)
-            directory = directory.parent
-        for path in reversed(missing):
-            self._journal("new dir", path)
-            path.mkdir()
+    def plan_dirs(self, directories: Iterable[str | Path]) -> list[str]:
+        """Journal, in one write, each of *directories* and their parents
+        that does not exist yet; return them, parents first.
 
-    def will_create(self, path: Path) -> None:
+        The caller creates them (:meth:`create_dirs`) before anything in
+        them. Only directories not known yet are looked at.
+        """
+        missing: list[str] = []
+        for directory in map(os.fspath, directories):
+            chain = []
+            while directory not in self._dirs:
+                parent = os.path.dirname(directory)
+                # In a directory this transaction makes, nothing exists yet.
+                if parent not in self._made and os.path.isdir(directory):
+                    break
+                chain.append(directory)
+                directory = parent
+            self._dirs.add(directory)
+            chain.reverse()
+            self._dirs.update(chain)
+            self._made.update(chain)
+            missing += chain
+        if missing:
+            self._entries += [("new dir", path, None) for path in missing]
+            self._note([["new dir", path] for path in missing])
+        return missing
+
+    def create_dirs(self, directories: Iterable[str]) -> None:
+        """Create the planned *directories* (parents first) not created yet.
+
+        Safe from several threads at once: one of them creates each.
+        """
+        for directory in directories:
+            if directory not in self._created:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(directory)
+                self._created.add(directory)
+
+    def make_dirs(self, directories: Iterable[str | Path]) -> None:
+        """Create each of *directories* and any missing parents."""
+        self.create_dirs(self.plan_dirs(directories))
+
+    def made(self, directory: str) -> bool:
+        """Whether this transaction makes *directory*: nothing else is in it."""
+        return directory in self._made
+
+    def will_create(self, path: str | Path) -> None:
         """Note that *path* (a file, link or directory tree) is about to be created."""
         self._journal("new", path)
 
-    def write(self, path: Path, data: bytes, *, executable: bool = False) -> None:
+    def will_create_all(self, paths: Sequence[str]) -> None:
+        """Note, in one write, that the files *paths* are about to be created."""
+        if paths:
+            self._entries += [("new", path, None) for path in paths]
+            self._note([["new", path] for path in paths])
+
+    def write(self, path: str | Path, data: bytes, *, executable: bool = False) -> None:
         """Create the file *path* holding *data*."""
         self.will_create(path)
-        with open(path, "xb") as handle:
-            handle.write(data)
-        if executable:
-            os.chmod(path, 0o777 & ~UMASK)
+        write_new(path, data, executable=executable)
 
-    def set_aside(self, path: Path) -> bool:
-        """Move *path* out of the way if it exists; return whether it did."""
-        if not os.path.lexists(path):
+    def set_aside(self, path: str | Path) -> bool:
+        """Move *path* out of the way if it exists; return whether it did.
+
+        A path in a directory this transaction made holds nothing to set
+        aside, and is not looked at.
+        """
+        text = os.fspath(path)
+        if os.path.dirname(text) in self._made or not os.path.lexists(text):
             return False
-        backup = path.with_name(f".{path.name}.freewheel-{self._token}~")
+        directory, name = os.path.split(text)
+        backup = Path(directory, f".{name}.freewheel-{self._token}~")
         self._journal("set aside", path, backup)
-        os.rename(path, backup)
+        os.rename(text, backup)
         return True
 
     def rollback(self) -> None:
@@ -127,7 +187,7 @@ class Transaction:
     def commit(self) -> list[Path]:
         """Keep the changes: delete what was set aside, and the directories
         that leaves empty; return the original paths of what was set aside."""
-        self._note(["commit"])
+        self._note([["commit"]])
         removed = _finish(self._entries, self._root, self._keep)
         self._entries.clear()
         self._close()
@@ -140,8 +200,18 @@ class Transaction:
             self._path.unlink(missing_ok=True)
 
 
+def write_new(path: str | Path, data: bytes, *, executable: bool = False) -> None:
+    """Create the file *path* (which must not exist) holding *data*;
+    *executable* makes it executable for everyone the umask allows."""
+    with open(path, "xb", buffering=0) as handle:
+        handle.write(data)
+    if executable:
+        os.chmod(path, 0o777 & ~UMASK)
+
+
 def _undo(entries: list[_Entry]) -> None:
-    for change, path, backup in reversed(entries):
+    for change, text, backup in reversed(entries):
+        path = Path(text)
         with contextlib.suppress(OSError):
             if change == "new dir":
                 # Removed only when empty: what is left in it was not
@@ -160,7 +230,7 @@ def _finish(entries: list[_Entry], root: Path, keep: Path) -> list[Path]:
         if backup is not None:
             if os.path.lexists(backup):
                 _remove(backup)
-            removed.append(path)
+            removed.append(Path(path))
     prune_empty_dirs((path.parent for path in removed), keep=keep, prefix=root)
     return removed
 
@@ -220,6 +290,8 @@ def _parse_journal(text: str, root: Path, path: Path) -> tuple[Path, list[_Entry
     keep = Path(rows[0][1])
     entries: list[_Entry] = []
     committed = False
+    # A batch names many files in each directory: each is resolved once.
+    inside = functools.cache(lambda directory: Path(os.path.realpath(directory)).is_relative_to(real_root))
     for row in rows[1:]:
         if row == ["commit"]:
             committed = True
@@ -229,16 +301,17 @@ def _parse_journal(text: str, root: Path, path: Path) -> tuple[Path, list[_Entry
             raise _unreadable(path, f"it holds an unknown entry {row!r}")
         target = Path(paths[0])
         backup = Path(paths[1]) if len(paths) == 2 else None
-        if not _inside(target, real_root) or (backup is not None and not _is_backup_of(backup, target)):
+        if not _inside(target, inside) or (backup is not None and not _is_backup_of(backup, target)):
             raise _unreadable(path, f"it names {target}, which is not the environment's to change")
         entries.append((change, target, backup))  # type: ignore[arg-type]
     return keep, entries, committed
 
 
-def _inside(path: Path, real_root: Path) -> bool:
-    """Whether *path*, through any link in its directories, is under *real_root*."""
+def _inside(path: Path, inside: Callable[[Path], bool]) -> bool:
+    """Whether *path*, through any link in its directories, is in the
+    environment: whether its normalized parent is, by *inside*."""
     normal = Path(os.path.normpath(path))
-    return normal.is_absolute() and Path(os.path.realpath(normal.parent)).is_relative_to(real_root)
+    return normal.is_absolute() and inside(normal.parent)
 
 
 def _is_backup_of(backup: Path, path: Path) -> bool:

@@ -22,7 +22,7 @@ import os
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.util.fs import read_regular
 
@@ -34,12 +34,17 @@ from .transaction import Transaction
 
 def find_distributions(lib_dirs: Iterable[Path], name: str) -> list[Path]:
     """The ``.dist-info`` directories in *lib_dirs* of the project *name*."""
-    wanted = canonicalize_name(name)
-    return [
-        entry
-        for entry, kind in metadata_entries(lib_dirs)
-        if kind == "dist-info" and canonicalize_name(entry.name.removesuffix(".dist-info").rpartition("-")[0]) == wanted
-    ]
+    return distributions_by_name(lib_dirs).get(canonicalize_name(name), [])
+
+
+def distributions_by_name(lib_dirs: Iterable[Path]) -> dict[NormalizedName, list[Path]]:
+    """The ``.dist-info`` directories in *lib_dirs*, by project, each directory read once."""
+    found: dict[NormalizedName, list[Path]] = {}
+    for entry, kind in metadata_entries(lib_dirs):
+        if kind == "dist-info":
+            name = canonicalize_name(entry.name.removesuffix(".dist-info").rpartition("-")[0])
+            found.setdefault(name, []).append(entry)
+    return found
 
 
 def installed_paths(

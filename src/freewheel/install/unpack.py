@@ -3,24 +3,32 @@
 A wheel is extracted into ``{archive_bucket}/{sha256 of the wheel}/``, the
 tree every environment's install then links from. Extraction goes to a
 temporary directory in the same bucket, checked against the wheel's
-``RECORD`` as it is written, and is renamed into place only when complete.
-When two processes unpack the same wheel at once, the first rename wins and
-the other discards its copy.
+``RECORD`` as it is written; a manifest of what the installer needs (the
+``.dist-info`` name, ``Root-Is-Purelib``, every file's hash and size, the
+symbolic links) is written last, and the directory is renamed into place
+only then. When two processes unpack the same wheel at once, the first
+rename wins and the other discards its copy.
 
-A tree can still be damaged later (a disk, a user, another program). Before
-a tree is reused it is checked against its ``RECORD``: every listed file is
-there, a regular file, with its recorded size, the ``RECORD`` lists the ``.dist-info`` and
-reads as text, and ``METADATA`` names the wheel's project and version; with
-*thorough*, every file's hash is checked too. A tree that fails is unpacked
-again from the wheel, so a damaged cache heals instead of poisoning every
-later install.
+A tree is reused after one check, not one per file: its manifest reads
+back whole, and its ``METADATA`` names the wheel's project and version.
+With *thorough* (what ``--reinstall`` and ``--refresh`` ask), every file is
+checked too: a regular file with its recorded size and hash. A tree that
+fails is unpacked again from the wheel, so a damaged cache heals instead of
+poisoning every later install. A file missing from it, or no longer a
+regular file (a cloned or copied file is opened without following a link
+or waiting on a pipe), is found when the installer places it, and the
+installer then asks for the tree again, thoroughly. A file changed in place
+is only found by a thorough check: looking at every file on every install
+is what the manifest saves.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -29,6 +37,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
+import msgspec
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
@@ -37,19 +46,39 @@ from freewheel.dists.metadata import header_fields
 from freewheel.util.fs import read_regular
 
 from .errors import InstallError
-from .records import RecordEntry, encode_digest, parse_record
+from .records import RecordEntry, encode_digest
 from .transaction import UMASK
-from .wheelfile import (
-    WheelContents,
-    WheelInfo,
-    find_dist_info,
-    parse_wheel_metadata,
-    read_wheel,
-    unsafe_path_reason,
-)
+from .wheelfile import WheelContents, WheelInfo, find_dist_info, read_wheel, unsafe_path_reason
 
 _CHUNK = 1 << 20
 
+# The manifest, in the tree's root; a wheel holding a member of that name
+# is refused rather than have it taken for one.
+MANIFEST = ".freewheel-unpacked"
+# Bumped when the manifest changes: a tree with another is unpacked again.
+_MANIFEST_FORMAT = 1
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class _Manifest(msgspec.Struct, array_like=True, frozen=True):
+    format: int
+    dist_info: str
+    root_is_purelib: bool
+    # (path, hash, size), sorted by path, RECORD included.
+    files: list[tuple[str, str | None, int | None]]
+    symlinks: dict[str, str]
+
+
+_DECODER = msgspec.msgpack.Decoder(_Manifest)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unpacked:
+    """A wheel unpacked in the cache: its tree, and what the tree holds."""
+
+    tree: Path
+    contents: WheelContents
 
 
 def unpack(
@@ -58,14 +87,16 @@ def unpack(
     *,
     expected_sha256: str | None = None,
     thorough: bool = False,
-) -> Path:
-    """Extract the wheel at *wheel_path* into *archive_bucket* and return the tree.
+) -> Unpacked:
+    """Extract the wheel at *wheel_path* into *archive_bucket*; return the
+    tree and what it holds.
 
     The tree is ``archive_bucket / <sha256 of the wheel>``; when it already
     exists and is whole (see the module's docstring; *thorough* checks
-    hashes too) it is reused without reading the archive again, else it is
-    replaced. *expected_sha256* (hex, e.g. from the index or
-    ``--require-hashes``) is checked before anything else.
+    every file too) it is reused without reading the archive again, else it
+    is replaced. *expected_sha256* (hex, e.g. from the index or
+    ``--require-hashes``) names the tree to look for, and is checked
+    against the wheel before the wheel is read at all.
 
     :raises InstallError: if the file cannot be read, does not have the
         expected hash, is not a valid zip, or fails any check of
@@ -74,19 +105,28 @@ def unpack(
         project and version. Nothing is left in the bucket then.
     """
     filename = wheel_path.name
+    expected = expected_sha256.lower() if expected_sha256 is not None else None
+    # A tree named by the expected hash holds that wheel's content, which
+    # the wheel at hand must have: it need not be read to be unpacked.
+    if expected is not None and _SHA256.fullmatch(expected):
+        contents = _whole(archive_bucket / expected, filename, thorough=thorough)
+        if contents is not None:
+            return Unpacked(archive_bucket / expected, contents)
     try:
         digest = sha256_file(wheel_path)
     except OSError as exc:
         raise InstallError(f"Could not read the wheel {wheel_path}: {exc.strerror or exc}.") from None
-    if expected_sha256 is not None and digest != expected_sha256.lower():
+    if expected is not None and digest != expected:
         raise InstallError(
             f"{filename} does not have the expected hash: its sha256 is {digest}, "
             f"but {expected_sha256} was required. The file may be damaged or replaced.",
             hint="if the index changed the file on purpose, update the hash you require",
         )
     tree = archive_bucket / digest
-    if tree.is_dir() and _is_whole(tree, filename, thorough=thorough):
-        return tree
+    if expected is None:
+        contents = _whole(tree, filename, thorough=thorough)
+        if contents is not None:
+            return Unpacked(tree, contents)
     if os.path.lexists(tree):
         _discard(tree)
     try:
@@ -104,6 +144,7 @@ def unpack(
                 f"{filename} is not a valid wheel: its {contents.info.dist_info}/METADATA "
                 f"is missing or does not name {contents.info.name} {contents.info.version}."
             )
+        _write_manifest(staging, contents)
         try:
             os.rename(staging, tree)
         except OSError:
@@ -117,38 +158,37 @@ def unpack(
         ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return tree
+    return Unpacked(tree, contents)
 
 
-def _is_whole(tree: Path, filename: str, *, thorough: bool) -> bool:
-    """Whether the tree unpacked from *filename* still is what its RECORD says."""
+def _whole(tree: Path, filename: str, *, thorough: bool) -> WheelContents | None:
+    """What the tree unpacked from *filename* holds, if it still is what it was."""
     try:
         contents = read_unpacked(tree, filename)
-        for path, entry in contents.files.items():
-            target = tree / path
-            if path in contents.symlinks:
-                # A link is recorded by its target's text; one that was a
-                # file in the wheel, or points elsewhere now, is damage.
-                link = os.fsencode(contents.symlinks[path])
-                if unsafe_path_reason(contents.symlinks[path]) or (
-                    entry.size is not None and len(link) != entry.size
-                ):
-                    return False
-                if thorough and entry.hash is not None:
-                    _verify(filename, entry, io.BytesIO(link), io.BytesIO())
-                continue
-            status = target.lstat()
-            # Only a regular file: opening a named pipe would wait forever.
-            if not stat.S_ISREG(status.st_mode):
-                return False
-            if entry.size is not None and status.st_size != entry.size:
-                return False
-            if thorough and entry.hash is not None:
-                with target.open("rb") as source:
-                    _verify(filename, entry, source, io.BytesIO())
-        return _names_itself(tree, contents)
-    except (OSError, UnicodeDecodeError, InstallError):
+        if not _names_itself(tree, contents):
+            return None
+        if thorough:
+            for path, entry in contents.files.items():
+                if path not in contents.symlinks and not _file_is(tree / path, entry, filename):
+                    return None
+        return contents
+    except (OSError, UnicodeDecodeError, InstallError, msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def _file_is(path: Path, entry: RecordEntry, filename: str) -> bool:
+    """Whether *path* is a regular file with the size and hash *entry* gives.
+
+    :raises InstallError: when its hash differs.
+    """
+    status = path.lstat()
+    # Only a regular file: opening a named pipe would wait forever.
+    if not stat.S_ISREG(status.st_mode) or (entry.size is not None and status.st_size != entry.size):
         return False
+    if entry.hash is not None:
+        with path.open("rb") as source:
+            _verify(filename, entry, source, io.BytesIO())
+    return True
 
 
 def _names_itself(tree: Path, contents: WheelContents) -> bool:
@@ -189,26 +229,48 @@ def _discard(tree: Path) -> None:
 
 
 def read_unpacked(tree: Path, filename: str) -> WheelContents:
-    """Describe a tree :func:`unpack` made from the wheel named *filename*.
+    """Describe a tree :func:`unpack` made from the wheel named *filename*,
+    from its manifest alone.
 
-    The tree was checked when it was extracted, so this only reads its
-    ``WHEEL`` and ``RECORD`` back.
+    :raises OSError: when there is no manifest.
+    :raises InstallError: when it does not describe such a tree: another
+        format, or paths or links a wheel could not hold.
     """
-    names = [entry.name + "/" for entry in tree.iterdir() if entry.is_dir()]
-    dist_info = find_dist_info(names, filename)
-    root_is_purelib = parse_wheel_metadata(
-        read_regular(tree / dist_info / "WHEEL").decode("utf-8"), filename=filename
-    )
-    record = parse_record(read_regular(tree / dist_info / "RECORD").decode("utf-8"), source=filename)
+    manifest = _DECODER.decode(read_regular(tree / MANIFEST))
+    if manifest.format != _MANIFEST_FORMAT:
+        raise InstallError(f"The unpacked tree {tree} has a manifest of another format.")
+    find_dist_info([f"{manifest.dist_info}/"], filename)
     name, version, _, _ = parse_wheel_filename(filename)
-    info = WheelInfo(filename, name, version, dist_info, root_is_purelib)
-    files = {entry.path: entry for entry in record}
-    symlinks = {path: os.readlink(tree / path) for path in files if (tree / path).is_symlink()}
-    return WheelContents(info, files, symlinks)
+    for target in manifest.symlinks.values():
+        if unsafe_path_reason(target):
+            raise InstallError(f"The unpacked tree {tree} holds a link out of it.")
+    info = WheelInfo(filename, name, version, manifest.dist_info, manifest.root_is_purelib)
+    files = {path: RecordEntry(path, hash_value, size) for path, hash_value, size in manifest.files}
+    return WheelContents(info, files, manifest.symlinks)
+
+
+def _write_manifest(tree: Path, contents: WheelContents) -> None:
+    manifest = _Manifest(
+        _MANIFEST_FORMAT,
+        contents.info.dist_info,
+        contents.info.root_is_purelib,
+        [(entry.path, entry.hash, entry.size) for _, entry in sorted(contents.files.items())],
+        dict(contents.symlinks),
+    )
+    try:
+        with open(tree / MANIFEST, "xb") as handle:
+            handle.write(msgspec.msgpack.encode(manifest))
+    except FileExistsError:
+        raise InstallError(
+            f"{contents.info.filename} holds a file named {MANIFEST}, which freewheel keeps "
+            "for its own use in the cache; it cannot be installed."
+        ) from None
 
 
 def _extract(wheel_path: Path, destination: Path) -> WheelContents:
     filename = wheel_path.name
+    root = os.fspath(destination)
+    made = {root}
     try:
         with zipfile.ZipFile(wheel_path) as archive:
             contents = read_wheel(archive, filename)
@@ -216,15 +278,17 @@ def _extract(wheel_path: Path, destination: Path) -> WheelContents:
             for member in archive.infolist():
                 entry = contents.files.get(member.filename)
                 if entry is not None and member.filename not in contents.symlinks:
-                    _extract_file(
-                        archive, member, entry, destination / member.filename, filename, scripts_dir
-                    )
+                    target = _in_tree(root, member.filename, made)
+                    with archive.open(member) as source, open(target, "xb", buffering=0) as sink:
+                        _verify(filename, entry, source, sink)
+                    if (member.external_attr >> 16) & 0o111 or member.filename.startswith(scripts_dir):
+                        # As pip does: scripts, and files with any execute bit in the
+                        # archive, are made executable for everyone the umask allows.
+                        os.chmod(target, 0o777 & ~UMASK)
             # Links last, so that no file is written through one.
             for path, target in contents.symlinks.items():
                 _verify(filename, contents.files[path], io.BytesIO(archive.read(path)), io.BytesIO())
-                link = destination / path
-                link.parent.mkdir(parents=True, exist_ok=True)
-                os.symlink(target, link)
+                os.symlink(target, _in_tree(root, path, made))
             return contents
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
         raise InstallError(
@@ -233,21 +297,15 @@ def _extract(wheel_path: Path, destination: Path) -> WheelContents:
         ) from None
 
 
-def _extract_file(
-    archive: zipfile.ZipFile,
-    member: zipfile.ZipInfo,
-    entry: RecordEntry,
-    target: Path,
-    filename: str,
-    scripts_dir: str,
-) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with archive.open(member) as source, open(target, "xb") as sink:
-        _verify(filename, entry, source, sink)
-    if (member.external_attr >> 16) & 0o111 or member.filename.startswith(scripts_dir):
-        # As pip does: scripts, and files with any execute bit in the
-        # archive, are made executable for everyone the umask allows.
-        os.chmod(target, 0o777 & ~UMASK)
+def _in_tree(root: str, member: str, made: set[str]) -> str:
+    """Where the archive member *member* goes under *root*, its directory
+    made first unless it is in *made* (the directories made so far)."""
+    target = f"{root}/{member}"
+    directory = os.path.dirname(target)
+    if directory not in made:
+        os.makedirs(directory, exist_ok=True)
+        made.add(directory)
+    return target
 
 
 def _verify(filename: str, entry: RecordEntry, source: BinaryIO, sink: BinaryIO) -> None:
@@ -257,7 +315,10 @@ def _verify(filename: str, entry: RecordEntry, source: BinaryIO, sink: BinaryIO)
     while chunk := source.read(_CHUNK):
         digest.update(chunk)
         size += len(chunk)
-        sink.write(chunk)
+        view = memoryview(chunk)
+        while view:
+            # An unbuffered file may take part of a write.
+            view = view[sink.write(view) :]
     if entry.hash is not None and f"{entry.algorithm}={encode_digest(digest.digest())}" != entry.hash:
         raise InstallError(
             f"{filename} is damaged or was tampered with: the content of "

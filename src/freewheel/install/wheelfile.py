@@ -33,6 +33,7 @@ from .records import RecordEntry, parse_record
 SIGNATURE_FILES = frozenset({"RECORD.jws", "RECORD.p7s"})
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_SEPARATORS = re.compile(r"[/\\]")
 
 # The directories of ``{name}-{version}.data`` a wheel may install into.
 CATEGORIES = ("purelib", "platlib", "scripts", "headers", "data")
@@ -84,7 +85,9 @@ def unsafe_path_reason(path: str) -> str | None:
         return "it is absolute"
     if _DRIVE.match(path):
         return "it names a drive"
-    if ".." in re.split(r"[/\\]", path):
+    # The split only for paths that may hold a '..' part: this runs once
+    # per file of every wheel installed.
+    if ".." in path and ".." in _SEPARATORS.split(path):
         return "it contains '..'"
     if "\0" in path:
         return "it contains a NUL character"
