@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 from packaging.pylock import Pylock
-from support.builders import make_wheel
+from support.builders import make_sdist, make_wheel
 from support.cli import freewheel
 
 LINUX = "cp311-cp311-linux_x86_64"
@@ -449,3 +449,57 @@ atrs = {{ index = "main" }}
     result = lock(project)
     assert result.returncode == 0, result.stderr
     assert "warning: `atrs` has a source in" in result.stderr and "is not in the lock" in result.stderr
+
+
+def required_project(tmp_path: Path, dependency: str) -> Path:
+    """A project on the flat wheelhouse ``tmp_path/wheelhouse`` that requires macOS on arm64."""
+    return write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["{dependency}"]
+
+[tool.uv]
+required-environments = ["sys_platform == 'darwin' and platform_machine == 'arm64'"]
+
+[[tool.uv.index]]
+name = "wheelhouse"
+url = "{(tmp_path / 'wheelhouse').as_uri()}"
+format = "flat"
+default = true
+""")
+
+
+def test_a_required_environment_forks_off_a_release_with_wheels_for_linux_only(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "2.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 0, result.stderr
+    locked(project)
+    assert selected(project, sys_platform="darwin", platform_machine="arm64")["fastlib"] == "1.0"
+    assert selected(project, sys_platform="win32", platform_machine="AMD64")["fastlib"] == "1.0"
+    # Where its wheel installs, the newest release is still taken.
+    assert selected(project, sys_platform="linux", platform_machine="x86_64")["fastlib"] == "2.0"
+
+
+def test_a_required_environment_no_release_installs_in_is_an_error_naming_it(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    environment = "`platform_machine == 'arm64' and sys_platform == 'darwin'`"
+    assert f"fastlib 1.0 has no source distribution and no wheel for the required environment {environment}" in result.stderr
+    assert "remove that environment from `required-environments`" in result.stderr
+    assert not (project / "pylock.toml").exists()
+
+
+def test_a_required_environment_is_served_by_an_sdist(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    make_sdist(tmp_path / "wheelhouse", "fastlib", "1.0")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 0, result.stderr
+    assert selected(project, sys_platform="darwin", platform_machine="arm64")["fastlib"] == "1.0"

@@ -51,6 +51,7 @@ class LockPlan:
     roots: tuple[RootRequirement, ...]
     requires_python: SpecifierSet
     environments: MarkerTree
+    required_environments: tuple[MarkerTree, ...]
     conflicts: tuple[tuple[MarkerTree, ...], ...]
     pins: tuple[IndexPin, ...]
     extras: tuple[NormalizedName, ...]
@@ -71,6 +72,7 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         [(str(root.requirement), str(root.condition)) for root in plan.roots],
         str(plan.requires_python),
         str(plan.environments),
+        [str(required) for required in plan.required_environments],
         [[str(member) for member in conflict] for conflict in plan.conflicts],
         [(pin.name, pin.index, str(pin.condition)) for pin in plan.pins],
         plan.extras,
@@ -123,6 +125,7 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
         roots=tuple(roots),
         requires_python=_requires_python(_projects(workspace), default_python),
         environments=_any_of(MarkerTree.from_marker(str(m)) for m in root.environments),
+        required_environments=tuple(MarkerTree.from_marker(str(m)) for m in root.required_environments),
         conflicts=tuple(tuple(_conflict_marker(item) for item in members_) for members_ in root.conflicts),
         pins=tuple(_pins(workspace.sources(root))),
         extras=tuple(extras),
@@ -142,7 +145,15 @@ def lock(
     """
     space = MarkerTree.from_requires_python(plan.requires_python) & plan.environments
     start = previous.forks if previous is not None else ()
-    forks = resolve_forks(plan.roots, space, make_provider, conflicts=plan.conflicts, pins=plan.pins, start=start)
+    forks = resolve_forks(
+        plan.roots,
+        space,
+        make_provider,
+        conflicts=plan.conflicts,
+        pins=plan.pins,
+        start=start,
+        required=plan.required_environments,
+    )
     graph = lock_graph(
         forks,
         plan.roots,

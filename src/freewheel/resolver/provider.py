@@ -136,6 +136,9 @@ class Provider:
         #: Versions whose metadata's Requires-Python admits the target only
         #: with its upper bound ignored, with that Requires-Python.
         self.python_caps: dict[tuple[NormalizedName, Version], str] = {}
+        #: Versions passed over for a required environment they cannot be
+        #: installed in (``required-environments``), with that environment.
+        self.unserved: dict[NormalizedName, dict[Version, str]] = {}
 
     # -- the solver's contract -------------------------------------------
 
@@ -280,8 +283,16 @@ class Provider:
 
     def _dependencies_of(self, package: Package, version: Version) -> dict[Package, Ranges]:
         candidate = self.candidate(package.name, version)
-        metadata = self.source.metadata(candidate.files[0])
         target = self.policy.target
+        if package.extra is None:
+            unserved = target.unserved_environment(candidate.files)
+            if unserved is not None:
+                self.unserved.setdefault(package.name, {})[version] = unserved
+                raise MetadataError(
+                    f"{package.name} {version} has no source distribution and no wheel "
+                    f"for the required environment `{unserved}`"
+                )
+        metadata = self.source.metadata(candidate.files[0])
         support = python_support(metadata.requires_python, target.python_version)
         if support == "no":
             # Known only from the metadata (the index page did not say):
