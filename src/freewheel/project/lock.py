@@ -40,6 +40,7 @@ from freewheel.resolver.universal import (
     MakeProvider,
     RootRequirement,
     lock_graph,
+    requirement_tree,
     resolve_forks,
 )
 
@@ -80,7 +81,7 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         plan.default_groups,
         sorted(
             (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
-            for m in _projects(workspace)
+            for m in workspace.projects()
         ),
         [repr(setting) for setting in settings],
     ]
@@ -110,7 +111,7 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     roots: list[RootRequirement] = []
     extras: dict[NormalizedName, None] = {}
     groups: dict[NormalizedName, None] = {}
-    for member in _projects(workspace):
+    for member in workspace.projects():
         sources = workspace.sources(member)
         _check_sources(sources, members, member)
         roots += _roots(member.dependencies, TRUE, members)
@@ -123,7 +124,7 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     root = workspace.root
     return LockPlan(
         roots=tuple(roots),
-        requires_python=_requires_python(_projects(workspace), default_python),
+        requires_python=_requires_python(workspace.projects(), default_python),
         environments=_any_of(MarkerTree.from_marker(str(m)) for m in root.environments),
         required_environments=tuple(MarkerTree.from_marker(str(m)) for m in root.required_environments),
         conflicts=tuple(tuple(_conflict_marker(item) for item in members_) for members_ in root.conflicts),
@@ -164,7 +165,7 @@ def lock(
         conflicts=plan.conflicts,
     )
     # A virtual project (``package = false``) is never built or installed.
-    own = [_member_package(member, workspace, graph) for member in _projects(workspace) if member.package]
+    own = [_member_package(member, workspace, graph) for member in workspace.projects() if member.package]
     packages = sorted([*graph.packages, *own], key=lambda p: (p.name, p.version))
     return dataclasses.replace(
         graph,
@@ -191,7 +192,7 @@ def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:
     locked = {package.name for package in graph.packages}
     return [
         f"`{name}` has a source in {member.path} but is not in the lock; is the name right?"
-        for member in _projects(workspace)
+        for member in workspace.projects()
         for name in member.sources
         if name not in locked
     ]
@@ -200,22 +201,28 @@ def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _projects(workspace: Workspace) -> list[ProjectConfig]:
-    """The workspace's projects (a virtual root contributes its groups only)."""
-    projects = list(workspace.members.values())
-    if workspace.root not in projects:
-        projects.insert(0, workspace.root)
-    return projects
-
-
 def _roots(
-    requirements: Iterable[Requirement], condition: MarkerTree, members: Mapping[NormalizedName, ProjectConfig]
+    requirements: Iterable[Requirement],
+    condition: MarkerTree,
+    members: Mapping[NormalizedName, ProjectConfig],
+    _expanded: frozenset[tuple[NormalizedName, NormalizedName]] = frozenset(),
 ) -> list[RootRequirement]:
-    return [
-        RootRequirement(requirement, condition)
-        for requirement in requirements
-        if canonicalize_name(requirement.name) not in members
-    ]
+    """*requirements* needed where *condition* holds, as the resolution
+    takes them: a workspace member is not resolved, but the extras asked of
+    it (``b[x]``) bring their requirements where the requirement applies."""
+    roots = []
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        member = members.get(name)
+        if member is None:
+            roots.append(RootRequirement(requirement, condition))
+            continue
+        where = condition & requirement_tree(None if requirement.marker is None else str(requirement.marker), None)
+        for extra in map(canonicalize_name, sorted(requirement.extras)):
+            if (name, extra) not in _expanded:
+                needs = member.optional_dependencies.get(extra, ())
+                roots += _roots(needs, where, members, _expanded | {(name, extra)})
+    return roots
 
 
 def _check_sources(

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from freewheel.config.settings import Settings
     from freewheel.install import WheelToInstall
     from freewheel.install.site_packages import InstalledDistribution
+    from freewheel.project.config import ProjectConfig
     from freewheel.project.workspace import Workspace
     from freewheel.python.environments import Environment
     from freewheel.python.interpreters import InterpreterInfo
@@ -152,6 +153,19 @@ def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> 
     return extras, [g for g in dict.fromkeys(groups) if g not in dropped]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scope:
+    """The workspace projects a sync installs for (``--package``,
+    ``--all-packages``): *projects*, or every one when *everything*;
+    *members* are all the workspace's projects by name, and *project* the
+    one ``--no-install-project`` leaves out."""
+
+    projects: tuple[ProjectConfig, ...]
+    members: Mapping[NormalizedName, ProjectConfig]
+    everything: bool
+    project: NormalizedName | None = None
+
+
 def select_installs(
     lock: Pylock,
     selection: Selection,
@@ -159,15 +173,17 @@ def select_installs(
     lock_path: Path,
     markers: Mapping[str, str],
     tags: Sequence[Tag],
-    group_requirements: Mapping[NormalizedName, Sequence[Requirement]] = {},
-    project: NormalizedName | None = None,
+    scope: Scope,
 ) -> list[LockedInstall]:
     """The packages of *lock* (read from *lock_path*) to install for an
-    interpreter with *markers* and *tags*, as *selection* asks.
+    interpreter with *markers* and *tags*, as *selection* asks, for the
+    projects of *scope*.
 
-    With ``only_groups``, the selection is cut down to the groups'
-    requirements (*group_requirements*) and what they need through the
-    lock's ``dependencies``. Unless ``install_project``, *project* is left out.
+    Unless *scope* is every project and every one's dependencies are asked
+    for, the selection is cut down to what the scope's projects (with
+    ``only_groups``, their groups) require, through the lock's
+    ``dependencies`` and the workspace members' requirements. Unless
+    ``install_project``, the scope's *project* is left out.
 
     :raises UsageError: when a selected package has no file installable here.
     """
@@ -191,30 +207,73 @@ def select_installs(
             f"`{shown}` offers nothing installable here: {exc}",
             hint="run `freewheel lock` to lock for this platform, or check `environments`",
         ) from None
-    if selection.only_groups:
-        chosen = _reachable(chosen, [r for g in groups for r in group_requirements.get(g, ())], environment)
+    if selection.only_groups or not scope.everything:
+        roots = [
+            requirement
+            for project in scope.projects
+            for requirement in _requirements_of(project, extras, groups, groups_only=bool(selection.only_groups))
+        ]
+        chosen = _reachable(chosen, roots, environment, scope.members)
     installs = [_install_of(package, chosen_file, lock_path) for package, chosen_file in chosen]
     if not selection.install_project:
-        installs = [i for i in installs if i.name != project]
+        installs = [i for i in installs if i.name != scope.project]
     return installs
 
 
-def _reachable(chosen: list[Chosen], roots: Sequence[Requirement], environment: Mapping[str, str]) -> list[Chosen]:
-    """The entries of *chosen* that *roots* need, following each entry's ``dependencies``."""
-    by_name = {package.name: (package, file) for package, file in chosen}
-    wanted = [
-        canonicalize_name(r.name)
-        for r in roots
-        if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
+def _requirements_of(
+    project: ProjectConfig, extras: Collection[str], groups: Collection[str], *, groups_only: bool
+) -> list[Requirement]:
+    """What *project* needs with *extras* and *groups* selected: itself and
+    its dependencies, or (*groups_only*) its groups alone."""
+    needed = [
+        requirement
+        for group in groups
+        for requirement in project.dependency_groups.get(canonicalize_name(group), ())
     ]
+    if groups_only:
+        return needed
+    if project.name is not None:
+        needed.append(Requirement(project.name))
+    needed += project.dependencies
+    for extra in extras:
+        needed += project.optional_dependencies.get(canonicalize_name(extra), ())
+    return needed
+
+
+def _reachable(
+    chosen: list[Chosen],
+    roots: Sequence[Requirement],
+    environment: Mapping[str, str],
+    members: Mapping[NormalizedName, ProjectConfig],
+) -> list[Chosen]:
+    """The entries of *chosen* that *roots* need, following each entry's
+    ``dependencies``, and a workspace member's own requirements (with the
+    extras asked of it) where one is needed."""
+    by_name = {package.name: (package, file) for package, file in chosen}
+    wanted = list(roots)
     seen: dict[NormalizedName, None] = {}
+    expanded: set[tuple[NormalizedName, str]] = set()
     while wanted:
-        name = wanted.pop()
+        requirement = wanted.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({**environment, "extra": ""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        member = members.get(name)
+        if member is not None:
+            # A member's lock entry lists the needs of all its extras and
+            # groups: its own tables say what this requirement needs.
+            for extra in ("", *requirement.extras):
+                if (name, extra) not in expanded:
+                    expanded.add((name, extra))
+                    wanted += member.optional_dependencies.get(canonicalize_name(extra), ()) if extra else member.dependencies
+            if name in by_name:
+                seen[name] = None
+            continue
         if name in seen or name not in by_name:
             continue
         seen[name] = None
         package = by_name[name][0]
-        wanted.extend(canonicalize_name(d["name"]) for d in package.dependencies or () if "name" in d)
+        wanted.extend(Requirement(d["name"]) for d in package.dependencies or () if "name" in d)
     return [by_name[name] for name in by_name if name in seen]
 
 
