@@ -9,7 +9,6 @@ each index answered when asked to (``-v``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -145,29 +144,15 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
     requirement on its project, which resolves to that one file."""
     if not request.pending:
         return request
-    from freewheel.cache.http import open_fetcher
     from freewheel.cli.builds import sdist_builds
-    from freewheel.dists.direct import DirectReferences
-    from freewheel.dists.downloads import DistStore
-    from freewheel.resolver.source import AsyncRunner
+    from freewheel.dists.direct import materialize_all
 
-    runner = AsyncRunner()
-    fetcher = runner.run(open_fetcher(context.settings, cache))
-    try:
-        references = DirectReferences(
-            DistStore(cache.bucket("wheels"), fetcher),
-            sdist_builds(request.build, context, cache),
-            cache.bucket("builds"),
-        )
-
-        async def materialize_all() -> list[Materialized]:
-            return list(await asyncio.gather(*(
-                references.materialize(e.url, e.name) for e in request.pending if e.url is not None
-            )))
-
-        materialized = runner.run(materialize_all())
-    finally:
-        runner.close(fetcher.aclose)
+    materialized = materialize_all(
+        [(e.url, e.name) for e in request.pending if e.url is not None],
+        settings=context.settings,
+        cache=cache,
+        builds=sdist_builds(request.build, context, cache),
+    )
     direct = list(request.requirements.direct)
     via = {name: set(sources) for name, sources in request.via_sources.items()}
     by_name: dict[NormalizedName, Materialized] = {}

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from freewheel.cache import Cache
-    from freewheel.cli.context import CommandContext
     from freewheel.project.sync import Scope, Selection, SyncResult
     from freewheel.project.workspace import Workspace
 
@@ -113,6 +111,7 @@ def sync(args: argparse.Namespace) -> Path:
     from packaging.utils import canonicalize_name
 
     from freewheel.cli import console, progress
+    from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.context import build_context
     from freewheel.cli.environments import probe_cache_dir
     from freewheel.cli.pip_install import _COPY_FALLBACK
@@ -171,7 +170,7 @@ def sync(args: argparse.Namespace) -> Path:
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
             on_finished=lambda message: None if quiet else console.warn(message),
-            build_editable=_editable_builder(args, context, cache),
+            builds=sdist_builds(build_request(args, context), context, cache),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
     return environment.root
@@ -203,20 +202,6 @@ def scope_of(args: argparse.Namespace, workspace: Workspace) -> Scope:
     if args.all_packages or virtual_root or len(every) == 1:
         return Scope(tuple(every), workspace.members, everything=True, project=workspace.project.name)
     return Scope((workspace.project,), workspace.members, everything=False, project=workspace.project.name)
-
-
-def _editable_builder(
-    args: argparse.Namespace, context: CommandContext, cache: Cache
-) -> Callable[[Path, Path], Path] | None:
-    """How sync builds a local project's editable wheel (``None``: with
-    --no-build, it may not)."""
-    from freewheel.cli.builds import build_request, sdist_builds
-    from freewheel.dists.builds.frontend import Source
-
-    builds = sdist_builds(build_request(args, context), context, cache)
-    if builds is None:
-        return None
-    return lambda project, into: builds.frontend.build(Source(project, str(project)), "editable", into)
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
