@@ -132,6 +132,7 @@ def lock_workspace(
     """Resolve *plan* for every environment *workspace* supports, preferring
     the versions of the *previous* lock unless *args* ask to upgrade."""
     from freewheel.cli.context import warn
+    from freewheel.cli import progress
     from freewheel.cli.builds import sdist_builds
     from freewheel.cli.resolve import (
         ResolveRequest,
@@ -162,8 +163,10 @@ def lock_workspace(
         )
         request = dataclasses.replace(request, references={s.name: m for s, m in zip(plan.direct, found, strict=True)})
         direct = {s.name: locked_source(s, m, workspace.directory) for s, m in zip(plan.direct, found, strict=True)}
-        with resolver_session(request, context, cache) as base:
-            graph = lock(plan, workspace, fork_providers(request, base.source, prefer), previous, direct)
+        bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(getattr(args, "no_progress", False)))
+        with resolver_session(request, context, cache) as base, progress.Bar("Resolving", None, enabled=bars) as bar:
+            providers = fork_providers(request, base.source, prefer, on_examined=bar.advance)
+            graph = lock(plan, workspace, providers, previous, direct)
             hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
     packages = [
         dataclasses.replace(package, files=tuple(hashed[dist.url] for dist in package.files))

@@ -351,12 +351,14 @@ def fork_providers(
     request: ResolveRequest,
     source: PackageSource,
     prefer: Callable[[MarkerTree], Mapping[NormalizedName, Version]] | None = None,
+    on_examined: Callable[[], None] | None = None,
 ) -> MakeProvider:
     """How a universal resolution of *request* makes the provider of each
     fork: *request*'s policy and requirements, for the fork's target, its
     direct requirements and its index pins, over one shared *source*.
     *prefer* gives the versions to prefer in a fork (by default, the
-    request's)."""
+    request's); *on_examined* is told of each version whose dependencies
+    a fork reads."""
 
     def make_provider(
         target: UniversalTarget, direct: tuple[Requirement, ...], pins: Mapping[NormalizedName, str]
@@ -369,6 +371,7 @@ def fork_providers(
             resolution=request.resolution,
             no_deps=request.no_deps,
             pins=pins,
+            on_examined=on_examined,
         )
 
     return make_provider

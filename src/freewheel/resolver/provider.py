@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -116,8 +116,11 @@ class Provider:
         resolution: str = "highest",
         no_deps: bool = False,
         pins: Mapping[NormalizedName, str] | None = None,
+        on_examined: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
+        #: Told each time a version's dependencies are first read (progress).
+        self.on_examined = on_examined
         #: Index pins of this resolution over the configured ones (by name).
         self.pins = pins or {}
         self.policy = policy
@@ -226,6 +229,8 @@ class Provider:
         except MetadataError as error:
             return Unavailable(error.message)
         self.dependencies[key] = deps
+        if self.on_examined is not None:
+            self.on_examined()
         self._prefetch(deps)
         return deps
 
