@@ -9,14 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.backends import backend_wheels, flit_project, sdist_of_tree
+from support.backends import backend_wheels, flit_project, git_project, sdist_of_tree
 from support.builders import make_wheel
 from support.cli import freewheel
-
-def _git(repo: Path, *args: str) -> None:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True, env={**__import__("os").environ, **env})
-
 
 @pytest.fixture
 def world(tmp_path: Path, index_server):
@@ -30,12 +25,7 @@ def world(tmp_path: Path, index_server):
     served = tmp_path / "served"
     sdist = sdist_of_tree(flit_project(tmp_path / "remote-src", "remote", "3.0"), served, "remote", "3.0")
     repo = tmp_path / "repo"
-    flit_project(repo / "sub", "gitty", "4.0")
-    _git(repo, "init", "-q")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "one")
-    _git(repo, "tag", "v4")
-    commit = subprocess.run(["git", "-C", repo, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_project(repo, "gitty", "4.0", "v4")
     index = index_server(dists)
     files = index_server(served)
     sha = hashlib.sha256(sdist.read_bytes()).hexdigest()

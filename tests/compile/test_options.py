@@ -4,7 +4,6 @@ console script: every one changes what the user sees or what is fetched."""
 from __future__ import annotations
 
 import os
-import pty
 import subprocess
 import sys
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.builders import make_wheel
-from support.cli import FREEWHEEL, freewheel
+from support.cli import freewheel, on_a_terminal
 
 
 @pytest.fixture
@@ -100,26 +99,6 @@ def test_color_styles_warnings(tmp_path):
     assert result.stderr.splitlines()[-1] == (
         "\x1b[1m\x1b[33mwarning\x1b[39m\x1b[0m\x1b[1m:\x1b[0m Skipping absent as it is not installed"
     )
-
-
-def on_a_terminal(*args: str | Path) -> str:
-    """What ``freewheel ARGS`` shows on a terminal (its standard error is one)."""
-    main, secondary = pty.openpty()
-    process = subprocess.Popen([str(FREEWHEEL), *map(str, args)], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=secondary)
-    os.close(secondary)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(main, 65536)
-        except OSError:  # the process closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(main)
-    assert process.wait() == 0
-    return shown.decode(errors="replace")
 
 
 def test_progress_bars_show_on_a_terminal_unless_no_progress(tmp_path, index_server):

@@ -74,6 +74,9 @@ def test_direct_url_kinds(tmp_path):
         "vcs_info": {"vcs": "git", "commit_id": "abc123", "requested_revision": "main"},
         "subdirectory": "pkg",
     }) == "git+https://example.invalid/repo.git@abc123#subdirectory=pkg"
+    assert origin("own-vcs", {
+        "url": "git+https://example.invalid/repo.git", "vcs_info": {"vcs": "git", "commit_id": "abc123"},
+    }) == "git+https://example.invalid/repo.git@abc123"
     assert origin("archive", {
         "url": "https://example.invalid/a-1.0.tar.gz", "archive_info": {"hash": "sha256=ff"},
     }) == "https://example.invalid/a-1.0.tar.gz#sha256=ff"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 from packaging.pylock import Pylock
-from support.builders import make_wheel
-from support.cli import freewheel
+from support.builders import make_sdist, make_wheel
+from support.cli import freewheel, on_a_terminal
 
 LINUX = "cp311-cp311-linux_x86_64"
 MAC = "cp311-none-macosx_11_0_arm64"
@@ -428,10 +428,11 @@ default = true
     assert {(n, v) for n, v, _, _ in locked(project)} == {("numpy", "1.27"), ("numpy", "2.2"), ("attrs", "24.1")}
 
 
-def test_a_source_for_a_package_the_lock_does_not_hold_is_a_warning(tmp_path, index_server):
+def attrs_project(tmp_path: Path, index_server, tail: str = "") -> Path:
+    """A project needing attrs, from an index of its own; *tail* ends its ``pyproject.toml``."""
     dists = tmp_path / "dists"
     make_wheel(dists, "attrs", "24.1")
-    project = write_project(tmp_path / "app", f"""
+    return write_project(tmp_path / "app", f"""
 [project]
 name = "app"
 version = "1.0"
@@ -442,10 +443,75 @@ dependencies = ["attrs"]
 name = "main"
 url = "{index_server(dists).url}"
 default = true
+{tail}""")
 
-[tool.uv.sources]
-atrs = {{ index = "main" }}
-""")
+
+def test_a_source_for_a_package_the_lock_does_not_hold_is_a_warning(tmp_path, index_server):
+    project = attrs_project(tmp_path, index_server, '[tool.uv.sources]\natrs = { index = "main" }\n')
     result = lock(project)
     assert result.returncode == 0, result.stderr
     assert "warning: `atrs` has a source in" in result.stderr and "is not in the lock" in result.stderr
+
+
+def required_project(tmp_path: Path, dependency: str) -> Path:
+    """A project on the flat wheelhouse ``tmp_path/wheelhouse`` that requires macOS on arm64."""
+    return write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["{dependency}"]
+
+[tool.uv]
+required-environments = ["sys_platform == 'darwin' and platform_machine == 'arm64'"]
+
+[[tool.uv.index]]
+name = "wheelhouse"
+url = "{(tmp_path / 'wheelhouse').as_uri()}"
+format = "flat"
+default = true
+""")
+
+
+def test_a_required_environment_forks_off_a_release_with_wheels_for_linux_only(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "2.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 0, result.stderr
+    locked(project)
+    assert selected(project, sys_platform="darwin", platform_machine="arm64")["fastlib"] == "1.0"
+    assert selected(project, sys_platform="win32", platform_machine="AMD64")["fastlib"] == "1.0"
+    # Where its wheel installs, the newest release is still taken.
+    assert selected(project, sys_platform="linux", platform_machine="x86_64")["fastlib"] == "2.0"
+
+
+def test_a_required_environment_no_release_installs_in_is_an_error_naming_it(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    environment = "`platform_machine == 'arm64' and sys_platform == 'darwin'`"
+    assert f"fastlib 1.0 has no source distribution and no wheel for the required environment {environment}" in result.stderr
+    assert "remove that environment from `required-environments`" in result.stderr
+    assert not (project / "pylock.toml").exists()
+
+
+def test_a_required_environment_is_served_by_an_sdist(tmp_path):
+    make_wheel(tmp_path / "wheelhouse", "fastlib", "1.0", tag="cp311-cp311-manylinux_2_17_x86_64")
+    make_sdist(tmp_path / "wheelhouse", "fastlib", "1.0")
+    project = required_project(tmp_path, "fastlib")
+    result = lock(project, "--offline")
+    assert result.returncode == 0, result.stderr
+    assert selected(project, sys_platform="darwin", platform_machine="arm64")["fastlib"] == "1.0"
+
+
+def test_lock_shows_progress_on_a_terminal_unless_no_progress_or_quiet(tmp_path, index_server):
+    project = attrs_project(tmp_path, index_server)
+    common = ["lock", "--upgrade", "--cache-dir", tmp_path / "cache"]
+    assert "Resolving" in on_a_terminal(*common, cwd=project)
+    for flag in ("--no-progress", "-q"):
+        shown = on_a_terminal(*common, flag, cwd=project)
+        assert "Resolving" not in shown
+    assert "Resolving" not in lock(project, "--upgrade").stderr

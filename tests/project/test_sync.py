@@ -427,3 +427,70 @@ def test_a_no_op_sync_of_an_up_to_date_project_reads_no_index(unlocked, capsys) 
     asked = len(server.requests)
     assert run(["sync", *common]) == 0
     assert server.paths()[asked:] == []
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A workspace: the root needs ``rootdep`` (``rootgroup`` in ``dev``);
+    member ``a`` needs ``adep`` and member ``b`` with its extra ``x``
+    (``agroup`` in ``dev``); member ``b`` needs ``bdep`` (``bextra`` with ``x``)."""
+    wheelhouse = tmp_path / "wheelhouse"
+    for name in ("rootdep", "rootgroup", "adep", "agroup", "bdep", "bextra"):
+        make_wheel(wheelhouse, name, "1.0")
+    root = tmp_path / "ws"
+    members = {
+        root: '[project]\nname = "root"\nversion = "0.1"\nrequires-python = ">=3.8"\ndependencies = ["rootdep"]\n'
+        '[dependency-groups]\ndev = ["rootgroup"]\n[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+        root / "packages" / "a": '[project]\nname = "a"\nversion = "0.1"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["adep", "b[x]"]\n[dependency-groups]\ndev = ["agroup"]\n'
+        '[tool.uv.sources]\nb = { workspace = true }\n',
+        root / "packages" / "b": '[project]\nname = "b"\nversion = "0.1"\nrequires-python = ">=3.8"\n'
+        'dependencies = ["bdep"]\n[project.optional-dependencies]\nx = ["bextra"]\n',
+    }
+    for directory, text in members.items():
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "pyproject.toml").write_text(text)
+    common = ["--no-config", "--offline", "--no-index", "--find-links", str(wheelhouse),
+              "--python", sys.executable, "--cache-dir", str(tmp_path / "cache")]
+    return root, common
+
+
+@pytest.mark.parametrize(
+    ("where", "flags", "expected"),
+    [
+        (".", (), ["rootdep", "rootgroup"]),
+        ("packages/a", (), ["adep", "agroup", "bdep", "bextra"]),
+        (".", ("--package", "a"), ["adep", "agroup", "bdep", "bextra"]),
+        (".", ("--package", "a", "--no-dev"), ["adep", "bdep", "bextra"]),
+        (".", ("--package", "b"), ["bdep"]),
+        (".", ("--package", "B", "--extra", "x"), ["bdep", "bextra"]),
+        ("packages/b", ("--all-packages",), ["adep", "agroup", "bdep", "bextra", "rootdep", "rootgroup"]),
+        (".", ("--package", "a", "--only-group", "dev"), ["agroup"]),
+    ],
+)
+def test_sync_in_a_workspace_installs_for_one_member_or_all(workspace, capsys, where, flags, expected) -> None:
+    root, common = workspace
+    code = run(["sync", "--directory", str(root / where), *common, *flags])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert installed(root) == expected
+
+
+def test_sync_package_names_a_member(workspace, capsys) -> None:
+    root, common = workspace
+    code = run(["sync", "--directory", str(root), *common, "--package", "nope"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "has no member named `nope` (--package); its members: `root`, `a`, `b`" in err
+    assert "Traceback" not in err
+    with pytest.raises(SystemExit) as exit:
+        run(["sync", "--directory", str(root), *common, "--package", "a", "--all-packages"])
+    assert exit.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_run_syncs_one_member(workspace, capsys) -> None:
+    root, common = workspace
+    code = run(["run", "--directory", str(root), *common, "--package", "b", "--exact", "python", "-c", "pass"])
+    assert code == 0, capsys.readouterr().err
+    assert installed(root) == ["bdep"]

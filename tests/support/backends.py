@@ -12,7 +12,9 @@ import base64
 import hashlib
 import importlib.metadata
 import io
+import os
 import re
+import subprocess
 import tarfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -119,3 +121,23 @@ def sdist_of_tree(tree: Path, directory: Path, name: str, version: str, *, pkg_i
             if file.is_file():
                 archive.add(file, f"{stem}/{file.relative_to(tree).as_posix()}")
     return path
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run ``git -C REPO ARGS`` with a test identity; return what it printed."""
+    identity = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env={**os.environ, **identity}
+    )
+    return done.stdout.strip()
+
+
+def git_project(repo: Path, name: str, version: str, tag: str) -> str:
+    """A git repository at *repo* whose one commit, tagged *tag*, holds the
+    flit-core project *name* in the subdirectory ``sub``; its commit hash."""
+    flit_project(repo / "sub", name, version)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "one")
+    git(repo, "tag", tag)
+    return git(repo, "rev-parse", "HEAD")

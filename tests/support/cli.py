@@ -4,6 +4,7 @@ subprocess, with the test's (isolated) environment variables."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -32,3 +33,23 @@ def freewheel(
         text=True,
         check=False,
     )
+
+
+def on_a_terminal(*args: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """What ``freewheel ARGS`` (run in *cwd*) shows on a terminal (its standard error is one)."""
+    main, secondary = pty.openpty()
+    process = subprocess.Popen([str(FREEWHEEL), *map(str, args)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=secondary, cwd=cwd)
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the process closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert process.wait() == 0
+    return shown.decode(errors="replace")

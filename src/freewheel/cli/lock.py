@@ -132,15 +132,19 @@ def lock_workspace(
     """Resolve *plan* for every environment *workspace* supports, preferring
     the versions of the *previous* lock unless *args* ask to upgrade."""
     from freewheel.cli.context import warn
+    from freewheel.cli import progress
+    from freewheel.cli.builds import sdist_builds
     from freewheel.cli.resolve import (
         ResolveRequest,
         fork_providers,
         hashed_files,
+        open_cache,
         resolver_session,
         universal_target,
     )
+    from freewheel.dists.direct import materialize_all
     from freewheel.inputs.gather import Gathered
-    from freewheel.project.lock import lock, preferences_within, unused_sources
+    from freewheel.project.lock import lock, locked_source, preferences_within, unused_sources
 
     gathered = Gathered((), (), (), (), (workspace.root.path,))
     request = ResolveRequest.from_args(
@@ -150,9 +154,20 @@ def lock_workspace(
     if getattr(args, "upgrade", False):
         previous = None
     prefer = None if previous is None else functools.partial(preferences_within, previous, upgrade=upgrade)
-    with resolver_session(request, context) as base:
-        graph = lock(plan, workspace, fork_providers(request, base.source, prefer), previous)
-        hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
+    with open_cache(context) as cache:
+        found = materialize_all(
+            [(source.url, source.name) for source in plan.direct],
+            settings=context.settings,
+            cache=cache,
+            builds=sdist_builds(request.build, context, cache),
+        )
+        request = dataclasses.replace(request, references={s.name: m for s, m in zip(plan.direct, found, strict=True)})
+        direct = {s.name: locked_source(s, m, workspace.directory) for s, m in zip(plan.direct, found, strict=True)}
+        bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(getattr(args, "no_progress", False)))
+        with resolver_session(request, context, cache) as base, progress.Bar("Resolving", None, enabled=bars) as bar:
+            providers = fork_providers(request, base.source, prefer, on_examined=bar.advance)
+            graph = lock(plan, workspace, providers, previous, direct)
+            hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
     packages = [
         dataclasses.replace(package, files=tuple(hashed[dist.url] for dist in package.files))
         for package in graph.packages

@@ -21,14 +21,16 @@ def wanted(*, quiet: bool, no_progress: bool) -> bool:
 
 class Bar:
     """A bar of *total* steps labelled *description*; inert when disabled.
+    Without a *total* (work of unknown size, such as a resolution), it
+    pulses and counts the steps done.
 
     :meth:`advance` may be called from any thread.
     """
 
-    def __init__(self, description: str, total: int, *, enabled: bool) -> None:
+    def __init__(self, description: str, total: int | None, *, enabled: bool) -> None:
         self._progress: Any = None
         self._task: Any = None
-        if enabled and total:
+        if enabled and total != 0:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -41,7 +43,7 @@ class Bar:
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                MofNCompleteColumn() if total is not None else TextColumn("{task.completed}"),
                 TimeElapsedColumn(),
                 console=Console(stderr=True, no_color=not color_enabled()),
                 transient=True,

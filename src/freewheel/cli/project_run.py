@@ -13,10 +13,11 @@ import argparse
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.cli import options
-    from freewheel.cli.sync import add_lock_options, add_selection_options
+    from freewheel.cli.sync import add_lock_options, add_package_options, add_selection_options
 
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND", help="The command and its arguments")
     add_selection_options(parser)
+    add_package_options(parser)
     add_lock_options(parser)
     parser.add_argument("--no-sync", action="store_true", help="Run without syncing the environment first")
     parser.add_argument("--exact", action="store_true", help="Remove packages the lock does not select")

@@ -9,7 +9,6 @@ each index answered when asked to (``-v``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import contextlib
 import dataclasses
@@ -145,29 +144,15 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
     requirement on its project, which resolves to that one file."""
     if not request.pending:
         return request
-    from freewheel.cache.http import open_fetcher
     from freewheel.cli.builds import sdist_builds
-    from freewheel.dists.direct import DirectReferences
-    from freewheel.dists.downloads import DistStore
-    from freewheel.resolver.source import AsyncRunner
+    from freewheel.dists.direct import materialize_all
 
-    runner = AsyncRunner()
-    fetcher = runner.run(open_fetcher(context.settings, cache))
-    try:
-        references = DirectReferences(
-            DistStore(cache.bucket("wheels"), fetcher),
-            sdist_builds(request.build, context, cache),
-            cache.bucket("builds"),
-        )
-
-        async def materialize_all() -> list[Materialized]:
-            return list(await asyncio.gather(*(
-                references.materialize(e.url, e.name) for e in request.pending if e.url is not None
-            )))
-
-        materialized = runner.run(materialize_all())
-    finally:
-        runner.close(fetcher.aclose)
+    materialized = materialize_all(
+        [(e.url, e.name) for e in request.pending if e.url is not None],
+        settings=context.settings,
+        cache=cache,
+        builds=sdist_builds(request.build, context, cache),
+    )
     direct = list(request.requirements.direct)
     via = {name: set(sources) for name, sources in request.via_sources.items()}
     by_name: dict[NormalizedName, Materialized] = {}
@@ -366,12 +351,14 @@ def fork_providers(
     request: ResolveRequest,
     source: PackageSource,
     prefer: Callable[[MarkerTree], Mapping[NormalizedName, Version]] | None = None,
+    on_examined: Callable[[], None] | None = None,
 ) -> MakeProvider:
     """How a universal resolution of *request* makes the provider of each
     fork: *request*'s policy and requirements, for the fork's target, its
     direct requirements and its index pins, over one shared *source*.
     *prefer* gives the versions to prefer in a fork (by default, the
-    request's)."""
+    request's); *on_examined* is told of each version whose dependencies
+    a fork reads."""
 
     def make_provider(
         target: UniversalTarget, direct: tuple[Requirement, ...], pins: Mapping[NormalizedName, str]
@@ -384,6 +371,7 @@ def fork_providers(
             resolution=request.resolution,
             no_deps=request.no_deps,
             pins=pins,
+            on_examined=on_examined,
         )
 
     return make_provider

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from freewheel.cache import Cache
-    from freewheel.cli.context import CommandContext
-    from freewheel.project.sync import Selection, SyncResult
+    from freewheel.project.sync import Scope, Selection, SyncResult
+    from freewheel.project.workspace import Workspace
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +33,15 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-install-project", action="store_true", help="Do not install the project itself, only its dependencies"
     )
+
+
+def add_package_options(parser: argparse.ArgumentParser) -> None:
+    """Which workspace members to install for (``sync``, ``run``), as uv's."""
+    which = parser.add_argument_group("Workspace options").add_mutually_exclusive_group()
+    which.add_argument(
+        "--package", metavar="NAME", help="Act on this workspace member instead of the project around the working directory"
+    )
+    which.add_argument("--all-packages", action="store_true", help="Act on every workspace member")
 
 
 def selection_of(args: argparse.Namespace) -> Selection:
@@ -71,6 +79,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from freewheel.install import LINK_MODES
 
     add_selection_options(parser)
+    add_package_options(parser)
     add_lock_options(parser)
     group = parser.add_argument_group("Installer options")
     group.add_argument("--inexact", action="store_true", help="Keep packages the lock does not select")
@@ -102,6 +111,7 @@ def sync(args: argparse.Namespace) -> Path:
     from packaging.utils import canonicalize_name
 
     from freewheel.cli import console, progress
+    from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.context import build_context
     from freewheel.cli.environments import probe_cache_dir
     from freewheel.cli.pip_install import _COPY_FALLBACK
@@ -144,8 +154,7 @@ def sync(args: argparse.Namespace) -> Path:
             lock_path=lock_path,
             markers=environment.interpreter.markers,
             tags=context.target.tags,
-            group_requirements=workspace.dependency_groups(),
-            project=workspace.project.name,
+            scope=scope_of(args, workspace),
         )
         reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
         result = sync_environment(
@@ -161,24 +170,38 @@ def sync(args: argparse.Namespace) -> Path:
             on_copy_fallback=lambda: console.warn(_COPY_FALLBACK),
             bar=lambda description, total: progress.Bar(description, total, enabled=bars),
             on_finished=lambda message: None if quiet else console.warn(message),
-            build_editable=_editable_builder(args, context, cache),
+            builds=sdist_builds(build_request(args, context), context, cache),
         )
     _report(result, dry_run=args.dry_run, quiet=quiet)
     return environment.root
 
 
-def _editable_builder(
-    args: argparse.Namespace, context: CommandContext, cache: Cache
-) -> Callable[[Path, Path], Path] | None:
-    """How sync builds a local project's editable wheel (``None``: with
-    --no-build, it may not)."""
-    from freewheel.cli.builds import build_request, sdist_builds
-    from freewheel.dists.builds.frontend import Source
+def scope_of(args: argparse.Namespace, workspace: Workspace) -> Scope:
+    """The workspace projects *args* ask for: ``--package NAME``, every
+    one (``--all-packages``, or a virtual workspace root), else the
+    project around the working directory.
 
-    builds = sdist_builds(build_request(args, context), context, cache)
-    if builds is None:
-        return None
-    return lambda project, into: builds.frontend.build(Source(project, str(project)), "editable", into)
+    :raises UsageError: when ``--package`` names no member.
+    """
+    from packaging.utils import canonicalize_name
+
+    from freewheel.errors import UsageError
+    from freewheel.project.sync import Scope
+    every = workspace.projects()
+    if args.package is not None:
+        name = canonicalize_name(args.package)
+        member = workspace.members.get(name)
+        if member is None:
+            known = ", ".join(f"`{m}`" for m in workspace.members) or "none"
+            raise UsageError(
+                f"The workspace at {workspace.directory} has no member named `{args.package}` "
+                f"(--package); its members: {known}."
+            )
+        return Scope((member,), workspace.members, everything=len(every) == 1, project=name)
+    virtual_root = workspace.project is workspace.root and workspace.root.name is None
+    if args.all_packages or virtual_root or len(every) == 1:
+        return Scope(tuple(every), workspace.members, everything=True, project=workspace.project.name)
+    return Scope((workspace.project,), workspace.members, everything=False, project=workspace.project.name)
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:

@@ -20,9 +20,9 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.utils import (
@@ -50,6 +50,10 @@ from freewheel.errors import MetadataError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.util.fs import atomic_write_bytes, file_url_path
 from freewheel.util.urls import strip_credentials
+
+if TYPE_CHECKING:
+    from freewheel.cache import Cache
+    from freewheel.config.settings import Settings
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -291,3 +295,30 @@ class DirectReferences:
             )
         return done.stdout
 
+
+
+def materialize_all(
+    wanted: Sequence[tuple[str, NormalizedName | None]],
+    *,
+    settings: Settings,
+    cache: Cache,
+    builds: SdistBuilds | None,
+) -> list[Materialized]:
+    """Each ``(url, name)`` of *wanted* brought here at once (see
+    :meth:`DirectReferences.materialize`), through a client of *settings*
+    over *cache*; *builds* reads metadata that needs a build (``None``:
+    building is off)."""
+    from freewheel.cache.http import open_fetcher
+
+    if not wanted:
+        return []
+
+    async def every() -> list[Materialized]:
+        fetcher = await open_fetcher(settings, cache)
+        try:
+            references = DirectReferences(DistStore(cache.bucket("wheels"), fetcher), builds, cache.bucket("builds"))
+            return list(await asyncio.gather(*(references.materialize(url, name) for url, name in wanted)))
+        finally:
+            await fetcher.aclose()
+
+    return asyncio.run(every())

@@ -44,7 +44,9 @@ def requirement_url(direct_url: DirectUrl) -> str:
     url = direct_url.url
     fragments = []
     if direct_url.vcs_info is not None:
-        url = f"{direct_url.vcs_info.vcs}+{url}@{direct_url.vcs_info.commit_id}"
+        # freewheel's own records keep the ``git+`` in the URL.
+        prefix = f"{direct_url.vcs_info.vcs}+"
+        url = f"{'' if url.startswith(prefix) else prefix}{url}@{direct_url.vcs_info.commit_id}"
     hashes = direct_url.archive_info.hashes if direct_url.archive_info is not None else None
     if hashes:
         algorithm = "sha256" if "sha256" in hashes else sorted(hashes)[0]

@@ -206,7 +206,9 @@ def _source_table(source: LockedSource) -> dict[str, Any]:
     elif source.kind == "archive":
         if source.sha256 is None:
             raise ValueError(f"the archive {strip_credentials(source.url)} has no hash")
-        table = {"url": strip_credentials(source.url), "hashes": {"sha256": source.sha256}}
+        # A local file is written by path, relative to the lock (PEP 751).
+        where = "url" if "://" in source.url else "path"
+        table = {where: strip_credentials(source.url), "hashes": {"sha256": source.sha256}}
     else:
         vcs_type, plus, url = source.url.partition("+")
         if not plus or source.commit is None:
@@ -419,10 +421,11 @@ def _source(package: Package, where: str) -> LockedSource | None:
         )
     if package.archive is not None:
         archive = package.archive
-        if archive.url is None or "sha256" not in archive.hashes:
-            raise _Unusable(f"the archive of {package.name} needs a url and a sha256 hash in {where!r}")
+        location = archive.url or archive.path
+        if location is None or "sha256" not in archive.hashes:
+            raise _Unusable(f"the archive of {package.name} needs a url or a path, and a sha256 hash, in {where!r}")
         return LockedSource(
-            "archive", archive.url, sha256=archive.hashes["sha256"], subdirectory=archive.subdirectory
+            "archive", location, sha256=archive.hashes["sha256"], subdirectory=archive.subdirectory
         )
     if package.vcs is not None:
         vcs = package.vcs

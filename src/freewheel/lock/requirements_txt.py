@@ -190,9 +190,10 @@ def _locked_requirement(package: LockedPackage) -> str:
     if source is None:
         return f"{package.name}=={package.version}"
     fragment = f"#subdirectory={source.subdirectory}" if source.subdirectory else ""
-    if source.kind == "directory":
+    if source.kind == "directory" or "://" not in source.url:
+        # A local directory or file, by its path relative to the lock.
         path = source.url if source.url.startswith((".", "/")) else f"./{source.url}"
-        if source.subdirectory:
+        if source.subdirectory and source.kind == "directory":
             path = f"{path.rstrip('/')}/{source.subdirectory}"
         return f"-e {path}" if source.editable else path
     url = strip_credentials(source.url)

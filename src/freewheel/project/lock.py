@@ -16,8 +16,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -26,7 +28,15 @@ from packaging.version import Version
 
 from freewheel.errors import UsageError
 from freewheel.project.config import ConflictItem, ProjectConfig
-from freewheel.project.sources import IndexSource, SourceCondition, WorkspaceSource
+from freewheel.project.sources import (
+    GitSource,
+    IndexSource,
+    PathSource,
+    Source,
+    SourceCondition,
+    UrlSource,
+    WorkspaceSource,
+)
 from freewheel.project.workspace import Workspace
 from freewheel.resolver.markers import TRUE, MarkerTree
 from freewheel.resolver.result import (
@@ -40,8 +50,24 @@ from freewheel.resolver.universal import (
     MakeProvider,
     RootRequirement,
     lock_graph,
+    requirement_tree,
     resolve_forks,
 )
+from freewheel.util.fs import file_url_path
+
+if TYPE_CHECKING:
+    from freewheel.dists.direct import Materialized
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DirectSource:
+    """A package that comes from a URL, a local path or a git repository
+    (its ``url``, ``path`` or ``git`` source), as a direct reference *url*
+    (``git+URL@REV#subdirectory=...``, ``file:///...``)."""
+
+    name: NormalizedName
+    url: str
+    editable: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,11 +77,13 @@ class LockPlan:
     roots: tuple[RootRequirement, ...]
     requires_python: SpecifierSet
     environments: MarkerTree
+    required_environments: tuple[MarkerTree, ...]
     conflicts: tuple[tuple[MarkerTree, ...], ...]
     pins: tuple[IndexPin, ...]
     extras: tuple[NormalizedName, ...]
     groups: tuple[NormalizedName, ...]
     default_groups: tuple[NormalizedName, ...]
+    direct: tuple[DirectSource, ...] = ()
 
 
 def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]) -> str:
@@ -71,18 +99,27 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         [(str(root.requirement), str(root.condition)) for root in plan.roots],
         str(plan.requires_python),
         str(plan.environments),
+        [str(required) for required in plan.required_environments],
         [[str(member) for member in conflict] for conflict in plan.conflicts],
         [(pin.name, pin.index, str(pin.condition)) for pin in plan.pins],
         plan.extras,
         plan.groups,
         plan.default_groups,
+        [(source.name, _portable(source.url, workspace.directory), source.editable) for source in plan.direct],
         sorted(
             (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
-            for m in _projects(workspace)
+            for m in workspace.projects()
         ),
         [repr(setting) for setting in settings],
     ]
     return "sha256:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def _portable(url: str, root: Path) -> str:
+    """*url*, a local one relative to *root*: a lock stays up to date
+    wherever the workspace and its neighbours are checked out."""
+    path = file_url_path(url)
+    return url if path is None else Path(os.path.relpath(path, root)).as_posix()
 
 
 def extra_marker(extra: str) -> MarkerTree:
@@ -101,16 +138,23 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     *default_python* bounds the supported Pythons from below when no member
     declares ``requires-python`` (as uv takes the interpreter's version).
 
-    :raises UsageError: for sources the lock cannot resolve yet (URL, path
-        and git sources of packages outside the workspace).
+    :raises UsageError: for sources the lock cannot resolve yet (a URL,
+        path or git source under a condition), and for a package two
+        projects take from different places.
     """
     members = workspace.members
     roots: list[RootRequirement] = []
     extras: dict[NormalizedName, None] = {}
     groups: dict[NormalizedName, None] = {}
-    for member in _projects(workspace):
-        sources = workspace.sources(member)
-        _check_sources(sources, members, member)
+    direct: dict[NormalizedName, DirectSource] = {}
+    for member in workspace.projects():
+        for source in _direct_sources(workspace.sources(member), members, member):
+            other = direct.setdefault(source.name, source)
+            if other != source:
+                raise UsageError(
+                    f"`{source.name}` comes from two places in the workspace: {other.url} and {source.url} "
+                    f"(in {member.path}); give every project the same source for it."
+                )
         roots += _roots(member.dependencies, TRUE, members)
         for extra, requirements in member.optional_dependencies.items():
             extras[extra] = None
@@ -121,28 +165,43 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     root = workspace.root
     return LockPlan(
         roots=tuple(roots),
-        requires_python=_requires_python(_projects(workspace), default_python),
+        requires_python=_requires_python(workspace.projects(), default_python),
         environments=_any_of(MarkerTree.from_marker(str(m)) for m in root.environments),
+        required_environments=tuple(MarkerTree.from_marker(str(m)) for m in root.required_environments),
         conflicts=tuple(tuple(_conflict_marker(item) for item in members_) for members_ in root.conflicts),
         pins=tuple(_pins(workspace.sources(root))),
         extras=tuple(extras),
         groups=tuple(groups),
         default_groups=root.default_groups,
+        direct=tuple(direct[name] for name in sorted(direct)),
     )
 
 
 def lock(
-    plan: LockPlan, workspace: Workspace, make_provider: MakeProvider, previous: LockGraph | None = None
+    plan: LockPlan,
+    workspace: Workspace,
+    make_provider: MakeProvider,
+    previous: LockGraph | None = None,
+    direct: Mapping[NormalizedName, LockedSource] = {},
 ) -> LockGraph:
     """Resolve *plan* and merge its forks into the graph a lock records,
-    with the workspace's own projects as editable directories.
+    with the workspace's own projects as editable directories, and the
+    packages of *plan*'s direct sources from where *direct* says.
 
     A *previous* lock's forks are where the resolution starts splitting, so
     that fork points stay where they were.
     """
     space = MarkerTree.from_requires_python(plan.requires_python) & plan.environments
     start = previous.forks if previous is not None else ()
-    forks = resolve_forks(plan.roots, space, make_provider, conflicts=plan.conflicts, pins=plan.pins, start=start)
+    forks = resolve_forks(
+        plan.roots,
+        space,
+        make_provider,
+        conflicts=plan.conflicts,
+        pins=plan.pins,
+        start=start,
+        required=plan.required_environments,
+    )
     graph = lock_graph(
         forks,
         plan.roots,
@@ -153,8 +212,14 @@ def lock(
         conflicts=plan.conflicts,
     )
     # A virtual project (``package = false``) is never built or installed.
-    own = [_member_package(member, workspace, graph) for member in _projects(workspace) if member.package]
-    packages = sorted([*graph.packages, *own], key=lambda p: (p.name, p.version))
+    own = [_member_package(member, workspace, graph) for member in workspace.projects() if member.package]
+    locked = [
+        dataclasses.replace(package, index=None, files=(), source=direct[package.name])
+        if package.name in direct
+        else package
+        for package in graph.packages
+    ]
+    packages = sorted([*locked, *own], key=lambda p: (p.name, p.version))
     return dataclasses.replace(
         graph,
         packages=tuple(packages),
@@ -180,7 +245,7 @@ def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:
     locked = {package.name for package in graph.packages}
     return [
         f"`{name}` has a source in {member.path} but is not in the lock; is the name right?"
-        for member in _projects(workspace)
+        for member in workspace.projects()
         for name in member.sources
         if name not in locked
     ]
@@ -189,38 +254,88 @@ def unused_sources(workspace: Workspace, graph: LockGraph) -> list[str]:
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _projects(workspace: Workspace) -> list[ProjectConfig]:
-    """The workspace's projects (a virtual root contributes its groups only)."""
-    projects = list(workspace.members.values())
-    if workspace.root not in projects:
-        projects.insert(0, workspace.root)
-    return projects
-
-
 def _roots(
-    requirements: Iterable[Requirement], condition: MarkerTree, members: Mapping[NormalizedName, ProjectConfig]
+    requirements: Iterable[Requirement],
+    condition: MarkerTree,
+    members: Mapping[NormalizedName, ProjectConfig],
+    _expanded: frozenset[tuple[NormalizedName, NormalizedName]] = frozenset(),
 ) -> list[RootRequirement]:
-    return [
-        RootRequirement(requirement, condition)
-        for requirement in requirements
-        if canonicalize_name(requirement.name) not in members
-    ]
+    """*requirements* needed where *condition* holds, as the resolution
+    takes them: a workspace member is not resolved, but the extras asked of
+    it (``b[x]``) bring their requirements where the requirement applies."""
+    roots = []
+    for requirement in requirements:
+        name = canonicalize_name(requirement.name)
+        member = members.get(name)
+        if member is None:
+            roots.append(RootRequirement(requirement, condition))
+            continue
+        where = condition & requirement_tree(None if requirement.marker is None else str(requirement.marker), None)
+        for extra in map(canonicalize_name, sorted(requirement.extras)):
+            if (name, extra) not in _expanded:
+                needs = member.optional_dependencies.get(extra, ())
+                roots += _roots(needs, where, members, _expanded | {(name, extra)})
+    return roots
 
 
-def _check_sources(
-    sources: Mapping[NormalizedName, Sequence[object]],
+def _direct_sources(
+    sources: Mapping[NormalizedName, Sequence[Source]],
     members: Mapping[NormalizedName, ProjectConfig],
     member: ProjectConfig,
-) -> None:
+) -> Iterable[DirectSource]:
+    """The URL, path and git sources of packages outside the workspace."""
     for name, entries in sources.items():
+        if name in members:
+            continue
         for entry in entries:
-            if isinstance(entry, (WorkspaceSource, IndexSource)) or name in members:
+            if isinstance(entry, (WorkspaceSource, IndexSource)):
                 continue
-            kind = type(entry).__name__.removesuffix("Source").lower()
-            raise UsageError(
-                f"The {kind} source of `{name}` in {member.path} cannot be locked yet; "
-                "freewheel locks packages from indexes and workspace members."
-            )
+            if len(entries) > 1 or entry.marker is not None or entry.extra is not None or entry.group is not None:
+                kind = type(entry).__name__.removesuffix("Source").lower()
+                raise UsageError(
+                    f"The {kind} source of `{name}` in {member.path} applies under a condition (marker, "
+                    "extra or group), which freewheel cannot lock yet.",
+                    hint=f"give `{name}` one source without `marker`, `extra` or `group`",
+                )
+            yield _direct_source(name, entry)
+
+
+def _direct_source(name: NormalizedName, source: UrlSource | PathSource | GitSource) -> DirectSource:
+    subdirectory = None if isinstance(source, PathSource) else source.subdirectory
+    tail = f"#subdirectory={subdirectory}" if subdirectory else ""
+    if isinstance(source, GitSource):
+        revision = source.rev or source.tag or source.branch
+        url = source.git if source.git.startswith("git+") else f"git+{source.git}"
+        return DirectSource(name, url + (f"@{revision}" if revision else "") + tail)
+    if isinstance(source, UrlSource):
+        return DirectSource(name, source.url + tail)
+    return DirectSource(name, source.path.as_uri(), editable=bool(source.editable))
+
+
+def locked_source(source: DirectSource, found: Materialized, lock_dir: Path) -> LockedSource:
+    """Where the lock in *lock_dir* says *source*, brought here as *found*,
+    comes from: a git commit, an archive with its sha256, or a directory
+    (a local path, relative to the lock)."""
+    from freewheel.dists.hashing import sha256_file
+
+    record = found.direct_url
+    subdirectory = record.get("subdirectory")
+    vcs = record.get("vcs_info")
+    if vcs is not None:
+        return LockedSource(
+            "vcs",
+            record["url"],
+            commit=vcs["commit_id"],
+            requested_revision=vcs.get("requested_revision"),
+            subdirectory=subdirectory,
+        )
+    if found.path.is_dir() and source.url.startswith("file:"):
+        return LockedSource("directory", os.path.relpath(found.path, lock_dir), editable=source.editable)
+    hashes = record.get("archive_info", {}).get("hashes", {})
+    sha256 = hashes.get("sha256") or sha256_file(found.path)
+    if source.url.startswith("file:"):
+        return LockedSource("archive", os.path.relpath(found.path, lock_dir), sha256=sha256)
+    return LockedSource("archive", record["url"], sha256=sha256, subdirectory=subdirectory)
 
 
 def _pins(sources: Mapping[NormalizedName, Sequence[object]]) -> Iterable[IndexPin]:

@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
     from freewheel.cache import Cache
     from freewheel.config.settings import Settings
+    from freewheel.dists.builds.sdist import SdistBuilds
     from freewheel.install import WheelToInstall
     from freewheel.install.site_packages import InstalledDistribution
+    from freewheel.project.config import ProjectConfig
     from freewheel.project.workspace import Workspace
     from freewheel.python.environments import Environment
     from freewheel.python.interpreters import InterpreterInfo
@@ -85,7 +87,10 @@ class LockedInstall:
 
     A wheel has *dist* (where to get it, and its hashes); a local project
     has *directory* and *editable*, and *version* ``None`` when the lock
-    does not record it (it is known once built).
+    does not record it (it is known once built); a git checkout or an
+    archive to build has *reference*, a direct reference URL pinned to
+    its commit or its sha256 (``git+URL@COMMIT#subdirectory=...``), and
+    a checkout the *revision* the lock says was asked for (a tag, a branch).
     """
 
     name: NormalizedName
@@ -93,6 +98,8 @@ class LockedInstall:
     dist: DistFile | None = None
     directory: Path | None = None
     editable: bool = False
+    reference: str | None = None
+    revision: str | None = None
 
 
 def read_pylock(path: Path) -> Pylock:
@@ -152,6 +159,19 @@ def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> 
     return extras, [g for g in dict.fromkeys(groups) if g not in dropped]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Scope:
+    """The workspace projects a sync installs for (``--package``,
+    ``--all-packages``): *projects*, or every one when *everything*;
+    *members* are all the workspace's projects by name, and *project* the
+    one ``--no-install-project`` leaves out."""
+
+    projects: tuple[ProjectConfig, ...]
+    members: Mapping[NormalizedName, ProjectConfig]
+    everything: bool
+    project: NormalizedName | None = None
+
+
 def select_installs(
     lock: Pylock,
     selection: Selection,
@@ -159,15 +179,17 @@ def select_installs(
     lock_path: Path,
     markers: Mapping[str, str],
     tags: Sequence[Tag],
-    group_requirements: Mapping[NormalizedName, Sequence[Requirement]] = {},
-    project: NormalizedName | None = None,
+    scope: Scope,
 ) -> list[LockedInstall]:
     """The packages of *lock* (read from *lock_path*) to install for an
-    interpreter with *markers* and *tags*, as *selection* asks.
+    interpreter with *markers* and *tags*, as *selection* asks, for the
+    projects of *scope*.
 
-    With ``only_groups``, the selection is cut down to the groups'
-    requirements (*group_requirements*) and what they need through the
-    lock's ``dependencies``. Unless ``install_project``, *project* is left out.
+    Unless *scope* is every project and every one's dependencies are asked
+    for, the selection is cut down to what the scope's projects (with
+    ``only_groups``, their groups) require, through the lock's
+    ``dependencies`` and the workspace members' requirements. Unless
+    ``install_project``, the scope's *project* is left out.
 
     :raises UsageError: when a selected package has no file installable here.
     """
@@ -191,30 +213,73 @@ def select_installs(
             f"`{shown}` offers nothing installable here: {exc}",
             hint="run `freewheel lock` to lock for this platform, or check `environments`",
         ) from None
-    if selection.only_groups:
-        chosen = _reachable(chosen, [r for g in groups for r in group_requirements.get(g, ())], environment)
+    if selection.only_groups or not scope.everything:
+        roots = [
+            requirement
+            for project in scope.projects
+            for requirement in _requirements_of(project, extras, groups, groups_only=bool(selection.only_groups))
+        ]
+        chosen = _reachable(chosen, roots, environment, scope.members)
     installs = [_install_of(package, chosen_file, lock_path) for package, chosen_file in chosen]
     if not selection.install_project:
-        installs = [i for i in installs if i.name != project]
+        installs = [i for i in installs if i.name != scope.project]
     return installs
 
 
-def _reachable(chosen: list[Chosen], roots: Sequence[Requirement], environment: Mapping[str, str]) -> list[Chosen]:
-    """The entries of *chosen* that *roots* need, following each entry's ``dependencies``."""
-    by_name = {package.name: (package, file) for package, file in chosen}
-    wanted = [
-        canonicalize_name(r.name)
-        for r in roots
-        if r.marker is None or r.marker.evaluate({**environment, "extra": ""})
+def _requirements_of(
+    project: ProjectConfig, extras: Collection[str], groups: Collection[str], *, groups_only: bool
+) -> list[Requirement]:
+    """What *project* needs with *extras* and *groups* selected: itself and
+    its dependencies, or (*groups_only*) its groups alone."""
+    needed = [
+        requirement
+        for group in groups
+        for requirement in project.dependency_groups.get(canonicalize_name(group), ())
     ]
+    if groups_only:
+        return needed
+    if project.name is not None:
+        needed.append(Requirement(project.name))
+    needed += project.dependencies
+    for extra in extras:
+        needed += project.optional_dependencies.get(canonicalize_name(extra), ())
+    return needed
+
+
+def _reachable(
+    chosen: list[Chosen],
+    roots: Sequence[Requirement],
+    environment: Mapping[str, str],
+    members: Mapping[NormalizedName, ProjectConfig],
+) -> list[Chosen]:
+    """The entries of *chosen* that *roots* need, following each entry's
+    ``dependencies``, and a workspace member's own requirements (with the
+    extras asked of it) where one is needed."""
+    by_name = {package.name: (package, file) for package, file in chosen}
+    wanted = list(roots)
     seen: dict[NormalizedName, None] = {}
+    expanded: set[tuple[NormalizedName, str]] = set()
     while wanted:
-        name = wanted.pop()
+        requirement = wanted.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({**environment, "extra": ""}):
+            continue
+        name = canonicalize_name(requirement.name)
+        member = members.get(name)
+        if member is not None:
+            # A member's lock entry lists the needs of all its extras and
+            # groups: its own tables say what this requirement needs.
+            for extra in ("", *requirement.extras):
+                if (name, extra) not in expanded:
+                    expanded.add((name, extra))
+                    wanted += member.optional_dependencies.get(canonicalize_name(extra), ()) if extra else member.dependencies
+            if name in by_name:
+                seen[name] = None
+            continue
         if name in seen or name not in by_name:
             continue
         seen[name] = None
         package = by_name[name][0]
-        wanted.extend(canonicalize_name(d["name"]) for d in package.dependencies or () if "name" in d)
+        wanted.extend(Requirement(d["name"]) for d in package.dependencies or () if "name" in d)
     return [by_name[name] for name in by_name if name in seen]
 
 
@@ -246,13 +311,25 @@ def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInst
     if isinstance(chosen, PackageDirectory):
         directory = Path(os.path.normpath(lock_path.parent / chosen.path))
         return LockedInstall(name, version, directory=directory, editable=bool(chosen.editable))
-    what = {PackageSdist: "a source distribution", PackageVcs: "a version control checkout"}
+    if isinstance(chosen, PackageVcs):
+        url = chosen.url or _local_url(chosen.path or "", lock_path)
+        reference = f"{chosen.type}+{url}@{chosen.commit_id}" + _fragment(None, chosen.subdirectory)
+        return LockedInstall(name, version, reference=reference, revision=chosen.requested_revision)
+    if isinstance(chosen, PackageArchive):
+        url = chosen.url or _local_url(chosen.path or "", lock_path)
+        return LockedInstall(name, version, reference=url + _fragment(chosen.hashes.get("sha256"), chosen.subdirectory))
     label = f"{name} {version}" if version is not None else name
     raise UsageError(
-        f"{label} is locked as {what.get(type(chosen), 'an archive')} for this environment, "
+        f"{label} is locked as a source distribution for this environment, "
         "and building it is not supported yet.",
         hint="use a version with a wheel for this platform",
     )
+
+
+def _fragment(sha256: str | None, subdirectory: str | None) -> str:
+    """A direct reference's ``#...``, as an installed one's PEP 610 record gives it back."""
+    parts = [*([f"sha256={sha256}"] if sha256 else []), *([f"subdirectory={subdirectory}"] if subdirectory else [])]
+    return "#" + "&".join(parts) if parts else ""
 
 
 def _local_url(path: str, lock_path: Path) -> str:
@@ -274,23 +351,34 @@ def plan_sync(
     """
     current = {dist.name: dist for dist in installed}
     pins = []
+    elsewhere = set()
     for item in installs:
         dist = current.get(item.name)
-        if item.directory is not None and dist is not None and _same_directory(item, dist):
-            item = dataclasses.replace(item, version=dist.version)
+        if item.dist is None and dist is not None:
+            if _same_source(item, dist):
+                item = dataclasses.replace(item, version=dist.version)
+            else:
+                elsewhere.add(item.name)
         pins.append(item)
+    if reinstall is not True and elsewhere:
+        # The same version from another place is another install.
+        reinstall = {*(reinstall or ()), *elsewhere}
     return plan(pins, {d.name: d.version for d in installed}, reinstall=reinstall, sync=exact)  # type: ignore[arg-type]
 
 
-def _same_directory(item: LockedInstall, dist: InstalledDistribution) -> bool:
+def _same_source(item: LockedInstall, dist: InstalledDistribution) -> bool:
+    """Whether *dist* is installed from where the local project, checkout
+    or archive *item* comes from (and at its version, when the lock
+    records one)."""
+    from freewheel.install.site_packages import requirement_url
+
     url = dist.direct_url
-    if url is None or item.directory is None:
+    if url is None or (item.version is not None and item.version != dist.version):
         return False
-    return (
-        url.url == item.directory.as_uri()
-        and dist.editable == item.editable
-        and (item.version is None or item.version == dist.version)
-    )
+    if item.reference is not None:
+        return requirement_url(url) == item.reference
+    assert item.directory is not None
+    return url.url == item.directory.as_uri() and dist.editable == item.editable
 
 
 def fetch_wheels(
@@ -416,16 +504,17 @@ def sync_environment(
     on_copy_fallback: Callable[[], None] | None = None,
     bar: Callable[[str, int], Bar] | None = None,
     on_finished: Callable[[str], None] = lambda message: None,
-    build_editable: Callable[[Path, Path], Path] | None = None,
+    builds: SdistBuilds | None = None,
 ) -> SyncResult:
     """Make *environment* hold exactly *installs* (with *exact*; else at
     least them), all at once or not at all.
 
     What a killed command left half done in *environment* is finished
     first (*on_finished* gets what was done). Wheels are downloaded into
-    *cache* only when something is to be installed; local projects are
-    built as PEP 660 wheels by *build_editable* (project directory, output
-    directory -> wheel). *bar* makes a progress bar for each phase.
+    *cache* only when something is to be installed; local projects, git
+    checkouts and archives that are no wheels are built by *builds*
+    (``None``: building is off), editable projects as PEP 660 wheels.
+    *bar* makes a progress bar for each phase.
     """
     import tempfile
     import time
@@ -463,11 +552,9 @@ def sync_environment(
             for item, path in zip(wheels_wanted, paths, strict=True)
         ]
         with tempfile.TemporaryDirectory(prefix="freewheel-build-") as build_dir:
-            wheels += [
-                _built(item, Path(build_dir), build_editable)
-                for item in changes.install
-                if item.directory is not None
-            ]
+            wheels += _built(
+                [item for item in changes.install if item.dist is None], Path(build_dir), builds, settings, cache
+            )
             prepared = time.monotonic()
             with bar("Installing", len(wheels)) as installing:
                 results = apply_changes(
@@ -502,27 +589,46 @@ class _NoBar:
 
 
 def _built(
-    item: LockedInstall, build_dir: Path, build_editable: Callable[[Path, Path], Path] | None
-) -> WheelToInstall:
-    """The wheel that installs the local project *item*, built from its directory."""
+    items: Sequence[LockedInstall], build_dir: Path, builds: SdistBuilds | None, settings: Settings, cache: Cache
+) -> list[WheelToInstall]:
+    """The wheels that install *items*: local projects built from their
+    directories, git checkouts and archives brought here (hash-checked)
+    and built unless they are wheels, into *build_dir* or the build cache."""
+    from freewheel.dists.builds.frontend import Source
     from freewheel.dists.builds.project import check_project
+    from freewheel.dists.builds.sdist import Buildable
+    from freewheel.dists.direct import materialize_all
     from freewheel.install import WheelToInstall
 
-    assert item.directory is not None
-    if not item.editable:
-        raise UsageError(
-            f"{item.name} is locked as a non-editable local project ({item.directory}), and "
-            "building wheels of local projects is not supported yet.",
-            hint=f"make it editable: `{item.name} = {{ path = \"...\", editable = true }}` in the sources",
-        )
-    if build_editable is None:
-        raise UsageError(f"{item.name} is a local project to build, and --no-build forbids building.")
-    wheel = build_editable(check_project(item.directory), build_dir)
-    return WheelToInstall(
-        wheel,
-        requested=True,
-        direct_url={"url": item.directory.as_uri(), "dir_info": {"editable": True}},
-    )
+    if not items:
+        return []
+    if builds is None:
+        raise UsageError(f"{items[0].name} is built from source to be installed, and --no-build forbids building.")
+    references = [item for item in items if item.reference is not None]
+    found = materialize_all([(i.reference or "", i.name) for i in references], settings=settings, cache=cache, builds=builds)
+    brought = {item.name: materialized for item, materialized in zip(references, found, strict=True)}
+    wheels = []
+    for item in items:
+        label = f"{item.name} {item.version}" if item.version is not None else item.name
+        if item.directory is not None:
+            project = check_project(item.directory)
+            if item.editable:
+                wheel = builds.frontend.build(Source(project, str(project)), "editable", build_dir)
+            else:
+                wheel = builds.wheel(Buildable(project, label, item.name))
+            direct_url = {"url": item.directory.as_uri(), "dir_info": {"editable": True} if item.editable else {}}
+        else:
+            materialized = brought[item.name]
+            wheel = materialized.path
+            if not wheel.name.endswith(".whl"):
+                wheel = builds.wheel(Buildable(wheel, label, item.name, materialized.dist.hashes.get("sha256")))
+            direct_url = dict(materialized.direct_url)
+            if "vcs_info" in direct_url:
+                # Checked out at the locked commit; asked for as the lock says.
+                info = {k: v for k, v in direct_url["vcs_info"].items() if k != "requested_revision"}
+                direct_url["vcs_info"] = {**info, **({"requested_revision": item.revision} if item.revision else {})}
+        wheels.append(WheelToInstall(wheel, requested=True, direct_url=direct_url))
+    return wheels
 
 
 def lock_file(workspace: Workspace) -> Path:

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError, UsageError
@@ -42,13 +41,13 @@ class Workspace:
         """The workspace root's directory, where ``pylock.toml`` and ``.venv`` live."""
         return self.root.root
 
-    def dependency_groups(self) -> Mapping[NormalizedName, tuple[Requirement, ...]]:
-        """Each dependency group's requirements, over every member that declares it."""
-        groups: dict[NormalizedName, tuple[Requirement, ...]] = {}
-        for member in self.members.values():
-            for name, requirements in member.dependency_groups.items():
-                groups[name] = (*groups.get(name, ()), *requirements)
-        return groups
+    def projects(self) -> list[ProjectConfig]:
+        """The workspace's projects: its members, and the root first even
+        when it is virtual (it then contributes its groups only)."""
+        projects = list(self.members.values())
+        if self.root not in projects:
+            projects.insert(0, self.root)
+        return projects
 
     def sources(self, member: ProjectConfig) -> Mapping[NormalizedName, tuple[Source, ...]]:
         """The sources that hold for *member*: the root's, overridden by its own."""

@@ -353,3 +353,30 @@ def _tag_platform(tag: str) -> Platform:
     if linux:
         return _linux(tag, linux[1])
     return Platform(tag, "other", "", dict(_BLANK_KERNEL), sysconfig_platform=tag)
+
+
+# macOS platform tags that stand for several architectures in one wheel.
+_MACOS_MULTI_ARCH = {"universal2": ("arm64", "x86_64"), "intel": ("x86_64", "i386")}
+
+
+def tag_machines(tag: str) -> tuple[str, tuple[str, ...]] | None:
+    """The ``sys_platform`` a wheel platform tag installs on, with the
+    ``platform_machine`` values it accepts there (empty: any), or ``None``
+    for ``any`` and tags of other systems.
+
+    ``macosx_11_0_universal2`` gives ``("darwin", ("arm64", "x86_64"))``;
+    ``win_amd64`` gives ``("win32", ("AMD64",))``.
+    """
+    if tag == "any":
+        return None
+    platform = _tag_platform(tag)
+    if platform.os == "other":
+        return None
+    machine = platform.markers["platform_machine"]
+    if platform.os == "macos":
+        arch = tag.split("_", 3)[3]
+        if arch in _MACOS_MULTI_ARCH:
+            return "darwin", _MACOS_MULTI_ARCH[arch]
+        if arch.startswith("fat") or arch == "universal":
+            return "darwin", ()
+    return platform.markers["sys_platform"], (machine,)

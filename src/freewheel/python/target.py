@@ -53,6 +53,10 @@ class Target(Protocol):
         """Regions to resolve apart so that the Pythons *requires_python*
         admits get the versions that need it, or ``None``."""
 
+    def unserved_environment(self, files: Sequence[Any]) -> str | None:
+        """An environment the project requires that a version offering
+        *files* cannot be installed in, or ``None``."""
+
     def describe(self) -> str:
         """A short label for messages."""
 
@@ -105,6 +109,10 @@ class TargetEnvironment:
 
     def python_split(self, requires_python: SpecifierSet) -> None:
         """Never, as :meth:`split`."""
+        return None
+
+    def unserved_environment(self, files: Sequence[Any]) -> None:
+        """Never: one environment requires no other."""
         return None
 
     def describe(self) -> str:

@@ -9,7 +9,9 @@ explicit index nothing pins the package to, or it was excluded by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from packaging.version import Version
 
 from freewheel.resolver import pubgrub
 from freewheel.resolver.candidates import prerelease_rejection
@@ -38,8 +40,13 @@ def term_describer(provider: Provider) -> Callable[[object, Ranges], str]:
 def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
     hints: list[str] = []
     seen: set[object] = set()
+    unserved: set[object] = set()
     for incompatibility in failure.incompatibility.external_incompatibilities():
         cause = incompatibility.cause
+        for package in incompatibility.terms:
+            if isinstance(package, Package) and package.name in provider.unserved and package.name not in unserved:
+                unserved.add(package.name)
+                hints.append(_unserved_hint(package.name, provider.unserved[package.name]))
         if not isinstance(cause, pubgrub.NoVersions):
             continue
         package = cause.package
@@ -48,6 +55,15 @@ def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
         seen.add(package.name)
         hints += _no_versions_hints(provider, package, cause.range)
     return hints
+
+
+def _unserved_hint(name: str, versions: Mapping[Version, str]) -> str:
+    newest = max(versions)
+    return (
+        f"{name} {newest} has no wheel for `{versions[newest]}`, an environment the project lists in "
+        f"`required-environments`, and no source distribution to build: require a version of {name} "
+        "that has one, or remove that environment from `required-environments`."
+    )
 
 
 def _no_versions_hints(provider: Provider, package: Package, range_: Ranges) -> list[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -116,8 +116,11 @@ class Provider:
         resolution: str = "highest",
         no_deps: bool = False,
         pins: Mapping[NormalizedName, str] | None = None,
+        on_examined: Callable[[], None] | None = None,
     ) -> None:
         self.source = source
+        #: Told each time a version's dependencies are first read (progress).
+        self.on_examined = on_examined
         #: Index pins of this resolution over the configured ones (by name).
         self.pins = pins or {}
         self.policy = policy
@@ -138,6 +141,9 @@ class Provider:
         #: Versions whose metadata's Requires-Python admits the target only
         #: with its upper bound ignored, with that Requires-Python.
         self.python_caps: dict[tuple[NormalizedName, Version], str] = {}
+        #: Versions passed over for a required environment they cannot be
+        #: installed in (``required-environments``), with that environment.
+        self.unserved: dict[NormalizedName, dict[Version, str]] = {}
 
     # -- the solver's contract -------------------------------------------
 
@@ -225,6 +231,8 @@ class Provider:
         except MetadataError as error:
             return Unavailable(error.message)
         self.dependencies[key] = deps
+        if self.on_examined is not None:
+            self.on_examined()
         self._prefetch(deps)
         return deps
 
@@ -288,8 +296,16 @@ class Provider:
 
     def _dependencies_of(self, package: Package, version: Version) -> dict[Package, Ranges]:
         candidate = self.candidate(package.name, version)
-        metadata = self.source.metadata(candidate.metadata_file)
         target = self.policy.target
+        if package.extra is None:
+            unserved = target.unserved_environment(candidate.files)
+            if unserved is not None:
+                self.unserved.setdefault(package.name, {})[version] = unserved
+                raise MetadataError(
+                    f"{package.name} {version} has no source distribution and no wheel "
+                    f"for the required environment `{unserved}`"
+                )
+        metadata = self.source.metadata(candidate.metadata_file)
         support = python_support(metadata.requires_python, target.python_version)
         if support == "no":
             # Known only from the metadata (the index page did not say):

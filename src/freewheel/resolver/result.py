@@ -81,8 +81,8 @@ class LockedSource:
     """Where a package that is not on an index comes from (PEP 751's
     ``directory``, ``archive`` or ``vcs``), as the lock records it.
 
-    *kind* is ``"directory"`` (with *editable*), ``"archive"`` (a URL or a
-    local file, with its *sha256*), or ``"vcs"`` (*url* with the resolved
+    *kind* is ``"directory"`` (with *editable*), ``"archive"`` (a URL, or a
+    local file's path relative to the lock, with its *sha256*), or ``"vcs"`` (*url* with the resolved
     *commit* and the *requested_revision*). *subdirectory* points into an
     archive or a checkout.
     """

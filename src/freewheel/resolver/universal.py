@@ -41,6 +41,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from freewheel.errors import ResolutionImpossible, UsageError
+from freewheel.index.models import DistFile
+from freewheel.python.platforms import tag_machines
 from freewheel.resolver import pubgrub
 from freewheel.resolver.markers import FALSE, TRUE, MarkerError, MarkerTree
 from freewheel.resolver.provider import (
@@ -119,6 +121,8 @@ class UniversalTarget:
     """
 
     fork: MarkerTree
+    #: ``required-environments``: where every package needs a wheel or an sdist.
+    required: tuple[MarkerTree, ...] = ()
     #: A fork reaches up to Pythons nobody tested: honouring upper bounds
     #: of Requires-Python there would send it back to releases from before
     #: the bounds were written, so they are ignored, as uv does.
@@ -177,11 +181,60 @@ class UniversalTarget:
         cells = [self.fork & ~tree, self.fork & tree]
         return cells if not any(cell.is_false for cell in cells) else None
 
+    def unserved_environment(self, files: Sequence[DistFile]) -> str | None:
+        """The first required environment (``required-environments``)
+        inside the fork that one version, offering *files*, cannot be
+        installed in, or ``None`` when it serves every one: an sdist
+        serves all, a wheel those its platform tags admit.
+
+        :raises ForkNeeded: when the version's wheels install in part of
+            the fork only: that part may take it, the rest needs another
+            version (as uv forks).
+        """
+        if not self.required or any(f.kind != "wheel" for f in files):
+            return None
+        installs = FALSE
+        for dist in files:
+            installs = installs | wheel_tree(dist.tags)
+        for required in self.required:
+            if (required & self.fork).is_false or not (required & installs).is_false:
+                continue
+            forks = [part for part in (self.fork & installs, self.fork & ~installs) if not part.is_false]
+            if len(forks) > 1:
+                raise ForkNeeded(forks)
+            return str(required)
+        return None
+
     def _cells(self, trees: Sequence[MarkerTree]) -> list[MarkerTree]:
         cells = [self.fork]
         for tree in dict.fromkeys(trees):
             cells = [part for cell in cells for part in (cell & tree, cell & ~tree) if not part.is_false]
         return cells
+
+
+@functools.lru_cache(maxsize=4096)
+def wheel_tree(tags: frozenset[Tag]) -> MarkerTree:
+    """Where a wheel with *tags* installs, as its platform tags tell
+    (``sys_platform``, ``platform_machine``); a tag of an unknown system
+    tells nothing, so it may install anywhere."""
+    tree = FALSE
+    for platform in {tag.platform for tag in tags}:
+        implied = tag_machines(platform)
+        if implied is None:
+            return TRUE
+        system, machines = implied
+        where = MarkerTree.from_marker(f"sys_platform == '{system}'")
+        if machines:
+            where = where & _any_tree(f"platform_machine == '{machine}'" for machine in machines)
+        tree = tree | where
+    return tree
+
+
+def _any_tree(markers: Iterable[str]) -> MarkerTree:
+    tree = FALSE
+    for marker in markers:
+        tree = tree | MarkerTree.from_marker(marker)
+    return tree
 
 
 def _python_at_least(operator: str, version: str) -> MarkerTree:
@@ -226,6 +279,7 @@ def resolve_forks(
     conflicts: Sequence[Sequence[MarkerTree]] = (),
     pins: Sequence[IndexPin] = (),
     start: Sequence[MarkerTree] = (),
+    required: Sequence[MarkerTree] = (),
 ) -> list[Fork]:
     """Solve every fork of *space* that *roots* and the dependencies need.
 
@@ -241,6 +295,8 @@ def resolve_forks(
 
     *start* are forks to begin with (a previous lock's, so that a re-lock
     splits where it did); what of *space* they leave out is one more fork.
+    *required* are the environments every chosen version must install in
+    (``required-environments``).
     """
     pending = _starting_forks(space, start)
     pending = [part for fork in pending for part in _conflict_forks(fork, conflicts)]
@@ -254,7 +310,7 @@ def resolve_forks(
                 "(markers that multiply); narrow them with [tool.freewheel] environments."
             )
         fork = pending.pop(0)
-        target = UniversalTarget(fork)
+        target = UniversalTarget(fork, tuple(required))
         direct = [root for root in roots if not (_where(root) & fork).is_false]
         requirements = tuple(root.requirement for root in direct)
         split = target.split(requirements, None) or _split_conditions(direct, fork)
