@@ -152,7 +152,7 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
     from freewheel.resolver.source import AsyncRunner
 
     runner = AsyncRunner()
-    fetcher = runner.run(open_fetcher(context.settings, cache))
+    fetcher = open_fetcher(context.settings, cache)
     try:
         references = DirectReferences(
             DistStore(cache.bucket("wheels"), fetcher),
@@ -306,7 +306,7 @@ def resolver_session(
     runner = AsyncRunner()
     own_cache = cache is None
     cache = open_cache(context) if cache is None else cache
-    fetcher = runner.run(open_fetcher(context.settings, cache))
+    fetcher = open_fetcher(context.settings, cache)
     store = DistStore(cache.bucket("wheels"), fetcher)
     provider = None
     try:

@@ -32,7 +32,7 @@ from freewheel.dists.pkginfo import PkgInfoScanner, is_top_pkg_info
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
-from freewheel.net.fetcher import FetchError, Getter
+from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
 from freewheel.util.requirements import check_versions
 from freewheel.util.urls import strip_credentials
@@ -425,6 +425,11 @@ class MetadataSource:
         except (BadZip, zipfile.BadZipFile) as error:
             raise MetadataError(f"{dist.filename} is not a valid {what}: {error}.") from None
         return result
+
+    def is_cached(self, dist: DistFile) -> bool:
+        """Whether *dist*'s metadata is in the cache (without reading it)."""
+        key = _record_key(dist)
+        return key is not None and self._cache is not None and self._cache.has("metadata", key, project=dist.name)
 
     def cached(self, dist: DistFile) -> CoreMetadata | None:
         """*dist*'s metadata if the cache has it, read on the caller's thread.

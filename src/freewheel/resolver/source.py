@@ -40,12 +40,30 @@ T = TypeVar("T")
 
 
 class AsyncRunner:
-    """An event loop running in a daemon thread."""
+    """An event loop running in a daemon thread, started by the first
+    coroutine given to it: a run the cache serves whole needs neither."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="freewheel-io", daemon=True)
-        self._thread.start()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started in its thread if it was not yet."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="freewheel-io", daemon=True)
+                thread.start()
+                # Kept only once running: a loop nothing runs would hang its callers.
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @property
+    def started(self) -> bool:
+        """Whether any coroutine was run (the loop and its thread exist)."""
+        return self._loop is not None
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run *coro* on the loop and wait for its result."""
@@ -62,7 +80,11 @@ class AsyncRunner:
         dependency tree) must end before *finalizer* closes what it uses:
         a task that outlived the HTTP client would fail on it, and Python
         would print its unretrieved exception after freewheel's own output.
+        A runner that never started has nothing to close, and *finalizer*
+        nothing to release: it is not run.
         """
+        if self._loop is None or self._thread is None:
+            return
 
         async def shutdown() -> None:
             current = asyncio.current_task()
@@ -74,9 +96,9 @@ class AsyncRunner:
                 await finalizer()
 
         self.run(shutdown())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
-        self.loop.close()
+        self._loop.close()
 
 
 class PackageSource:
@@ -118,7 +140,11 @@ class PackageSource:
     def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
         """What the indexes offer for *name* (only index *pin*, if given),
         or a direct reference's one file."""
-        return self._referenced(name) or self._runner.run(self._client.project(name, pin))
+        return (
+            self._referenced(name)
+            or self._client.cached(name, pin)
+            or self._runner.run(self._client.project(name, pin))
+        )
 
     def _referenced(self, name: NormalizedName) -> ProjectListing | None:
         """A direct reference's project, as a listing of its one file."""
@@ -198,13 +224,22 @@ class PackageSource:
         so on down that version's own dependencies (once per project)."""
         if self._ahead and name not in self._requested:
             self._requested.add(name)
-            self._spawn(self._prefetch(name, range_, lowest))
+            if self._client.cached(name) is None:
+                # A page the cache holds is read here when needed, and the
+                # resolver reaches its dependencies' pages soon enough.
+                self._spawn(self._prefetch(name, range_, lowest))
 
     def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         """Start fetching the metadata of *candidates*, and of the best
         version of each of their dependencies (a release that pins its
         companion, ``==`` by ``==``, needs both to be judged)."""
-        if self._ahead and candidates:
+        if not self._ahead:
+            return
+        if not self._runner.started:
+            # Nothing was fetched yet: if the cache has all of these, the
+            # resolver reads them here, and no loop needs to start.
+            candidates = [c for c in candidates if not self._metadata.is_cached(c.files[0])]
+        if candidates:
             self._spawn(self._prefetch_versions(candidates))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
