@@ -45,13 +45,22 @@ class PageFile(msgspec.Struct, array_like=True, frozen=True):
     size: int | None
 
 
+_FILES = msgspec.msgpack.Decoder(list[PageFile])
+
+
 class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
     """What an index answered for a project page: its HTTP *status*, and for
-    a 200 the usable files grouped by version, newest first, or why the page
-    could not be read (*unreadable*)."""
+    a 200 the usable files grouped by version, newest first (the version, the
+    number of its files, and the files), or why the page could not be read
+    (*unreadable*).
+
+    Each version's files stay encoded (a ``list[PageFile]``) until that
+    version is looked at: decoding every file of every page a resolution
+    reads cost more than the rest of a warm resolution.
+    """
 
     status: int
-    versions: list[tuple[str, list[PageFile]]] = []
+    versions: list[tuple[str, int, msgspec.Raw]] = []
     unreadable: str | None = None
 
 
@@ -79,7 +88,13 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
                 dist.size,
             )
         )
-    return ProjectPage(200, [(str(version), grouped[version]) for version in sorted(grouped, reverse=True)])
+    return ProjectPage(
+        200,
+        [
+            (str(version), len(grouped[version]), msgspec.Raw(msgspec.msgpack.encode(grouped[version])))
+            for version in sorted(grouped, reverse=True)
+        ],
+    )
 
 
 def _dist(entry: PageFile, index: Index, project: NormalizedName, version: Version) -> DistFile:
@@ -138,20 +153,28 @@ class _Lazy(Sequence[DistFile]):
 class VersionFiles(_Lazy):
     """The files of one version of a kept page."""
 
-    __slots__ = ("_entries", "_index", "_project", "_version")
+    __slots__ = ("_count", "_entries", "_index", "_project", "_version")
 
-    def __init__(self, entries: list[PageFile], index: Index, project: NormalizedName, version: Version) -> None:
+    def __init__(
+        self, count: int, entries: msgspec.Raw, index: Index, project: NormalizedName, version: Version
+    ) -> None:
         super().__init__()
-        self._entries = entries
+        self._count = count
+        self._entries: msgspec.Raw | list[PageFile] = entries
         self._index = index
         self._project = project
         self._version = version
 
+    def _decoded(self) -> list[PageFile]:
+        if isinstance(self._entries, msgspec.Raw):
+            self._entries = _FILES.decode(self._entries)
+        return self._entries
+
     def _make(self) -> tuple[DistFile, ...]:
-        return tuple(_dist(e, self._index, self._project, self._version) for e in self._entries)
+        return tuple(_dist(e, self._index, self._project, self._version) for e in self._decoded())
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._count
 
 
 class PageFiles(_Lazy):
@@ -163,9 +186,9 @@ class PageFiles(_Lazy):
     def __init__(self, page: ProjectPage, index: Index, project: NormalizedName) -> None:
         super().__init__()
         self.by_version: dict[Version, VersionFiles] = {}
-        for text, entries in page.versions:
+        for text, count, entries in page.versions:
             version = parse_version(text)
-            self.by_version[version] = VersionFiles(entries, index, project, version)
+            self.by_version[version] = VersionFiles(count, entries, index, project, version)
 
     def _make(self) -> tuple[DistFile, ...]:
         return tuple(dist for files in self.by_version.values() for dist in files)
