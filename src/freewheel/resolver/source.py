@@ -38,6 +38,10 @@ from freewheel.resolver.pubgrub import Ranges, from_specifiers
 
 T = TypeVar("T")
 
+#: Versions of one package walked back whose metadata (and their
+#: dependencies' best versions') is fetched at once.
+WALK_AHEAD = 16
+
 
 class AsyncRunner:
     """An event loop running in a daemon thread, started by the first
@@ -263,12 +267,21 @@ class PackageSource:
         return self.candidates(listing, lowest=lowest).best(range_)
 
     async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+        # In the walk's order, a few versions at a time: the resolver needs
+        # each version's dependencies right after the version itself, and
+        # would wait for them behind the requests of every later version if
+        # all the versions were asked for at once.
+        window = asyncio.Semaphore(WALK_AHEAD)
+
+        async def best(name: NormalizedName, range_: Ranges) -> None:
+            candidate = await self._best(name, range_, lowest=False)
+            if candidate is not None:
+                await self._get_metadata(candidate.files[0])
+
         async def one(candidate: Candidate) -> None:
-            metadata = await self._get_metadata(candidate.files[0])
-            for name, range_ in self._dependencies(metadata):
-                best = await self._best(name, range_, lowest=False)
-                if best is not None:
-                    await self._get_metadata(best.files[0])
+            async with window:
+                metadata = await self._get_metadata(candidate.files[0])
+                await asyncio.gather(*(best(n, r) for n, r in self._dependencies(metadata)), return_exceptions=True)
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
