@@ -126,3 +126,33 @@ def test_small_wheel_in_one_read():
     calls: list[tuple[int, int | None]] = []
     assert asyncio.run(read_member(_in_memory_fetch(data, calls), is_metadata_member)) is not None
     assert len(calls) == 1
+
+
+def _directory(data: bytes) -> bytes:
+    from freewheel.dists.remotezip import central_directory
+
+    offset, size = central_directory(data, 0)
+    return data[offset : offset + size]
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        # The common case: the wheel's own .dist-info last, after many files.
+        [*(f"pkg/data/{n}.json" for n in range(300)), "pkg-1.dist-info/RECORD", "pkg-1.dist-info/METADATA"],
+        # A vendored .dist-info first: its METADATA is not the wheel's.
+        ["pkg/_vendor/dep-2.dist-info/METADATA", "pkg/a.py", "pkg-1.dist-info/METADATA"],
+        # The hint inside an earlier name, and the signature bytes in one.
+        ["pkg/.dist-info/METADATA.txt", "pkg/PK\x01\x02.dist-info/METADATA", "pkg-1.dist-info/METADATA"],
+        # No such member at all.
+        ["pkg/a.py", "pkg/.dist-info/METADATA/x"],
+    ],
+)
+def test_a_hint_finds_the_same_member_as_reading_every_entry(names: list[str]) -> None:
+    from freewheel.dists.remotezip import find_member
+
+    data = _zip({name: name.encode() for name in names})
+    directory = _directory(data)
+    hinted = find_member(directory, is_metadata_member, b".dist-info/METADATA")
+    assert hinted == find_member(directory, is_metadata_member)
+    assert (hinted.name if hinted else None) == next((n for n in names if is_metadata_member(n)), None)

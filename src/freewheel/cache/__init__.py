@@ -8,6 +8,7 @@ Layout::
     <root>/wheels-v1/<project>/<sha256>/<filename>  whole distribution files, by content hash
     <root>/archive-v1/<project>/...                 unpacked wheels (the installer's)
     <root>/metadata-v1/<project>/<key>.rec          small records keyed by a string
+    <root>/derived-v1/<project>/<key>.rec           values derived from HTTP responses (parsed index pages)
     <root>/builds-v1/<project>/<sha256>/<settings>/ what building an sdist produced (freewheel.dists.builds.sdist)
 
 The first level of every bucket is a project's canonical name, or
@@ -53,6 +54,7 @@ BUCKETS: Mapping[str, str] = {
     "wheels": "wheels-v1",
     "archive": "archive-v1",
     "metadata": "metadata-v1",
+    "derived": "derived-v1",
     "builds": "builds-v1",
 }
 
@@ -236,9 +238,17 @@ class Cache:
         """Where the record for the string *key* of *project* lives."""
         return self.project_dir(bucket, project) / (entry_key(key) + suffix)
 
-    def read(self, bucket: str, key: str, record_type: type[_Record], *, project: str | None = None) -> _Record | None:
+    def read(
+        self,
+        bucket: str,
+        key: str,
+        record_type: type[_Record],
+        *,
+        project: str | None = None,
+        suffix: str = RECORD_SUFFIX,
+    ) -> _Record | None:
         """The record stored under *key*, or ``None`` (see :func:`read_record`)."""
-        path = self.record_path(bucket, key, project)
+        path = self.record_path(bucket, key, project, suffix)
         pending = self._writer.pending(path)
         if pending is None:
             return read_record(path, record_type)
@@ -247,7 +257,20 @@ class Cache:
         except msgspec.DecodeError:
             return None
 
-    def write(self, bucket: str, key: str, record: msgspec.Struct, *, project: str | None = None) -> None:
+    def has(self, bucket: str, key: str, *, project: str | None = None) -> bool:
+        """Whether a record is stored under *key* (it may still not decode)."""
+        path = self.record_path(bucket, key, project)
+        return self._writer.pending(path) is not None or path.is_file()
+
+    def write(
+        self,
+        bucket: str,
+        key: str,
+        record: msgspec.Struct,
+        *,
+        project: str | None = None,
+        suffix: str = RECORD_SUFFIX,
+    ) -> None:
         """Store *record* under *key*; *project* lets ``cache clean NAME`` find it.
 
         The file is written on a thread of its own (see :class:`_RecordWriter`):
@@ -255,7 +278,7 @@ class Cache:
         about a millisecond that the network loop would otherwise wait for.
         :meth:`read` sees the record at once; :meth:`close` waits for the disk.
         """
-        self._writer.put(self.record_path(bucket, key, project), msgspec.msgpack.encode(record))
+        self._writer.put(self.record_path(bucket, key, project, suffix), msgspec.msgpack.encode(record))
 
     def close(self) -> None:
         """Finish pending writes; remove the directory of a temporary cache, keep any other."""

@@ -42,10 +42,9 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
 import msgspec
 from packaging.utils import (
     InvalidName,
@@ -67,7 +66,8 @@ from freewheel.config.indexes import Index
 from freewheel.config.settings import Settings
 from freewheel.errors import UsageError
 from freewheel.net.auth import CredentialStore
-from freewheel.net.fetcher import Closing, Fetcher, FetchError, Response
+from freewheel.net.fetcher import Fetcher
+from freewheel.net.response import Closing, FetchError, Headers, Response
 from freewheel.util.fs import atomic_write_bytes
 from freewheel.util.urls import strip_credentials
 
@@ -119,6 +119,31 @@ class StoredResponse(msgspec.Struct, frozen=True):
     stored_at: float
     body: bytes | None = None
     sha256: str | None = None
+
+
+class DerivedRecord(msgspec.Struct, frozen=True):
+    """A value derived from a stored response (a parsed index page), with
+    what decides whether that response may still answer: its status,
+    headers and ``stored_at`` as :class:`StoredResponse` has them, and a
+    digest of the body it was derived from."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    stored_at: float
+    digest: str
+    value: msgspec.Raw
+
+
+_Value = TypeVar("_Value")
+
+
+def _decoded(record: DerivedRecord, value_type: type[_Value]) -> _Value | None:
+    """*record*'s value, or ``None`` if it is not a *value_type* (another
+    freewheel's format)."""
+    try:
+        return msgspec.msgpack.decode(record.value, type=value_type)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -254,8 +279,16 @@ class _Entry:
     offline_only: bool = False
 
     @property
-    def headers(self) -> httpx.Headers:
-        return httpx.Headers(self.record.headers)
+    def headers(self) -> Headers:
+        return Headers(self.record.headers)
+
+    @property
+    def stored(self) -> tuple[StoredResponse, str] | None:
+        """The record and the suffix of the file it is in; ``None`` for a
+        body found by its hash alone."""
+        if self.path is None:
+            return None
+        return self.record, OFFLINE_SUFFIX if self.offline_only else RECORD_SUFFIX
 
     @property
     def response(self) -> Response:
@@ -330,24 +363,95 @@ class CachingFetcher(Closing):
                 raise FetchError(url, OFFLINE_MISS)
             self._remember_credentials(url)
             return await self._fetcher.get(self._network_url(url), headers=headers, spool_to=spool_to, until=until)
+        response, _ = await self._get_stored(url, headers)
+        return response
+
+    def derived(self, url: str, accept: str, value_type: type[_Value]) -> _Value | None:
+        """What :meth:`get_derived` kept for this request, read on the caller's
+        thread, when the response it came from may still answer (any stored
+        copy, offline; a fresh one, online); else ``None``.
+
+        Nothing here touches the network: a warm run answers from these
+        small records alone, without reading or parsing the responses.
+        """
+        self._remember_credentials(url)
+        target = describe(url, accept)
+        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if self._offline else (RECORD_SUFFIX,)
+        found = [
+            record
+            for suffix in suffixes
+            if (record := self._cache.read("derived", target.key, DerivedRecord, project=target.project, suffix=suffix))
+            is not None
+        ]
+        record = max(found, key=lambda record: record.stored_at, default=None)
+        if record is None:
+            return None
+        if not self._offline and not self._fresh(target, record.status, Headers(record.headers), record.stored_at):
+            return None
+        return _decoded(record, value_type)
+
+    async def get_derived(
+        self,
+        url: str,
+        derive: Callable[[Response], _Value],
+        value_type: type[_Value],
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Value:
+        """``derive(response)`` for a GET of *url* through the cache, kept
+        beside the stored response for :meth:`derived` to find.
+
+        A response the server confirms unchanged (a 304), or that the cache
+        answers again, is not derived twice: its body's digest says it is
+        the one the kept value came from.
+        """
+        response, stored = await self._get_stored(url, headers)
+        if stored is None:
+            return derive(response)
+        record, suffix = stored
+        target = describe(url, _header(headers, "accept"))
+        digest = hashlib.blake2b(response.content, digest_size=16).hexdigest()
+        kept = self._cache.read("derived", target.key, DerivedRecord, project=target.project, suffix=suffix)
+        value = _decoded(kept, value_type) if kept is not None and kept.digest == digest else None
+        if value is None:
+            value = derive(response)
+        elif kept is not None and kept.stored_at == record.stored_at:
+            return value
+        derived = DerivedRecord(
+            status=record.status,
+            headers=record.headers,
+            stored_at=record.stored_at,
+            digest=digest,
+            value=msgspec.Raw(msgspec.msgpack.encode(value)),
+        )
+        self._cache.write("derived", target.key, derived, project=target.project, suffix=suffix)
+        other = OFFLINE_SUFFIX if suffix == RECORD_SUFFIX else RECORD_SUFFIX
+        self._cache.record_path("derived", target.key, target.project, other).unlink(missing_ok=True)
+        return value
+
+    async def _get_stored(
+        self, url: str, headers: Mapping[str, str] | None
+    ) -> tuple[Response, tuple[StoredResponse, str] | None]:
+        """A response through the cache, and the record (with its file
+        suffix) that now holds it, if one does."""
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target, offline=self._offline)
         if self._offline:
             if entry is None:
                 raise FetchError(url, OFFLINE_MISS)
-            return entry.response
+            return entry.response, entry.stored
         if entry is not None and self._reusable(target, entry):
-            return entry.response
+            return entry.response, entry.stored
         if _header(headers, "range") is not None:
             # Partial content is not stored: the metadata layer keeps what it
             # extracts from it.
-            return await self._fetcher.get(self._network_url(url), headers=headers)
+            return await self._fetcher.get(self._network_url(url), headers=headers), None
         return await self._fetch(url, target, headers, entry)
 
     async def _fetch(
         self, url: str, target: Target, headers: Mapping[str, str] | None, entry: _Entry | None
-    ) -> Response:
+    ) -> tuple[Response, tuple[StoredResponse, str] | None]:
         request = dict(headers or {})
         if entry is not None:
             stored = entry.headers
@@ -359,14 +463,13 @@ class CachingFetcher(Closing):
             response = await self._fetcher.get(self._network_url(url), headers=request)
         except FetchError:
             if entry is not None and self._may_serve_stale(target, entry):
-                return entry.response
+                return entry.response, entry.stored
             raise
         if response.status == 304 and entry is not None and entry.path is not None:
             renewed = dataclasses.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
             await asyncio.to_thread(self._write, entry.path, renewed.record)
-            return renewed.response
-        await asyncio.to_thread(self._store, target, response)
-        return response
+            return renewed.response, renewed.stored
+        return response, await asyncio.to_thread(self._store, target, response)
 
     def _directives(self, target: Target, headers: Mapping[str, str]) -> dict[str, str | None]:
         """The effective ``Cache-Control``: an override's, else the server's."""
@@ -379,19 +482,22 @@ class CachingFetcher(Closing):
         """Whether *entry* may answer online without asking the server."""
         if entry.path is None or target.sha256 is not None:
             return True  # Content named by its hash cannot change.
-        record, headers = entry.record, entry.headers
+        return self._fresh(target, entry.record.status, entry.headers, entry.record.stored_at)
+
+    def _fresh(self, target: Target, status: int, headers: Headers, stored_at: float) -> bool:
+        """Whether a response stored at *stored_at* may answer online without asking the server."""
         refreshing = self._refresh or target.project in self._refresh_packages
-        if refreshing and record.stored_at < self._started:
+        if refreshing and stored_at < self._started:
             return False
         directives = self._directives(target, headers)
         if "no-store" in directives:
             return False
-        if "immutable" in directives or (target.kind == "files" and record.status == 200):
+        if "immutable" in directives or (target.kind == "files" and status == 200):
             return True
         if "no-cache" in directives or "*" in headers.get("vary", ""):
             return False
-        lifetime = freshness_lifetime(record.status, headers, directives, record.stored_at)
-        return lifetime > current_age(headers, record.stored_at, time.time())
+        lifetime = freshness_lifetime(status, headers, directives, stored_at)
+        return lifetime > current_age(headers, stored_at, time.time())
 
     def _may_serve_stale(self, target: Target, entry: _Entry) -> bool:
         """Whether a stale *entry* may answer when the server cannot be reached."""
@@ -436,10 +542,13 @@ class CachingFetcher(Closing):
             return None
         return _Entry(record, body, path, offline_only=suffix == OFFLINE_SUFFIX)
 
-    def _store(self, target: Target, response: Response) -> None:
-        """Keep *response* as the cache rules say; a no-store one for --offline only."""
+    def _store(self, target: Target, response: Response) -> tuple[StoredResponse, str] | None:
+        """Keep *response* as the cache rules say; a no-store one for --offline only.
+
+        Returns the record written and its file suffix, or ``None``.
+        """
         if response.status not in _STORABLE_STATUSES:
-            return
+            return None
         record = StoredResponse(
             url=strip_credentials(response.url),
             status=response.status,
@@ -451,19 +560,22 @@ class CachingFetcher(Closing):
         if "no-store" in self._directives(target, response.headers):
             # Its body is inline, not in the wheels bucket, where a request
             # by hash would find it online.
-            if self._write(offline_only, msgspec.structs.replace(record, body=response.content)):
-                regular.unlink(missing_ok=True)
-            return
+            if not self._write(offline_only, msgspec.structs.replace(record, body=response.content)):
+                return None
+            regular.unlink(missing_ok=True)
+            return record, OFFLINE_SUFFIX
         if target.kind == "files" and response.status == 200:
             digest = hashlib.sha256(response.content).hexdigest()
             blob = self._blob_path(target, digest)
             if not blob.is_file() and not self._write_bytes(blob, response.content):
-                return
+                return None
             record = msgspec.structs.replace(record, sha256=digest)
         else:
             record = msgspec.structs.replace(record, body=response.content)
-        if self._write(regular, record):
-            offline_only.unlink(missing_ok=True)
+        if not self._write(regular, record):
+            return None
+        offline_only.unlink(missing_ok=True)
+        return record, RECORD_SUFFIX
 
     def _write(self, path: Path, record: StoredResponse) -> bool:
         return self._write_bytes(path, msgspec.msgpack.encode(record))
@@ -533,10 +645,11 @@ def cache_overrides(indexes: Iterable[Index]) -> list[tuple[str, CacheKind, str]
     return overrides
 
 
-async def open_fetcher(settings: Settings, cache: Cache) -> CachingFetcher:
+def open_fetcher(settings: Settings, cache: Cache) -> CachingFetcher:
     """The client every fetching command uses, built in this one place: the
     credentials of the configured indexes, the keyring, TLS, offline and
-    refresh settings, over *cache*. Call it in the event loop that will use it."""
+    refresh settings, over *cache*. It opens no connection until a request
+    needs the network."""
     network, cached = settings.network, settings.cache
     client = Fetcher(
         credentials=CredentialStore.from_indexes(settings.index.indexes, os.environ),

@@ -163,7 +163,7 @@ def _latest_versions(
 
     async def ask_all() -> dict[str, tuple[Version, DistKind]]:
         with open_cache(context) as cache:
-            async with await open_fetcher(context.settings, cache) as fetcher:
+            async with open_fetcher(context.settings, cache) as fetcher:
                 client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
                 listings = await asyncio.gather(*(client.project(name) for name in names))
         found: dict[str, tuple[Version, DistKind]] = {}

@@ -291,7 +291,7 @@ def resolver_session(
     runner = AsyncRunner()
     own_cache = cache is None
     cache = open_cache(context) if cache is None else cache
-    fetcher = runner.run(open_fetcher(context.settings, cache))
+    fetcher = open_fetcher(context.settings, cache)
     store = DistStore(cache.bucket("wheels"), fetcher)
     provider = None
     try:

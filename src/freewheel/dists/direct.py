@@ -314,7 +314,7 @@ def materialize_all(
         return []
 
     async def every() -> list[Materialized]:
-        fetcher = await open_fetcher(settings, cache)
+        fetcher = open_fetcher(settings, cache)
         try:
             references = DirectReferences(DistStore(cache.bucket("wheels"), fetcher), builds, cache.bucket("builds"))
             return list(await asyncio.gather(*(references.materialize(url, name) for url, name in wanted)))

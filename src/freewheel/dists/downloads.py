@@ -23,7 +23,7 @@ from pathlib import Path
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
-from freewheel.net.fetcher import FetchError, Getter
+from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 

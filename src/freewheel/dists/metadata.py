@@ -32,7 +32,7 @@ from freewheel.dists.pkginfo import PkgInfoScanner, is_top_pkg_info
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
-from freewheel.net.fetcher import FetchError, Getter
+from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
 from freewheel.util.requirements import check_versions
 from freewheel.util.urls import strip_credentials
@@ -347,7 +347,7 @@ class MetadataSource:
         """
         assert self.store is not None, "reading an sdist needs a store to download it to"
         if self.store.existing(dist) is None and dist.filename.endswith(".zip"):
-            found = await self._zip_member(dist, is_top_pkg_info, zip_pkg_info, "source distribution")
+            found = await self._zip_member(dist, is_top_pkg_info, b"/PKG-INFO", zip_pkg_info, "source distribution")
             return found or b""
         if self.store.existing(dist) is None and dist.filename.endswith(".tar.gz"):
             try:
@@ -373,7 +373,11 @@ class MetadataSource:
     async def _wheel_metadata(self, dist: DistFile) -> bytes:
         """``METADATA`` read with range requests: kilobytes, not the wheel."""
         metadata = await self._zip_member(
-            dist, is_metadata_member, functools.partial(wheel_metadata_bytes, filename=dist.filename), "wheel"
+            dist,
+            is_metadata_member,
+            b".dist-info/METADATA",
+            functools.partial(wheel_metadata_bytes, filename=dist.filename),
+            "wheel",
         )
         if metadata is None:
             raise MetadataError(f"{dist.filename} is not a valid wheel: it has no .dist-info/METADATA file.")
@@ -383,12 +387,14 @@ class MetadataSource:
         self,
         dist: DistFile,
         wanted: Callable[[str], bool],
+        hint: bytes,
         read_whole: Callable[[zipfile.ZipFile], bytes],
         what: str,
     ) -> bytes | None:
         """The member of the zip *dist* that *wanted* selects, read with range
-        requests; ``None`` if it has none. *what* names the kind of file in
-        errors.
+        requests; ``None`` if it has none. *hint* is part of every name
+        *wanted* takes (see :func:`~freewheel.dists.remotezip.find_member`);
+        *what* names the kind of file in errors.
 
         A server without range support answers the first request with the
         whole file; it is streamed to disk, checked against the index's
@@ -413,7 +419,7 @@ class MetadataSource:
 
         try:
             try:
-                result = await read_member(fetch, wanted)
+                result = await read_member(fetch, wanted, hint)
             except _WholeFileSpooled as spooled:
                 assert self.store is not None
                 with zipfile.ZipFile(self.store.adopt(dist, spooled.path)) as archive:
@@ -425,6 +431,11 @@ class MetadataSource:
         except (BadZip, zipfile.BadZipFile) as error:
             raise MetadataError(f"{dist.filename} is not a valid {what}: {error}.") from None
         return result
+
+    def is_cached(self, dist: DistFile) -> bool:
+        """Whether *dist*'s metadata is in the cache (without reading it)."""
+        key = _record_key(dist)
+        return key is not None and self._cache is not None and self._cache.has("metadata", key, project=dist.name)
 
     def cached(self, dist: DistFile) -> CoreMetadata | None:
         """*dist*'s metadata if the cache has it, read on the caller's thread.

@@ -108,28 +108,66 @@ def _zip64_values(extra: bytes, fields: list[bool]) -> list[int]:
     raise BadZip("zip64 sizes without a zip64 extra field")
 
 
-def find_member(directory: bytes, wanted: Callable[[str], bool]) -> Member | None:
-    """The first member of the central *directory* whose name *wanted* accepts."""
+def _entry(directory: bytes, pos: int, wanted: Callable[[str], bool]) -> tuple[Member | None, int]:
+    """The central-directory entry at *pos*, as a :class:`Member` if *wanted*
+    accepts its name (else ``None``), and where the next entry starts."""
+    fields = _CENTRAL.unpack_from(directory, pos)
+    if fields[0] != b"PK\x01\x02":
+        raise BadZip("corrupt central directory")
+    method, compressed, uncompressed = fields[4], fields[8], fields[9]
+    name_len, extra_len, comment_len, offset = fields[10], fields[11], fields[12], fields[16]
+    name_start = pos + _CENTRAL.size
+    following = name_start + name_len + extra_len + comment_len
+    name = directory[name_start : name_start + name_len].decode("utf-8", "replace")
+    if not wanted(name):
+        return None, following
+    if 0xFFFFFFFF in (compressed, uncompressed, offset):
+        extra = directory[name_start + name_len : name_start + name_len + extra_len]
+        needs = [uncompressed == 0xFFFFFFFF, compressed == 0xFFFFFFFF, offset == 0xFFFFFFFF]
+        values = iter(_zip64_values(extra, needs))
+        if needs[0]:
+            next(values)
+        compressed = next(values) if needs[1] else compressed
+        offset = next(values) if needs[2] else offset
+    return Member(name, offset, compressed, method), following
+
+
+def _hinted_member(directory: bytes, wanted: Callable[[str], bool], hint: bytes) -> Member | None:
+    """The first entry whose name holds *hint* and that *wanted* accepts,
+    found by searching for *hint*; ``None`` when none is found so."""
+    at = directory.find(hint)
+    while at >= 0:
+        start = directory.rfind(b"PK\x01\x02", 0, at)
+        if start >= 0 and start + _CENTRAL.size <= len(directory):
+            name_end = start + _CENTRAL.size + _CENTRAL.unpack_from(directory, start)[10]
+            if start + _CENTRAL.size <= at and at + len(hint) <= name_end:
+                try:
+                    member, _ = _entry(directory, start, wanted)
+                except BadZip:
+                    member = None
+                if member is not None:
+                    return member
+        at = directory.find(hint, at + 1)
+    return None
+
+
+def find_member(directory: bytes, wanted: Callable[[str], bool], hint: bytes = b"") -> Member | None:
+    """The first member of the central *directory* whose name *wanted* accepts.
+
+    *hint*, if given, is bytes that every name *wanted* accepts contains: the
+    entries holding it are found by search rather than by reading every
+    entry before them (botocore's directory lists thousands of files before
+    its ``.dist-info``). The whole directory is read when that finds none.
+    """
+    if hint:
+        member = _hinted_member(directory, wanted, hint)
+        if member is not None:
+            return member
     pos = 0
     while pos + _CENTRAL.size <= len(directory):
-        fields = _CENTRAL.unpack_from(directory, pos)
-        if fields[0] != b"PK\x01\x02":
-            raise BadZip("corrupt central directory")
-        method, compressed, uncompressed = fields[4], fields[8], fields[9]
-        name_len, extra_len, comment_len, offset = fields[10], fields[11], fields[12], fields[16]
-        name_start = pos + _CENTRAL.size
-        name = directory[name_start : name_start + name_len].decode("utf-8", "replace")
-        if wanted(name):
-            if 0xFFFFFFFF in (compressed, uncompressed, offset):
-                extra = directory[name_start + name_len : name_start + name_len + extra_len]
-                needs = [uncompressed == 0xFFFFFFFF, compressed == 0xFFFFFFFF, offset == 0xFFFFFFFF]
-                values = iter(_zip64_values(extra, needs))
-                if needs[0]:
-                    next(values)
-                compressed = next(values) if needs[1] else compressed
-                offset = next(values) if needs[2] else offset
-            return Member(name, offset, compressed, method)
-        pos = name_start + name_len + extra_len + comment_len
+        member, pos = _entry(directory, pos, wanted)
+        if member is not None:
+            return member
     return None
 
 
@@ -167,8 +205,9 @@ class WholeFile:
     content: bytes
 
 
-async def read_member(fetch: Fetch, wanted: Callable[[str], bool]) -> bytes | WholeFile | None:
-    """Read the member *wanted* selects, fetching byte ranges with *fetch*.
+async def read_member(fetch: Fetch, wanted: Callable[[str], bool], hint: bytes = b"") -> bytes | WholeFile | None:
+    """Read the member *wanted* selects, fetching byte ranges with *fetch*
+    (*hint* as for :func:`find_member`).
 
     ``fetch(start, end)`` fetches ``bytes=start-end`` (``end=None``: a suffix
     of ``-start`` bytes) and returns ``(status, body, Content-Range)``.
@@ -187,12 +226,12 @@ async def read_member(fetch: Fetch, wanted: Callable[[str], bool]) -> bytes | Wh
         directory = b""
         if directory_end <= len(tail):
             first = entries_ending_at(tail[:directory_end], directory_end)
-            if first is not None and find_member(tail[first:directory_end], wanted) is not None:
+            if first is not None and find_member(tail[first:directory_end], wanted, hint) is not None:
                 directory = tail[first:directory_end]
         if not directory:
             _, head, _ = await fetch(offset, tail_start - 1)
             directory = head + tail[:directory_end]
-    member = find_member(directory, wanted)
+    member = find_member(directory, wanted, hint)
     if member is None:
         return None
     end = min(member.offset + _LOCAL.size + len(member.name.encode()) + member.compressed_size + _LOCAL_SLACK, total)

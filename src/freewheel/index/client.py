@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Generic, TypeVar
@@ -17,15 +18,12 @@ from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
 
+from freewheel.cache.http import CachingFetcher
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError, UsageError
 from freewheel.index.flat import FlatListing, directory_listing, parse_flat_page
-from freewheel.index.simple import (
-    ACCEPT,
-    UnreadablePage,
-    parse_project_page,
-    project_url,
-)
+from freewheel.index.pages import PageFiles, ProjectPage, read_page
+from freewheel.index.simple import ACCEPT, project_url
 from freewheel.index.strategy import (
     STRATEGIES,
     Candidates,
@@ -34,7 +32,7 @@ from freewheel.index.strategy import (
     Strategy,
     merge_listings,
 )
-from freewheel.net.fetcher import FetchError, Getter, Response
+from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
 
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
@@ -106,16 +104,16 @@ def outcome_error(outcome: IndexOutcome, project: str) -> IndexAccessError:
             )
 
 
-def _status(response: Response, index: Index) -> tuple[OutcomeStatus, str]:
-    """Classify a response of *index* that is not a successful page.
+def _status(status: int, index: Index) -> tuple[OutcomeStatus, str]:
+    """Classify an HTTP *status* of *index* other than 200.
 
     A status in the index's ``ignore_error_codes`` means "not here", as a
     404 does: some indexes answer 403 for a project they do not have.
     """
-    detail = f"HTTP {response.status}"
-    if response.status in index.ignore_error_codes:
+    detail = f"HTTP {status}"
+    if status in index.ignore_error_codes:
         return "not-found", f"{detail}, ignored by configuration"
-    match response.status:
+    match status:
         case 404:
             return "not-found", detail
         case 401:
@@ -127,6 +125,15 @@ def _status(response: Response, index: Index) -> tuple[OutcomeStatus, str]:
 
 def _count(files: Sequence[object]) -> str:
     return "1 file" if len(files) == 1 else f"{len(files)} files"
+
+
+def _page_outcome(index: Index, project: NormalizedName, page: ProjectPage) -> IndexOutcome:
+    if page.status != 200:
+        return IndexOutcome(index, *_status(page.status, index))
+    if page.unreadable is not None:
+        return IndexOutcome(index, "error", page.unreadable)
+    files = PageFiles(page, index, project)
+    return IndexOutcome(index, "found", _count(files), files)
 
 
 _T = TypeVar("_T")
@@ -175,6 +182,10 @@ class IndexClient:
         self._projects: _Memo[ProjectListing] = _Memo()
         self._offers: _Memo[tuple[IndexOutcome, ...]] = _Memo()
         self._flat: _Memo[FlatListing | IndexOutcome] = _Memo()
+        #: Listings made, by either path: read on both threads, each entry
+        #: written whole.
+        self._known: dict[tuple[NormalizedName, Index | None], ProjectListing] = {}
+        self._local_flat: dict[str, FlatListing] = {}
 
     async def project(self, name: str, pin: str | None = None) -> ProjectListing:
         """What the indexes offer for *name*, ordered by the strategy.
@@ -182,9 +193,52 @@ class IndexClient:
         *pin* names the only index to ask this time, in place of the
         configured pin (a universal resolution pins by environment).
         """
-        project = canonicalize_name(name)
-        index = self._pins.get(project) if pin is None else self._named(project, pin)
+        project, index = self._key(name, pin)
+        known = self._known.get((project, index))
+        if known is not None:
+            return known
         return await self._projects.get((project, index), lambda: self._lookup(project, index))
+
+    def cached(self, name: str, pin: str | None = None) -> ProjectListing | None:
+        """What :meth:`project` would answer, when the cache alone can say
+        it now (see :meth:`~freewheel.cache.http.CachingFetcher.derived`);
+        else ``None``. Runs on the caller's thread, without an event loop.
+        """
+        project, index = self._key(name, pin)
+        known = self._known.get((project, index))
+        if known is None and isinstance(self._fetcher, CachingFetcher):
+            known = self._from_cache(self._fetcher, project, index)
+            if known is not None:
+                self._known[(project, index)] = known
+        return known
+
+    def _key(self, name: str, pin: str | None) -> tuple[NormalizedName, Index | None]:
+        project = canonicalize_name(name)
+        return project, self._pins.get(project) if pin is None else self._named(project, pin)
+
+    def _from_cache(
+        self, fetcher: CachingFetcher, project: NormalizedName, pinned: Index | None
+    ) -> ProjectListing | None:
+        outcomes: list[IndexOutcome] = []
+        for index in self._eligible(pinned):
+            if index.format == "flat":
+                if index.url not in self._local_flat:
+                    local = _local_flat(index)
+                    if local is None:
+                        return None
+                    self._local_flat[index.url] = local
+                listing = self._local_flat[index.url]
+                outcomes.append(_flat_outcome(index, listing, project))
+                continue
+            if self._strategy == "first-index" and any(
+                o.index.format == "simple" and o.status != "not-found" for o in outcomes
+            ):
+                continue
+            page = fetcher.derived(project_url(index, project), ACCEPT, ProjectPage)
+            if page is None:
+                return None
+            outcomes.append(_page_outcome(index, project, page))
+        return self._listing(project, outcomes)
 
     async def other_offers(self, name: str) -> tuple[IndexOutcome, ...]:
         """Ask the indexes :meth:`project` skipped for *name*.
@@ -241,7 +295,12 @@ class IndexClient:
             simple_outcomes = list(
                 await asyncio.gather(*(self._ask(index, project) for index in simple))
             )
-        asked = {outcome.index: outcome for outcome in [*simple_outcomes, *await flat_outcomes]}
+        listing = self._listing(project, [*simple_outcomes, *await flat_outcomes])
+        self._known[(project, pinned)] = listing
+        return listing
+
+    def _listing(self, project: NormalizedName, asked_outcomes: Sequence[IndexOutcome]) -> ProjectListing:
+        asked = {outcome.index: outcome for outcome in asked_outcomes}
         outcomes = tuple(asked[index] for index in self._indexes if index in asked)
         return ProjectListing(
             name=project,
@@ -256,34 +315,23 @@ class IndexClient:
             listing = await self._flat.get(index, lambda: self._read_flat(index))
             if isinstance(listing, IndexOutcome):
                 return listing
-            files = listing.get(project, ())
-            return IndexOutcome(index, "found" if files else "not-found", _count(files), files)
+            return _flat_outcome(index, listing, project)
+        url = project_url(index, project)
         try:
-            response = await self._fetcher.get(
-                project_url(index, project), headers={"Accept": ACCEPT}
-            )
+            if isinstance(self._fetcher, CachingFetcher):
+                read = functools.partial(read_page, index=index, project=project)
+                page = await self._fetcher.get_derived(url, read, ProjectPage, headers={"Accept": ACCEPT})
+            else:
+                page = read_page(await self._fetcher.get(url, headers={"Accept": ACCEPT}), index, project)
         except FetchError as exc:
             return IndexOutcome(index, "unreachable", exc.reason)
-        if response.status != 200:
-            return IndexOutcome(index, *_status(response, index))
-        try:
-            files = parse_project_page(
-                response.content,
-                response.headers.get("content-type"),
-                response.url,
-                index,
-                project,
-            )
-        except UnreadablePage as exc:
-            return IndexOutcome(index, "error", exc.reason)
-        return IndexOutcome(index, "found", _count(files), tuple(files))
+        return _page_outcome(index, project, page)
 
     async def _read_flat(self, index: Index) -> FlatListing | IndexOutcome:
         """Read a whole flat location once; an outcome stands for a failure."""
-        directory = file_url_path(index.url)
-        if directory is not None and directory.is_dir():
-            names = await asyncio.to_thread(os.listdir, directory)
-            return directory_listing(names, index.url, index)
+        local = await asyncio.to_thread(_local_flat, index)
+        if local is not None:
+            return local
         try:
             response = await self._fetcher.get(index.url, headers={"Accept": "text/html"})
         except FetchError as exc:
@@ -293,5 +341,19 @@ class IndexClient:
             where = "" if index.url.startswith("file:") else " (HTTP 404)"
             return IndexOutcome(index, "error", f"it does not exist{where}")
         if response.status != 200:
-            return IndexOutcome(index, *_status(response, index))
+            return IndexOutcome(index, *_status(response.status, index))
         return parse_flat_page(response.content, response.url, index)
+
+
+def _local_flat(index: Index) -> FlatListing | None:
+    """The listing of a flat location that is a local directory; ``None``
+    for any other."""
+    directory = file_url_path(index.url)
+    if directory is None or not directory.is_dir():
+        return None
+    return directory_listing(os.listdir(directory), index.url, index)
+
+
+def _flat_outcome(index: Index, listing: FlatListing, project: NormalizedName) -> IndexOutcome:
+    files = listing.get(project, ())
+    return IndexOutcome(index, "found" if files else "not-found", _count(files), files)

@@ -91,7 +91,7 @@ def dist_file(
     filename = unquote(location.partition("?")[0].rpartition("/")[2])
     try:
         if filename.endswith(".whl"):
-            name, version, tags = _parse_wheel(filename)
+            name, version, tags = parse_wheel_name(filename)
             kind = "wheel"
         elif filename.endswith(_SDIST_SUFFIXES):
             name, version = parse_sdist_filename(filename)
@@ -119,7 +119,7 @@ def dist_file(
         kind=kind,
         tags=tags,
         hashes=all_hashes,
-        requires_python=_specifier(requires_python),
+        requires_python=parsed_specifier(requires_python),
         yanked=yanked,
         core_metadata=core_metadata,
         upload_time=upload_time,
@@ -127,7 +127,7 @@ def dist_file(
     )
 
 
-def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
+def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
     """``parse_wheel_filename`` with its costly parts cached.
 
     An index page repeats the same versions and tag sets across thousands
@@ -138,7 +138,7 @@ def _parse_wheel(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]
         # Let packaging word the error for the odd cases.
         name, version, _, tags = parse_wheel_filename(filename)
         return name, version, tags
-    return _wheel_name(parts[0]), _version(parts[1]), _tags("-".join(parts[-3:]))
+    return _wheel_name(parts[0]), parse_version(parts[1]), _tags("-".join(parts[-3:]))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -149,7 +149,8 @@ def _wheel_name(text: str) -> NormalizedName:
 
 
 @functools.lru_cache(maxsize=16384)
-def _version(text: str) -> Version:
+def parse_version(text: str) -> Version:
+    """``Version(text)``, cached: pages repeat each version for every file."""
     return Version(text)
 
 
@@ -159,7 +160,9 @@ def _tags(text: str) -> frozenset[Tag]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _specifier(text: str | None) -> SpecifierSet | None:
+def parsed_specifier(text: str | None) -> SpecifierSet | None:
+    """A ``Requires-Python`` value as a specifier set; ``None`` when blank or
+    unparsable (installers ignore those rather than hide the file)."""
     # Cached: a project's files mostly share a handful of requires-python values.
     if not text or not text.strip():
         return None
@@ -294,7 +297,8 @@ def _json_metadata(entry: _JsonFile) -> dict[str, str] | None:
     return {} if value is True else value
 
 
-def _json_time(text: str | None) -> datetime | None:
+def json_time(text: str | None) -> datetime | None:
+    """An ISO 8601 ``upload-time``; ``None`` when absent or unreadable."""
     if text is None:
         return None
     try:
@@ -329,7 +333,7 @@ def parse_json_page(
             requires_python=entry.requires_python,
             yanked=None if entry.yanked is False else ("" if entry.yanked is True else entry.yanked),
             core_metadata=_json_metadata(entry),
-            upload_time=_json_time(entry.upload_time),
+            upload_time=json_time(entry.upload_time),
             size=entry.size,
         )
         if file is not None:

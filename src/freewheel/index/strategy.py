@@ -22,20 +22,21 @@ flat files come first.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, get_args
 
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
+from freewheel.index.pages import PageFiles
 
 Strategy = Literal["first-index", "unsafe-first-match", "unsafe-best-match"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 OutcomeStatus = Literal["found", "not-found", "unauthorized", "forbidden", "unreachable", "error"]
 
-Candidates = tuple[tuple[Version, tuple[DistFile, ...]], ...]
+Candidates = tuple[tuple[Version, Sequence[DistFile]], ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,10 +51,13 @@ class IndexOutcome:
     index: Index
     status: OutcomeStatus
     detail: str
-    files: tuple[DistFile, ...] = ()
+    files: Sequence[DistFile] = ()
 
 
-def _by_version(files: Iterable[DistFile]) -> dict[Version, tuple[DistFile, ...]]:
+def _by_version(files: Iterable[DistFile]) -> Mapping[Version, Sequence[DistFile]]:
+    if isinstance(files, PageFiles):
+        # Grouped already, each version's files made only when looked at.
+        return files.by_version
     grouped: dict[Version, list[DistFile]] = {}
     for file in files:
         grouped.setdefault(file.version, []).append(file)
@@ -68,12 +72,12 @@ def merge_listings(strategy: Strategy, outcomes: Iterable[IndexOutcome]) -> Cand
     files of the one index the strategy takes that version from.
     """
     found = [outcome for outcome in outcomes if outcome.status == "found"]
-    flat = _by_version(f for o in found if o.index.format == "flat" for f in o.files)
+    flat = _by_version([f for o in found if o.index.format == "flat" for f in o.files])
     listings = [_by_version(o.files) for o in found if o.index.format == "simple"]
     if strategy == "first-index":
         listings = listings[:1]
 
-    chosen: dict[Version, tuple[DistFile, ...]] = {}
+    chosen: dict[Version, Sequence[DistFile]] = {}
     groups: list[list[Version]] = [[]]
     for position, listing in enumerate(listings):
         new = [version for version in listing if version not in chosen]
@@ -84,7 +88,7 @@ def merge_listings(strategy: Strategy, outcomes: Iterable[IndexOutcome]) -> Cand
             groups[0].extend(new)
     groups[0].extend(version for version in flat if version not in chosen)
     return tuple(
-        (version, flat.get(version, ()) + chosen.get(version, ()))
+        (version, (*flat[version], *chosen.get(version, ())) if version in flat else chosen[version])
         for group in groups
         for version in sorted(group, reverse=True)
     )

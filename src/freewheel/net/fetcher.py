@@ -10,7 +10,6 @@ later layers.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email.utils
 import mimetypes
 import os
@@ -18,21 +17,23 @@ import random
 import socket
 import ssl
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urljoin, urlsplit
-
-import httpx
 
 from freewheel import __version__
 from freewheel.config.settings import KEYRING_PROVIDERS
 from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
+from freewheel.net.response import Closing, FetchError, Headers, Response
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
+
+if TYPE_CHECKING:
+    # Imported where first needed: a run the cache serves whole never
+    # loads the HTTP stack (httpx, h2, anyio: a tenth of a second).
+    import httpx
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
 DEFAULT_TIMEOUT = 30.0
@@ -46,39 +47,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-@dataclasses.dataclass(frozen=True)
-class Response:
-    """A complete response: HTTP errors are responses too, not exceptions,
-    except a server error or 429 that lasts through every try.
-
-    ``url`` is the final URL after redirects, without credentials, so that
-    links resolved against it never embed a password. ``headers`` look up
-    names case-insensitively.
-    """
-
-    url: str
-    status: int
-    headers: Mapping[str, str]
-    content: bytes
-    #: Where a body asked to be spooled to disk was written (``content`` is
-    #: then empty); ``None`` when the body is in ``content``.
-    path: Path | None = None
-
-
-class FetchError(Exception):
-    """No usable response: connection refused, DNS failure, timeout, TLS,
-    or a server error that lasted through every retry.
-
-    ``url`` is without credentials; ``reason`` is a short phrase for
-    messages that says how many tries were made when there was more than one.
-    """
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = strip_credentials(url)
-        self.reason = reason
-        super().__init__(f"{self.url}: {reason}")
-
-
 def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen: BaseException | None = exc
     while seen is not None:
@@ -88,6 +56,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _describe(exc: httpx.TransportError) -> str:
     """A short phrase for why no response came; the root cause says most."""
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     for cause in _causes(exc):
@@ -167,6 +137,8 @@ def _environment_proxy(mount: str) -> str | None:
     A mounted transport bypasses httpx's own reading of the proxy
     variables, so the insecure hosts' transports must be given theirs.
     """
+    import urllib.request
+
     proxies = urllib.request.getproxies_environment()
     host = urlsplit(mount).netloc
     if urllib.request.proxy_bypass_environment(host, proxies):
@@ -177,6 +149,8 @@ def _environment_proxy(mount: str) -> str | None:
 def _normalized(url: str) -> str:
     """*url* as it will be sent, dot segments resolved, so that credentials
     are matched against the path the server will see."""
+    import httpx
+
     try:
         return str(httpx.URL(url))
     except httpx.InvalidURL as exc:
@@ -193,11 +167,11 @@ def _read_file_url(url: str, path: Path) -> Response:
     try:
         content = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return Response(url=url, status=404, headers=httpx.Headers(), content=b"")
+        return Response(url=url, status=404, headers=Headers(), content=b"")
     except OSError as exc:
         raise FetchError(url, exc.strerror or str(exc)) from None
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    headers = httpx.Headers({"Content-Type": content_type, "Content-Length": str(len(content))})
+    headers = Headers({"Content-Type": content_type, "Content-Length": str(len(content))})
     return Response(url=url, status=200, headers=headers, content=content)
 
 
@@ -276,38 +250,6 @@ async def _spool(
     return None
 
 
-class Getter(Protocol):
-    """The one interface everything above the network uses: :class:`Fetcher`
-    and its caching wrapper both provide it."""
-
-    async def get(
-        self,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        spool_to: Path | None = None,
-        until: Callable[[bytes], bytes | None] | None = None,
-    ) -> Response: ...
-
-
-class Closing:
-    """``async with`` support for anything with an ``aclose()``."""
-
-    async def aclose(self) -> None:
-        raise NotImplementedError
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
 class Fetcher(Closing):
     """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once.
 
@@ -362,6 +304,8 @@ class Fetcher(Closing):
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             mounts = {
                 mount: httpx.AsyncHTTPTransport(http2=True, verify=False, proxy=_environment_proxy(mount))
                 for mount in self._insecure_mounts
@@ -444,6 +388,8 @@ class Fetcher(Closing):
         spool_to: Path | None,
         until: Callable[[bytes], bytes | None] | None = None,
     ) -> tuple[httpx.Response, bytes]:
+        import httpx
+
         # A user name alone is sent with an empty password, as pip does:
         # some indexes take a token as the user name.
         auth = None

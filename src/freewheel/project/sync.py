@@ -395,7 +395,7 @@ def fetch_wheels(
     if not dists:
         return []
     runner = AsyncRunner()
-    fetcher = runner.run(open_fetcher(settings, cache))
+    fetcher = open_fetcher(settings, cache)
     try:
         store = DistStore(cache.bucket("wheels"), fetcher)
 

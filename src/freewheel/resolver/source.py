@@ -38,14 +38,36 @@ from freewheel.resolver.pubgrub import Ranges, from_specifiers
 
 T = TypeVar("T")
 
+#: Versions of one package walked back whose metadata (and their
+#: dependencies' best versions') is fetched at once.
+WALK_AHEAD = 16
+
 
 class AsyncRunner:
-    """An event loop running in a daemon thread."""
+    """An event loop running in a daemon thread, started by the first
+    coroutine given to it: a run the cache serves whole needs neither."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="freewheel-io", daemon=True)
-        self._thread.start()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started in its thread if it was not yet."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="freewheel-io", daemon=True)
+                thread.start()
+                # Kept only once running: a loop nothing runs would hang its callers.
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @property
+    def started(self) -> bool:
+        """Whether any coroutine was run (the loop and its thread exist)."""
+        return self._loop is not None
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run *coro* on the loop and wait for its result."""
@@ -62,7 +84,11 @@ class AsyncRunner:
         dependency tree) must end before *finalizer* closes what it uses:
         a task that outlived the HTTP client would fail on it, and Python
         would print its unretrieved exception after freewheel's own output.
+        A runner that never started has nothing to close, and *finalizer*
+        nothing to release: it is not run.
         """
+        if self._loop is None or self._thread is None:
+            return
 
         async def shutdown() -> None:
             current = asyncio.current_task()
@@ -74,9 +100,9 @@ class AsyncRunner:
                 await finalizer()
 
         self.run(shutdown())
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
-        self.loop.close()
+        self._loop.close()
 
 
 class PackageSource:
@@ -125,7 +151,11 @@ class PackageSource:
         many forks of a universal resolution ask."""
         listing = self._listings.get((name, pin))
         if listing is None:
-            listing = self._referenced(name) or self._runner.run(self._client.project(name, pin))
+            listing = (
+                self._referenced(name)
+                or self._client.cached(name, pin)
+                or self._runner.run(self._client.project(name, pin))
+            )
             self._listings[(name, pin)] = listing
         return listing
 
@@ -213,13 +243,22 @@ class PackageSource:
         so on down that version's own dependencies (once per project)."""
         if self._ahead and name not in self._requested:
             self._requested.add(name)
-            self._spawn(self._prefetch(name, range_, lowest))
+            if self._client.cached(name) is None:
+                # A page the cache holds is read here when needed, and the
+                # resolver reaches its dependencies' pages soon enough.
+                self._spawn(self._prefetch(name, range_, lowest))
 
     def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
         """Start fetching the metadata of *candidates*, and of the best
         version of each of their dependencies (a release that pins its
         companion, ``==`` by ``==``, needs both to be judged)."""
-        if self._ahead and candidates:
+        if not self._ahead:
+            return
+        if not self._runner.started:
+            # Nothing was fetched yet: if the cache has all of these, the
+            # resolver reads them here, and no loop needs to start.
+            candidates = [c for c in candidates if not self._metadata.is_cached(c.metadata_file)]
+        if candidates:
             self._spawn(self._prefetch_versions(candidates))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -243,12 +282,21 @@ class PackageSource:
         return self.candidates(listing, lowest=lowest).best(range_)
 
     async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+        # In the walk's order, a few versions at a time: the resolver needs
+        # each version's dependencies right after the version itself, and
+        # would wait for them behind the requests of every later version if
+        # all the versions were asked for at once.
+        window = asyncio.Semaphore(WALK_AHEAD)
+
+        async def best(name: NormalizedName, range_: Ranges) -> None:
+            candidate = await self._best(name, range_, lowest=False)
+            if candidate is not None:
+                await self._get_metadata(candidate.metadata_file)
+
         async def one(candidate: Candidate) -> None:
-            metadata = await self._get_metadata(candidate.metadata_file)
-            for name, range_ in self._dependencies(metadata):
-                best = await self._best(name, range_, lowest=False)
-                if best is not None:
-                    await self._get_metadata(best.metadata_file)
+            async with window:
+                metadata = await self._get_metadata(candidate.metadata_file)
+                await asyncio.gather(*(best(n, r) for n, r in self._dependencies(metadata)), return_exceptions=True)
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 

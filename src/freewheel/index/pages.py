@@ -1,0 +1,197 @@
+"""Project pages as the cache keeps them: parsed once, made into objects per
+version only when asked.
+
+A warm resolution reads every project page it needs from the cache. Parsing
+a page (pyzmq's lists thousands of files) and building a
+:class:`~freewheel.index.models.DistFile` for each file costs far more than
+the resolver uses: it looks at one or two versions of most projects. So a
+page is kept as a :class:`ProjectPage` (plain strings, grouped by version,
+newest first), and :class:`PageFiles` builds the objects of a version's
+files on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+import msgspec
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from freewheel.config.indexes import Index
+from freewheel.index.models import DistFile
+from freewheel.index.simple import (
+    UnreadablePage,
+    json_time,
+    parse_project_page,
+    parse_version,
+    parsed_specifier,
+    parse_wheel_name,
+)
+from freewheel.net.response import Response
+
+
+class PageFile(msgspec.Struct, array_like=True, frozen=True):
+    """One file of a kept page, as the page gave it (see :class:`DistFile`)."""
+
+    filename: str
+    url: str
+    hashes: dict[str, str]
+    requires_python: str | None
+    yanked: str | None
+    core_metadata: dict[str, str] | None
+    upload_time: str | None
+    size: int | None
+
+
+_FILES = msgspec.msgpack.Decoder(list[PageFile])
+
+
+class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
+    """What an index answered for a project page: its HTTP *status*, and for
+    a 200 the usable files grouped by version, newest first (the version, the
+    number of its files, and the files), or why the page could not be read
+    (*unreadable*).
+
+    Each version's files stay encoded (a ``list[PageFile]``) until that
+    version is looked at: decoding every file of every page a resolution
+    reads cost more than the rest of a warm resolution.
+    """
+
+    status: int
+    versions: list[tuple[str, int, msgspec.Raw]] = []
+    unreadable: str | None = None
+
+
+def read_page(response: Response, index: Index, project: NormalizedName) -> ProjectPage:
+    """The :class:`ProjectPage` of *response*, a project page of *index*."""
+    if response.status != 200:
+        return ProjectPage(response.status)
+    try:
+        files = parse_project_page(
+            response.content, response.headers.get("content-type"), response.url, index, project
+        )
+    except UnreadablePage as exc:
+        return ProjectPage(200, unreadable=exc.reason)
+    grouped: dict[Version, list[PageFile]] = {}
+    for dist in files:
+        grouped.setdefault(dist.version, []).append(
+            PageFile(
+                dist.filename,
+                dist.url,
+                dict(dist.hashes),
+                None if dist.requires_python is None else str(dist.requires_python),
+                dist.yanked,
+                None if dist.core_metadata is None else dict(dist.core_metadata),
+                None if dist.upload_time is None else dist.upload_time.isoformat(),
+                dist.size,
+            )
+        )
+    return ProjectPage(
+        200,
+        [
+            (str(version), len(grouped[version]), msgspec.Raw(msgspec.msgpack.encode(grouped[version])))
+            for version in sorted(grouped, reverse=True)
+        ],
+    )
+
+
+def _dist(entry: PageFile, index: Index, project: NormalizedName, version: Version) -> DistFile:
+    wheel = entry.filename.endswith(".whl")
+    return DistFile(
+        filename=entry.filename,
+        url=entry.url,
+        index=index,
+        name=project,
+        version=version,
+        kind="wheel" if wheel else "sdist",
+        tags=parse_wheel_name(entry.filename)[2] if wheel else frozenset(),
+        hashes=entry.hashes,
+        requires_python=parsed_specifier(entry.requires_python),
+        yanked=entry.yanked,
+        core_metadata=entry.core_metadata,
+        upload_time=json_time(entry.upload_time),
+        size=entry.size,
+    )
+
+
+class _Lazy(Sequence[DistFile]):
+    """A sequence of files made on first look, by :meth:`_make`."""
+
+    __slots__ = ("_files",)
+
+    def __init__(self) -> None:
+        self._files: tuple[DistFile, ...] | None = None
+
+    def _make(self) -> tuple[DistFile, ...]:
+        raise NotImplementedError
+
+    def _made(self) -> tuple[DistFile, ...]:
+        if self._files is None:
+            self._files = self._make()
+        return self._files
+
+    @overload
+    def __getitem__(self, position: int) -> DistFile: ...
+    @overload
+    def __getitem__(self, position: slice) -> Sequence[DistFile]: ...
+    def __getitem__(self, position: int | slice) -> DistFile | Sequence[DistFile]:
+        return self._made()[position]
+
+    def __iter__(self) -> Iterator[DistFile]:
+        return iter(self._made())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return self._made() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class VersionFiles(_Lazy):
+    """The files of one version of a kept page."""
+
+    __slots__ = ("_count", "_entries", "_index", "_project", "_version")
+
+    def __init__(
+        self, count: int, entries: msgspec.Raw, index: Index, project: NormalizedName, version: Version
+    ) -> None:
+        super().__init__()
+        self._count = count
+        self._entries: msgspec.Raw | list[PageFile] = entries
+        self._index = index
+        self._project = project
+        self._version = version
+
+    def _decoded(self) -> list[PageFile]:
+        if isinstance(self._entries, msgspec.Raw):
+            self._entries = _FILES.decode(self._entries)
+        return self._entries
+
+    def _make(self) -> tuple[DistFile, ...]:
+        return tuple(_dist(e, self._index, self._project, self._version) for e in self._decoded())
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class PageFiles(_Lazy):
+    """Every file of a kept page, newest version first; :attr:`by_version`
+    reaches one version's files without making the others'."""
+
+    __slots__ = ("by_version",)
+
+    def __init__(self, page: ProjectPage, index: Index, project: NormalizedName) -> None:
+        super().__init__()
+        self.by_version: dict[Version, VersionFiles] = {}
+        for text, count, entries in page.versions:
+            version = parse_version(text)
+            self.by_version[version] = VersionFiles(count, entries, index, project, version)
+
+    def _make(self) -> tuple[DistFile, ...]:
+        return tuple(dist for files in self.by_version.values() for dist in files)
+
+    def __len__(self) -> int:
+        return sum(len(files) for files in self.by_version.values())

@@ -1,0 +1,119 @@
+"""A run the cache serves whole pays only for what it uses.
+
+Once a compile has filled the cache, compiling again (``--offline``, or
+online while the index's pages are fresh) needs no HTTP stack and no
+background thread: it reads the parsed pages and metadata kept in the cache.
+The tests run freewheel where those cannot be had: packages named like the
+HTTP stack that fail to import, and a ``threading`` whose threads refuse to
+start (``sitecustomize``, as a locked-down interpreter might have). Whatever
+freewheel needed from them would fail the run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from support.builders import make_wheel
+from support.cli import freewheel
+
+_NETWORK_STACK = ("httpx", "h2", "anyio", "httpcore")
+
+_NO_THREADS = '''\
+import threading
+
+
+def _refuse(self):
+    raise RuntimeError("this interpreter starts no threads")
+
+
+threading.Thread.start = _refuse
+'''
+
+
+def _without_network_stack_or_threads(root: Path) -> dict[str, str]:
+    """Environment variables that put the stubs of *root* first on the path."""
+    for name in _NETWORK_STACK:
+        package = root / name
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text(f"raise ImportError('{name} is not available here')\n")
+    (root / "sitecustomize.py").write_text(_NO_THREADS)
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+
+
+@pytest.fixture
+def filled(tmp_path: Path, index_server):
+    """A compile of app (app -> lib -> leaf) that filled a cache, and how to run another."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "app", "1.0", ["lib>=1"])
+    make_wheel(dists, "lib", "1.0", ["leaf"])
+    make_wheel(dists, "lib", "2.0", ["leaf<2"])
+    make_wheel(dists, "leaf", "1.0")
+    make_wheel(dists, "leaf", "2.0")
+    server = index_server(dists, page_headers={"Cache-Control": "max-age=600"})
+    (tmp_path / "requirements.in").write_text("app\n")
+
+    def compile_(*extra: str, env: dict[str, str] | None = None):
+        return freewheel(
+            "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
+            "--no-header", "--no-annotate", "requirements.in", *extra, cwd=tmp_path, env=env,
+        )
+
+    first = compile_()
+    assert first.returncode == 0, first.stderr
+    server.requests.clear()
+    return compile_, first.stdout, server
+
+
+@pytest.mark.parametrize("mode", [["--offline"], []], ids=["offline", "online-fresh"])
+def test_a_warm_compile_needs_no_http_stack_and_no_thread(filled, tmp_path: Path, mode: list[str]) -> None:
+    compile_, pins, server = filled
+    env = _without_network_stack_or_threads(tmp_path / "stubs")
+    again = compile_(*mode, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == pins == "app==1.0\nleaf==1.0\nlib==2.0\n"
+    assert server.requests == []
+
+
+def test_the_stubs_stop_a_run_that_needs_the_network(filled, tmp_path: Path) -> None:
+    """The environment above really withholds the network: a run that must
+    ask the index (--refresh) cannot complete in it."""
+    compile_, _, _ = filled
+    env = _without_network_stack_or_threads(tmp_path / "stubs")
+    refreshed = compile_("--refresh", env=env)
+    assert refreshed.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "extra", "lib"),
+    [
+        ("max-age=600", [], "2.0"),  # fresh: the kept page answers
+        ("max-age=600", ["--refresh"], "3.0"),
+        ("max-age=600", ["--refresh-package", "lib"], "3.0"),
+        ("max-age=0", [], "3.0"),  # stale: asked again
+        ("no-store", [], "3.0"),
+        ("no-store", ["--offline"], "2.0"),
+    ],
+)
+def test_kept_pages_answer_only_while_their_response_may(
+    tmp_path: Path, index_server, cache_control: str, extra: list[str], lib: str
+) -> None:
+    """A page kept parsed is reused exactly when its HTTP response could be."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "lib", "1.0")
+    make_wheel(dists, "lib", "2.0")
+    server = index_server(dists, page_headers={"Cache-Control": cache_control})
+    (tmp_path / "requirements.in").write_text("lib\n")
+
+    def compile_(*options: str) -> str:
+        done = freewheel(
+            "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
+            "--no-header", "--no-annotate", "requirements.in", *options, cwd=tmp_path,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert compile_() == "lib==2.0\n"
+    make_wheel(dists, "lib", "3.0")
+    assert compile_(*extra) == f"lib=={lib}\n"
