@@ -416,6 +416,10 @@ def test_decisions_match_brute_force_on_every_atom(first: str, second: str) -> N
     atoms = atoms_of(first) + atoms_of(second)
     if any(atom in OPAQUE for atom in atoms):
         return  # relations between opaque atoms are not all known (module docs)
+    if not EXTRA_SETS and len(names_of(atoms, "extra")) > 1:
+        # Before 26.4 packaging holds one extra at a time, so to it
+        # "extra == 'a'" implies "extra != 'b'"; the tree's extras are a set.
+        return
     everywhere = covering(atoms)
     a, b = truth(first, everywhere), truth(second, everywhere)
     x, y = tree(first), tree(second)
