@@ -51,5 +51,5 @@ def on_a_terminal(*args: str | os.PathLike[str], cwd: Path | None = None) -> str
             break
         shown += chunk
     os.close(main)
-    assert process.wait() == 0
+    assert process.wait() == 0, shown.decode(errors="replace")
     return shown.decode(errors="replace")
