@@ -419,3 +419,34 @@ def test_an_unreadable_wheel_is_a_clear_error(bucket: Path, tmp_path: Path) -> N
     with pytest.raises(InstallError) as caught:
         unpack(tmp_path / "missing-1.0-py3-none-any.whl", bucket)
     assert caught.value.message == f"Could not read the wheel {tmp_path / 'missing-1.0-py3-none-any.whl'}: No such file or directory."
+
+
+def test_a_link_below_the_root_may_have_the_data_directorys_name(env: Env, bucket: Path, tmp_path: Path) -> None:
+    # Only at the root does that name mean the wheel's .data directory.
+    files = members(**{"safe/safe-1.0.data/x.py": "X = 2\n"})
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", files, symlinks={"safe/alias.py": "safe-1.0.data/x.py"})
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert os.readlink(env.scheme.purelib / "safe" / "alias.py") == "safe-1.0.data/x.py"
+
+
+def test_a_link_whose_target_is_not_utf8_is_installed_byte_for_byte(env: Env, bucket: Path, tmp_path: Path) -> None:
+    # File names are bytes on POSIX; a wheel made there may hold any.
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), symlinks={"safe/odd": "caf\udce9"})
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert os.readlink(os.fsencode(env.scheme.purelib / "safe" / "odd")) == b"caf\xe9"
+
+
+def test_a_tree_with_links_is_reused_while_whole_and_unpacked_again_when_a_link_changed(
+    bucket: Path, tmp_path: Path
+) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), symlinks={"safe/alias.py": "__init__.py"})
+    tree = unpack(wheel, bucket)
+    inode = tree.stat().st_ino
+    assert unpack(wheel, bucket) == tree and tree.stat().st_ino == inode
+    # A link pointing elsewhere: out of the tree with the recorded length, or in it with another.
+    for changed in ("/etc/passwd", "other.py"):
+        link = tree / "safe" / "alias.py"
+        link.unlink()
+        link.symlink_to(changed)
+        assert unpack(wheel, bucket) == tree
+        assert os.readlink(tree / "safe" / "alias.py") == "__init__.py"
