@@ -16,6 +16,7 @@ from freewheel.index.models import DistFile
 from freewheel.resolver.candidates import (
     ALL,
     BinaryPolicy,
+    Candidate,
     CandidatePolicy,
     ProjectCandidates,
     evaluate,
@@ -97,6 +98,11 @@ def test_wheels_and_sdists_follow_the_binary_policy_and_the_tags() -> None:
     assert file_rejection(only_binary, sdist()) == "a source distribution, and --only-binary excludes them"
     assert file_rejection(only_binary, wheel()) is None
     assert file_rejection(CandidatePolicy(target=target()), wheel(tag=OTHER)) == "no wheel for Python 3.11 on here"
+    # By name, as --no-binary demo and --only-binary demo say.
+    named = CandidatePolicy(target=target(), binary=BinaryPolicy(no_binary=frozenset({"demo"})))
+    assert file_rejection(named, wheel()) == "a wheel, and --no-binary excludes wheels"
+    named = CandidatePolicy(target=target(), binary=BinaryPolicy(only_binary=frozenset({"demo"})))
+    assert file_rejection(named, sdist()) == "a source distribution, and --only-binary excludes them"
 
 
 @pytest.mark.parametrize(
@@ -178,8 +184,8 @@ def test_every_reason_is_given_once_in_the_order_met() -> None:
     policy = CandidatePolicy(target=target())
     files = [wheel(yanked=""), wheel(tag=OTHER), wheel(yanked="")]
     candidate = evaluate(policy, "demo", Version("1.0"), files)
-    assert not candidate.usable and candidate.files == ()
-    assert candidate.rejection == "yanked; no wheel for Python 3.11 on here"
+    assert candidate == Candidate("demo", Version("1.0"), (), "yanked; no wheel for Python 3.11 on here")
+    assert not candidate.usable
     assert evaluate(policy, "demo", Version("1.0"), []).rejection == "no files"
 
 
@@ -247,3 +253,9 @@ def test_a_prerelease_never_tried_says_why() -> None:
     assert prerelease_rejection(policy, pre) == "a pre-release, and --prerelease is disallow"
     assert prerelease_rejection(policy, final) is None
     assert prerelease_rejection(CandidatePolicy(target=target()), pre) is None
+    # With "explicit", only the packages whose requirement names a pre-release may use one.
+    explicit = CandidatePolicy(target=target(), prerelease="explicit", explicit_prereleases=frozenset({"demo"}))
+    assert prerelease_rejection(explicit, pre) is None
+    assert prerelease_rejection(CandidatePolicy(target=target(), prerelease="explicit"), pre) == (
+        "a pre-release, and --prerelease is explicit"
+    )
