@@ -248,3 +248,14 @@ def test_the_journal_a_killed_command_leaves_is_what_the_next_one_undoes(site: P
     assert sorted(p.name for p in site.iterdir()) == ["old.py"]
     assert (site / "old.py").read_text() == "old\n"
     transaction.rollback()  # closes the journal's file
+
+
+def test_files_written_are_executable_only_when_asked(tmp_path: Path) -> None:
+    transaction = Transaction(tmp_path, keep=tmp_path)
+    transaction.write(tmp_path / "module.py", b"")
+    transaction.write(tmp_path / "script", b"#!python\n", executable=True)
+    transaction.commit()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "module.py").stat().st_mode & 0o111 == 0
+    assert (tmp_path / "script").stat().st_mode & 0o777 == 0o777 & ~umask

@@ -259,3 +259,19 @@ def test_a_prerelease_never_tried_says_why() -> None:
     assert prerelease_rejection(CandidatePolicy(target=target(), prerelease="explicit"), pre) == (
         "a pre-release, and --prerelease is explicit"
     )
+
+
+@pytest.mark.parametrize("lowest", [False, True])
+def test_a_range_tries_the_versions_it_holds_in_the_same_order(lowest: bool) -> None:
+    # Two indexes' runs (unsafe-first-match) and a pre-release kept for last.
+    versions = listing("2.0", "1.0", "3.0", "0.5", "4.0b1")
+    candidates = ProjectCandidates(CandidatePolicy(target=target()), "demo", versions, lowest=lowest)
+    everything = tried(candidates)
+    assert sorted(everything) == ["0.5", "1.0", "2.0", "3.0", "4.0b1"]
+    for ranges in (
+        Ranges.below(Version("2.0")), Ranges.at_least(Version("2.0")), Ranges.between(Version("1.0"), Version("3.0")),
+        Ranges.singleton(Version("3.0")), Ranges.singleton(Version("0.5")), Ranges.below(Version("1.0")),
+        Ranges.at_least(Version("3.0")),
+    ):
+        assert tried(candidates, ranges) == [v for v in everything if Version(v) in ranges], ranges
+    assert candidates.get(Version("2.0")).name == "demo"
