@@ -275,3 +275,11 @@ def test_a_range_tries_the_versions_it_holds_in_the_same_order(lowest: bool) -> 
     ):
         assert tried(candidates, ranges) == [v for v in everything if Version(v) in ranges], ranges
     assert candidates.get(Version("2.0")).name == "demo"
+
+
+def test_explicit_prereleases_are_tried_for_the_packages_that_ask_for_them() -> None:
+    versions = listing("3.0b1", "2.0")
+    explicit = CandidatePolicy(target=target(), prerelease="explicit", explicit_prereleases=frozenset({"demo"}))
+    assert tried(ProjectCandidates(explicit, "demo", versions, lowest=False)) == ["2.0", "3.0b1"]
+    others = CandidatePolicy(target=target(), prerelease="explicit", explicit_prereleases=frozenset({"other"}))
+    assert tried(ProjectCandidates(others, "demo", versions, lowest=False)) == ["2.0"]
