@@ -150,6 +150,7 @@ def test_a_journal_cut_short_is_undone_up_to_its_last_whole_line(site: Path) -> 
         ('["begin", "{site}"]\n{{"new": "x"}}\n["commit"]\n', "line 2 is not a journal entry"),
         ('["begin", "{site}"]\n[]\n["commit"]\n', "line 2 is not a journal entry"),
         ('["begin", "{site}"]\n["new", 1]\n', "line 2 is not a journal entry"),
+        ('["begin", "{site}"]\n\udcff\n["commit"]\n', "line 2 is not a journal entry"),  # not UTF-8
         ('["begin", "{site}"]\n["move", "{site}/x.py"]\n', "it holds an unknown entry ['move', '{site}/x.py']"),
         ('["begin", "{site}"]\n["new"]\n', "it holds an unknown entry ['new']"),
         ('["begin", "{site}"]\n["new dir", "{site}/a", "{site}/b"]\n',
@@ -178,7 +179,7 @@ def test_a_journal_that_cannot_be_trusted_changes_nothing(site: Path, journal: s
     outside.write_text("keep me")
     (site / "link").symlink_to(outside.parent)
     path = root / JOURNAL
-    path.write_text(journal.format(site=site, outside=outside))
+    path.write_bytes(journal.format(site=site, outside=outside).encode("utf-8", "surrogateescape"))
 
     with pytest.raises(InstallError) as caught:
         finish_interrupted(root)
