@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from freewheel.install.errors import InstallError
-from freewheel.install.transaction import JOURNAL, Transaction, finish_interrupted, unfinished
+from freewheel.install.transaction import JOURNAL, Transaction, finish_interrupted, prune_empty_dirs, unfinished
 
 
 def test_a_set_aside_that_did_not_happen_undoes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,6 +186,7 @@ def test_a_journal_that_cannot_be_trusted_changes_nothing(site: Path, journal: s
 
     reason = reason.format(site=site, outside=outside)
     assert caught.value.message == f"The journal {path} of an interrupted change cannot be used: {reason}. Nothing was changed."
+    assert caught.value.hint == "check the environment, then remove that file, or recreate the environment"
     assert outside.read_text() == "keep me"
     assert path.exists()
 
@@ -260,3 +261,12 @@ def test_files_written_are_executable_only_when_asked(tmp_path: Path) -> None:
     os.umask(umask)
     assert (tmp_path / "module.py").stat().st_mode & 0o111 == 0
     assert (tmp_path / "script").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_pruning_goes_on_past_a_directory_still_in_use(site: Path) -> None:
+    (site / "used" / "deeper").mkdir(parents=True)
+    (site / "used" / "deeper" / "theirs.py").write_text("")
+    (site / "empty").mkdir()
+    prune_empty_dirs([site / "used" / "deeper", site / "empty"], keep=site, prefix=site.parent.parent)
+    assert [p.name for p in site.iterdir()] == ["used"]
+    assert (site / "used" / "deeper" / "theirs.py").exists()

@@ -450,3 +450,16 @@ def test_a_tree_with_links_is_reused_while_whole_and_unpacked_again_when_a_link_
         link.symlink_to(changed)
         assert unpack(wheel, bucket) == tree
         assert os.readlink(tree / "safe" / "alias.py") == "__init__.py"
+
+
+def test_a_dist_info_may_spell_the_name_with_hyphens() -> None:
+    # Older tools did not escape the name; the version is what follows the last hyphen.
+    assert find_dist_info(["my-pkg-1.0.dist-info/METADATA"], "my_pkg-1.0-py3-none-any.whl") == "my-pkg-1.0.dist-info"
+
+
+def test_a_file_not_named_as_a_wheel_is_refused_by_name(bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members())
+    renamed = wheel.rename(wheel.with_name("safe.whl"))
+    with pytest.raises(InstallError) as caught:
+        unpack(renamed, bucket)
+    assert caught.value.message.startswith("safe.whl is not a valid wheel file name: ")
