@@ -233,7 +233,7 @@ def test_the_journal_a_killed_command_leaves_is_what_the_next_one_undoes(site: P
     root = site.parent.parent
     (site / "old.py").write_text("old\n")
     transaction = Transaction(root, keep=site)
-    transaction.make_dirs(site / "pkg")
+    transaction.make_dirs([site / "pkg"])
     transaction.write(site / "pkg" / "new.py", b"")
     transaction.set_aside(site / "old.py")
     (backup,) = site.glob(".old.py.freewheel-*~")
