@@ -98,3 +98,20 @@ def test_errors_and_misses_contribute_nothing():
         IndexOutcome(C, "not-found", "HTTP 404"),
     )
     assert merge_listings("unsafe-best-match", outcomes) == ()
+
+
+def test_unsafe_first_match_tries_a_later_indexs_higher_versions_after_the_first_ones():
+    assert _shape(merge_listings("unsafe-first-match", (_found(A, "1.0"), _found(B, "2.0")))) == [
+        ("1.0", ["a"]),
+        ("2.0", ["b"]),
+    ]
+
+
+def test_unsafe_first_match_ranks_flat_versions_with_the_first_index():
+    outcomes = (_found(A, "2.0", "1.0"), _found(B, "3.0"), _found(FLAT, "1.5"))
+    assert _shape(merge_listings("unsafe-first-match", outcomes)) == [
+        ("2.0", ["a"]),
+        ("1.5", [None]),
+        ("1.0", ["a"]),
+        ("3.0", ["b"]),
+    ]

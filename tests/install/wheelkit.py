@@ -73,7 +73,8 @@ def write_wheel(
     maps member paths to link targets, stored with the symlink file mode.
     """
     dist_info = f"{escape(name)}-{version}.dist-info"
-    links = {path: target.encode() for path, target in (symlinks or {}).items()}
+    # A target holding surrogates (see os.fsdecode) is written as those raw bytes.
+    links = {path: target.encode("utf-8", "surrogateescape") for path, target in (symlinks or {}).items()}
     if record is None:
         listed = {**members, **links}
         record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in listed.items())
