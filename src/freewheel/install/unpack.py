@@ -56,7 +56,7 @@ _CHUNK = 1 << 20
 # is refused rather than have it taken for one.
 MANIFEST = ".freewheel-unpacked"
 # Bumped when the manifest changes: a tree with another is unpacked again.
-_MANIFEST_FORMAT = 1
+_MANIFEST_FORMAT = 2
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -67,7 +67,8 @@ class _Manifest(msgspec.Struct, array_like=True, frozen=True):
     root_is_purelib: bool
     # (path, hash, size), sorted by path, RECORD included.
     files: list[tuple[str, str | None, int | None]]
-    symlinks: dict[str, str]
+    # Targets as bytes: a wheel's link target need not be UTF-8.
+    symlinks: dict[str, bytes]
 
 
 _DECODER = msgspec.msgpack.Decoder(_Manifest)
@@ -171,6 +172,10 @@ def _whole(tree: Path, filename: str, *, thorough: bool) -> WheelContents | None
             for path, entry in contents.files.items():
                 if path not in contents.symlinks and not _file_is(tree / path, entry, filename):
                     return None
+            for path, target in contents.symlinks.items():
+                # A link changed in the cache could point anywhere.
+                if os.readlink(tree / path) != target:
+                    return None
         return contents
     except (OSError, UnicodeDecodeError, InstallError, msgspec.ValidationError, msgspec.DecodeError):
         return None
@@ -241,12 +246,13 @@ def read_unpacked(tree: Path, filename: str) -> WheelContents:
         raise InstallError(f"The unpacked tree {tree} has a manifest of another format.")
     find_dist_info([f"{manifest.dist_info}/"], filename)
     name, version, _, _ = parse_wheel_filename(filename)
-    for target in manifest.symlinks.values():
+    symlinks = {path: os.fsdecode(target) for path, target in manifest.symlinks.items()}
+    for target in symlinks.values():
         if unsafe_path_reason(target):
             raise InstallError(f"The unpacked tree {tree} holds a link out of it.")
     info = WheelInfo(filename, name, version, manifest.dist_info, manifest.root_is_purelib)
     files = {path: RecordEntry(path, hash_value, size) for path, hash_value, size in manifest.files}
-    return WheelContents(info, files, manifest.symlinks)
+    return WheelContents(info, files, symlinks)
 
 
 def _write_manifest(tree: Path, contents: WheelContents) -> None:
@@ -255,7 +261,7 @@ def _write_manifest(tree: Path, contents: WheelContents) -> None:
         contents.info.dist_info,
         contents.info.root_is_purelib,
         [(entry.path, entry.hash, entry.size) for _, entry in sorted(contents.files.items())],
-        dict(contents.symlinks),
+        {path: os.fsencode(target) for path, target in contents.symlinks.items()},
     )
     try:
         with open(tree / MANIFEST, "xb") as handle:
