@@ -87,6 +87,17 @@ def test_a_changed_page_replaces_the_stored_one(dists, index_server, fetch):
     assert changed.content == offline.content == b"new content"
 
 
+def test_a_page_without_cache_headers_is_reused_for_ten_minutes(dists, index_server, fetch, page):
+    # Nothing to revalidate with: asking again would download the page whole.
+    server = index_server(dists)
+    fetch(server.files_url + "page.html")
+    [again] = fetch(server.files_url + "page.html")
+    assert again.content == page
+    assert len(requests_for(server, "/files/page.html")) == 1
+    fetch(server.files_url + "page.html", refresh=True)
+    assert len(requests_for(server, "/files/page.html")) == 2
+
+
 def test_last_modified_gives_a_heuristic_freshness(dists, index_server, fetch):
     ten_days_ago = time.time() - 10 * 86400
     os.utime(dists / "page.html", (ten_days_ago, ten_days_ago))
@@ -124,6 +135,10 @@ def test_freshness_rules():
     assert lifetime(last_modified=long_ago) == pytest.approx(100, abs=1)
     assert lifetime(last_modified=years_ago) == 86400
     assert lifetime(status=404, last_modified=long_ago) == 0
+    # With no validator, a stale copy could only be downloaded again whole.
+    assert lifetime() == 600
+    assert lifetime(etag='"v1"') == 0
+    assert lifetime(status=404) == 0
     assert lifetime('no-cache="set-cookie, x", max-age=5') == 5
 
 

@@ -52,8 +52,9 @@ def test_index_credentials_never_show(private, tmp_path, monkeypatch, capsys):
         (1, ["pip", "compile", "missing.in", "--index-url", secret_url, "-v"]),
         (1, ["explain", "lib>=3", "--index-url", secret_url, "-v"]),
         (0, ["explain", "lib", "--index-url", secret_url]),
-        # Wrong credentials, and an index that does not answer at all.
-        (2, ["pip", "compile", "pins.in", "--index-url", _with(private.url, USER, PASSWORD + "x"), "-v"]),
+        # Wrong credentials (asked again, not answered by the page cached
+        # minutes ago), and an index that does not answer at all.
+        (2, ["pip", "compile", "pins.in", "--index-url", _with(private.url, USER, PASSWORD + "x"), "-v", "--refresh"]),
         (2, ["pip", "compile", "pins.in", "--index-url", _with("http://127.0.0.1:9/simple/", USER, PASSWORD)]),
         (2, ["pip", "compile", "never-asked.in", "--index-url", secret_url, "--offline"]),
         (0, ["pip", "compile", "direct.in", "--index-url", secret_url]),

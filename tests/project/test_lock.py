@@ -284,6 +284,10 @@ default = true
     assert ("attrs", "24.1") in {(n, v) for n, v, _, _ in locked(project)}
     assert lock(project, "--upgrade-package", "attrs").returncode == 0
     assert ("attrs", "25.1") in {(n, v) for n, v, _, _ in locked(project)}
+    # Upgrades ask the index again, even within the page's cached freshness.
+    make_wheel(dists, "attrs", "26.1")
+    assert lock(project, "--upgrade").returncode == 0
+    assert ("attrs", "26.1") in {(n, v) for n, v, _, _ in locked(project)}
 
 
 def test_sync_locks_first_and_installs_the_linux_fork(tmp_path, indexes):

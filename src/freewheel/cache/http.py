@@ -24,7 +24,12 @@ Reuse without asking the server:
 * anything else while fresh: ``max-age`` (``s-maxage`` is for shared caches),
   else ``Expires``, else, for a 200 with ``Last-Modified``, a heuristic 10% of
   the time since that date (RFC 9111 section 4.2.2's example) capped at one
-  day, so that a page untouched for years is not trusted for months.
+  day, so that a page untouched for years is not trusted for months; a 200
+  with no cache headers at all (no ``Cache-Control``, no ``ETag``, no
+  ``Last-Modified``) is fresh for ten minutes, as long as the default
+  index's pages say of themselves: such an entry cannot be revalidated, only
+  downloaded again whole, and a warm run would pay a full page for every
+  project.
 
 Otherwise the entry is revalidated with ``If-None-Match``/``If-Modified-Since``,
 and a 304 renews it. When revalidation gets no response at all, the stale
@@ -75,6 +80,7 @@ OFFLINE_MISS = "not in the cache, and --offline forbids the network"
 
 HEURISTIC_FRACTION = 0.1
 HEURISTIC_MAX_SECONDS = 24 * 60 * 60.0
+UNVALIDATED_SECONDS = 10 * 60.0
 
 CacheKind = Literal["api", "files"]
 
@@ -231,9 +237,12 @@ def freshness_lifetime(
         # An unreadable Expires means "already expired".
         return 0.0 if expires is None else max(0.0, expires - date)
     last_modified = _http_date(headers.get("last-modified"))
-    if status == 200 and last_modified is not None:
+    if status != 200:
+        return 0.0
+    if last_modified is not None:
         return min(max(0.0, date - last_modified) * HEURISTIC_FRACTION, HEURISTIC_MAX_SECONDS)
-    return 0.0
+    # A server that sent any Cache-Control said what it wants.
+    return 0.0 if directives or "etag" in headers else UNVALIDATED_SECONDS
 
 
 def current_age(headers: Mapping[str, str], stored_at: float, now: float) -> float:

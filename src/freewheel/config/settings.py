@@ -112,6 +112,12 @@ def cli_layer(args: argparse.Namespace) -> Layer:
     values = dict(vars(args))
     values["extra_index_urls"] = values.pop("extra_index_url", [])
     values["default_index"] = values.get("default_index") or values.get("index_url")
+    # As with uv, asking for upgrades asks the indexes again: a page cached
+    # as fresh could hide the release wanted.
+    if values.get("upgrade"):
+        values["refresh"] = True
+    if values.get("upgrade_package"):
+        values["refresh_package"] = [*(values.get("refresh_package") or ()), *values["upgrade_package"]]
     return Layer("command line", values)
 
 
