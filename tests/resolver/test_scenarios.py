@@ -41,6 +41,13 @@ def test_direct_conflict_without_swapping_walks_the_later_direct_back() -> None:
     assert (solution["ds"], solution["sdk"]) == (Version("2.0"), Version("1.4"))
 
 
+def test_releases_refused_at_once_count_towards_a_swap() -> None:
+    registry, _ = load(Path(__file__).parent / "scenarios" / "quality-refused-at-once-swaps.toml")
+    resolve(registry, ROOT, ROOT_VERSION)
+    read = {version for name, version in registry.chosen if name == "app-web"}
+    assert len(read) <= 6, sorted(read)
+
+
 def test_transitive_conflict_never_touches_old_sdk_releases() -> None:
     registry, _ = load(
         Path(__file__).parent / "scenarios" / "quality-transitive-moves-not-direct.toml"

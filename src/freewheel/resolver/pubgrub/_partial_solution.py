@@ -149,6 +149,10 @@ class PartialSolution(Generic[P]):
         history = self._by_package.get(package)
         return history[-1].accumulated if history else _UNCONSTRAINED
 
+    def is_assigned(self, package: P) -> bool:
+        """Whether ``package`` has a decision or a derivation."""
+        return package in self._by_package
+
     def decision_at(self, decision_level: int) -> P:
         """The package decided at ``decision_level`` (1 or more)."""
         return self._decided_at[decision_level - 1]

@@ -126,7 +126,8 @@ def resolve(
     ancient releases that predate the conflicting bound, although the release
     of ``b`` just before would do. So once ``swap_threshold`` versions of a
     direct requirement have been rejected because of the version chosen for
-    one earlier decided direct requirement, the solver backtracks to before
+    one earlier decided direct requirement (undone by backjumping, or refused
+    at once because their dependencies contradict it), the solver backtracks to before
     that one and decides the rejected package first. Each pair swaps at most
     once, which keeps the search finite; and as all learned incompatibilities
     are kept, the search stays complete: if only old releases of ``a`` work,
@@ -268,7 +269,9 @@ class _Solver(Generic[P]):
             if satisfier.is_decision or previous_level != satisfier.decision_level:
                 if learned_something:
                     self._add_incompatibility(incompatibility)
-                if self._swap(satisfier.decision_level, previous_level):
+                if satisfier.decision_level > previous_level and self._swap(
+                    solution.decision_at(satisfier.decision_level), previous_level
+                ):
                     return None
                 self._backtrack(previous_level)
                 return incompatibility
@@ -301,17 +304,14 @@ class _Solver(Generic[P]):
             )
         return merged
 
-    def _swap(self, level: int, previous_level: int) -> bool:
-        """Count a rejection and swap decision order if it is due.
+    def _swap(self, package: P, previous_level: int) -> bool:
+        """Count a rejection of ``package`` and swap decision order if it is due.
 
-        The decision at ``level`` is the most recent one involved in the
-        conflict (the one backjumping undoes); the decision at
-        ``previous_level`` is the one it conflicted with.
+        A version of ``package`` was rejected (undone by backjumping, or
+        refused because its dependencies conflicted at once) because of the
+        decision at ``previous_level``.
         """
-        if previous_level < 2 or level <= previous_level:
-            return False
-        package = self._solution.decision_at(level)
-        if package not in self._direct:
+        if previous_level < 2 or package not in self._direct:
             return False
         culprit = self._solution.decision_at(previous_level)
         pair = frozenset((package, culprit))
@@ -353,17 +353,38 @@ class _Solver(Generic[P]):
         # If deciding would satisfy one of them at once (the version is
         # unusable, or a dependency is already ruled out), let propagation
         # reject the version instead.
-        conflict = any(
-            all(
+        conflicts = [
+            incompatibility
+            for incompatibility in incompatibilities
+            if all(
                 self._solution.term(other).is_subset(term)
                 for other, term in incompatibility.terms.items()
                 if other != package
             )
-            for incompatibility in incompatibilities
-        )
-        if not conflict:
+        ]
+        if not conflicts:
             self._solution.decide(package, version)
+        else:
+            # A rejection as much as one found by backjumping (uv counts both):
+            # dagster-webserver pins dagster release by release, and with the
+            # newest dagster decided first, each of its versions is refused here.
+            for incompatibility in conflicts:
+                if self._swap(package, self._blamed_level(package, incompatibility)):
+                    break
         return package
+
+    def _blamed_level(self, package: P, incompatibility: Incompatibility[P]) -> int:
+        """The decision level at which ``incompatibility``'s terms other than
+        ``package``'s all came to hold (0 when they always did)."""
+        solution = self._solution
+        return max(
+            (
+                solution.satisfier(other, term).decision_level
+                for other, term in incompatibility.terms.items()
+                if other != package and solution.is_assigned(other)
+            ),
+            default=0,
+        )
 
     def _choose(self, package: P, range_: Ranges) -> Version | Incompatibility[P] | None:
         """The provider's choice of ``package`` in ``range_``, among the versions
