@@ -128,10 +128,13 @@ def resolve(
     direct requirement have been rejected because of the version chosen for
     one earlier decided direct requirement (undone by backjumping, or refused
     at once because their dependencies contradict it), the solver backtracks to before
-    that one and decides the rejected package first. Each pair swaps at most
-    once, which keeps the search finite; and as all learned incompatibilities
-    are kept, the search stays complete: if only old releases of ``a`` work,
-    it still finds them.
+    that one and decides the rejected package first. If that walks the other
+    one back as many releases in turn, neither order is better, and the
+    solver swaps back for good, to the order uv keeps (moto and types-requests
+    for Python 3.9: moving moto walks it back years, types-requests one minor
+    release). Each pair swaps at most twice, which keeps the search finite;
+    and as all learned incompatibilities are kept, the search stays complete:
+    if only old releases of ``a`` work, it still finds them.
 
     The root is returned in the solution with ``root_version``.
     """
@@ -165,7 +168,10 @@ class _Solver(Generic[P]):
         #: Packages moved ahead of the provider's order, in promotion order.
         self._promoted: dict[P, None] = {}
         self._rejections: dict[tuple[P, P], int] = {}
-        self._swapped: set[frozenset[P]] = set()
+        #: Pairs swapped once, and the package then moved ahead.
+        self._swapped: dict[frozenset[P], P] = {}
+        #: Pairs swapped back: their order is final.
+        self._settled: set[frozenset[P]] = set()
         self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
         self._priorities: dict[P, SupportsLessThan] = {}
 
@@ -315,14 +321,23 @@ class _Solver(Generic[P]):
             return False
         culprit = self._solution.decision_at(previous_level)
         pair = frozenset((package, culprit))
-        if culprit not in self._direct or pair in self._swapped:
+        if culprit not in self._direct or pair in self._settled:
             return False
         count = self._rejections.get((package, culprit), 0) + 1
         self._rejections[(package, culprit)] = count
         if count < self._swap_threshold:
             return False
-        self._swapped.add(pair)
-        self._promoted[package] = None
+        promoted = self._swapped.get(pair)
+        if promoted is None:
+            self._swapped[pair] = package
+            self._promoted[package] = None
+        elif promoted == culprit:
+            # Deciding the other one first walks this one back just as
+            # far: restore the first order for good.
+            self._settled.add(pair)
+            del self._promoted[culprit]
+        else:
+            return False
         self._backtrack(previous_level - 1)
         return True
 
