@@ -27,8 +27,7 @@ from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from freewheel.dists.builds.project import BuildError
-from freewheel.dists.builds.sdist import Buildable
+from freewheel.dists.builds.sdist import fetch_wheel
 from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
@@ -209,14 +208,10 @@ class PackageSource:
         assert store is not None
 
         async def fetch_one(dist: DistFile, allowed: Collection[str]) -> Path:
-            path = await store.fetch(dist, allowed_sha256=allowed)
-            if wheels and dist.kind == "sdist":
-                if builds is None:
-                    raise BuildError(
-                        f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), "
-                        "and building is disabled."
-                    )
-                path = await asyncio.to_thread(builds.wheel, Buildable.of(dist, path))
+            if wheels:
+                path = await fetch_wheel(store, dist, builds, allowed_sha256=allowed)
+            else:
+                path = await store.fetch(dist, allowed_sha256=allowed)
             on_done()
             return path
 
