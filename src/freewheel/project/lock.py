@@ -93,7 +93,9 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
     (the indexes and resolver settings, as their ``repr``).
 
     A lock that records the same digest is up to date: checking it reads
-    no index.
+    no index. The metadata-bearing files of local directories the
+    workspace depends on (:func:`metadata_files`) are part of it, so that
+    such a project gaining a dependency is locked again.
     """
     parts: list[object] = [
         [(str(root.requirement), str(root.condition)) for root in plan.roots],
@@ -105,7 +107,10 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         plan.extras,
         plan.groups,
         plan.default_groups,
-        [(source.name, _portable(source.url, workspace.directory), source.editable) for source in plan.direct],
+        [
+            (source.name, _portable(source.url, workspace.directory), source.editable, metadata_files(source.url))
+            for source in plan.direct
+        ],
         sorted(
             (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
             for m in workspace.projects()
@@ -113,6 +118,32 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         [repr(setting) for setting in settings],
     ]
     return "sha256:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+#: The files a project's metadata is written in, as uv's default ``cache-keys``.
+_METADATA_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def metadata_files(url: str) -> list[tuple[str, str | None]]:
+    """The sha256 of ``pyproject.toml``, ``setup.py`` and ``setup.cfg`` in
+    the local directory *url* names (``None`` for one that is not there),
+    or nothing for any other source.
+
+    By content, not modification time (uv's ``cache-keys`` take the time):
+    a checkout or a copy elsewhere touches every file without changing
+    what the project says, and three small files are quick to read. What
+    a ``setup.py`` reads besides itself is not covered, as in uv.
+    """
+    path = file_url_path(url)
+    if path is None or not path.is_dir():
+        return []
+    found = []
+    for name in _METADATA_FILES:
+        try:
+            found.append((name, hashlib.sha256((path / name).read_bytes()).hexdigest()))
+        except OSError:  # none, or unreadable: reading its metadata will say
+            found.append((name, None))
+    return found
 
 
 def _portable(url: str, root: Path) -> str:
