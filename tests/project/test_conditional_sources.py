@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from packaging.pylock import Pylock
-from support.backends import backend_wheels, flit_project
+from support.backends import backend_wheels, flit_project, git_project
 from support.builders import make_wheel
 from support.cli import freewheel
 
@@ -170,3 +170,21 @@ def test_sources_whose_conditions_overlap_are_refused(tmp_path, index):
     assert "Traceback" not in done.stderr
     assert "Two sources of foo apply where 'one' in extras and 'two' in extras holds" in done.stderr
     assert not (app / "pylock.toml").exists()
+
+
+def test_a_git_source_for_a_group(tmp_path, index):
+    """foo from a git tag in the ``dev`` group, from the index elsewhere."""
+    commit = git_project(tmp_path / "repo", "foo", "1.5", "v1")
+    app = _app(
+        tmp_path, '["foo"]',
+        f'foo = [{{ git = "{(tmp_path / "repo").as_uri()}", tag = "v1", subdirectory = "sub", group = "dev" }}]',
+        extra='[dependency-groups]\ndev = ["foo"]\n',
+    )
+    common = ["--no-config", "--default-index", index.url, "--cache-dir", str(tmp_path / "cache")]
+    data = _lock(app, *common)
+    foo = {p["marker"]: p for p in _entries(data, "foo")}
+    assert set(foo) == {"'dev' in dependency_groups", "'dev' not in dependency_groups"}
+    assert foo["'dev' in dependency_groups"]["vcs"]["commit-id"] == commit
+    assert foo["'dev' not in dependency_groups"]["version"] == "2.0"
+    assert " + foo==1.5" in _sync(app, *common).stderr  # dev is a default group
+    assert " + foo==2.0" in _sync(app, *common, "--no-dev").stderr
