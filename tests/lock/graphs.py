@@ -197,6 +197,8 @@ def lock_graphs(draw: st.DrawFn) -> LockGraph:
         draw(st.sets(st.tuples(st.sampled_from(NAMES), st.sampled_from(VERSIONS)), min_size=1, max_size=6)),
         key=lambda k: (k[0], Version(k[1])),
     )
+    # Where each package comes from, when not from an index: an edge says it too.
+    origins = {key: draw(sources()) if draw(st.integers(0, 4)) == 0 else None for key in keys}
     packages = []
     for name, version in keys:
         others = [k for k in keys if k != (name, version)]
@@ -208,13 +210,16 @@ def lock_graphs(draw: st.DrawFn) -> LockGraph:
             marker=draw(markers(space)),
             dependencies=tuple(
                 # An edge that never applies is not written (test_pylock).
-                LockedDependency(canonicalize_name(n), Version(v), draw(markers(space).filter(lambda m: not m.is_false)))
+                LockedDependency(
+                    canonicalize_name(n), Version(v), draw(markers(space).filter(lambda m: not m.is_false)), origins[(n, v)]
+                )
                 for n, v in edges
             ),
             requires_python=draw(st.sampled_from([None, SpecifierSet(">=3.8"), SpecifierSet("!=3.10.*,>=3.9")])),
         )
-        if draw(st.integers(0, 4)) == 0:
-            packages.append(LockedPackage(index=None, files=(), source=draw(sources()), **common))  # type: ignore[arg-type]
+        source = origins[(name, version)]
+        if source is not None:
+            packages.append(LockedPackage(index=None, files=(), source=source, **common))  # type: ignore[arg-type]
         else:
             index = draw(st.sampled_from(INDEXES))
             packages.append(LockedPackage(index=index, files=draw(files_of(name, version, index)), **common))  # type: ignore[arg-type]

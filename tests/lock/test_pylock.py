@@ -13,11 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.pylock import Pylock
 from packaging.tags import Tag
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.lock.pylock import PylockError, dumps, loads
 from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
-from freewheel.resolver.result import LockedSource
+from freewheel.resolver.result import LockedDependency, LockedSource
 
 from .graphs import CPU, LINUX, lock_graphs, package, project_graph, raw_markers, shuffled
 
@@ -176,6 +178,32 @@ def test_an_edge_to_a_package_not_locked_is_refused():
     alpha = package("alpha", "1.0", files=("alpha-1.0.tar.gz",), dependencies=(("beta", "3.0", TRUE),))
     with pytest.raises(ValueError, match="alpha 1.0 depends on beta 3.0, which the graph does not lock"):
         dumps(dataclasses.replace(project_graph(), packages=(alpha,)))
+
+
+def test_one_version_from_two_places_is_two_entries_told_apart_by_where_it_comes_from():
+    """A source under a marker (a directory on Linux, the index elsewhere):
+    edges to either say where their package comes from, and the lock reads
+    back to the same graph."""
+    here = LockedSource("directory", "../foo-linux")
+    graph = dataclasses.replace(project_graph(), packages=(
+        package("bar", "1.0", files=("bar-1.0-py3-none-any.whl",), dependencies=()),
+        package("foo", "1.0", LINUX, source=here),
+        package("foo", "1.0", ~LINUX, files=("foo-1.0-py3-none-any.whl",)),
+    ))
+    bar = dataclasses.replace(graph.packages[0], dependencies=(
+        LockedDependency(canonicalize_name("foo"), Version("1.0"), LINUX, here),
+        LockedDependency(canonicalize_name("foo"), Version("1.0"), ~LINUX),
+    ))
+    graph = dataclasses.replace(graph, packages=(bar, *graph.packages[1:]))
+    text = dumps(graph)
+    lock = valid_pylock(text)
+    assert '{ name = "foo", directory = { path = "../foo-linux" } }' in text
+    assert '{ name = "foo", index = "http://127.0.0.1:8000/simple/" }' in text
+    assert loads(text) == graph
+    chosen = {p.name: type(c).__name__ for p, c in lock.select(environment=LINUX_39, tags=LINUX_TAGS)}
+    assert chosen == {"bar": "PackageWheel", "foo": "PackageDirectory"}
+    chosen = {p.name: type(c).__name__ for p, c in lock.select(environment=MAC_312, tags=MAC_TAGS)}
+    assert chosen == {"bar": "PackageWheel", "foo": "PackageWheel"}
 
 
 LINUX_39 = {"python_full_version": "3.9.18", "python_version": "3.9", "sys_platform": "linux", "platform_machine": "x86_64"}

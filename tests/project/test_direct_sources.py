@@ -130,16 +130,6 @@ def test_a_wrong_hash_in_the_lock_installs_nothing(world):
     assert not list(site.glob("*.dist-info"))
 
 
-def test_a_source_under_a_condition_is_refused_clearly(world):
-    pyproject = world["app"] / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('path = "../local" }', "path = \"../local\", marker = \"sys_platform == 'linux'\" }"))
-    done = freewheel("lock", *world["common"], cwd=world["app"])
-    assert done.returncode == 2
-    assert "The path source of `loco`" in done.stderr and "applies under a condition" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert not (world["app"] / "pylock.toml").exists()
-
-
 def test_a_moved_tag_is_locked_again_on_upgrade_and_installed_again(world):
     common = [*world["common"], "--python", sys.executable]
     assert freewheel("sync", *common, cwd=world["app"]).returncode == 0

@@ -161,8 +161,13 @@ def lock_workspace(
             cache=cache,
             builds=sdist_builds(request.build, context, cache),
         )
-        request = dataclasses.replace(request, references={s.name: m for s, m in zip(plan.direct, found, strict=True)})
-        direct = {s.name: locked_source(s, m, workspace.directory) for s, m in zip(plan.direct, found, strict=True)}
+        brought = list(zip(plan.direct, found, strict=True))
+        request = dataclasses.replace(
+            request,
+            references={s.name: m for s, m in brought if s.condition is None},
+            pinned={s.url: m for s, m in brought if s.condition is not None},
+        )
+        direct = {m.dist.index.url: locked_source(s, m, workspace.directory) for s, m in brought}
         bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(getattr(args, "no_progress", False)))
         with resolver_session(request, context, cache) as base, progress.Bar("Resolving", None, enabled=bars) as bar:
             providers = fork_providers(request, base.source, prefer, on_examined=bar.advance)

@@ -58,6 +58,8 @@ class ResolveRequest:
     #: once :func:`with_references` did, each project's file and metadata.
     pending: tuple[SourcedRequirement, ...] = ()
     references: Mapping[NormalizedName, Materialized] = dataclasses.field(default_factory=dict)
+    #: Direct references that index pins name (sources under a condition), by URL.
+    pinned: Mapping[str, Materialized] = dataclasses.field(default_factory=dict)
     #: The references given as editable (``-e PATH``).
     editable: frozenset[NormalizedName] = frozenset()
 
@@ -306,6 +308,7 @@ def resolver_session(
             sources_table=indexes.sources_table,
             prefetch=not context.settings.network.offline.value,
             references={n: (m.dist, m.metadata) for n, m in request.references.items()},
+            pinned={url: (m.dist, m.metadata) for url, m in request.pinned.items()},
         )
         provider = Provider(
             source,

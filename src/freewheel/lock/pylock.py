@@ -92,12 +92,40 @@ def dumps(graph: LockGraph, *, command: str | None = None) -> str:
     versions: dict[NormalizedName, set[str]] = {}
     for package in graph.packages:
         versions.setdefault(package.name, set()).add(str(package.version))
-    ambiguous = frozenset(name for name, found in versions.items() if len(found) > 1)
+    identities = _identities(graph.packages, versions)
     for package in sorted(graph.packages, key=lambda p: (p.name, p.version)):
         edges = _written_edges(package, space)
-        _check_dependencies(package, edges, versions)
-        lines += ["", "[[packages]]", *_package_lines(package, edges, space, ambiguous)]
+        _check_dependencies(package, edges, identities)
+        lines += ["", "[[packages]]", *_package_lines(package, edges, space, identities)]
     return "\n".join(lines) + "\n"
+
+
+#: What a dependency edge says of the package it leads to.
+_Target = tuple[NormalizedName, Version, LockedSource | None]
+
+
+def _identities(
+    packages: Sequence[LockedPackage], versions: Mapping[NormalizedName, set[str]]
+) -> dict[_Target, dict[str, Any]]:
+    """The least that tells each package's entry from the others (PEP 751),
+    as the dependencies leading to it say: its name, its version when the
+    name is locked at several, and where it comes from (its ``index``, or
+    its source table) when one version is locked from several places."""
+    count: dict[tuple[NormalizedName, Version], int] = {}
+    for package in packages:
+        count[(package.name, package.version)] = count.get((package.name, package.version), 0) + 1
+    identities: dict[_Target, dict[str, Any]] = {}
+    for package in packages:
+        identity: dict[str, Any] = {"name": package.name}
+        if len(versions[package.name]) > 1:
+            identity["version"] = str(package.version)
+        if count[(package.name, package.version)] > 1:
+            if package.source is not None:
+                identity[package.source.kind] = _source_table(package.source)
+            elif package.index is not None:
+                identity["index"] = package.index.display
+        identities[(package.name, package.version, package.source)] = identity
+    return identities
 
 
 def _top_lines(graph: LockGraph) -> list[str]:
@@ -127,10 +155,10 @@ def _written_edges(package: LockedPackage, space: MarkerTree) -> list[LockedDepe
 
 
 def _check_dependencies(
-    package: LockedPackage, edges: Sequence[LockedDependency], versions: Mapping[NormalizedName, set[str]]
+    package: LockedPackage, edges: Sequence[LockedDependency], identities: Mapping[_Target, object]
 ) -> None:
     for dependency in edges:
-        if str(dependency.version) not in versions.get(dependency.name, ()):
+        if (dependency.name, dependency.version, dependency.source) not in identities:
             raise ValueError(
                 f"{package.name} {package.version} depends on {dependency.name} "
                 f"{dependency.version}, which the graph does not lock"
@@ -138,7 +166,10 @@ def _check_dependencies(
 
 
 def _package_lines(
-    package: LockedPackage, edges: Sequence[LockedDependency], space: MarkerTree, ambiguous: frozenset[str]
+    package: LockedPackage,
+    edges: Sequence[LockedDependency],
+    space: MarkerTree,
+    identities: Mapping[_Target, Mapping[str, Any]],
 ) -> list[str]:
     lines = [
         tomlwriter.assignment("name", package.name),
@@ -152,7 +183,7 @@ def _package_lines(
     if package.index is not None:
         lines.append(tomlwriter.assignment("index", package.index.display))
     if edges:
-        lines += tomlwriter.array_lines("dependencies", [_dependency_identity(d, ambiguous) for d in edges])
+        lines += tomlwriter.array_lines("dependencies", [_dependency_identity(d, identities) for d in edges])
     if package.source is not None:
         lines.append(tomlwriter.assignment(package.source.kind, _source_table(package.source)))
     sdists = sorted(
@@ -164,22 +195,22 @@ def _package_lines(
     wheels = sorted((f for f in package.files if f.kind == "wheel"), key=lambda f: f.filename)
     if wheels:
         lines += tomlwriter.array_lines("wheels", [_file_table(wheel) for wheel in wheels])
-    return lines + _tool_lines(package, edges, ambiguous)
+    return lines + _tool_lines(package, edges, identities)
 
 
-def _dependency_identity(dependency: LockedDependency, ambiguous: frozenset[str]) -> dict[str, str]:
+def _dependency_identity(dependency: LockedDependency, identities: Mapping[_Target, Mapping[str, Any]]) -> dict[str, Any]:
     """The least that tells which ``[[packages]]`` entry an edge leads to (PEP 751)."""
-    if dependency.name in ambiguous:
-        return {"name": dependency.name, "version": str(dependency.version)}
-    return {"name": dependency.name}
+    return dict(identities[(dependency.name, dependency.version, dependency.source)])
 
 
-def _tool_lines(package: LockedPackage, edges: Sequence[LockedDependency], ambiguous: frozenset[str]) -> list[str]:
+def _tool_lines(
+    package: LockedPackage, edges: Sequence[LockedDependency], identities: Mapping[_Target, Mapping[str, Any]]
+) -> list[str]:
     lines = []
     if package.index is not None and package.index.format == "flat":
         lines.append(tomlwriter.assignment("index-format", "flat"))
     conditional = [
-        {**_dependency_identity(d, ambiguous), "marker": str(d.marker)} for d in edges if not d.marker.is_true
+        {**_dependency_identity(d, identities), "marker": str(d.marker)} for d in edges if not d.marker.is_true
     ]
     if conditional:
         lines += tomlwriter.array_lines("dependency-markers", conditional)
@@ -272,7 +303,7 @@ def _graph(lock: Pylock, data: Mapping[str, Any]) -> LockGraph:
         groups=tuple(canonicalize_name(g) for g in lock.dependency_groups or ()),
         default_groups=tuple(canonicalize_name(g) for g in lock.default_groups or ()),
         packages=tuple(
-            _package(package, raw, raw_packages, f"packages[{i}]")
+            _package(package, raw, lock.packages, raw_packages, f"packages[{i}]")
             for i, (package, raw) in enumerate(zip(lock.packages, raw_packages, strict=True))
         ),
         forks=tuple(_marker(m, "tool.freewheel.forks") for m in _strings(tool, "forks", "tool.freewheel")),
@@ -321,7 +352,11 @@ def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
 
 
 def _package(
-    package: Package, raw: Mapping[str, Any], raw_packages: Sequence[Mapping[str, Any]], where: str
+    package: Package,
+    raw: Mapping[str, Any],
+    packages: Sequence[Package],
+    raw_packages: Sequence[Mapping[str, Any]],
+    where: str,
 ) -> LockedPackage:
     tool = _tool_table(raw, f"{where}.tool.freewheel")
     index = None
@@ -340,7 +375,7 @@ def _package(
         marker=_marker(str(package.marker), f"{where}.marker") if package.marker is not None else TRUE,
         index=index,
         files=tuple(_dist_file(package, file, index, where) for file in files) if index else (),
-        dependencies=_dependencies(raw, raw_packages, tool, where),
+        dependencies=_dependencies(raw, packages, raw_packages, tool, where),
         requires_python=package.requires_python,
         source=_source(package, where),
     )
@@ -366,6 +401,7 @@ def _dist_file(
 
 def _dependencies(
     raw: Mapping[str, Any],
+    packages: Sequence[Package],
     raw_packages: Sequence[Mapping[str, Any]],
     tool: Mapping[str, Any],
     where: str,
@@ -382,9 +418,10 @@ def _dependencies(
         target = _target(entry, raw_packages, f"{where}.dependencies[{j}]")
         found.append(
             LockedDependency(
-                name=canonicalize_name(target["name"]),
-                version=Version(target["version"]),
+                name=canonicalize_name(raw_packages[target]["name"]),
+                version=Version(raw_packages[target]["version"]),
                 marker=markers.pop(_key(entry), TRUE),
+                source=_source(packages[target], f"packages[{target}]"),
             )
         )
     if markers:
@@ -403,9 +440,9 @@ def _key(identity: Mapping[str, Any]) -> str:
     return repr(sorted(identity.items()))
 
 
-def _target(entry: Mapping[str, Any], raw_packages: Sequence[Mapping[str, Any]], where: str) -> Mapping[str, Any]:
-    """The one package entry whose keys match all of *entry*'s (PEP 751's rule)."""
-    matches = [p for p in raw_packages if all(p.get(k) == v for k, v in entry.items())]
+def _target(entry: Mapping[str, Any], raw_packages: Sequence[Mapping[str, Any]], where: str) -> int:
+    """The place of the one package entry whose keys match all of *entry*'s (PEP 751's rule)."""
+    matches = [i for i, p in enumerate(raw_packages) if all(p.get(k) == v for k, v in entry.items())]
     if len(matches) != 1:
         count = "no locked package" if not matches else f"{len(matches)} locked packages"
         shown = ", ".join(f"{k} = {v!r}" for k, v in entry.items())

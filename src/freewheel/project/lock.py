@@ -5,8 +5,9 @@ Every member's dependencies are needed everywhere; an optional dependency
 set ``x`` where ``'x' in extras`` holds and a dependency group ``g`` where
 ``'g' in dependency_groups`` holds, as PEP 751 writes the selection. Index
 sources become pins (conditional ones split the resolution along their
-conditions); declared conflicts split it so that conflicting extras or
-groups are never resolved together. Workspace members that are packages
+conditions), and so do URL, path and git sources under a condition, each
+pinning its package to the reference brought here; declared conflicts
+split it so that conflicting extras or groups are never resolved together. Workspace members that are packages
 are locked as editable directories, and requirements between members are
 not resolved from indexes.
 """
@@ -68,6 +69,12 @@ class DirectSource:
     name: NormalizedName
     url: str
     editable: bool = False
+    #: Where it applies, when it is one of the package's sources under a
+    #: condition (``marker``, ``extra``, ``group``; ``TRUE`` for the one
+    #: without, beside others): the resolution takes the package from it
+    #: where that holds, through an :class:`IndexPin` naming its URL.
+    #: ``None`` for the package's only source, which holds everywhere.
+    condition: MarkerTree | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -93,7 +100,9 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
     (the indexes and resolver settings, as their ``repr``).
 
     A lock that records the same digest is up to date: checking it reads
-    no index.
+    no index. The metadata-bearing files of local directories the
+    workspace depends on (:func:`metadata_files`) are part of it, so that
+    such a project gaining a dependency is locked again.
     """
     parts: list[object] = [
         [(str(root.requirement), str(root.condition)) for root in plan.roots],
@@ -101,11 +110,20 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         str(plan.environments),
         [str(required) for required in plan.required_environments],
         [[str(member) for member in conflict] for conflict in plan.conflicts],
-        [(pin.name, pin.index, str(pin.condition)) for pin in plan.pins],
+        [(pin.name, _portable(pin.index, workspace.directory), str(pin.condition)) for pin in plan.pins],
         plan.extras,
         plan.groups,
         plan.default_groups,
-        [(source.name, _portable(source.url, workspace.directory), source.editable) for source in plan.direct],
+        [
+            (
+                source.name,
+                _portable(source.url, workspace.directory),
+                source.editable,
+                None if source.condition is None else str(source.condition),
+                metadata_files(source.url),
+            )
+            for source in plan.direct
+        ],
         sorted(
             (str(m.name), str(m.version), m.root.relative_to(workspace.directory).as_posix(), m.package)
             for m in workspace.projects()
@@ -113,6 +131,32 @@ def fingerprint(plan: LockPlan, workspace: Workspace, settings: Iterable[object]
         [repr(setting) for setting in settings],
     ]
     return "sha256:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+#: The files a project's metadata is written in, as uv's default ``cache-keys``.
+_METADATA_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def metadata_files(url: str) -> list[tuple[str, str | None]]:
+    """The sha256 of ``pyproject.toml``, ``setup.py`` and ``setup.cfg`` in
+    the local directory *url* names (``None`` for one that is not there),
+    or nothing for any other source.
+
+    By content, not modification time (uv's ``cache-keys`` take the time):
+    a checkout or a copy elsewhere touches every file without changing
+    what the project says, and three small files are quick to read. What
+    a ``setup.py`` reads besides itself is not covered, as in uv.
+    """
+    path = file_url_path(url)
+    if path is None or not path.is_dir():
+        return []
+    found = []
+    for name in _METADATA_FILES:
+        try:
+            found.append((name, hashlib.sha256((path / name).read_bytes()).hexdigest()))
+        except OSError:  # none, or unreadable: reading its metadata will say
+            found.append((name, None))
+    return found
 
 
 def _portable(url: str, root: Path) -> str:
@@ -138,22 +182,21 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
     *default_python* bounds the supported Pythons from below when no member
     declares ``requires-python`` (as uv takes the interpreter's version).
 
-    :raises UsageError: for sources the lock cannot resolve yet (a URL,
-        path or git source under a condition), and for a package two
-        projects take from different places.
+    :raises UsageError: for a package two projects take from different places.
     """
     members = workspace.members
     roots: list[RootRequirement] = []
     extras: dict[NormalizedName, None] = {}
     groups: dict[NormalizedName, None] = {}
-    direct: dict[NormalizedName, DirectSource] = {}
+    direct: dict[NormalizedName, tuple[DirectSource, ...]] = {}
     for member in workspace.projects():
-        for source in _direct_sources(workspace.sources(member), members, member):
-            other = direct.setdefault(source.name, source)
-            if other != source:
+        for name, sources in _direct_sources(workspace.sources(member), members):
+            other = direct.setdefault(name, sources)
+            if other != sources:
                 raise UsageError(
-                    f"`{source.name}` comes from two places in the workspace: {other.url} and {source.url} "
-                    f"(in {member.path}); give every project the same source for it."
+                    f"`{name}` comes from two places in the workspace: {', '.join(s.url for s in other)} and "
+                    f"{', '.join(s.url for s in sources)} (in {member.path}); give every project the same "
+                    "sources for it."
                 )
         roots += _roots(member.dependencies, TRUE, members)
         for extra, requirements in member.optional_dependencies.items():
@@ -169,11 +212,19 @@ def plan_lock(workspace: Workspace, *, default_python: Version) -> LockPlan:
         environments=_any_of(MarkerTree.from_marker(str(m)) for m in root.environments),
         required_environments=tuple(MarkerTree.from_marker(str(m)) for m in root.required_environments),
         conflicts=tuple(tuple(_conflict_marker(item) for item in members_) for members_ in root.conflicts),
-        pins=tuple(_pins(workspace.sources(root))),
+        pins=(
+            *_pins(workspace.sources(root)),
+            *(
+                IndexPin(name, source.url, source.condition)
+                for name in sorted(direct)
+                for source in direct[name]
+                if source.condition is not None
+            ),
+        ),
         extras=tuple(extras),
         groups=tuple(groups),
         default_groups=root.default_groups,
-        direct=tuple(direct[name] for name in sorted(direct)),
+        direct=tuple(source for name in sorted(direct) for source in direct[name]),
     )
 
 
@@ -182,11 +233,12 @@ def lock(
     workspace: Workspace,
     make_provider: MakeProvider,
     previous: LockGraph | None = None,
-    direct: Mapping[NormalizedName, LockedSource] = {},
+    direct: Mapping[str, LockedSource] = {},
 ) -> LockGraph:
     """Resolve *plan* and merge its forks into the graph a lock records,
     with the workspace's own projects as editable directories, and the
-    packages of *plan*'s direct sources from where *direct* says.
+    packages of *plan*'s direct sources from where *direct* says (by the
+    URL of the reference brought here, its file's ``index.url``).
 
     A *previous* lock's forks are where the resolution starts splitting, so
     that fork points stay where they were.
@@ -210,16 +262,11 @@ def lock(
         extras=plan.extras,
         groups=plan.groups,
         conflicts=plan.conflicts,
+        sources=direct,
     )
     # A virtual project (``package = false``) is never built or installed.
     own = [_member_package(member, workspace, graph) for member in workspace.projects() if member.package]
-    locked = [
-        dataclasses.replace(package, index=None, files=(), source=direct[package.name])
-        if package.name in direct
-        else package
-        for package in graph.packages
-    ]
-    packages = sorted([*locked, *own], key=lambda p: (p.name, p.version))
+    packages = sorted([*graph.packages, *own], key=lambda p: (p.name, p.version))
     return dataclasses.replace(
         graph,
         packages=tuple(packages),
@@ -281,35 +328,35 @@ def _roots(
 def _direct_sources(
     sources: Mapping[NormalizedName, Sequence[Source]],
     members: Mapping[NormalizedName, ProjectConfig],
-    member: ProjectConfig,
-) -> Iterable[DirectSource]:
-    """The URL, path and git sources of packages outside the workspace."""
+) -> Iterable[tuple[NormalizedName, tuple[DirectSource, ...]]]:
+    """The URL, path and git sources of each package outside the workspace
+    that has some: the only source of a package holds everywhere; one of
+    several, or one under a condition, where its condition holds."""
     for name, entries in sources.items():
         if name in members:
             continue
-        for entry in entries:
-            if isinstance(entry, (WorkspaceSource, IndexSource)):
-                continue
-            if len(entries) > 1 or entry.marker is not None or entry.extra is not None or entry.group is not None:
-                kind = type(entry).__name__.removesuffix("Source").lower()
-                raise UsageError(
-                    f"The {kind} source of `{name}` in {member.path} applies under a condition (marker, "
-                    "extra or group), which freewheel cannot lock yet.",
-                    hint=f"give `{name}` one source without `marker`, `extra` or `group`",
-                )
-            yield _direct_source(name, entry)
+        alone = len(entries) == 1 and _condition(entries[0]).is_true
+        found = tuple(
+            _direct_source(name, entry, None if alone else _condition(entry))
+            for entry in entries
+            if not isinstance(entry, (WorkspaceSource, IndexSource))
+        )
+        if found:
+            yield name, found
 
 
-def _direct_source(name: NormalizedName, source: UrlSource | PathSource | GitSource) -> DirectSource:
+def _direct_source(
+    name: NormalizedName, source: UrlSource | PathSource | GitSource, condition: MarkerTree | None
+) -> DirectSource:
     subdirectory = None if isinstance(source, PathSource) else source.subdirectory
     tail = f"#subdirectory={subdirectory}" if subdirectory else ""
     if isinstance(source, GitSource):
         revision = source.rev or source.tag or source.branch
         url = source.git if source.git.startswith("git+") else f"git+{source.git}"
-        return DirectSource(name, url + (f"@{revision}" if revision else "") + tail)
+        return DirectSource(name, url + (f"@{revision}" if revision else "") + tail, condition=condition)
     if isinstance(source, UrlSource):
-        return DirectSource(name, source.url + tail)
-    return DirectSource(name, source.path.as_uri(), editable=bool(source.editable))
+        return DirectSource(name, source.url + tail, condition=condition)
+    return DirectSource(name, source.path.as_uri(), editable=bool(source.editable), condition=condition)
 
 
 def locked_source(source: DirectSource, found: Materialized, lock_dir: Path) -> LockedSource:
@@ -388,7 +435,7 @@ def _member_package(member: ProjectConfig, workspace: Workspace, graph: LockGrap
     name = member.name or canonicalize_name(member.root.name)
     wanted = {canonicalize_name(r.name) for r in _all_requirements(member)}
     dependencies = tuple(
-        LockedDependency(package.name, package.version, package.marker)
+        LockedDependency(package.name, package.version, package.marker, package.source)
         for package in graph.packages
         if package.name in wanted
     )

@@ -32,7 +32,7 @@ from packaging.pylock import (
 )
 from packaging.requirements import Requirement
 from packaging.tags import Tag
-from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
+from packaging.utils import NormalizedName, canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
@@ -286,28 +286,32 @@ def _reachable(
 def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInstall:
     name, version = package.name, package.version
     wheel_archive = isinstance(chosen, PackageArchive) and (chosen.path or chosen.url or "").endswith(".whl")
-    if isinstance(chosen, PackageWheel) or wheel_archive:
-        assert isinstance(chosen, (PackageWheel, PackageArchive))
+    if isinstance(chosen, (PackageWheel, PackageSdist)) or wheel_archive:
+        assert isinstance(chosen, (PackageWheel, PackageSdist, PackageArchive))
         url = chosen.url if chosen.path is None else _local_url(chosen.path, lock_path)
         # A URL's last segment is percent-encoded (``2.5.1%2Bcpu``).
-        filename = (chosen.name if isinstance(chosen, PackageWheel) else None) or unquote(
-            Path(urlsplit(url or "").path).name
-        )
-        _, wheel_version, _, wheel_tags = parse_wheel_filename(filename)
+        filename = chosen.filename if not wheel_archive else unquote(Path(urlsplit(url or "").path).name)
+        tags: frozenset[Tag] = frozenset()
+        if isinstance(chosen, PackageSdist):
+            # Built into a wheel when it is installed.
+            file_version = parse_sdist_filename(filename)[1]
+        else:
+            _, file_version, _, tags = parse_wheel_filename(filename)
+        version = version or file_version
         index = Index(url=package.index or lock_path.as_uri(), origin=str(lock_path))
         dist = DistFile(
             filename=filename,
             url=url or "",
             index=index,
             name=name,
-            version=version or wheel_version,
-            kind="wheel",
-            tags=wheel_tags,
+            version=version,
+            kind="sdist" if isinstance(chosen, PackageSdist) else "wheel",
+            tags=tags,
             hashes=dict(chosen.hashes),
             upload_time=chosen.upload_time,
             size=chosen.size,
         )
-        return LockedInstall(name, version or wheel_version, dist=dist)
+        return LockedInstall(name, version, dist=dist)
     if isinstance(chosen, PackageDirectory):
         directory = Path(os.path.normpath(lock_path.parent / chosen.path))
         return LockedInstall(name, version, directory=directory, editable=bool(chosen.editable))
@@ -315,15 +319,9 @@ def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInst
         url = chosen.url or _local_url(chosen.path or "", lock_path)
         reference = f"{chosen.type}+{url}@{chosen.commit_id}" + _fragment(None, chosen.subdirectory)
         return LockedInstall(name, version, reference=reference, revision=chosen.requested_revision)
-    if isinstance(chosen, PackageArchive):
-        url = chosen.url or _local_url(chosen.path or "", lock_path)
-        return LockedInstall(name, version, reference=url + _fragment(chosen.hashes.get("sha256"), chosen.subdirectory))
-    label = f"{name} {version}" if version is not None else name
-    raise UsageError(
-        f"{label} is locked as a source distribution for this environment, "
-        "and building it is not supported yet.",
-        hint="use a version with a wheel for this platform",
-    )
+    assert isinstance(chosen, PackageArchive), "a lock's package is a wheel, an sdist, a directory, a checkout or an archive"
+    url = chosen.url or _local_url(chosen.path or "", lock_path)
+    return LockedInstall(name, version, reference=url + _fragment(chosen.hashes.get("sha256"), chosen.subdirectory))
 
 
 def _fragment(sha256: str | None, subdirectory: str | None) -> str:
@@ -382,13 +380,21 @@ def _same_source(item: LockedInstall, dist: InstalledDistribution) -> bool:
 
 
 def fetch_wheels(
-    dists: Sequence[DistFile], settings: Settings, cache: Cache, *, on_done: Callable[[], None] = lambda: None
+    dists: Sequence[DistFile],
+    settings: Settings,
+    cache: Cache,
+    *,
+    builds: SdistBuilds | None = None,
+    on_done: Callable[[], None] = lambda: None,
 ) -> list[Path]:
     """Local paths of *dists*, downloaded (concurrently, checked against
-    their hashes) into *cache* when not there already."""
+    their hashes) into *cache* when not there already. With *builds*, an
+    sdist's path is that of the wheel *builds* makes of it (from the build
+    cache when it was built before)."""
     import asyncio
 
     from freewheel.cache.http import open_fetcher
+    from freewheel.dists.builds.sdist import fetch_wheel
     from freewheel.dists.downloads import DistStore
     from freewheel.resolver.source import AsyncRunner
 
@@ -400,7 +406,7 @@ def fetch_wheels(
         store = DistStore(cache.bucket("wheels"), fetcher)
 
         async def one(dist: DistFile) -> Path:
-            path = await store.fetch(dist)
+            path = await (store.fetch(dist) if builds is None else fetch_wheel(store, dist, builds))
             on_done()
             return path
 
@@ -539,17 +545,24 @@ def sync_environment(
         changes = plan_sync(installs, current, exact=exact, reinstall=reinstall)
         if dry_run or changes.empty:
             return SyncResult(changes, before, (), time.monotonic() - started, 0.0)
+        built = [item for item in changes.install if item.dist is None or item.dist.kind == "sdist"]
+        if built and builds is None:
+            label = f"{built[0].name} {built[0].version}" if built[0].version is not None else built[0].name
+            raise UsageError(f"{label} is built from source to be installed, and --no-build forbids building.")
         wheels_wanted = [item for item in changes.install if item.dist is not None]
         with bar("Downloading", len(wheels_wanted)) as downloading:
             paths = fetch_wheels(
                 [item.dist for item in wheels_wanted if item.dist is not None],
                 settings,
                 cache,
+                builds=builds,
                 on_done=downloading.advance,
             )
         wheels = [
-            WheelToInstall(path, expected_sha256=item.dist.hashes.get("sha256") if item.dist else None)
+            # A wheel built from an sdist was checked as the sdist.
+            WheelToInstall(path, expected_sha256=item.dist.hashes.get("sha256") if item.dist.kind == "wheel" else None)
             for item, path in zip(wheels_wanted, paths, strict=True)
+            if item.dist is not None
         ]
         with tempfile.TemporaryDirectory(prefix="freewheel-build-") as build_dir:
             wheels += _built(
@@ -602,8 +615,7 @@ def _built(
 
     if not items:
         return []
-    if builds is None:
-        raise UsageError(f"{items[0].name} is built from source to be installed, and --no-build forbids building.")
+    assert builds is not None, "sync_environment refuses what needs building when building is off"
     references = [item for item in items if item.reference is not None]
     found = materialize_all([(i.reference or "", i.name) for i in references], settings=settings, cache=cache, builds=builds)
     brought = {item.name: materialized for item, materialized in zip(references, found, strict=True)}

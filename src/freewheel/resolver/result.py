@@ -44,12 +44,14 @@ class LockedDependency:
     """An edge of the locked graph: *name* at *version*, needed where *marker* holds.
 
     The version tells which entry of a package locked at several versions
-    (one per fork) the edge leads to.
+    (one per fork) the edge leads to; *source*, which of one version taken
+    from several places (direct references under different conditions).
     """
 
     name: NormalizedName
     version: Version
     marker: MarkerTree
+    source: LockedSource | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -27,8 +27,7 @@ from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from freewheel.dists.builds.project import BuildError
-from freewheel.dists.builds.sdist import Buildable
+from freewheel.dists.builds.sdist import fetch_wheel
 from freewheel.dists.metadata import CoreMetadata, MetadataSource
 from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
@@ -119,11 +118,15 @@ class PackageSource:
         sources_table: str = "[tool.freewheel.sources]",
         prefetch: bool = True,
         references: Mapping[NormalizedName, tuple[DistFile, CoreMetadata]] | None = None,
+        pinned: Mapping[str, tuple[DistFile, CoreMetadata]] | None = None,
     ) -> None:
         self.strategy = strategy
         #: Direct references: the one file each of these projects comes
         #: from, and its metadata, read (or built) before resolving.
         self.references = dict(references or {})
+        #: Direct references a pin names instead of an index (a source
+        #: under a condition), by the pin's value: the reference's URL.
+        self.pinned = dict(pinned or {})
         self.sources_table = sources_table
         #: Whether to fetch ahead at all: offline, everything comes from the
         #: cache, and fetching ahead only takes the resolver's CPU.
@@ -138,7 +141,9 @@ class PackageSource:
         self._requested: set[NormalizedName] = set()
         #: Metadata already read, by file URL: written on the I/O thread,
         #: read on the resolver's, so that a hit costs no hop between them.
-        self._ready: dict[str, CoreMetadata] = {dist.url: meta for dist, meta in self.references.values()}
+        self._ready: dict[str, CoreMetadata] = {
+            dist.url: meta for dist, meta in (*self.references.values(), *self.pinned.values())
+        }
         self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
         self._listings: dict[tuple[NormalizedName, str | None], ProjectListing] = {}
         #: The first candidates built per listing, whatever the policy (see
@@ -147,21 +152,21 @@ class PackageSource:
 
     def listing(self, name: NormalizedName, pin: str | None = None) -> ProjectListing:
         """What the indexes offer for *name* (only index *pin*, if given),
-        or a direct reference's one file; read once per source, however
-        many forks of a universal resolution ask."""
+        or a direct reference's one file (*name*'s, or the one *pin* names);
+        read once per source, however many forks of a universal resolution ask."""
         listing = self._listings.get((name, pin))
         if listing is None:
             listing = (
-                self._referenced(name)
+                self._referenced(name, pin)
                 or self._client.cached(name, pin)
                 or self._runner.run(self._client.project(name, pin))
             )
             self._listings[(name, pin)] = listing
         return listing
 
-    def _referenced(self, name: NormalizedName) -> ProjectListing | None:
+    def _referenced(self, name: NormalizedName, pin: str | None) -> ProjectListing | None:
         """A direct reference's project, as a listing of its one file."""
-        reference = self.references.get(name)
+        reference = self.references.get(name) or (self.pinned.get(pin) if pin is not None else None)
         if reference is None:
             return None
         dist = reference[0]
@@ -179,7 +184,12 @@ class PackageSource:
         solves several forks, each with its own policy, over one source.
         """
         policy = policy or self._policy
-        listed = (listing.name, tuple(outcome.index.url for outcome in listing.outcomes), lowest)
+        # A direct reference's listing asked no index: its file's own
+        # ``index`` (the reference) tells it from another reference's.
+        where = tuple(o.index.url for o in listing.outcomes) or tuple(
+            f.index.url for _, files in listing.versions for f in files
+        )
+        listed = (listing.name, where, lowest)
         cached = self._candidates.get((*listed, policy))
         if cached is None:
             other = self._any_policy.get(listed)
@@ -209,14 +219,10 @@ class PackageSource:
         assert store is not None
 
         async def fetch_one(dist: DistFile, allowed: Collection[str]) -> Path:
-            path = await store.fetch(dist, allowed_sha256=allowed)
-            if wheels and dist.kind == "sdist":
-                if builds is None:
-                    raise BuildError(
-                        f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), "
-                        "and building is disabled."
-                    )
-                path = await asyncio.to_thread(builds.wheel, Buildable.of(dist, path))
+            if wheels:
+                path = await fetch_wheel(store, dist, builds, allowed_sha256=allowed)
+            else:
+                path = await store.fetch(dist, allowed_sha256=allowed)
             on_done()
             return path
 

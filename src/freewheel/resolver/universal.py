@@ -53,7 +53,7 @@ from freewheel.resolver.provider import (
     Provider,
     requirement_range,
 )
-from freewheel.resolver.result import LockedDependency, LockedPackage, LockGraph
+from freewheel.resolver.result import LockedDependency, LockedPackage, LockedSource, LockGraph
 
 if TYPE_CHECKING:
     pass
@@ -260,7 +260,10 @@ class IndexPin:
 
     A pin under a condition (``sys_platform == 'linux'``, ``'cpu' in
     extras``) splits the resolution there; it holds for *name* wherever it
-    appears in the graph, not only where the project requires it.
+    appears in the graph, not only where the project requires it. *index*
+    may also be a direct reference's URL (a ``url``, ``path`` or ``git``
+    source under a condition) that the package source of the resolution
+    knows (:attr:`~freewheel.resolver.source.PackageSource.pinned`).
     """
 
     name: NormalizedName
@@ -352,8 +355,8 @@ def _pins_within(fork: MarkerTree, pins: Sequence[IndexPin], space: MarkerTree) 
         if chosen.setdefault(pin.name, pin.index) != pin.index:
             within = fork.simplify_under(space)
             raise UsageError(
-                f"Two sources pin {pin.name} to different indexes ({chosen[pin.name]} and {pin.index}) "
-                f"where {within} holds; give them conditions (marker, extra or group) that exclude each other."
+                f"Two sources of {pin.name} apply where {within} holds ({chosen[pin.name]} and {pin.index}); "
+                "give them conditions (marker, extra or group) that exclude each other."
             )
     return chosen
 
@@ -415,25 +418,30 @@ def lock_graph(
     extras: Sequence[NormalizedName] = (),
     groups: Sequence[NormalizedName] = (),
     conflicts: Sequence[Sequence[MarkerTree]] = (),
+    sources: Mapping[str, LockedSource] = {},
 ) -> LockGraph:
     """Merge the solved *forks* into the graph a universal lock records.
 
     Markers are simplified under the supported space (*requires_python*,
     *environments*, and no two members of a conflict selected together):
     what every supported environment and selection satisfies goes unsaid.
+    A package taken from a direct reference is locked with the source
+    *sources* gives for the reference's URL (its file's ``index.url``);
+    one version taken from two references (under different conditions) is
+    two packages.
     """
     space = MarkerTree.from_requires_python(requires_python) & environments
     for members in conflicts:
         for first, second in itertools.combinations(members, 2):
             space = space & ~(first & second)
-    markers: dict[tuple[NormalizedName, Version], MarkerTree] = {}
-    edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
-    owners: dict[tuple[NormalizedName, Version], Fork] = {}
+    markers: dict[_Node, MarkerTree] = {}
+    edges: dict[_Node, dict[_Node, MarkerTree]] = {}
+    owners: dict[_Node, Fork] = {}
     for fork in forks:
-        reach, fork_edges = _reach(fork, roots)
+        reach, fork_edges = _reach(fork, roots, sources)
         for node, where in reach.items():
-            key = (node.name, fork.solution[Package(node.name)])
             if node.extra is None:
+                key = _node(fork, node.name, sources)
                 markers[key] = markers.get(key, FALSE) | where
                 owners.setdefault(key, fork)
         for source, targets in fork_edges.items():
@@ -441,8 +449,8 @@ def lock_graph(
             for target, where in targets.items():
                 merged[target] = merged.get(target, FALSE) | where
     packages = []
-    for key in sorted(markers, key=lambda k: (k[0], k[1])):
-        name, version = key
+    for key in sorted(markers, key=_node_order):
+        name, version, origin = key
         fork = owners[key]
         provider = fork.provider
         candidate = provider.candidate(name, version)
@@ -458,19 +466,22 @@ def lock_graph(
         # An edge only matters where its package is installed: said within that.
         installed = space & markers[key]
         dependencies = tuple(
-            LockedDependency(dep_name, dep_version, where.simplify_under(installed))
-            for (dep_name, dep_version), where in sorted(edges.get(key, {}).items(), key=lambda item: item[0])
-            if (dep_name, dep_version) != key
+            LockedDependency(dep_name, dep_version, where.simplify_under(installed), dep_origin)
+            for (dep_name, dep_version, dep_origin), where in sorted(
+                edges.get(key, {}).items(), key=lambda item: _node_order(item[0])
+            )
+            if (dep_name, dep_version, dep_origin) != key
         )
         packages.append(
             LockedPackage(
                 name=name,
                 version=version,
                 marker=markers[key].simplify_under(space),
-                index=chosen.index,
-                files=files,
+                index=None if origin is not None else chosen.index,
+                files=() if origin is not None else files,
                 dependencies=dependencies,
                 requires_python=metadata.requires_python,
+                source=origin,
             )
         )
     return LockGraph(
@@ -482,15 +493,34 @@ def lock_graph(
     )
 
 
+#: A locked package: its name, version and, for one taken from a direct
+#: reference, where the lock says it comes from.
+_Node = tuple[NormalizedName, Version, LockedSource | None]
+
+
+def _node(fork: Fork, name: NormalizedName, sources: Mapping[str, LockedSource]) -> _Node:
+    """The locked package *fork* solved *name* to."""
+    version = fork.solution[Package(name)]
+    if not sources:
+        return (name, version, None)
+    chosen = fork.provider.candidate(name, version).files[0]
+    origin = sources.get(chosen.index.url) if chosen.index.format == "direct" else None
+    return (name, version, origin)
+
+
+def _node_order(node: _Node) -> tuple[NormalizedName, Version, str]:
+    return (node[0], node[1], "" if node[2] is None else node[2].url)
+
+
 def _reach(
-    fork: Fork, roots: Sequence[RootRequirement]
-) -> tuple[dict[Package, MarkerTree], dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]]]:
+    fork: Fork, roots: Sequence[RootRequirement], sources: Mapping[str, LockedSource]
+) -> tuple[dict[Package, MarkerTree], dict[_Node, dict[_Node, MarkerTree]]]:
     """Where, in *fork*, each solved package (and extra) is needed, and the
     edges between packages with where each applies."""
     solution = fork.solution
     provider = fork.provider
     reach: dict[Package, MarkerTree] = {}
-    edges: dict[tuple[NormalizedName, Version], dict[tuple[NormalizedName, Version], MarkerTree]] = {}
+    edges: dict[_Node, dict[_Node, MarkerTree]] = {}
     queue: list[Package] = []
 
     def arrive(package: Package, where: MarkerTree) -> None:
@@ -510,7 +540,7 @@ def _reach(
         package = queue.pop()
         where = reach[package]
         version = solution[package]
-        source = (package.name, version)
+        source = _node(fork, package.name, sources)
         if package.extra is not None:
             arrive(Package(package.name), where)
         for requirement, applies in _requirements_of(provider, package, version):
@@ -522,7 +552,7 @@ def _reach(
             for target in _packages_of(requirement):
                 arrive(target, edge)
                 if target.extra is None and target in solution:
-                    dependency = (target.name, solution[target])
+                    dependency = _node(fork, target.name, sources)
                     known = edges.setdefault(source, {})
                     known[dependency] = known.get(dependency, FALSE) | edge
     return reach, edges

@@ -14,6 +14,7 @@ so a second resolution or install of the same file builds nothing, and
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -22,8 +23,9 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
@@ -33,6 +35,9 @@ from freewheel.dists.builds.project import BuildError, static_metadata
 from freewheel.dists.hashing import sha256_file
 from freewheel.index.models import DistFile
 from freewheel.util.fs import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from freewheel.dists.downloads import DistStore
 
 
 def unpack_sdist(path: Path, into: Path) -> Path:
@@ -187,3 +192,22 @@ class SdistBuilds:
     def _announce(self, what: Buildable, why: str) -> None:
         if self.on_build is not None:
             self.on_build(f"Building {what.label} from {what.path.name} {why}")
+
+
+async def fetch_wheel(
+    store: DistStore, dist: DistFile, builds: SdistBuilds | None, *, allowed_sha256: Collection[str] = ()
+) -> Path:
+    """The local path of a wheel that installs *dist*: its file, fetched
+    into *store* and checked against its hashes (and *allowed_sha256*), or
+    for an sdist the wheel *builds* makes of that file.
+
+    :raises BuildError: for an sdist when building is off (*builds* is ``None``).
+    """
+    path = await store.fetch(dist, allowed_sha256=allowed_sha256)
+    if dist.kind != "sdist":
+        return path
+    if builds is None:
+        raise BuildError(
+            f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), and building is disabled."
+        )
+    return await asyncio.to_thread(builds.wheel, Buildable.of(dist, path))
