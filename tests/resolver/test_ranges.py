@@ -186,3 +186,15 @@ def test_ranges_are_values() -> None:
     a = from_specifiers(SpecifierSet(">=1.0,<2"))
     b = from_specifiers(SpecifierSet("<2,>=1.0"))
     assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+
+
+def test_one_release_is_an_exact_pin_with_or_without_its_locals() -> None:
+    def one(text: str) -> bool:
+        return from_specifiers(SpecifierSet(text)).is_one_release
+
+    assert one("==1.0") and one("===1.0") and one("==1.0+cpu")
+    assert Ranges.singleton(Version("1.0")).is_one_release
+    assert Ranges.singleton(Version("1.0+cpu")).is_one_release
+    assert not one("==1.0.*") and not one(">=1.0") and not one(">=1.0,<=1.0.post0")
+    assert not (Ranges.singleton(Version("1.0")) | Ranges.singleton(Version("2.0"))).is_one_release
+    assert not Ranges.full().is_one_release and not Ranges.empty().is_one_release

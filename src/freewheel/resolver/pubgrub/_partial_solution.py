@@ -54,8 +54,10 @@ class PartialSolution(Generic[P]):
     Keeps, per package, its assignments and their running intersection, so
     relating a term to the solution is one subset test, and backtracking is
     popping. Packages waiting for a decision are kept in a heap by
-    ``priority(package)`` (fixed per package), then by how long they have
-    been waiting, so finding the next one does not scan them all.
+    ``priority(package)``, then by how long they have been waiting, so
+    finding the next one does not scan them all. A package's priority is
+    asked again at each of its assignments: it may change as the search
+    learns (pubgrub-rs re-prioritizes a package when its term changes).
     """
 
     def __init__(self, priority: Callable[[P], Any]) -> None:
@@ -65,10 +67,11 @@ class PartialSolution(Generic[P]):
         #: The package decided at each level, level 1 first.
         self._decided_at: list[P] = []
         #: Packages that must be selected but are not decided yet, each with
-        #: the count at which it began waiting (the tie-breaker for decision
-        #: order); and the heap of (priority, count, package) over them, with
-        #: entries left behind by packages decided or dropped since.
-        self._undecided: dict[P, int] = {}
+        #: its priority and the count at which it began waiting (the
+        #: tie-breaker for decision order); and the heap of (priority, count,
+        #: package) over them, with entries left behind by packages decided,
+        #: dropped or re-prioritized since.
+        self._undecided: dict[P, tuple[Any, int]] = {}
         self._waiting: list[tuple[Any, int, P]] = []
         self._priority = priority
         self._counter = itertools.count()
@@ -100,9 +103,16 @@ class PartialSolution(Generic[P]):
             self._wait(package)
 
     def _wait(self, package: P) -> None:
-        if package not in self._undecided:
-            count = self._undecided[package] = next(self._counter)
-            heapq.heappush(self._waiting, (self._priority(package), count, package))
+        priority = self._priority(package)
+        entry = self._undecided.get(package)
+        if entry is None:
+            entry = (priority, next(self._counter))
+        elif entry[0] == priority:
+            return
+        else:
+            entry = (priority, entry[1])
+        self._undecided[package] = entry
+        heapq.heappush(self._waiting, (*entry, package))
 
     def backtrack(self, decision_level: int) -> None:
         """Drop every assignment made above ``decision_level``."""
@@ -138,8 +148,8 @@ class PartialSolution(Generic[P]):
         of those; ``None`` when every selected package is decided."""
         waiting = self._waiting
         while waiting:
-            _, count, package = waiting[0]
-            if self._undecided.get(package) == count:
+            priority, count, package = waiting[0]
+            if self._undecided.get(package) == (priority, count):
                 return package
             heapq.heappop(waiting)
         return None

@@ -219,6 +219,19 @@ class Ranges:
         return None
 
     @property
+    def is_one_release(self) -> bool:
+        """Whether the range is one version, or one version and its local
+        versions (what ``==1.0`` admits)."""
+        bounds = self._bounds
+        if len(bounds) != 2 or bounds[0][1] != _BEFORE:
+            return False
+        version = bounds[0][2]
+        if version is None:
+            return False
+        upper = bounds[1][:2]
+        return upper == _after(version)[:2] or (version.local is None and upper == _after_locals(version)[:2])
+
+    @property
     def segment_count(self) -> int:
         """How many disjoint segments make up the range."""
         return len(self._bounds) // 2

@@ -54,8 +54,10 @@ class DependencyProvider(Protocol[P]):
     def prioritize(self, package: P) -> SupportsLessThan:
         """Sort key for deciding ``package`` next; the lowest is decided first.
 
-        Asked once per package, when it first waits for a decision: the key
-        must not change afterwards.
+        Asked each time the package's term changes while it waits for a
+        decision (and when it starts waiting), so a key may change as the
+        provider learns: a waiting package moves when its term next changes.
+        Cheap.
         """
         ...
 
@@ -116,9 +118,9 @@ def resolve(
     Packages are decided in ``provider.prioritize`` order, ties broken by the
     order in which they became required. PubGrub undoes the most recent
     decision involved in a conflict, so a package decided early keeps its
-    preferred version and later ones move around it: the provider gives the
-    user's direct requirements the first places, and transitive packages move
-    before direct ones ever do.
+    preferred version and later ones move around it: a provider that gives
+    the user's direct requirements the first places makes transitive
+    packages move before direct ones do.
 
     That leaves conflicts between two direct requirements, where the one
     decided second pays: if every recent release of ``a`` conflicts with the
@@ -173,7 +175,6 @@ class _Solver(Generic[P]):
         #: Pairs swapped back: their order is final.
         self._settled: set[frozenset[P]] = set()
         self._known: dict[tuple[P, Version], list[Incompatibility[P]]] = {}
-        self._priorities: dict[P, SupportsLessThan] = {}
 
     def solve(self) -> dict[P, Version]:
         root_range = Ranges.singleton(self._root_version)
@@ -478,13 +479,10 @@ class _Solver(Generic[P]):
         return solution.first_waiting()
 
     def _priority(self, package: P) -> tuple[int, SupportsLessThan]:
-        """The root first, then the provider's order (asked once per package)."""
+        """The root first, then the provider's order."""
         if package == self._root:
             return (0, 0)
-        priority = self._priorities.get(package)
-        if priority is None:
-            priority = self._priorities[package] = self._provider.prioritize(package)
-        return (1, priority)
+        return (1, self._provider.prioritize(package))
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
         cause = incompatibility.cause
