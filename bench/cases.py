@@ -91,7 +91,7 @@ CASES = (
         phases=("cold", "offline"), runs=1, memory=True,
         note=(
             "issues 9 and 11: peak memory next to uv's; 3.11.0 because uv reads 3.11 as that release; "
-            "pins differ where the two orders of decision both find a valid set (README)"
+            "the same pins as uv (issue 9)"
         ),
     ),
     Case(

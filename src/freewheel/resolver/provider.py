@@ -31,6 +31,7 @@ from freewheel.resolver.candidates import (
     ProjectCandidates,
     python_support,
 )
+from freewheel.resolver.markers import MarkerTree
 from freewheel.resolver.pubgrub import Ranges, Unavailable, from_specifiers, version_key
 from freewheel.resolver.source import PackageSource
 
@@ -89,7 +90,8 @@ class Requirements:
     """What the user asked for, after markers were evaluated for the target.
 
     ``direct`` keeps the user's order, which is also the order in which the
-    solver decides them. ``constraints`` narrow a package only if something
+    solver decides them (after any project required at one version, see
+    :meth:`Provider.prioritize`). ``constraints`` narrow a package only if something
     requires it; ``overrides`` replace every requirement on a package.
     """
 
@@ -129,6 +131,13 @@ class Provider:
         self.no_deps = no_deps
         self._direct_names = {canonicalize_name(r.name): i for i, r in enumerate(requirements.direct)}
         self._discovery: dict[NormalizedName, int] = {}
+        self._virtual: dict[Package, int] = {}
+        #: Projects decided before the others (see :meth:`prioritize`).
+        self._exact: set[NormalizedName] = set()
+        #: Projects some requirement with an environment marker names, and
+        #: projects whose dependencies were read (some version was tried).
+        self._marked: set[NormalizedName] = set()
+        self._read: set[NormalizedName] = set()
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
         self._tried: dict[NormalizedName, set[Version]] = {}
         self._prefetched: dict[NormalizedName, set[Version]] = {}
@@ -147,14 +156,21 @@ class Provider:
 
     # -- the solver's contract -------------------------------------------
 
-    def prioritize(self, package: Package | Root) -> tuple[int, int]:
+    def prioritize(self, package: Package | Root) -> tuple[int, int, int, int]:
         if isinstance(package, Root):
-            return (0, 0)
+            return (0, 0, 0, 0)
         name = package.name
+        # As uv (its `Singleton` priority): a project goes before the others
+        # once a dependency read so far requires it at one version (``==``, or
+        # an extra's tie to its base), or once it is tried after a requirement
+        # with a marker named it (uv decides that requirement as a package of
+        # its own, tied to the base at one version).
+        tier = 1 if name in self._exact else 2
+        order = self._virtual.get(package, len(self._virtual))
         direct = self._direct_names.get(name)
         if direct is not None:
-            return (1, direct)
-        return (2, self._discovery.get(name, len(self._discovery)))
+            return (tier, 0, direct, order)
+        return (tier, 1, self._discovery.get(name, len(self._discovery)), order)
 
     def choose_version(self, package: Package | Root, range_: Ranges) -> Version | None:
         if isinstance(package, Root):
@@ -221,11 +237,15 @@ class Provider:
     ) -> dict[Package, Ranges] | Unavailable:
         if isinstance(package, Root):
             deps = self._collect(self.requirements.direct, parent=None)
+            self._note_markers(self.requirements.direct, None)
             self._prefetch(deps)
             return deps
         key = (package, version)
         if key in self.dependencies:
             return self.dependencies[key]
+        self._read.add(package.name)
+        if package.name in self._marked:
+            self._exact.add(package.name)
         try:
             deps = self._dependencies_of(package, version)
         except MetadataError as error:
@@ -341,6 +361,7 @@ class Provider:
             # One version of some dependency cannot serve everywhere this
             # resolution is for (a universal resolution only).
             raise ForkNeeded(forks)
+        self._note_markers(wanted, package.extra)
         for dep, dep_range in self._collect(wanted, parent=package.name).items():
             if dep.name == package.name:
                 # ``dask[complete]`` requiring ``dask[array]``: the same
@@ -348,6 +369,23 @@ class Provider:
                 dep_range = dep_range & Ranges.singleton(version)
             deps[dep] = deps[dep] & dep_range if dep in deps else dep_range
         return deps
+
+    def _note_markers(self, requirements: Sequence[Requirement], extra: NormalizedName | None) -> None:
+        """Remember the projects *requirements* name under a marker other than
+        the *extra* that selects them (the requirements of that extra)."""
+        for req in requirements:
+            if req.marker is None:
+                continue
+            if extra is not None:
+                tree = MarkerTree.from_marker(req.marker).simplify_under(
+                    MarkerTree.from_marker(f"extra == '{extra}'")
+                )
+                if tree.is_true:
+                    continue
+            name = canonicalize_name(req.name)
+            self._marked.add(name)
+            if name in self._read:
+                self._exact.add(name)
 
     def _collect(
         self, requirements: Sequence[Requirement], parent: NormalizedName | None
@@ -381,7 +419,11 @@ class Provider:
 
     def _prefetch(self, deps: Mapping[Package, Ranges]) -> None:
         """Start fetching what *deps* will need, and fix their decision order:
-        transitive packages are decided in the order they are first listed."""
+        transitive packages are decided in the order they are first listed,
+        those required at one version first."""
         for dep, range_ in deps.items():
             self._discovery.setdefault(dep.name, len(self._discovery))
+            self._virtual.setdefault(dep, len(self._virtual))
+            if range_.is_one_release:
+                self._exact.add(dep.name)
             self.source.prefetch(dep.name, range_, lowest=self._lowest(dep.name))
