@@ -4,6 +4,7 @@ a universal ``pylock.toml`` that is right for every platform at once."""
 from __future__ import annotations
 
 import hashlib
+import sys
 import tomllib
 from pathlib import Path
 
@@ -149,6 +150,66 @@ torch = [
     cpu = selected(project, extras=("cpu",), sys_platform="linux")
     assert cpu["torch"] == "2.5.1+cpu" and "nvidia-cudnn" not in cpu
     assert selected(project, extras=("cu124",), sys_platform="linux")["torch"] == "2.5.1+cu124"
+
+
+def test_syncing_or_exporting_conflicting_extras_or_groups_is_refused(tmp_path, indexes):
+    project = write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+
+[project.optional-dependencies]
+cpu = ["torch==2.5.1"]
+cu124 = ["torch==2.5.1"]
+
+[dependency-groups]
+lint = ["filelock"]
+docs = ["numpy"]
+
+[[tool.uv.index]]
+name = "main"
+url = "{indexes['main'].url}"
+default = true
+
+[[tool.uv.index]]
+name = "pytorch-cpu"
+url = "{indexes['cpu'].url}"
+explicit = true
+
+[[tool.uv.index]]
+name = "pytorch-cu124"
+url = "{indexes['cu124'].url}"
+explicit = true
+
+[tool.uv]
+conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}], [{{ group = "lint" }}, {{ group = "docs" }}]]
+
+[tool.uv.sources]
+torch = [
+  {{ index = "pytorch-cpu", extra = "cpu" }},
+  {{ index = "pytorch-cu124", extra = "cu124" }},
+]
+""")
+    assert lock(project).returncode == 0
+    cache = ("--cache-dir", project.parent / "cache")
+    # uv's words; before anything is installed.
+    for args, words in [
+        (("sync", "--extra", "cpu", "--extra", "cu124"), "Extras `cpu` and `cu124`"),
+        (("sync", "--all-extras"), "Extras `cpu` and `cu124`"),
+        (("export", "--extra", "cpu", "--extra", "cu124"), "Extras `cpu` and `cu124`"),
+        (("sync", "--group", "lint", "--group", "docs"), "Groups `lint` and `docs`"),
+        (("export", "--all-groups"), "Groups `lint` and `docs`"),
+    ]:
+        python = ("--python", sys.executable) if args[0] == "sync" else ()
+        result = freewheel(*args, *python, *cache, cwd=project)
+        assert result.returncode == 2, result.stderr
+        message = " ".join(result.stderr.split())
+        assert f"{words} are incompatible with the declared conflicts" in message
+        assert "`tool.uv.conflicts`" in message and "Traceback" not in message
+        assert not list(project.glob(".venv/lib/*/site-packages/*.dist-info"))
+    result = freewheel("sync", "--extra", "cpu", "--group", "lint", "--python", sys.executable, *cache, cwd=project)
+    assert result.returncode == 0, result.stderr
 
 
 def test_a_nightly_dependency_only_on_the_explicit_index(tmp_path, index_server):

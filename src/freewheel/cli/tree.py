@@ -30,7 +30,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth takes a number of levels, 0 or more.")
-    graph, _ = project_lock(args)
+    graph, _, _ = project_lock(args)
     roots = None
     if args.package:
         wanted = [canonicalize_name(name) for name in args.package]

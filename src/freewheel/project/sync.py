@@ -125,11 +125,54 @@ def read_pylock(path: Path) -> Pylock:
         ) from None
 
 
-def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], list[str]]:
-    """The extras and the dependency groups *selection* asks of *lock*.
+def chosen_extras_and_groups(
+    lock: Pylock, selection: Selection, shown: str, *, root: ProjectConfig | None = None
+) -> tuple[list[str], list[str]]:
+    """The extras and the dependency groups *selection* asks of *lock*,
+    which must not hold two members of a conflict the workspace *root*
+    declares.
 
-    :raises UsageError: naming an extra or a group the lock does not know.
+    :raises UsageError: naming an extra or a group the lock does not know,
+        or two selected that conflict.
     """
+    extras, groups = _chosen(lock, selection, shown)
+    if root is not None:
+        _refuse_conflicts(root, extras, groups)
+    return extras, groups
+
+
+def _refuse_conflicts(root: ProjectConfig, extras: Collection[str], groups: Collection[str]) -> None:
+    """Refuse a selection of *extras* and *groups* holding two members of
+    one of *root*'s declared conflicts, in uv's words.
+
+    A conflict's extras and groups are named as the lock names them, one
+    namespace for the whole workspace, whichever member declares them.
+    """
+    for conflict in root.conflicts:
+        hit = [item for item in conflict if item.extra in extras or item.group in groups]
+        if len(hit) < 2:
+            continue
+        first, second = hit[:2]
+        kinds = {first.extra is None, second.extra is None}
+        if kinds == {False}:
+            pair = f"Extras `{first.extra}` and `{second.extra}`"
+        elif kinds == {True}:
+            pair = f"Groups `{first.group}` and `{second.group}`"
+        else:
+            extra, group = (first, second) if first.extra is not None else (second, first)
+            pair = f"Extra `{extra.extra}` and group `{group.group}`"
+        owner = root.name or ""
+        members = ", ".join(
+            f"`{item.package or owner}[{item.extra}]`" if item.extra is not None else f"`{item.package or owner}:{item.group}`"
+            for item in conflict
+        )
+        raise UsageError(
+            f"{pair} are incompatible with the declared conflicts: {{{members}}}.",
+            hint=f"`{root.settings_table}.conflicts` declares that they are never installed together; select one of them",
+        )
+
+
+def _chosen(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], list[str]]:
     known_extras = [canonicalize_name(e) for e in lock.extras or ()]
     known_groups = [canonicalize_name(g) for g in lock.dependency_groups or ()]
 
@@ -163,13 +206,15 @@ def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> 
 class Scope:
     """The workspace projects a sync installs for (``--package``,
     ``--all-packages``): *projects*, or every one when *everything*;
-    *members* are all the workspace's projects by name, and *project* the
-    one ``--no-install-project`` leaves out."""
+    *members* are all the workspace's projects by name, *project* the
+    one ``--no-install-project`` leaves out, and *root* the workspace
+    root, whose declared conflicts the selection must respect."""
 
     projects: tuple[ProjectConfig, ...]
     members: Mapping[NormalizedName, ProjectConfig]
     everything: bool
     project: NormalizedName | None = None
+    root: ProjectConfig | None = None
 
 
 def select_installs(
@@ -191,10 +236,11 @@ def select_installs(
     ``dependencies`` and the workspace members' requirements. Unless
     ``install_project``, the scope's *project* is left out.
 
-    :raises UsageError: when a selected package has no file installable here.
+    :raises UsageError: when a selected package has no file installable here,
+        or the selection holds extras or groups that conflict.
     """
     shown = display_path(lock_path, Path.cwd())
-    extras, groups = chosen_extras_and_groups(lock, selection, shown)
+    extras, groups = chosen_extras_and_groups(lock, selection, shown, root=scope.root)
     if lock.requires_python is not None and not lock.requires_python.contains(
         markers["python_full_version"], prereleases=True
     ):
