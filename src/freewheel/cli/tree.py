@@ -38,6 +38,6 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         missing = [name for name in wanted if name not in locked]
         if missing:
             raise UsageError(f"{missing[0]} is not in the lock.")
-        roots = [(p.name, p.version) for name in wanted for p in graph.packages if p.name == name]
+        roots = list(dict.fromkeys((p.name, p.version) for name in wanted for p in graph.packages if p.name == name))
     sys.stdout.write(render(graph, roots=roots, invert=args.invert, depth=args.depth))
     return 0
