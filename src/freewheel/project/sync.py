@@ -86,8 +86,10 @@ class LockedInstall:
     """One package of the selection, as the installer needs it.
 
     A wheel has *dist* (where to get it, and its hashes); a local project
-    has *directory* and *editable*, and *version* ``None`` when the lock
-    does not record it (it is known once built); a git checkout or an
+    has *directory* and *editable*, *source_key* (a digest of its metadata
+    files, recorded when it is installed, compared at the next sync), and
+    *version* ``None`` when the lock does not record it (it is known once
+    built); a git checkout or an
     archive to build has *reference*, a direct reference URL pinned to
     its commit or its sha256 (``git+URL@COMMIT#subdirectory=...``), and
     a checkout the *revision* the lock says was asked for (a tag, a branch).
@@ -100,6 +102,7 @@ class LockedInstall:
     editable: bool = False
     reference: str | None = None
     revision: str | None = None
+    source_key: str | None = None
 
 
 def read_pylock(path: Path) -> Pylock:
@@ -359,8 +362,12 @@ def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInst
         )
         return LockedInstall(name, version, dist=dist)
     if isinstance(chosen, PackageDirectory):
+        from freewheel.project.lock import source_key
+
         directory = Path(os.path.normpath(lock_path.parent / chosen.path))
-        return LockedInstall(name, version, directory=directory, editable=bool(chosen.editable))
+        return LockedInstall(
+            name, version, directory=directory, editable=bool(chosen.editable), source_key=source_key(directory)
+        )
     if isinstance(chosen, PackageVcs):
         url = chosen.url or _local_url(chosen.path or "", lock_path)
         reference = f"{chosen.type}+{url}@{chosen.commit_id}" + _fragment(None, chosen.subdirectory)
@@ -390,8 +397,10 @@ def plan_sync(
     """What to change so that the environment holds *installs*.
 
     A local project counts as installed when it is installed from the same
-    directory, editable as asked (and at the locked version, when the lock
-    records one). With *exact*, everything else is removed.
+    directory, editable as asked, from the same metadata files (its
+    *source_key*, as uv's default ``cache-keys``: its ``pyproject.toml``,
+    ``setup.py`` and ``setup.cfg``), and at the locked version when the
+    lock records one. With *exact*, everything else is removed.
     """
     current = {dist.name: dist for dist in installed}
     pins = []
@@ -422,7 +431,11 @@ def _same_source(item: LockedInstall, dist: InstalledDistribution) -> bool:
     if item.reference is not None:
         return requirement_url(url) == item.reference
     assert item.directory is not None
-    return url.url == item.directory.as_uri() and dist.editable == item.editable
+    return (
+        url.url == item.directory.as_uri()
+        and dist.editable == item.editable
+        and dist.source_key == item.source_key
+    )
 
 
 def fetch_wheels(
@@ -685,7 +698,7 @@ def _built(
                 # Checked out at the locked commit; asked for as the lock says.
                 info = {k: v for k, v in direct_url["vcs_info"].items() if k != "requested_revision"}
                 direct_url["vcs_info"] = {**info, **({"requested_revision": item.revision} if item.revision else {})}
-        wheels.append(WheelToInstall(wheel, requested=True, direct_url=direct_url))
+        wheels.append(WheelToInstall(wheel, requested=True, direct_url=direct_url, source_key=item.source_key))
     return wheels
 
 
