@@ -212,6 +212,42 @@ torch = [
     assert result.returncode == 0, result.stderr
 
 
+def test_without_config_a_source_still_finds_its_named_index(tmp_path, index_server):
+    main, named, other = (tmp_path / "dists" / d for d in ("main", "named", "other"))
+    make_wheel(main, "gamma", "1.0")
+    make_wheel(named, "beta", "1.0")
+    make_wheel(other, "gamma", "2.0")
+    urls = {d.name: index_server(d).url for d in (main, named, other)}
+    project = write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["beta", "gamma"]
+
+[[tool.uv.index]]
+name = "named"
+url = "{urls['named']}"
+explicit = true
+
+[[tool.uv.index]]
+name = "other"
+url = "{urls['other']}"
+
+[tool.uv.sources]
+beta = {{ index = "named" }}
+""")
+    # As uv: --no-config leaves the project's indexes out of the search
+    # (gamma comes from the default index), but a source naming one finds it.
+    result = lock(project, "--no-config", "--default-index", urls["main"])
+    assert result.returncode == 0, result.stderr
+    found = {name: (version, index) for name, version, _, index in locked(project)}
+    assert found == {"beta": ("1.0", urls["named"]), "gamma": ("1.0", urls["main"])}
+    result = lock(project, "--default-index", urls["main"])
+    assert result.returncode == 0, result.stderr
+    assert {name: version for name, version, _, _ in locked(project)} == {"beta": "1.0", "gamma": "2.0"}
+
+
 def test_a_nightly_dependency_only_on_the_explicit_index(tmp_path, index_server):
     main = tmp_path / "dists" / "main"
     nightly = tmp_path / "dists" / "nightly"
