@@ -112,6 +112,10 @@ dependencies = ["torchvision"]
 cpu = ["torch==2.5.1"]
 cu124 = ["torch==2.5.1"]
 
+[dependency-groups]
+lint = ["filelock"]
+docs = ["numpy"]
+
 [[tool.uv.index]]
 name = "main"
 url = "{indexes['main'].url}"
@@ -132,7 +136,7 @@ url = "{indexes['cu124'].url}"
 explicit = true
 
 [tool.uv]
-conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}]]
+conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}], [{{ group = "lint" }}, {{ group = "docs" }}]]
 
 [tool.uv.sources]
 torch = [
@@ -150,48 +154,6 @@ torch = [
     cpu = selected(project, extras=("cpu",), sys_platform="linux")
     assert cpu["torch"] == "2.5.1+cpu" and "nvidia-cudnn" not in cpu
     assert selected(project, extras=("cu124",), sys_platform="linux")["torch"] == "2.5.1+cu124"
-
-
-def test_syncing_or_exporting_conflicting_extras_or_groups_is_refused(tmp_path, indexes):
-    project = write_project(tmp_path / "app", f"""
-[project]
-name = "app"
-version = "1.0"
-requires-python = ">=3.11"
-
-[project.optional-dependencies]
-cpu = ["torch==2.5.1"]
-cu124 = ["torch==2.5.1"]
-
-[dependency-groups]
-lint = ["filelock"]
-docs = ["numpy"]
-
-[[tool.uv.index]]
-name = "main"
-url = "{indexes['main'].url}"
-default = true
-
-[[tool.uv.index]]
-name = "pytorch-cpu"
-url = "{indexes['cpu'].url}"
-explicit = true
-
-[[tool.uv.index]]
-name = "pytorch-cu124"
-url = "{indexes['cu124'].url}"
-explicit = true
-
-[tool.uv]
-conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}], [{{ group = "lint" }}, {{ group = "docs" }}]]
-
-[tool.uv.sources]
-torch = [
-  {{ index = "pytorch-cpu", extra = "cpu" }},
-  {{ index = "pytorch-cu124", extra = "cu124" }},
-]
-""")
-    assert lock(project).returncode == 0
     cache = ("--cache-dir", project.parent / "cache")
     # uv's words; before anything is installed.
     for args, words in [
