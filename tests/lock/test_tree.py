@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from freewheel.lock.tree import render
-from freewheel.resolver.markers import FALSE, TRUE
+from freewheel.resolver.markers import FALSE, TRUE, MarkerTree
+from freewheel.resolver.result import LockedDependency, LockedSource
 
 from .graphs import lock_graphs, package, project_graph, shuffled
 
@@ -94,6 +95,33 @@ def test_a_cycle_is_drawn_once():
 def test_an_edge_that_never_applies_is_not_drawn():
     graph = dataclasses.replace(project_graph(), packages=(package("a", "1", dependencies=(("z", "1", FALSE),)),))
     assert render(graph) == "a v1\n"
+
+
+def test_one_version_from_two_places_is_two_packages():
+    here, there = MarkerTree.from_marker("sys_platform == 'linux'"), MarkerTree.from_marker("sys_platform != 'linux'")
+    first, second = LockedSource("directory", "../first"), LockedSource("directory", "../second")
+    foo = [(source, marker, package("foo", "1.0", marker, dependencies=((dep, "1.0", TRUE),), source=source))
+           for source, marker, dep in ((first, here, "beta"), (second, there, "gamma"))]
+    edges = tuple(LockedDependency(p.name, p.version, marker, source) for source, marker, p in foo)
+    graph = dataclasses.replace(project_graph(), packages=(
+        dataclasses.replace(package("app", "0.1"), dependencies=edges),
+        dataclasses.replace(package("bar", "1.0"), dependencies=edges),
+        *(p for _, _, p in foo), package("beta", "1.0"), package("gamma", "1.0"),
+    ))
+    assert render(graph) == (
+        "app v0.1\n"
+        "├── foo v1.0 (from ../first)\n│   └── beta v1.0\n"
+        "└── foo v1.0 (from ../second)\n    └── gamma v1.0\n"
+        "bar v1.0\n├── foo v1.0 (from ../first) (*)\n└── foo v1.0 (from ../second) (*)\n"
+        "(*) Package tree already displayed\n"
+    )
+    assert render(graph, invert=True, depth=1) == (
+        "beta v1.0\n└── foo v1.0 (from ../first)\n"
+        "gamma v1.0\n└── foo v1.0 (from ../second)\n"
+    )
+    assert render(graph, roots=[("foo", Version("1.0"))], depth=0) == (
+        "foo v1.0 (from ../first)\nfoo v1.0 (from ../second)\n"
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -97,6 +97,13 @@ def test_a_path_source_split_by_marker(tmp_path, index, here):
     # The lock reads back as it was written: checking it changes nothing.
     again = freewheel("lock", "--check", *common, cwd=app)
     assert again.returncode == 0, again.stderr
+    # Each foo is drawn as its own package, with its own dependency.
+    tree = freewheel("tree", "--frozen", *common, cwd=app)
+    assert tree.returncode == 0, tree.stderr
+    assert tree.stdout == (
+        "bar v1.0\n├── foo v1.0 (from ../first)\n│   └── beta v1.0\n"
+        "└── foo v1.0 (from ../second)\n    └── gamma v1.0\n"
+    )
 
 
 def test_a_url_source_per_extra(tmp_path, index_server):

@@ -4,6 +4,7 @@ a universal ``pylock.toml`` that is right for every platform at once."""
 from __future__ import annotations
 
 import hashlib
+import sys
 import tomllib
 from pathlib import Path
 
@@ -111,6 +112,10 @@ dependencies = ["torchvision"]
 cpu = ["torch==2.5.1"]
 cu124 = ["torch==2.5.1"]
 
+[dependency-groups]
+lint = ["filelock"]
+docs = ["numpy"]
+
 [[tool.uv.index]]
 name = "main"
 url = "{indexes['main'].url}"
@@ -131,7 +136,7 @@ url = "{indexes['cu124'].url}"
 explicit = true
 
 [tool.uv]
-conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}]]
+conflicts = [[{{ extra = "cpu" }}, {{ extra = "cu124" }}], [{{ group = "lint" }}, {{ group = "docs" }}]]
 
 [tool.uv.sources]
 torch = [
@@ -149,6 +154,60 @@ torch = [
     cpu = selected(project, extras=("cpu",), sys_platform="linux")
     assert cpu["torch"] == "2.5.1+cpu" and "nvidia-cudnn" not in cpu
     assert selected(project, extras=("cu124",), sys_platform="linux")["torch"] == "2.5.1+cu124"
+    cache = ("--cache-dir", project.parent / "cache")
+    # uv's words; before anything is installed.
+    for args, words in [
+        (("sync", "--extra", "cpu", "--extra", "cu124"), "Extras `cpu` and `cu124`"),
+        (("sync", "--all-extras"), "Extras `cpu` and `cu124`"),
+        (("export", "--extra", "cpu", "--extra", "cu124"), "Extras `cpu` and `cu124`"),
+        (("sync", "--group", "lint", "--group", "docs"), "Groups `lint` and `docs`"),
+        (("export", "--all-groups"), "Groups `lint` and `docs`"),
+    ]:
+        python = ("--python", sys.executable) if args[0] == "sync" else ()
+        result = freewheel(*args, *python, *cache, cwd=project)
+        assert result.returncode == 2, result.stderr
+        message = " ".join(result.stderr.split())
+        assert f"{words} are incompatible with the declared conflicts" in message
+        assert "`tool.uv.conflicts`" in message and "Traceback" not in message
+        assert not list(project.glob(".venv/lib/*/site-packages/*.dist-info"))
+    result = freewheel("sync", "--extra", "cpu", "--group", "lint", "--python", sys.executable, *cache, cwd=project)
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_config_a_source_still_finds_its_named_index(tmp_path, index_server):
+    main, named, other = (tmp_path / "dists" / d for d in ("main", "named", "other"))
+    make_wheel(main, "gamma", "1.0")
+    make_wheel(named, "beta", "1.0")
+    make_wheel(other, "gamma", "2.0")
+    urls = {d.name: index_server(d).url for d in (main, named, other)}
+    project = write_project(tmp_path / "app", f"""
+[project]
+name = "app"
+version = "1.0"
+requires-python = ">=3.11"
+dependencies = ["beta", "gamma"]
+
+[[tool.uv.index]]
+name = "named"
+url = "{urls['named']}"
+explicit = true
+
+[[tool.uv.index]]
+name = "other"
+url = "{urls['other']}"
+
+[tool.uv.sources]
+beta = {{ index = "named" }}
+""")
+    # As uv: --no-config leaves the project's indexes out of the search
+    # (gamma comes from the default index), but a source naming one finds it.
+    result = lock(project, "--no-config", "--default-index", urls["main"])
+    assert result.returncode == 0, result.stderr
+    found = {name: (version, index) for name, version, _, index in locked(project)}
+    assert found == {"beta": ("1.0", urls["named"]), "gamma": ("1.0", urls["main"])}
+    result = lock(project, "--default-index", urls["main"])
+    assert result.returncode == 0, result.stderr
+    assert {name: version for name, version, _, _ in locked(project)} == {"beta": "1.0", "gamma": "2.0"}
 
 
 def test_a_nightly_dependency_only_on_the_explicit_index(tmp_path, index_server):

@@ -55,6 +55,14 @@ def test_a_path_dependency_gaining_a_dependency_is_locked_again(world, editable)
     assert " + gamma==1.0" in done.stderr
     python = app / ".venv" / "bin" / "python"
     assert subprocess.run([python, "-c", "import gamma"]).returncode == 0
+    # loco itself is installed again, at the same version, with its new metadata.
+    assert " + loco==0.1 (from " in done.stderr
+    requires = "import importlib.metadata as m; print(sorted(m.requires('loco')))"
+    shown = subprocess.run([python, "-c", requires], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "['beta', 'gamma']"
+    again = freewheel("sync", *common, cwd=app)
+    assert again.returncode == 0, again.stderr
+    assert "Audited" in again.stderr
 
 
 def test_a_setup_py_appearing_counts_too(world):

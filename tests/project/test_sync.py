@@ -275,6 +275,14 @@ def test_run_keeps_what_the_lock_does_not_select_unless_exact(project, capsys) -
     assert installed(root) == ["alpha", "epsilon", "gamma"]
 
 
+def test_run_takes_a_double_dash_before_the_command_and_passes_a_later_one_on(project, capsys) -> None:
+    root, _ = project
+    base = ["run", "--directory", str(root), "--cache-dir", str(root.parent / "cache"), "--no-config", "--frozen"]
+    script = "import sys; sys.exit(0 if sys.argv[1:] == ['--', '--frozen'] else 9)"
+    # As uv's: the first `--` ends run's options, a later one is the command's.
+    assert run([*base, "--", "python", "-c", script, "--", "--frozen"]) == 0
+
+
 def test_run_without_sync_needs_an_environment(project, capsys) -> None:
     root, _ = project
     code = run(["run", "--directory", str(root), "--no-config", "--no-sync", "python", "-V"])

@@ -35,6 +35,7 @@ from freewheel.python.target import TargetEnvironment
 from freewheel.util.fs import display_path, file_url_path
 
 if TYPE_CHECKING:
+    from freewheel.config.indexes import Index
     from freewheel.python.interpreters import InterpreterInfo
 
 
@@ -111,6 +112,16 @@ def _project_config(gathered: Gathered, cwd: Path) -> IndexConfig:
     return IndexConfig()
 
 
+def _pinnable_indexes(gathered: Gathered) -> tuple[Index, ...]:
+    """With ``--no-config``, the named indexes of the project's
+    ``pyproject.toml``, explicit: as uv, a source naming one of them still
+    finds it, while no other package is looked up there."""
+    if not gathered.pyprojects or not gathered.pyprojects[0].is_file():
+        return ()
+    indexes = read_index_config(gathered.pyprojects[0]).indexes
+    return tuple(dataclasses.replace(i, explicit=True, default=False) for i in indexes if i.name is not None)
+
+
 def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:
     from freewheel.config.pip import PipSetting, load_pip_config
 
@@ -184,6 +195,7 @@ def build_context(
     layers = [cli_layer(args), env, _files_layer(gathered)]
     ignore_files = no_config(layers)
     config = IndexConfig() if ignore_files else _project_config(gathered, cwd)
+    pinnable = _pinnable_indexes(gathered) if ignore_files else ()
     if config.source:
         layers.append(_config_layer(config, config.source))
     user_file = home_config_path(environ)
@@ -203,7 +215,7 @@ def build_context(
 
     indexes = index_settings(
         frozen,
-        configured_indexes=config.indexes + user.indexes,
+        configured_indexes=config.indexes + user.indexes + pinnable,
         pins={**user.pins, **config.pins},
         file_extra_index_urls=file_extras,
         file_find_links=file_links,

@@ -53,8 +53,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         raise UsageError("--format wheelhouse and --dest DIR go together (with --sdists, --prune, --index-html).")
     if args.format == "wheelhouse" and args.output_file:
         raise UsageError("--format wheelhouse writes into --dest; leave out -o.")
-    graph, path = project_lock(args)
-    extras, groups = chosen_extras_and_groups(read_pylock(path), selection_of(args), path.name)
+    graph, path, workspace = project_lock(args)
+    extras, groups = chosen_extras_and_groups(read_pylock(path), selection_of(args), path.name, root=workspace.root)
     command = " ".join(["freewheel", "export", *(shlex.quote(a) for a in argv)])
     if args.format == "wheelhouse":
         return _wheelhouse(args, graph, extras, groups, path, command)

@@ -56,9 +56,10 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
-def project_lock(args: argparse.Namespace) -> tuple[LockGraph, Path]:
+def project_lock(args: argparse.Namespace) -> tuple[LockGraph, Path, Workspace]:
     """The lock of the project *args* name, brought up to date first unless
-    ``--frozen`` (``--locked``: it must be up to date already), and its path.
+    ``--frozen`` (``--locked``: it must be up to date already), its path,
+    and the project's workspace.
 
     For the commands that read the lock: ``export`` and ``tree``.
     """
@@ -76,7 +77,7 @@ def project_lock(args: argparse.Namespace) -> tuple[LockGraph, Path]:
     from freewheel.lock.pylock import loads
 
     path = lock_file(workspace)
-    return loads(path.read_text(encoding="utf-8"), origin=str(path)), path
+    return loads(path.read_text(encoding="utf-8"), origin=str(path)), path, workspace
 
 
 def update_lock(args: argparse.Namespace, workspace: Workspace, context: CommandContext, *, check: bool) -> LockGraph:

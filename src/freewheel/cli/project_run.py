@@ -3,7 +3,8 @@
 As ``uv run``, the sync keeps packages the lock does not select (pass
 ``--exact`` to remove them), and the command runs with the environment's
 ``bin`` first on ``PATH`` and ``VIRTUAL_ENV`` set; its exit code is
-``run``'s.
+``run``'s. A ``--`` before the command ends ``run``'s options; a later one
+is the command's.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     from freewheel.errors import UsageError
     from freewheel.project.workspace import discover
 
-    if not args.command:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
         raise UsageError("Name a command to run, such as `freewheel run python -V`.")
     if args.no_sync:
         workspace = discover(Path.cwd(), project=Path(args.project) if args.project else None)
@@ -55,9 +57,9 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     environ["PATH"] = os.pathsep.join([str(root / "bin"), environ.get("PATH", "")])
     environ.pop("PYTHONHOME", None)
     try:
-        return subprocess.run(args.command, env=environ, check=False).returncode
+        return subprocess.run(command, env=environ, check=False).returncode
     except FileNotFoundError:
         raise UsageError(
-            f"`{args.command[0]}` was not found in the project environment or on PATH.",
+            f"`{command[0]}` was not found in the project environment or on PATH.",
             hint="add the package that provides it with `freewheel add`",
         ) from None

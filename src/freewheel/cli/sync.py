@@ -197,11 +197,13 @@ def scope_of(args: argparse.Namespace, workspace: Workspace) -> Scope:
                 f"The workspace at {workspace.directory} has no member named `{args.package}` "
                 f"(--package); its members: {known}."
             )
-        return Scope((member,), workspace.members, everything=len(every) == 1, project=name)
+        return Scope((member,), workspace.members, everything=len(every) == 1, project=name, root=workspace.root)
     virtual_root = workspace.project is workspace.root and workspace.root.name is None
     if args.all_packages or virtual_root or len(every) == 1:
-        return Scope(tuple(every), workspace.members, everything=True, project=workspace.project.name)
-    return Scope((workspace.project,), workspace.members, everything=False, project=workspace.project.name)
+        return Scope(tuple(every), workspace.members, everything=True, project=workspace.project.name, root=workspace.root)
+    return Scope(
+        (workspace.project,), workspace.members, everything=False, project=workspace.project.name, root=workspace.root
+    )
 
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:

@@ -30,7 +30,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
 
     if args.depth is not None and args.depth < 0:
         raise UsageError("--depth takes a number of levels, 0 or more.")
-    graph, _ = project_lock(args)
+    graph, _, _ = project_lock(args)
     roots = None
     if args.package:
         wanted = [canonicalize_name(name) for name in args.package]
@@ -38,6 +38,6 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         missing = [name for name in wanted if name not in locked]
         if missing:
             raise UsageError(f"{missing[0]} is not in the lock.")
-        roots = [(p.name, p.version) for name in wanted for p in graph.packages if p.name == name]
+        roots = list(dict.fromkeys((p.name, p.version) for name in wanted for p in graph.packages if p.name == name))
     sys.stdout.write(render(graph, roots=roots, invert=args.invert, depth=args.depth))
     return 0

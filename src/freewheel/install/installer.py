@@ -45,6 +45,7 @@ from .link import Linker, LinkMode
 from .records import RecordEntry, format_record, hash_bytes
 from .scheme import Scheme
 from .scripts import launcher, parse_entry_points, rewrite_shebang, with_versioned_pip
+from .site_packages import SOURCE_KEY_FILE
 from .transaction import Transaction, write_new
 from .uninstall import distributions_by_name, installed_paths
 from .unpack import Unpacked, unpack
@@ -54,7 +55,7 @@ INSTALLER_NAME = "freewheel"
 
 # Files of a wheel's .dist-info that describe one installation, not the
 # wheel: freewheel writes its own.
-_PER_INSTALL = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+_PER_INSTALL = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", SOURCE_KEY_FILE})
 
 # What ``python -m compileall`` does per file, but answering, for each
 # NUL-terminated path on stdin in order, the cache file written (empty when
@@ -79,13 +80,16 @@ class WheelToInstall:
     ``requested`` writes ``REQUESTED`` (the user asked for this project, it
     is not only a dependency); ``direct_url`` is written as the PEP 610
     ``direct_url.json`` when the wheel came from a URL or path rather than
-    an index.
+    an index; ``source_key`` (a digest of the local project the wheel was
+    built from) is written into the ``.dist-info`` as ``SOURCE_KEY_FILE``,
+    for a later sync to tell whether that project changed since.
     """
 
     path: Path
     expected_sha256: str | None = None
     requested: bool = False
     direct_url: Mapping[str, Any] | None = None
+    source_key: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -308,6 +312,9 @@ def _layout(
     if wheel.direct_url is not None:
         direct_url = json.dumps(dict(wheel.direct_url), sort_keys=True).encode()
         placements.append(_written(os.path.join(dist_info, "direct_url.json"), direct_url, lib_dir))
+    if wheel.source_key is not None:
+        key = f"{wheel.source_key}\n".encode()
+        placements.append(_written(os.path.join(dist_info, SOURCE_KEY_FILE), key, lib_dir))
     replaced = tuple(
         (old, tuple(installed_paths(old, prefix=scheme.prefix)))
         for old in installed.get(info.name, [])

@@ -35,6 +35,12 @@ from freewheel.util.fs import read_regular
 MetadataFormat = Literal["dist-info", "egg-info"]
 
 
+#: freewheel's own file in a ``.dist-info`` installed from a local project:
+#: a digest of that project's metadata files when it was installed (PEP 610's
+#: ``direct_url.json`` has no room for it), as uv keeps ``uv_cache.json``.
+SOURCE_KEY_FILE = "freewheel_source_key"
+
+
 def requirement_url(direct_url: DirectUrl) -> str:
     """The URL a requirement names to get this exact install again.
 
@@ -70,7 +76,8 @@ class InstalledDistribution:
     its ``Requires-Dist`` requirements, markers unevaluated;
     ``invalid_requires`` the lines that did not parse. ``requested`` is true
     when the installer recorded that a user asked for it (PEP 376
-    ``REQUESTED``). ``record`` is the ``RECORD`` file, if there is one.
+    ``REQUESTED``). ``source_key`` is what :data:`SOURCE_KEY_FILE` holds,
+    if there is one. ``record`` is the ``RECORD`` file, if there is one.
     """
 
     name: NormalizedName
@@ -85,6 +92,7 @@ class InstalledDistribution:
     location: Path
     path: Path
     format: MetadataFormat
+    source_key: str | None = None
 
     @property
     def editable(self) -> bool:
@@ -283,6 +291,7 @@ def _read_distribution(path: Path, kind: MetadataFormat) -> InstalledDistributio
         location=path.parent,
         path=path,
         format=kind,
+        source_key=_read_text(path / SOURCE_KEY_FILE) if path.is_dir() else None,
     )
 
 

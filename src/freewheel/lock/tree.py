@@ -2,7 +2,9 @@
 
 Each package is a line ``name vVERSION`` under the package that needs it;
 an edge taken only for an extra or a group of the project says so
-(``(extra: cpu)``, ``(group: dev)``). A package whose dependencies were
+(``(extra: cpu)``, ``(group: dev)``). One version locked from two places
+(a path source per platform) is two packages, each told apart by where it
+comes from (``(from ../first)``). A package whose dependencies were
 drawn already is marked ``(*)`` instead of drawn again, and a note at the
 end says what the mark means.
 """
@@ -15,9 +17,11 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from freewheel.resolver.markers import MarkerTree
-from freewheel.resolver.result import LockGraph
+from freewheel.resolver.result import LockedSource, LockGraph
 
-Node = tuple[NormalizedName, Version]
+#: A lock entry: its name, its version, and where it comes from (empty for
+#: an index), as the lock tells apart the entries of one version.
+Node = tuple[NormalizedName, Version, str]
 #: Each node's children, each with the label of the edge that leads to it.
 Edges = Mapping[Node, Sequence[tuple[Node, str]]]
 
@@ -27,14 +31,14 @@ REPEATED_NOTE = "(*) Package tree already displayed"
 def render(
     graph: LockGraph,
     *,
-    roots: Sequence[Node] | None = None,
+    roots: Sequence[tuple[NormalizedName, Version]] | None = None,
     invert: bool = False,
     depth: int | None = None,
 ) -> str:
     """The dependency tree of *graph*, one line per package drawn.
 
-    The trees start at *roots* (drawn in that order, as ``uv tree
-    --package`` does), by default at every package nothing depends on (with
+    The trees start at *roots*, names and versions (drawn in that order, as
+    ``uv tree --package`` does, each entry of the name and version), by default at every package nothing depends on (with
     *invert*, every package that depends on nothing) in name and version
     order, and then at any package those do not reach (a cycle), so that
     every package is drawn. An edge whose marker is false is not drawn.
@@ -44,21 +48,25 @@ def render(
     order.
     """
     edges = _edges(graph, invert)
-    starts = list(roots) if roots is not None else _default_roots(graph, edges)
-    drawing = _Drawing(edges, depth)
+    nodes = _nodes(graph)
+    if roots is None:
+        starts = _default_roots(nodes, edges)
+    else:
+        starts = [node for root in roots for node in nodes if node[:2] == root]
+    drawing = _Drawing(edges, depth, _titles(nodes))
     for node in starts:
-        drawing.draw(node, _title(node), "", 0)
+        drawing.draw(node, drawing.title(node), "", 0)
     lines = drawing.lines
     if drawing.repeated:
         lines.append(REPEATED_NOTE)
     return "".join(f"{line}\n" for line in lines)
 
 
-def _default_roots(graph: LockGraph, edges: Edges) -> list[Node]:
+def _default_roots(nodes: Sequence[Node], edges: Edges) -> list[Node]:
     children = {child for below in edges.values() for child, _ in below}
-    starts = [node for node in _nodes(graph) if node not in children]
+    starts = [node for node in nodes if node not in children]
     reached = _reachable(starts, edges)
-    for node in _nodes(graph):
+    for node in nodes:
         if node not in reached:
             starts.append(node)
             reached |= _reachable([node], edges)
@@ -66,7 +74,25 @@ def _default_roots(graph: LockGraph, edges: Edges) -> list[Node]:
 
 
 def _nodes(graph: LockGraph) -> list[Node]:
-    return sorted((p.name, p.version) for p in graph.packages)
+    return sorted({(p.name, p.version, _origin(p.source)) for p in graph.packages})
+
+
+def _origin(source: LockedSource | None) -> str:
+    """Where a lock entry comes from, as its source table says (empty: an index)."""
+    if source is None:
+        return ""
+    place = f"{source.url}@{source.commit}" if source.commit else source.url
+    return f"{place}#subdirectory={source.subdirectory}" if source.subdirectory else place
+
+
+def _titles(nodes: Sequence[Node]) -> dict[Node, str]:
+    """Each node's ``name vVERSION``, with where it comes from when
+    another node has the same name and version."""
+    shared = {node[:2] for node in nodes if sum(other[:2] == node[:2] for other in nodes) > 1}
+    return {
+        node: f"{node[0]} v{node[1]}" + (f" (from {node[2] or 'an index'})" if node[:2] in shared else "")
+        for node in nodes
+    }
 
 
 def _reachable(starts: Iterable[Node], edges: Edges) -> set[Node]:
@@ -81,12 +107,17 @@ def _reachable(starts: Iterable[Node], edges: Edges) -> set[Node]:
 
 
 def _edges(graph: LockGraph, invert: bool) -> dict[Node, list[tuple[Node, str]]]:
-    edges: dict[Node, list[tuple[Node, str]]] = {node: [] for node in _nodes(graph)}
+    nodes = _nodes(graph)
+    edges: dict[Node, list[tuple[Node, str]]] = {node: [] for node in nodes}
     for package in graph.packages:
         for dependency in package.dependencies:
             if dependency.marker.is_false:
                 continue
-            source, target = (package.name, package.version), (dependency.name, dependency.version)
+            source = (package.name, package.version, _origin(package.source))
+            target = (dependency.name, dependency.version, _origin(dependency.source))
+            if target not in edges:
+                # An edge that does not say where from leads to the one entry of its version.
+                target = next((n for n in nodes if n[:2] == target[:2]), target)
             if invert:
                 source, target = target, source
             edges.setdefault(source, []).append((target, _label(dependency.marker, graph)))
@@ -105,19 +136,19 @@ def _label(marker: MarkerTree, graph: LockGraph) -> str:
     return ""
 
 
-def _title(node: Node) -> str:
-    return f"{node[0]} v{node[1]}"
-
-
 class _Drawing:
     """The lines drawn so far, and the packages whose children they show."""
 
-    def __init__(self, edges: Edges, depth: int | None) -> None:
+    def __init__(self, edges: Edges, depth: int | None, titles: Mapping[Node, str]) -> None:
         self.edges = edges
         self.depth = depth
+        self.titles = titles
         self.lines: list[str] = []
         self.expanded: set[Node] = set()
         self.repeated = False
+
+    def title(self, node: Node) -> str:
+        return self.titles.get(node) or f"{node[0]} v{node[1]}"
 
     def draw(self, node: Node, head: str, indent: str, level: int) -> None:
         """Draw *node* after *head* (its branch) and, below it, its children
@@ -137,5 +168,5 @@ class _Drawing:
         children = list(children)
         for i, (child, label) in enumerate(children):
             last = i == len(children) - 1
-            head = f"{indent}{'└── ' if last else '├── '}{_title(child)}{label}"
+            head = f"{indent}{'└── ' if last else '├── '}{self.title(child)}{label}"
             self.draw(child, head, indent + ("    " if last else "│   "), level)

@@ -159,6 +159,14 @@ def metadata_files(url: str) -> list[tuple[str, str | None]]:
     return found
 
 
+def source_key(directory: Path) -> str:
+    """A digest of the files *directory*'s metadata is written in (see
+    :func:`metadata_files`): it changes when the project's metadata may
+    have, and a sync reinstalls the project from *directory* then."""
+    files = metadata_files(directory.as_uri())
+    return "sha256:" + hashlib.sha256(json.dumps(files).encode()).hexdigest()
+
+
 def _portable(url: str, root: Path) -> str:
     """*url*, a local one relative to *root*: a lock stays up to date
     wherever the workspace and its neighbours are checked out."""

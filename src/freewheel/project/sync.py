@@ -86,8 +86,10 @@ class LockedInstall:
     """One package of the selection, as the installer needs it.
 
     A wheel has *dist* (where to get it, and its hashes); a local project
-    has *directory* and *editable*, and *version* ``None`` when the lock
-    does not record it (it is known once built); a git checkout or an
+    has *directory* and *editable*, *source_key* (a digest of its metadata
+    files, recorded when it is installed, compared at the next sync), and
+    *version* ``None`` when the lock does not record it (it is known once
+    built); a git checkout or an
     archive to build has *reference*, a direct reference URL pinned to
     its commit or its sha256 (``git+URL@COMMIT#subdirectory=...``), and
     a checkout the *revision* the lock says was asked for (a tag, a branch).
@@ -100,6 +102,7 @@ class LockedInstall:
     editable: bool = False
     reference: str | None = None
     revision: str | None = None
+    source_key: str | None = None
 
 
 def read_pylock(path: Path) -> Pylock:
@@ -125,11 +128,54 @@ def read_pylock(path: Path) -> Pylock:
         ) from None
 
 
-def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], list[str]]:
-    """The extras and the dependency groups *selection* asks of *lock*.
+def chosen_extras_and_groups(
+    lock: Pylock, selection: Selection, shown: str, *, root: ProjectConfig | None = None
+) -> tuple[list[str], list[str]]:
+    """The extras and the dependency groups *selection* asks of *lock*,
+    which must not hold two members of a conflict the workspace *root*
+    declares.
 
-    :raises UsageError: naming an extra or a group the lock does not know.
+    :raises UsageError: naming an extra or a group the lock does not know,
+        or two selected that conflict.
     """
+    extras, groups = _chosen(lock, selection, shown)
+    if root is not None:
+        _refuse_conflicts(root, extras, groups)
+    return extras, groups
+
+
+def _refuse_conflicts(root: ProjectConfig, extras: Collection[str], groups: Collection[str]) -> None:
+    """Refuse a selection of *extras* and *groups* holding two members of
+    one of *root*'s declared conflicts, in uv's words.
+
+    A conflict's extras and groups are named as the lock names them, one
+    namespace for the whole workspace, whichever member declares them.
+    """
+    for conflict in root.conflicts:
+        hit = [item for item in conflict if item.extra in extras or item.group in groups]
+        if len(hit) < 2:
+            continue
+        first, second = hit[:2]
+        kinds = {first.extra is None, second.extra is None}
+        if kinds == {False}:
+            pair = f"Extras `{first.extra}` and `{second.extra}`"
+        elif kinds == {True}:
+            pair = f"Groups `{first.group}` and `{second.group}`"
+        else:
+            extra, group = (first, second) if first.extra is not None else (second, first)
+            pair = f"Extra `{extra.extra}` and group `{group.group}`"
+        owner = root.name or ""
+        members = ", ".join(
+            f"`{item.package or owner}[{item.extra}]`" if item.extra is not None else f"`{item.package or owner}:{item.group}`"
+            for item in conflict
+        )
+        raise UsageError(
+            f"{pair} are incompatible with the declared conflicts: {{{members}}}.",
+            hint=f"`{root.settings_table}.conflicts` declares that they are never installed together; select one of them",
+        )
+
+
+def _chosen(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], list[str]]:
     known_extras = [canonicalize_name(e) for e in lock.extras or ()]
     known_groups = [canonicalize_name(g) for g in lock.dependency_groups or ()]
 
@@ -163,13 +209,15 @@ def chosen_extras_and_groups(lock: Pylock, selection: Selection, shown: str) -> 
 class Scope:
     """The workspace projects a sync installs for (``--package``,
     ``--all-packages``): *projects*, or every one when *everything*;
-    *members* are all the workspace's projects by name, and *project* the
-    one ``--no-install-project`` leaves out."""
+    *members* are all the workspace's projects by name, *project* the
+    one ``--no-install-project`` leaves out, and *root* the workspace
+    root, whose declared conflicts the selection must respect."""
 
     projects: tuple[ProjectConfig, ...]
     members: Mapping[NormalizedName, ProjectConfig]
     everything: bool
     project: NormalizedName | None = None
+    root: ProjectConfig | None = None
 
 
 def select_installs(
@@ -191,10 +239,11 @@ def select_installs(
     ``dependencies`` and the workspace members' requirements. Unless
     ``install_project``, the scope's *project* is left out.
 
-    :raises UsageError: when a selected package has no file installable here.
+    :raises UsageError: when a selected package has no file installable here,
+        or the selection holds extras or groups that conflict.
     """
     shown = display_path(lock_path, Path.cwd())
-    extras, groups = chosen_extras_and_groups(lock, selection, shown)
+    extras, groups = chosen_extras_and_groups(lock, selection, shown, root=scope.root)
     if lock.requires_python is not None and not lock.requires_python.contains(
         markers["python_full_version"], prereleases=True
     ):
@@ -313,8 +362,12 @@ def _install_of(package: Package, chosen: object, lock_path: Path) -> LockedInst
         )
         return LockedInstall(name, version, dist=dist)
     if isinstance(chosen, PackageDirectory):
+        from freewheel.project.lock import source_key
+
         directory = Path(os.path.normpath(lock_path.parent / chosen.path))
-        return LockedInstall(name, version, directory=directory, editable=bool(chosen.editable))
+        return LockedInstall(
+            name, version, directory=directory, editable=bool(chosen.editable), source_key=source_key(directory)
+        )
     if isinstance(chosen, PackageVcs):
         url = chosen.url or _local_url(chosen.path or "", lock_path)
         reference = f"{chosen.type}+{url}@{chosen.commit_id}" + _fragment(None, chosen.subdirectory)
@@ -344,8 +397,10 @@ def plan_sync(
     """What to change so that the environment holds *installs*.
 
     A local project counts as installed when it is installed from the same
-    directory, editable as asked (and at the locked version, when the lock
-    records one). With *exact*, everything else is removed.
+    directory, editable as asked, from the same metadata files (its
+    *source_key*, as uv's default ``cache-keys``: its ``pyproject.toml``,
+    ``setup.py`` and ``setup.cfg``), and at the locked version when the
+    lock records one. With *exact*, everything else is removed.
     """
     current = {dist.name: dist for dist in installed}
     pins = []
@@ -376,7 +431,11 @@ def _same_source(item: LockedInstall, dist: InstalledDistribution) -> bool:
     if item.reference is not None:
         return requirement_url(url) == item.reference
     assert item.directory is not None
-    return url.url == item.directory.as_uri() and dist.editable == item.editable
+    return (
+        url.url == item.directory.as_uri()
+        and dist.editable == item.editable
+        and dist.source_key == item.source_key
+    )
 
 
 def fetch_wheels(
@@ -639,7 +698,7 @@ def _built(
                 # Checked out at the locked commit; asked for as the lock says.
                 info = {k: v for k, v in direct_url["vcs_info"].items() if k != "requested_revision"}
                 direct_url["vcs_info"] = {**info, **({"requested_revision": item.revision} if item.revision else {})}
-        wheels.append(WheelToInstall(wheel, requested=True, direct_url=direct_url))
+        wheels.append(WheelToInstall(wheel, requested=True, direct_url=direct_url, source_key=item.source_key))
     return wheels
 
 
