@@ -375,6 +375,11 @@ def fork_providers(
             no_deps=request.no_deps,
             pins=pins,
             on_examined=on_examined,
+            # uv's order for pins equal to uv's costs a universal resolution
+            # more than it gives: on uv's airflow set, deciding exact pins
+            # first made the universal lock 1.7 times slower (43 s against
+            # 26 s offline), and forks already differ from uv's.
+            exact_first=False,
         )
 
     return make_provider

@@ -119,8 +119,12 @@ class Provider:
         no_deps: bool = False,
         pins: Mapping[NormalizedName, str] | None = None,
         on_examined: Callable[[], None] | None = None,
+        exact_first: bool = True,
     ) -> None:
         self.source = source
+        #: Whether projects required at one version are decided first (see
+        #: :meth:`prioritize`).
+        self.exact_first = exact_first
         #: Told each time a version's dependencies are first read (progress).
         self.on_examined = on_examined
         #: Index pins of this resolution over the configured ones (by name).
@@ -165,7 +169,7 @@ class Provider:
         # an extra's tie to its base), or once it is tried after a requirement
         # with a marker named it (uv decides that requirement as a package of
         # its own, tied to the base at one version).
-        tier = 1 if name in self._exact else 2
+        tier = 1 if self.exact_first and name in self._exact else 2
         order = self._virtual.get(package, len(self._virtual))
         direct = self._direct_names.get(name)
         if direct is not None:
