@@ -283,3 +283,35 @@ def test_explicit_prereleases_are_tried_for_the_packages_that_ask_for_them() -> 
     assert tried(ProjectCandidates(explicit, "demo", versions, lowest=False)) == ["2.0", "3.0b1"]
     others = CandidatePolicy(target=target(), prerelease="explicit", explicit_prereleases=frozenset({"other"}))
     assert tried(ProjectCandidates(others, "demo", versions, lowest=False)) == ["2.0"]
+
+
+def test_a_fork_keeps_the_order_and_evaluates_under_its_own_policy() -> None:
+    # A universal resolution's forks share one listing; 2.0 needs Python 3.12.
+    versions = listing("3.0b1", "2.0", "1.0")
+    versions[1] = (Version("2.0"), [wheel("2.0", requires_python=SpecifierSet(">=3.12"))])
+    first = ProjectCandidates(CandidatePolicy(target=target("3.11")), "demo", versions, lowest=False)
+    assert tried(first) == ["1.0", "3.0b1"]
+    fork = first.for_policy(CandidatePolicy(target=target("3.12")))
+    assert tried(fork) == ["2.0", "1.0", "3.0b1"]
+    assert tried(first) == ["1.0", "3.0b1"]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "lowest", "order"),
+    [
+        ({}, {"prerelease": "allow"}, False, ["3.0b1", "2.0", "1.0"]),
+        ({}, {"prerelease": "allow"}, True, ["1.0", "2.0", "3.0b1"]),
+        ({"prerelease": "allow"}, {}, False, ["2.0", "1.0", "3.0b1"]),
+        # "explicit" ranks pre-releases by the package's own requirement.
+        ({"prerelease": "explicit"}, {"prerelease": "explicit", "explicit_prereleases": frozenset({"demo"})},
+         False, ["2.0", "1.0", "3.0b1"]),
+        ({"prerelease": "explicit", "explicit_prereleases": frozenset({"demo"})}, {"prerelease": "disallow"},
+         False, ["2.0", "1.0"]),
+    ],
+)
+def test_a_fork_whose_prereleases_rank_otherwise_orders_them_its_way(first, then, lowest, order) -> None:
+    base = ProjectCandidates(CandidatePolicy(target=target(), **first), "demo", listing("3.0b1", "2.0", "1.0"),
+                             lowest=lowest)
+    fork = base.for_policy(CandidatePolicy(target=target(), **then))
+    assert tried(fork) == order
+    assert fork.newest(Ranges.full()) == Version(order[0])
