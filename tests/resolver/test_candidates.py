@@ -315,3 +315,16 @@ def test_a_fork_whose_prereleases_rank_otherwise_orders_them_its_way(first, then
     fork = base.for_policy(CandidatePolicy(target=target(), **then))
     assert tried(fork) == order
     assert fork.newest(Ranges.full()) == Version(order[0])
+
+
+def test_metadata_is_read_from_the_best_wheel_or_else_from_another_platforms() -> None:
+    policy = CandidatePolicy(target=target())
+    native, other = wheel(tag=NATIVE), wheel(tag=OTHER)
+    assert evaluate(policy, "demo", Version("1.0"), [other, native]).metadata_file is native
+    # Only the sdist fits here; the other platform's wheel holds the same
+    # metadata, readable with no build.
+    only_sdist = evaluate(policy, "demo", Version("1.0"), [sdist(), other])
+    assert [f.kind for f in only_sdist.files] == ["sdist"] and only_sdist.metadata_file is other
+    # A wheel unusable for another reason than its tags is not read.
+    yanked = wheel(tag=OTHER, yanked="")
+    assert evaluate(policy, "demo", Version("1.0"), [sdist(), yanked]).metadata_file.kind == "sdist"
