@@ -206,3 +206,13 @@ def test_a_thorough_check_replaces_a_file_that_became_a_link(bucket: Path, wheel
     assert unpack(wheel, bucket).tree == tree and data.is_symlink()
     assert unpack(wheel, bucket, thorough=True).tree == tree
     assert not data.is_symlink() and data.read_text() == "payload\n"
+
+
+def test_the_tree_the_expected_hash_names_is_used_without_reading_the_wheel(bucket: Path, wheel: Path) -> None:
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    # A hash as --require-hashes may give it, in capitals.
+    tree = unpack(wheel, bucket, expected_sha256=digest.upper()).tree
+    assert tree == bucket / digest
+    wheel.unlink()
+    again = unpack(wheel, bucket, expected_sha256=digest)
+    assert again.tree == tree and (tree / "linked" / "data.txt").read_text() == "payload\n"
