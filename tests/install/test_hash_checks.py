@@ -132,7 +132,8 @@ def test_a_local_file_that_does_not_match_its_page_is_refused(venv, dists, tmp_p
     before = snapshot(venv)
     result = run(venv, tmp_path, "install", "demo", "--default-index", url)
     true_hash = hashlib.sha256((dists / DEMO).read_bytes()).hexdigest()
-    assert_refused(result, venv, before, f"but {true_hash} was expected.")
+    assert_refused(result, venv, before, f"The sha256 of {DEMO} is ")
+    assert f"but {true_hash} was expected." in result.stderr
 
 
 def test_a_file_outside_the_hashes_the_requirements_give_is_refused(venv, dists, tmp_path, index_server, run):

@@ -169,3 +169,50 @@ def test_an_unusable_bucket_is_a_clear_error(tmp_path: Path, wheel: Path) -> Non
     with pytest.raises(InstallError) as caught:
         unpack(wheel, tmp_path / "file" / "bucket")
     assert caught.value.message == f"Could not unpack {wheel.name} into {tmp_path / 'file' / 'bucket'}: Not a directory."
+
+
+def test_a_package_listed_after_its_subpackage_is_unpacked(bucket: Path, tmp_path: Path) -> None:
+    # Writing deep/inner/mod.py makes deep/ too: deep/__init__.py, next,
+    # goes into the directory that is already there.
+    files = {"deep/inner/mod.py": "INNER = 1\n", "deep/__init__.py": "OUTER = 2\n"}
+    wheel = build_wheel(tmp_path / "wheels", "deep", "1.0", files)
+    tree = unpack(wheel, bucket).tree
+    assert (tree / "deep" / "__init__.py").read_text() == "OUTER = 2\n"
+    assert (tree / "deep" / "inner" / "mod.py").read_text() == "INNER = 1\n"
+
+
+def test_a_wheel_holding_a_file_named_as_the_manifest_is_refused(bucket: Path, tmp_path: Path) -> None:
+    files = {"sneaky/__init__.py": "", unpack_module.MANIFEST: "forged"}
+    wheel = build_wheel(tmp_path / "wheels", "sneaky", "1.0", files)
+    with pytest.raises(InstallError) as caught:
+        unpack(wheel, bucket)
+    assert caught.value.message == (
+        f"{wheel.name} holds a file named {unpack_module.MANIFEST}, which freewheel keeps "
+        "for its own use in the cache; it cannot be installed."
+    )
+    assert list(bucket.iterdir()) == []
+
+
+def test_a_thorough_check_replaces_a_file_that_became_a_link(bucket: Path, wheel: Path) -> None:
+    tree = unpack(wheel, bucket).tree
+    data = tree / "linked" / "data.txt"
+    # A link of the file's size (its target's name is 8 bytes, as is
+    # "payload\n") to a file of the same content: only its type differs.
+    (tree / "linked" / "data.bak").write_bytes(data.read_bytes())
+    data.unlink()
+    data.symlink_to("data.bak")
+    assert data.lstat().st_size == len("payload\n")
+
+    assert unpack(wheel, bucket).tree == tree and data.is_symlink()
+    assert unpack(wheel, bucket, thorough=True).tree == tree
+    assert not data.is_symlink() and data.read_text() == "payload\n"
+
+
+def test_the_tree_the_expected_hash_names_is_used_without_reading_the_wheel(bucket: Path, wheel: Path) -> None:
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    # A hash as --require-hashes may give it, in capitals.
+    tree = unpack(wheel, bucket, expected_sha256=digest.upper()).tree
+    assert tree == bucket / digest
+    wheel.unlink()
+    again = unpack(wheel, bucket, expected_sha256=digest)
+    assert again.tree == tree and (tree / "linked" / "data.txt").read_text() == "payload\n"

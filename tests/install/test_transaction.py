@@ -270,3 +270,45 @@ def test_pruning_goes_on_past_a_directory_still_in_use(site: Path) -> None:
     prune_empty_dirs([site / "used" / "deeper", site / "empty"], keep=site, prefix=site.parent.parent)
     assert [p.name for p in site.iterdir()] == ["used"]
     assert (site / "used" / "deeper" / "theirs.py").exists()
+
+
+def test_rollback_undoes_every_batch_of_directories_and_files(tmp_path: Path) -> None:
+    old = tmp_path / "old.py"
+    old.write_text("old\n")
+    transaction = Transaction(tmp_path, keep=tmp_path)
+    transaction.write(tmp_path / "first.py", b"")
+    assert transaction.set_aside(old)
+    # Two directories, each with a parent to make, in one batch.
+    planned = transaction.plan_dirs([tmp_path / "a" / "x", tmp_path / "b" / "y"])
+    assert planned == [str(tmp_path / p) for p in ("a", "a/x", "b", "b/y")]
+    assert transaction.made(str(tmp_path / "b" / "y")) and not transaction.made(str(tmp_path))
+    # Another thread of the install made one of them first.
+    os.mkdir(tmp_path / "a")
+    transaction.create_dirs(planned)
+    files = [str(tmp_path / "a" / "x" / "m.py"), str(tmp_path / "b" / "y" / "n.py")]
+    transaction.will_create_all(files)
+    for file in files:
+        Path(file).write_text("")
+    transaction.write(tmp_path / "last.py", b"")
+
+    transaction.rollback()
+
+    assert [p.name for p in tmp_path.iterdir()] == ["old.py"]
+    assert old.read_text() == "old\n"
+
+
+def test_a_batch_of_files_is_journalled_for_the_next_command_to_undo(site: Path) -> None:
+    root = site.parent.parent
+    transaction = Transaction(root, keep=site)
+    files = [str(site / "a.py"), str(site / "b.py")]
+    transaction.will_create_all(files)
+    transaction.will_create_all([])
+    for file in files:
+        Path(file).write_text("")
+    rows = [json.loads(line) for line in (root / JOURNAL).read_text().split("\n")[:-1]]
+    assert rows == [["begin", str(site)], ["new", files[0]], ["new", files[1]]]
+
+    # The command is killed here.
+    assert "undone" in finish_interrupted(root)
+    assert list(site.iterdir()) == []
+    transaction.rollback()  # closes the journal's file

@@ -186,6 +186,7 @@ def test_wrong_whole_file_hash_is_refused_first(env: Env, bucket: Path, tmp_path
         install_wheels([WheelToInstall(wheel, expected_sha256=wrong)], env.scheme, archive_bucket=bucket)
 
     assert wrong in caught.value.message
+    assert caught.value.hint == "if the index changed the file on purpose, update the hash you require"
     assert snapshot(env.root) == before
     assert not bucket.exists()
 

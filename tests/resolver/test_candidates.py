@@ -283,3 +283,48 @@ def test_explicit_prereleases_are_tried_for_the_packages_that_ask_for_them() -> 
     assert tried(ProjectCandidates(explicit, "demo", versions, lowest=False)) == ["2.0", "3.0b1"]
     others = CandidatePolicy(target=target(), prerelease="explicit", explicit_prereleases=frozenset({"other"}))
     assert tried(ProjectCandidates(others, "demo", versions, lowest=False)) == ["2.0"]
+
+
+def test_a_fork_keeps_the_order_and_evaluates_under_its_own_policy() -> None:
+    # A universal resolution's forks share one listing; 2.0 needs Python 3.12.
+    versions = listing("3.0b1", "2.0", "1.0")
+    versions[1] = (Version("2.0"), [wheel("2.0", requires_python=SpecifierSet(">=3.12"))])
+    first = ProjectCandidates(CandidatePolicy(target=target("3.11")), "demo", versions, lowest=False)
+    assert tried(first) == ["1.0", "3.0b1"]
+    fork = first.for_policy(CandidatePolicy(target=target("3.12")))
+    assert tried(fork) == ["2.0", "1.0", "3.0b1"]
+    assert tried(first) == ["1.0", "3.0b1"]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "lowest", "order"),
+    [
+        ({}, {"prerelease": "allow"}, False, ["3.0b1", "2.0", "1.0"]),
+        ({}, {"prerelease": "allow"}, True, ["1.0", "2.0", "3.0b1"]),
+        ({"prerelease": "allow"}, {}, False, ["2.0", "1.0", "3.0b1"]),
+        # "explicit" ranks pre-releases by the package's own requirement.
+        ({"prerelease": "explicit"}, {"prerelease": "explicit", "explicit_prereleases": frozenset({"demo"})},
+         False, ["2.0", "1.0", "3.0b1"]),
+        ({"prerelease": "explicit", "explicit_prereleases": frozenset({"demo"})}, {"prerelease": "disallow"},
+         False, ["2.0", "1.0"]),
+    ],
+)
+def test_a_fork_whose_prereleases_rank_otherwise_orders_them_its_way(first, then, lowest, order) -> None:
+    base = ProjectCandidates(CandidatePolicy(target=target(), **first), "demo", listing("3.0b1", "2.0", "1.0"),
+                             lowest=lowest)
+    fork = base.for_policy(CandidatePolicy(target=target(), **then))
+    assert tried(fork) == order
+    assert fork.newest(Ranges.full()) == Version(order[0])
+
+
+def test_metadata_is_read_from_the_best_wheel_or_else_from_another_platforms() -> None:
+    policy = CandidatePolicy(target=target())
+    native, other = wheel(tag=NATIVE), wheel(tag=OTHER)
+    assert evaluate(policy, "demo", Version("1.0"), [other, native]).metadata_file is native
+    # Only the sdist fits here; the other platform's wheel holds the same
+    # metadata, readable with no build.
+    only_sdist = evaluate(policy, "demo", Version("1.0"), [sdist(), other])
+    assert [f.kind for f in only_sdist.files] == ["sdist"] and only_sdist.metadata_file is other
+    # A wheel unusable for another reason than its tags is not read.
+    yanked = wheel(tag=OTHER, yanked="")
+    assert evaluate(policy, "demo", Version("1.0"), [sdist(), yanked]).metadata_file.kind == "sdist"

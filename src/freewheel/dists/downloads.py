@@ -99,7 +99,7 @@ class DistStore:
                 _remove(path)
             if not path.is_file():
                 try:
-                    await self._download(dist, path)
+                    await self._download(dist)
                 except MetadataError as error:
                     if not damaged:
                         raise
@@ -130,7 +130,7 @@ class DistStore:
         finally:
             spooled.unlink(missing_ok=True)
 
-    async def _download(self, dist: DistFile, path: Path) -> None:
+    async def _download(self, dist: DistFile) -> None:
         spooled = self.spool_path(dist)
         try:
             response = await self._fetcher.get(dist.url, spool_to=spooled)
