@@ -129,8 +129,8 @@ def resolve(
     of ``b`` just before would do. So once ``swap_threshold`` versions of a
     direct requirement have been rejected because of the version chosen for
     one earlier decided direct requirement (undone by backjumping, or refused
-    at once because their dependencies contradict it), the solver backtracks to before
-    that one and decides the rejected package first. If that walks the other
+    at once because their dependencies contradict it), the solver backtracks
+    to before that one and decides the rejected package first. If that walks the other
     one back as many releases in turn, neither order is better, and the
     solver swaps back for good, to the order uv keeps (moto and types-requests
     for Python 3.9: moving moto walks it back years, types-requests one minor
@@ -336,7 +336,8 @@ class _Solver(Generic[P]):
             # Deciding the other one first walks this one back just as
             # far: restore the first order for good.
             self._settled.add(pair)
-            del self._promoted[culprit]
+            # Another pair may have swapped it back already.
+            self._promoted.pop(culprit, None)
         else:
             return False
         self._backtrack(previous_level - 1)
