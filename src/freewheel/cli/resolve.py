@@ -318,6 +318,7 @@ def resolver_session(
             no_deps=request.no_deps,
         )
         yield provider
+        source.check()
     finally:
         if provider is not None and context.verbose:
             _report_indexes(provider)

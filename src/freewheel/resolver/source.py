@@ -41,6 +41,10 @@ T = TypeVar("T")
 #: dependencies' best versions') is fetched at once.
 WALK_AHEAD = 16
 
+# What only a mistake in freewheel raises; a prefetch meeting one is not
+# a network or data problem to leave to the resolver.
+_BUGS = (TypeError, AttributeError, NameError, AssertionError)
+
 
 class AsyncRunner:
     """An event loop running in a daemon thread, started by the first
@@ -139,6 +143,8 @@ class PackageSource:
         self._walking: set[asyncio.Task[None]] = set()
         #: Projects the resolver asked to prefetch (touched on its thread only).
         self._requested: set[NormalizedName] = set()
+        #: Programming errors prefetches met (see :meth:`check`).
+        self._bugs: list[BaseException] = []
         #: Metadata already read, by file URL: written on the I/O thread,
         #: read on the resolver's, so that a hit costs no hop between them.
         self._ready: dict[str, CoreMetadata] = {
@@ -268,10 +274,20 @@ class PackageSource:
             self._spawn(self._prefetch_versions(candidates))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        future = self._runner.spawn(coro)
+        self._runner.spawn(coro).add_done_callback(self._note_failure)
+
+    def _note_failure(self, future: Future[None]) -> None:
         # A failed prefetch is not an error: the resolver asks again and
-        # reports the failure at the point it actually needs the data.
-        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        # reports the failure at the point it actually needs the data. A
+        # programming error is kept for check(): a prefetch that always
+        # fails would only show as a slower resolution.
+        if not future.cancelled() and isinstance(future.exception(), _BUGS):
+            self._bugs.append(future.exception())
+
+    def check(self) -> None:
+        """Raise the first programming error a prefetch met, if any."""
+        if self._bugs:
+            raise self._bugs[0]
 
     def _dependencies(self, metadata: CoreMetadata) -> Iterator[tuple[NormalizedName, Ranges]]:
         """What *metadata* requires on the target (extras aside), for prefetching."""
@@ -282,7 +298,7 @@ class PackageSource:
 
     async def _best(self, name: NormalizedName, range_: Ranges, lowest: bool) -> Candidate | None:
         """The version of *name* the resolver would probably pick in *range_*."""
-        listing = self._referenced(name) or await self._client.project(name)
+        listing = self._referenced(name, None) or await self._client.project(name)
         if listing.error is not None:
             return None
         return self.candidates(listing, lowest=lowest).best(range_)
