@@ -376,16 +376,20 @@ class Provider:
 
     def _note_markers(self, requirements: Sequence[Requirement], extra: NormalizedName | None) -> None:
         """Remember the projects *requirements* name under a marker other than
-        the *extra* that selects them (the requirements of that extra)."""
+        the *extra* that selects them (the requirements of that extra).
+
+        Only the order that decides exact pins first uses them: a universal
+        resolution, reading every version's dependencies, skips the marker
+        algebra.
+        """
+        if not self.exact_first:
+            return
+        selected = None if extra is None else MarkerTree.from_marker(f"extra == '{extra}'")
         for req in requirements:
             if req.marker is None:
                 continue
-            if extra is not None:
-                tree = MarkerTree.from_marker(req.marker).simplify_under(
-                    MarkerTree.from_marker(f"extra == '{extra}'")
-                )
-                if tree.is_true:
-                    continue
+            if selected is not None and MarkerTree.from_marker(req.marker).simplify_under(selected).is_true:
+                continue
             name = canonicalize_name(req.name)
             self._marked.add(name)
             if name in self._read:
