@@ -145,6 +145,9 @@ class Provider:
         self._candidates: dict[NormalizedName, ProjectCandidates] = {}
         self._tried: dict[NormalizedName, set[Version]] = {}
         self._prefetched: dict[NormalizedName, set[Version]] = {}
+        #: What the requirements themselves allow of each project they name:
+        #: a prefetch outside it reads what the resolver can never choose.
+        self._bounds: dict[NormalizedName, Ranges] = {}
         self._lookahead_left: dict[NormalizedName, int] = {}
         self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         #: Per project, its base package and each extra of it seen so far.
@@ -216,7 +219,7 @@ class Provider:
                 ahead = [c for c in scanned if c.version not in requested and c.metadata_file.kind == "wheel"]
                 requested.update(c.version for c in ahead)
                 if ahead:
-                    self.source.prefetch_versions(ahead)
+                    self.source.prefetch_versions(ahead, self._bounds)
                 budget = len(scanned)
             self._lookahead_left[package.name] = budget
         return None if candidate is None else candidate.version
@@ -242,6 +245,7 @@ class Provider:
         if isinstance(package, Root):
             deps = self._collect(self.requirements.direct, parent=None)
             self._note_markers(self.requirements.direct, None)
+            self._bounds = {**self.requirements.constraints, **{p.name: r for p, r in deps.items() if p.extra is None}}
             self._prefetch(deps)
             return deps
         key = (package, version)
@@ -434,4 +438,4 @@ class Provider:
             self._virtual.setdefault(dep, len(self._virtual))
             if range_.is_one_release:
                 self._exact.add(dep.name)
-            self.source.prefetch(dep.name, range_, lowest=self._lowest(dep.name))
+            self.source.prefetch(dep.name, range_, self._bounds, lowest=self._lowest(dep.name))

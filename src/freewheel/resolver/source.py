@@ -250,20 +250,26 @@ class PackageSource:
         self._ready[dist.url] = metadata
         return metadata
 
-    def prefetch(self, name: NormalizedName, range_: Ranges, *, lowest: bool) -> None:
+    def prefetch(
+        self, name: NormalizedName, range_: Ranges, bounds: Mapping[NormalizedName, Ranges], *, lowest: bool
+    ) -> None:
         """Start fetching *name*'s page, its likely version's metadata, and
-        so on down that version's own dependencies (once per project)."""
+        so on down that version's own dependencies (once per project).
+
+        *bounds* are what the requirements allow of the projects they name:
+        no version outside them is fetched ahead.
+        """
         if self._ahead and name not in self._requested:
             self._requested.add(name)
             if self._client.cached(name) is None:
                 # A page the cache holds is read here when needed, and the
                 # resolver reaches its dependencies' pages soon enough.
-                self._spawn(self._prefetch(name, range_, lowest))
+                self._spawn(self._prefetch(name, range_, bounds, lowest))
 
-    def prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+    def prefetch_versions(self, candidates: Sequence[Candidate], bounds: Mapping[NormalizedName, Ranges]) -> None:
         """Start fetching the metadata of *candidates*, and of the best
-        version of each of their dependencies (a release that pins its
-        companion, ``==`` by ``==``, needs both to be judged)."""
+        version of each of their dependencies within *bounds* (a release
+        that pins its companion, ``==`` by ``==``, needs both to be judged)."""
         if not self._ahead:
             return
         if not self._runner.started:
@@ -271,7 +277,7 @@ class PackageSource:
             # resolver reads them here, and no loop needs to start.
             candidates = [c for c in candidates if not self._metadata.is_cached(c.metadata_file)]
         if candidates:
-            self._spawn(self._prefetch_versions(candidates))
+            self._spawn(self._prefetch_versions(candidates, bounds))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._runner.spawn(coro).add_done_callback(self._note_failure)
@@ -289,12 +295,18 @@ class PackageSource:
         if self._bugs:
             raise self._bugs[0]
 
-    def _dependencies(self, metadata: CoreMetadata) -> Iterator[tuple[NormalizedName, Ranges]]:
-        """What *metadata* requires on the target (extras aside), for prefetching."""
+    def _dependencies(
+        self, metadata: CoreMetadata, bounds: Mapping[NormalizedName, Ranges]
+    ) -> Iterator[tuple[NormalizedName, Ranges]]:
+        """What *metadata* requires on the target (extras aside) within
+        *bounds*, for prefetching."""
         target = self._policy.target
         for requirement in metadata.requires_dist:
             if requirement.marker is None or target.evaluate(requirement.marker):
-                yield canonicalize_name(requirement.name), from_specifiers(requirement.specifier)
+                name = canonicalize_name(requirement.name)
+                range_ = from_specifiers(requirement.specifier)
+                bound = bounds.get(name)
+                yield name, range_ if bound is None else range_ & bound
 
     async def _best(self, name: NormalizedName, range_: Ranges, lowest: bool) -> Candidate | None:
         """The version of *name* the resolver would probably pick in *range_*."""
@@ -303,7 +315,9 @@ class PackageSource:
             return None
         return self.candidates(listing, lowest=lowest).best(range_)
 
-    async def _prefetch_versions(self, candidates: Sequence[Candidate]) -> None:
+    async def _prefetch_versions(
+        self, candidates: Sequence[Candidate], bounds: Mapping[NormalizedName, Ranges]
+    ) -> None:
         # In the walk's order, a few versions at a time: the resolver needs
         # each version's dependencies right after the version itself, and
         # would wait for them behind the requests of every later version if
@@ -318,7 +332,9 @@ class PackageSource:
         async def one(candidate: Candidate) -> None:
             async with window:
                 metadata = await self._get_metadata(candidate.metadata_file)
-                await asyncio.gather(*(best(n, r) for n, r in self._dependencies(metadata)), return_exceptions=True)
+                await asyncio.gather(
+                    *(best(n, r) for n, r in self._dependencies(metadata, bounds)), return_exceptions=True
+                )
 
         await asyncio.gather(*(one(c) for c in candidates), return_exceptions=True)
 
@@ -328,12 +344,15 @@ class PackageSource:
         if not task.cancelled():
             task.exception()
 
-    async def _prefetch(self, name: NormalizedName, range_: Ranges, lowest: bool) -> None:
+    async def _prefetch(
+        self, name: NormalizedName, range_: Ranges, bounds: Mapping[NormalizedName, Ranges], lowest: bool
+    ) -> None:
         # Runs on the loop thread only, so the set needs no lock.
         if name in self._prefetched:
             return
         self._prefetched.add(name)
-        candidate = await self._best(name, range_, lowest)
+        bound = bounds.get(name)
+        candidate = await self._best(name, range_ if bound is None else range_ & bound, lowest)
         if candidate is None:
             return
         try:
@@ -342,8 +361,8 @@ class PackageSource:
             return
         # Walking ahead down the likely dependency tree turns a chain of
         # round trips (one per level) into one wave of parallel requests.
-        for dep, dep_range in self._dependencies(metadata):
-            task = asyncio.ensure_future(self._prefetch(dep, dep_range, lowest))
+        for dep, dep_range in self._dependencies(metadata, bounds):
+            task = asyncio.ensure_future(self._prefetch(dep, dep_range, bounds, lowest))
             # The loop keeps only weak references to tasks.
             self._walking.add(task)
             task.add_done_callback(self._walked)
