@@ -13,7 +13,15 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
-from freewheel.index.simple import parse_html_page, parse_json_page, parse_project_page
+from freewheel.index.simple import JSON_CONTENT_TYPE, parse_project_page
+
+
+def parse_html_page(content: bytes, *where: object) -> list:
+    return parse_project_page(content, "text/html", *where)
+
+
+def parse_json_page(content: bytes, *where: object) -> list:
+    return parse_project_page(content, JSON_CONTENT_TYPE, *where)
 
 INDEX = Index("https://user:secret@example.test/simple/", name="corp")
 PAGE = "https://example.test/simple/demo/"

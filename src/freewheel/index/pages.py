@@ -21,28 +21,8 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
-from freewheel.index.simple import (
-    UnreadablePage,
-    json_time,
-    parse_project_page,
-    parse_version,
-    parsed_specifier,
-    parse_wheel_name,
-)
+from freewheel.index.simple import PageFile, UnreadablePage, dist_of, page_entries, parse_version
 from freewheel.net.response import Response
-
-
-class PageFile(msgspec.Struct, array_like=True, frozen=True):
-    """One file of a kept page, as the page gave it (see :class:`DistFile`)."""
-
-    filename: str
-    url: str
-    hashes: dict[str, str]
-    requires_python: str | None
-    yanked: str | None
-    core_metadata: dict[str, str] | None
-    upload_time: str | None
-    size: int | None
 
 
 _FILES = msgspec.msgpack.Decoder(list[PageFile])
@@ -69,50 +49,18 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
     if response.status != 200:
         return ProjectPage(response.status)
     try:
-        files = parse_project_page(
-            response.content, response.headers.get("content-type"), response.url, index, project
-        )
+        entries = page_entries(response.content, response.headers.get("content-type"), response.url, index, project)
     except UnreadablePage as exc:
         return ProjectPage(200, unreadable=exc.reason)
     grouped: dict[Version, list[PageFile]] = {}
-    for dist in files:
-        grouped.setdefault(dist.version, []).append(
-            PageFile(
-                dist.filename,
-                dist.url,
-                dict(dist.hashes),
-                None if dist.requires_python is None else str(dist.requires_python),
-                dist.yanked,
-                None if dist.core_metadata is None else dict(dist.core_metadata),
-                None if dist.upload_time is None else dist.upload_time.isoformat(),
-                dist.size,
-            )
-        )
+    for version, entry in entries:
+        grouped.setdefault(version, []).append(entry)
     return ProjectPage(
         200,
         [
             (str(version), len(grouped[version]), msgspec.Raw(msgspec.msgpack.encode(grouped[version])))
             for version in sorted(grouped, reverse=True)
         ],
-    )
-
-
-def _dist(entry: PageFile, index: Index, project: NormalizedName, version: Version) -> DistFile:
-    wheel = entry.filename.endswith(".whl")
-    return DistFile(
-        filename=entry.filename,
-        url=entry.url,
-        index=index,
-        name=project,
-        version=version,
-        kind="wheel" if wheel else "sdist",
-        tags=parse_wheel_name(entry.filename)[2] if wheel else frozenset(),
-        hashes=entry.hashes,
-        requires_python=parsed_specifier(entry.requires_python),
-        yanked=entry.yanked,
-        core_metadata=entry.core_metadata,
-        upload_time=json_time(entry.upload_time),
-        size=entry.size,
     )
 
 
@@ -153,17 +101,13 @@ class _Lazy(Sequence[DistFile]):
 class VersionFiles(_Lazy):
     """The files of one version of a kept page."""
 
-    __slots__ = ("_count", "_entries", "_index", "_project", "_version")
+    __slots__ = ("_count", "_entries", "_index")
 
-    def __init__(
-        self, count: int, entries: msgspec.Raw, index: Index, project: NormalizedName, version: Version
-    ) -> None:
+    def __init__(self, count: int, entries: msgspec.Raw, index: Index) -> None:
         super().__init__()
         self._count = count
         self._entries: msgspec.Raw | list[PageFile] = entries
         self._index = index
-        self._project = project
-        self._version = version
 
     def _decoded(self) -> list[PageFile]:
         if isinstance(self._entries, msgspec.Raw):
@@ -171,7 +115,7 @@ class VersionFiles(_Lazy):
         return self._entries
 
     def _make(self) -> tuple[DistFile, ...]:
-        return tuple(_dist(e, self._index, self._project, self._version) for e in self._decoded())
+        return tuple(dist_of(e, self._index) for e in self._decoded())
 
     def __len__(self) -> int:
         return self._count
@@ -183,12 +127,12 @@ class PageFiles(_Lazy):
 
     __slots__ = ("by_version",)
 
-    def __init__(self, page: ProjectPage, index: Index, project: NormalizedName) -> None:
+    def __init__(self, page: ProjectPage, index: Index) -> None:
         super().__init__()
         self.by_version: dict[Version, VersionFiles] = {}
         for text, count, entries in page.versions:
             version = parse_version(text)
-            self.by_version[version] = VersionFiles(count, entries, index, project, version)
+            self.by_version[version] = VersionFiles(count, entries, index)
 
     def _make(self) -> tuple[DistFile, ...]:
         return tuple(dist for files in self.by_version.values() for dist in files)

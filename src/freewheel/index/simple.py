@@ -1,4 +1,4 @@
-"""Parse PEP 503 (HTML) and PEP 691 (JSON) project pages into DistFiles.
+"""Parse PEP 503 (HTML) and PEP 691 (JSON) project pages.
 
 Everything here is pure: the caller fetches, these functions read bytes. HTML
 is scanned with regular expressions rather than a full parser because some
@@ -31,7 +31,7 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
-from freewheel.index.models import DistFile
+from freewheel.index.models import DistFile, DistKind
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
@@ -64,39 +64,55 @@ class UnreadablePage(IndexAccessError):
         self.reason = reason
 
 
-def dist_file(
+class PageFile(msgspec.Struct, array_like=True, frozen=True):
+    """One file as an index page lists it: the page's own strings, checked
+    only for what decides whether the file is usable at all (its name, see
+    :func:`page_file`). :func:`dist_of` makes the :class:`DistFile`.
+
+    ``requires_python`` and ``upload_time`` are the page's text: an
+    unparsable one means no value, read when the DistFile is made.
+    """
+
+    filename: str
+    url: str
+    hashes: dict[str, str]
+    requires_python: str | None
+    yanked: str | None
+    core_metadata: dict[str, str] | None
+    upload_time: str | None
+    size: int | None
+
+
+def page_file(
     url: str,
-    index: Index,
     *,
     project: NormalizedName | None = None,
-    hashes: Mapping[str, str] | None = None,
+    hashes: dict[str, str] | None = None,
     requires_python: str | None = None,
     yanked: str | None = None,
-    core_metadata: Mapping[str, str] | None = None,
-    upload_time: datetime | None = None,
+    core_metadata: dict[str, str] | None = None,
+    upload_time: str | None = None,
     size: int | None = None,
-) -> DistFile | None:
-    """Build the DistFile for the file at *url*, or ``None`` to skip it.
+) -> tuple[Version, PageFile] | None:
+    """The file at *url* and its version, or ``None`` to skip it.
 
-    The name, version, kind and tags come from the filename (the last path
-    segment of *url*). Files that are neither wheels nor sdists, whose names
-    do not parse, or that belong to a project other than *project* (when
-    given) are skipped. A fragment of the form ``#<algo>=<hex>`` is a hash;
-    the returned URL has no fragment. An unparsable *requires_python* is
-    ignored, as installers do, rather than hiding the file.
+    The filename is the last path segment of *url*. Files that are neither
+    wheels nor sdists, whose names do not parse, or that belong to a project
+    other than *project* (when given) are skipped. A fragment of the form
+    ``#<algo>=<hex>`` is a hash (one in *hashes* wins); the file's URL has
+    no fragment.
     """
     # Plain string splitting: urlsplit() dominated the time spent on pages
     # with thousands of files.
     location, _, fragment = url.partition("#")
-    filename = unquote(location.partition("?")[0].rpartition("/")[2])
+    filename = location.partition("?")[0].rpartition("/")[2]
+    if "%" in filename:
+        filename = unquote(filename)
     try:
         if filename.endswith(".whl"):
-            name, version, tags = parse_wheel_name(filename)
-            kind = "wheel"
+            name, version, _ = parse_wheel_name(filename)
         elif filename.endswith(_SDIST_SUFFIXES):
             name, version = parse_sdist_filename(filename)
-            tags = frozenset()
-            kind = "sdist"
         else:
             return None
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidTag, ValueError):
@@ -106,25 +122,59 @@ def dist_file(
         return None
     if project is not None and name != project:
         return None
-    all_hashes = dict(hashes or {})
     algo, sep, digest = fragment.partition("=")
-    if sep and algo in hashlib.algorithms_available:
-        all_hashes.setdefault(algo, digest)
+    if sep and algo in hashlib.algorithms_available and algo not in (hashes or {}):
+        hashes = {**(hashes or {}), algo: digest}
+    return version, PageFile(
+        filename, location, hashes or {}, requires_python, yanked, core_metadata, upload_time, size
+    )
+
+
+def dist_of(entry: PageFile, index: Index) -> DistFile:
+    """The :class:`DistFile` of a file *entry* of *index* (which
+    :func:`page_file` accepted)."""
+    if entry.filename.endswith(".whl"):
+        name, version, tags = parse_wheel_name(entry.filename)
+        kind: DistKind = "wheel"
+    else:
+        name, version = parse_sdist_filename(entry.filename)
+        tags, kind = frozenset(), "sdist"
     return DistFile(
-        filename=filename,
-        url=location,
+        filename=entry.filename,
+        url=entry.url,
         index=index,
         name=name,
         version=version,
         kind=kind,
         tags=tags,
-        hashes=all_hashes,
-        requires_python=parsed_specifier(requires_python),
-        yanked=yanked,
-        core_metadata=core_metadata,
-        upload_time=upload_time,
+        hashes=entry.hashes,
+        requires_python=parsed_specifier(entry.requires_python),
+        yanked=entry.yanked,
+        core_metadata=entry.core_metadata,
+        upload_time=json_time(entry.upload_time),
+        size=entry.size,
+    )
+
+
+def dist_file(
+    url: str,
+    index: Index,
+    *,
+    project: NormalizedName | None = None,
+    hashes: Mapping[str, str] | None = None,
+    upload_time: datetime | None = None,
+    size: int | None = None,
+) -> DistFile | None:
+    """The DistFile for the file at *url* of *index*, or ``None`` to skip
+    it (see :func:`page_file`)."""
+    found = page_file(
+        url,
+        project=project,
+        hashes=dict(hashes or {}),
+        upload_time=None if upload_time is None else upload_time.isoformat(),
         size=size,
     )
+    return None if found is None else dist_of(found[1], index)
 
 
 def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
@@ -225,44 +275,32 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
     return None
 
 
-def html_files(
-    content: bytes,
-    page_url: str,
-    index: Index,
-    project: NormalizedName | None = None,
-    *,
-    errors: str = "replace",
-) -> Iterator[DistFile]:
-    """Yield the DistFile of each usable link on an HTML page.
-
-    With *project*, links to other projects' files are skipped. The page is
-    read as UTF-8, with *errors* handling bytes that are not (as
-    :meth:`bytes.decode`).
-    """
+def _html_entries(content: bytes, page_url: str, project: NormalizedName | None, errors: str) -> Iterator[tuple[Version, PageFile]]:
     text = content.decode("utf-8", errors=errors)
     for href, attrs in iter_anchors(text, page_url):
-        file = dist_file(
+        found = page_file(
             href,
-            index,
             project=project,
             requires_python=attrs.get("data-requires-python"),
             yanked=(attrs["data-yanked"] or "") if "data-yanked" in attrs else None,
             core_metadata=_metadata_attr(attrs),
         )
-        if file is not None:
-            yield file
+        if found is not None:
+            yield found
 
 
-def parse_html_page(
-    content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[DistFile]:
-    """Read a PEP 503 project page: the files of *project* it links to.
+def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile]:
+    """Yield the DistFile of each usable link on an HTML page of *index*,
+    read as UTF-8 (bytes that are not are replaced)."""
+    for _, entry in _html_entries(content, page_url, None, "replace"):
+        yield dist_of(entry, index)
 
-    PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
-    is to uv, rather than a page listing nothing.
-    """
+
+def _html_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> list[tuple[Version, PageFile]]:
+    # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
+    # is to uv, rather than a page listing nothing.
     try:
-        return list(html_files(content, page_url, index, project, errors="strict"))
+        return list(_html_entries(content, page_url, project, "strict"))
     except UnicodeDecodeError as exc:
         raise UnreadablePage(
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
@@ -307,10 +345,7 @@ def json_time(text: str | None) -> datetime | None:
         return None
 
 
-def parse_json_page(
-    content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[DistFile]:
-    """Read a PEP 691 project page: the files of *project* it lists."""
+def _json_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> list[tuple[Version, PageFile]]:
     try:
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
@@ -323,22 +358,21 @@ def parse_json_page(
             f"it uses version {page.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    files = []
+    entries = []
     for entry in page.files:
-        file = dist_file(
+        found = page_file(
             _resolve(page_url, entry.url),
-            index,
             project=project,
             hashes=entry.hashes,
             requires_python=entry.requires_python,
             yanked=None if entry.yanked is False else ("" if entry.yanked is True else entry.yanked),
             core_metadata=_json_metadata(entry),
-            upload_time=json_time(entry.upload_time),
+            upload_time=entry.upload_time,
             size=entry.size,
         )
-        if file is not None:
-            files.append(file)
-    return files
+        if found is not None:
+            entries.append(found)
+    return entries
 
 
 def page_format(content_type: str | None, content: bytes) -> str | None:
@@ -361,6 +395,28 @@ def page_format(content_type: str | None, content: bytes) -> str | None:
     return None
 
 
+def page_entries(
+    content: bytes,
+    content_type: str | None,
+    page_url: str,
+    index: Index,
+    project: NormalizedName,
+) -> list[tuple[Version, PageFile]]:
+    """Read a project page of *index* in whichever format it answered with:
+    each file of *project* it lists, with its version.
+
+    Raises :class:`UnreadablePage` when the page is not an index page at
+    all, or not one freewheel can read.
+    """
+    match page_format(content_type, content):
+        case "json":
+            return _json_page(content, page_url, index, project)
+        case "html":
+            return _html_page(content, page_url, index, project)
+    shown = (content_type or "no content type").partition(";")[0]
+    raise UnreadablePage(index, project, f"the answer is {shown}, not an HTML or JSON page")
+
+
 def parse_project_page(
     content: bytes,
     content_type: str | None,
@@ -368,18 +424,8 @@ def parse_project_page(
     index: Index,
     project: NormalizedName,
 ) -> list[DistFile]:
-    """Read a project page in whichever format the index answered with.
-
-    Raises :class:`~freewheel.errors.IndexAccessError` when the page is not
-    an index page at all.
-    """
-    match page_format(content_type, content):
-        case "json":
-            return parse_json_page(content, page_url, index, project)
-        case "html":
-            return parse_html_page(content, page_url, index, project)
-    shown = (content_type or "no content type").partition(";")[0]
-    raise UnreadablePage(index, project, f"the answer is {shown}, not an HTML or JSON page")
+    """The DistFiles of :func:`page_entries`."""
+    return [dist_of(entry, index) for _, entry in page_entries(content, content_type, page_url, index, project)]
 
 
 def project_url(index: Index, project: NormalizedName) -> str:
