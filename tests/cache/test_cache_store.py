@@ -174,3 +174,18 @@ def test_records_are_readable_at_once_and_on_disk_after_close(tmp_path):
     assert all(
         read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) == Note(str(n)) for n in range(200)
     )
+
+
+def test_records_rewritten_while_written_end_as_the_newest(tmp_path):
+    # Records are written on a thread of their own: each write, read back at
+    # once or from disk after close, gives the newest record, however the
+    # writes and the thread interleave.
+    cache = Cache(tmp_path / "cache")
+    for round_ in range(200):
+        for key in ("a", "b"):
+            cache.write("derived", key, Note(f"{key}{round_}"), project="demo")
+            assert cache.read("derived", key, Note, project="demo") == Note(f"{key}{round_}")
+    cache.close()
+    reopened = Cache(tmp_path / "cache")
+    assert reopened.read("derived", "a", Note, project="demo") == Note("a199")
+    assert reopened.read("derived", "b", Note, project="demo") == Note("b199")

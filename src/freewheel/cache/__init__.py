@@ -138,29 +138,33 @@ class _RecordWriter:
     What is queued stays readable through :meth:`pending` until it is on
     disk. A write that fails (a full or read-only disk) only costs a later
     miss. Pending writes are finished by :meth:`close`, or at exit.
+
+    :meth:`put` and :meth:`pending` take no lock, only single dictionary
+    operations (atomic under the GIL): a lock the writing thread held while
+    it waited for the GIL stalled the I/O thread behind it.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._start = threading.Lock()
         self._queued: dict[Path, bytes] = {}
         self._order: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def put(self, path: Path, data: bytes) -> None:
-        with self._lock:
-            self._queued[path] = data
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="freewheel-cache", daemon=True)
-                self._thread.start()
-                atexit.register(self.close)
+        self._queued[path] = data
         self._order.put(path)
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="freewheel-cache", daemon=True)
+                    self._thread.start()
+                    atexit.register(self.close)
 
     def pending(self, path: Path) -> bytes | None:
-        with self._lock:
-            return self._queued.get(path)
+        return self._queued.get(path)
 
     def close(self) -> None:
-        with self._lock:
+        with self._start:
             thread, self._thread = self._thread, None
         if thread is not None:
             self._order.put(None)
@@ -169,17 +173,20 @@ class _RecordWriter:
 
     def _run(self) -> None:
         while (path := self._order.get()) is not None:
-            with self._lock:
-                data = self._queued.get(path)
+            # The newest data put for *path*; None once an earlier turn of
+            # the same path wrote it.
+            data = self._queued.get(path)
             if data is None:
                 continue
             try:
                 atomic_write_bytes(path, data)
             except OSError:
                 pass
-            with self._lock:
-                if self._queued.get(path) is data:
-                    del self._queued[path]
+            written = self._queued.pop(path, None)
+            if written is not None and written is not data:
+                # Put again while this was written: keep the newer data
+                # pending (its own turn in the order writes it).
+                self._queued.setdefault(path, written)
 
 
 class Cache:
