@@ -198,3 +198,22 @@ def test_one_release_is_an_exact_pin_with_or_without_its_locals() -> None:
     assert not one("==1.0.*") and not one(">=1.0") and not one(">=1.0,<=1.0.post0")
     assert not (Ranges.singleton(Version("1.0")) | Ranges.singleton(Version("2.0"))).is_one_release
     assert not Ranges.full().is_one_release and not Ranges.empty().is_one_release
+
+
+@given(
+    st.lists(specifiers(), min_size=0, max_size=3),
+    st.lists(versions, min_size=0, max_size=12, unique_by=version_key),
+    st.booleans(),
+)
+def test_positions_are_the_listed_versions_in_the_range(
+    parts: list[Specifier], listed: list[Version], descending: bool
+) -> None:
+    # What candidate searches bisect: the positions of an ascending listing
+    # inside the range, in the order asked for.
+    range_ = from_specifiers(SpecifierSet(",".join(map(str, parts))))
+    # The specifiers' own versions are listed too: the bounds fall on them.
+    bounds = [Version(p.version) for p in parts if not p.version.endswith(".*")]
+    ordered = sorted({version_key(v): v for v in [*listed, *bounds]}.values(), key=version_key)
+    keys = [version_key(v) for v in ordered]
+    inside = [i for i, v in enumerate(ordered) if range_.contains(v)]
+    assert list(range_.positions_in(keys, descending=descending)) == (inside[::-1] if descending else inside)

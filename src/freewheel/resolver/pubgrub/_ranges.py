@@ -26,7 +26,7 @@ both ends of the line.
 from __future__ import annotations
 
 import functools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -86,8 +86,13 @@ def version_key(version: Version) -> Key:
     )
 
 
-def _probe(key: Key) -> tuple[Key, int]:
-    return (key, _PROBE)
+def _first_above(keys: Sequence[Key], boundary: Boundary) -> int:
+    """The index of the first of the ascending *keys* above *boundary*."""
+    # Bisecting the keys themselves keeps every comparison in C: a key
+    # function costs a Python call per probe, and a resolution bisects
+    # listings at every decision.
+    key, side, _ = boundary
+    return bisect_left(keys, key) if side == _BEFORE else bisect_right(keys, key)
 
 
 def _before(version: Version) -> Boundary:
@@ -206,8 +211,8 @@ class Ranges:
         bounds = self._bounds
         starts = range(0, len(bounds), 2)
         for index in reversed(starts) if descending else starts:
-            start = bisect_right(keys, bounds[index], key=_probe)
-            end = bisect_right(keys, bounds[index + 1], key=_probe)
+            start = _first_above(keys, bounds[index])
+            end = _first_above(keys, bounds[index + 1])
             yield from (range(end - 1, start - 1, -1) if descending else range(start, end))
 
     def singleton_version(self) -> Version | None:
