@@ -32,7 +32,7 @@ from freewheel.resolver.candidates import (
     python_support,
 )
 from freewheel.resolver.markers import MarkerTree
-from freewheel.resolver.pubgrub import Ranges, Unavailable, from_specifiers, version_key
+from freewheel.resolver.pubgrub import Ranges, Unavailable, VersionKey, from_specifiers, version_key
 from freewheel.resolver.source import PackageSource
 
 
@@ -149,7 +149,6 @@ class Provider:
         #: a prefetch outside it reads what the resolver can never choose.
         self._bounds: dict[NormalizedName, Ranges] = {}
         self._lookahead_left: dict[NormalizedName, int] = {}
-        self._ascending: dict[NormalizedName, tuple[list[tuple[object, ...]], list[Version]]] = {}
         #: Per project, its base package and each extra of it seen so far.
         self._family: dict[NormalizedName, dict[Package, None]] = {}
         self.listings: dict[NormalizedName, ProjectListing] = {}
@@ -292,12 +291,9 @@ class Provider:
 
     # -- helpers -----------------------------------------------------------
 
-    def _sorted_versions(self, name: NormalizedName) -> tuple[list[tuple[object, ...]], list[Version]]:
-        cached = self._ascending.get(name)
-        if cached is None:
-            ordered = sorted({v for v, _ in self.listing(name).versions}, key=version_key)
-            cached = self._ascending[name] = ([version_key(v) for v in ordered], ordered)
-        return cached
+    def _sorted_versions(self, name: NormalizedName) -> tuple[list[VersionKey], list[Version]]:
+        self.listing(name).raise_for_error()
+        return self.source.ascending(name, self.pins.get(name))
 
     def listing(self, name: NormalizedName) -> ProjectListing:
         listing = self.listings.get(name)

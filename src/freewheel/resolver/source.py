@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from freewheel.dists.builds.sdist import fetch_wheel
 from freewheel.dists.metadata import CoreMetadata, MetadataSource
@@ -33,7 +34,7 @@ from freewheel.errors import MetadataError
 from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.index.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
-from freewheel.resolver.pubgrub import Ranges, from_specifiers
+from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
 
 T = TypeVar("T")
 
@@ -152,6 +153,7 @@ class PackageSource:
         }
         self._candidates: dict[tuple[NormalizedName, tuple[str, ...], bool, CandidatePolicy], ProjectCandidates] = {}
         self._listings: dict[tuple[NormalizedName, str | None], ProjectListing] = {}
+        self._ascending: dict[tuple[NormalizedName, str | None], tuple[list[VersionKey], list[Version]]] = {}
         #: The first candidates built per listing, whatever the policy (see
         #: :meth:`ProjectCandidates.for_policy`).
         self._any_policy: dict[tuple[NormalizedName, tuple[str, ...], bool], ProjectCandidates] = {}
@@ -169,6 +171,15 @@ class PackageSource:
             )
             self._listings[(name, pin)] = listing
         return listing
+
+    def ascending(self, name: NormalizedName, pin: str | None = None) -> tuple[list[VersionKey], list[Version]]:
+        """Every version :meth:`listing` offers, ascending, with their
+        :func:`version_key`; sorted once per source, however many forks ask."""
+        cached = self._ascending.get((name, pin))
+        if cached is None:
+            ordered = sorted({v for v, _ in self.listing(name, pin).versions}, key=version_key)
+            cached = self._ascending[(name, pin)] = ([version_key(v) for v in ordered], ordered)
+        return cached
 
     def _referenced(self, name: NormalizedName, pin: str | None) -> ProjectListing | None:
         """A direct reference's project, as a listing of its one file."""
