@@ -117,6 +117,14 @@ def test_a_missing_find_links_directory_is_a_warning(compile_, house):
     ) in err
     assert compile_("requirements.in", "--no-index", "-f", str(house), "-q")[2] == ""
 
+def test_a_find_links_directory_named_with_percent_signs(compile_, house):
+    # Its file: URLs quote "%" as "%25": unquoted twice, "wh%41" became "whA".
+    odd = house.rename(house.with_name("wh%41 %25"))
+    code, out, err = compile_("-", "--no-index", "-f", str(odd), "--no-header", "--no-annotate", stdin="app\n")
+    assert (code, out) == (0, "app==2.0\nlib==2.1\n"), err
+    # One package is counted as uv counts it.
+    assert "Resolved 1 package in " in compile_("-", "--no-index", "-f", str(odd), stdin="lib\n")[2]
+
 def test_a_missing_directory_is_a_clear_error(compile_):
     code, out, err = compile_("requirements.in", "--directory", "nowhere")
     assert (code, out) == (2, "")

@@ -41,3 +41,13 @@ def prefixed(kind: str, text: str) -> str:
 
 def warn(text: str) -> None:
     print(prefixed("warning", text), file=sys.stderr)
+
+
+def packages(count: int) -> str:
+    """``1 package``, ``2 packages``: the counts of status lines, as uv words them."""
+    return f"{count} package" if count == 1 else f"{count} packages"
+
+
+def duration(seconds: float) -> str:
+    """A status line's time, as uv writes it: ``687ms``, ``1.23s``."""
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"

@@ -42,6 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, argv: list[str]) -> int:
+    from freewheel.cli import console
     from freewheel.cli.context import build_context
     from freewheel.inputs.gather import Gathered
     from freewheel.project.workspace import discover
@@ -51,8 +52,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     context = build_context(args, Gathered((), (), (), (), (workspace.root.path,)), pip_section="install")
     graph = update_lock(args, workspace, context, check=bool(args.check))
     if not context.quiet:
-        elapsed = (time.monotonic() - started) * 1000
-        print(f"Resolved {len(graph.packages)} packages in {elapsed:.0f}ms", file=sys.stderr)
+        elapsed = console.duration(time.monotonic() - started)
+        print(f"Resolved {console.packages(len(graph.packages))} in {elapsed}", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
+from freewheel.cli import console
 from freewheel.cli.context import CommandContext, build_context, warn
 from freewheel.cli.resolve import (
     ResolveRequest,
@@ -146,8 +147,8 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     if not context.quiet or output_path is None:
         sys.stdout.write(text)
     if not context.quiet:
-        elapsed = (time.monotonic() - started) * 1000
-        print(f"Resolved {len(pins)} packages in {elapsed:.0f}ms", file=sys.stderr)
+        elapsed = console.duration(time.monotonic() - started)
+        print(f"Resolved {console.packages(len(pins))} in {elapsed}", file=sys.stderr)
     for message in yanked_warnings(pins):
         warn(message, quiet=context.quiet)
     return 0

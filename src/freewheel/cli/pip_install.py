@@ -163,7 +163,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         audited = _audit(args, gathered, projects, distributions, environment.interpreter.markers, sync=sync)
         if audited is not None:
             # Everything asked for is installed already: no index is read.
-            _say(quiet, f"Audited {_packages(len(audited))} in {_ms(time.monotonic() - started)}")
+            _say(quiet, f"Audited {console.packages(len(audited))} in {console.duration(time.monotonic() - started)}")
             return 0
         build = dataclasses.replace(build_request(args, context), python=lambda: environment.interpreter)
         editables = _build_editables(projects, build_dir, sdist_builds(build, context, cache))
@@ -193,7 +193,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         with resolver_session(request, context, cache) as provider:
             pins = resolve(provider, request.via_sources)
             resolved_at = time.monotonic()
-            _say(quiet, f"Resolved {_packages(len(pins))} in {_ms(resolved_at - started)}")
+            _say(quiet, f"Resolved {console.packages(len(pins))} in {console.duration(resolved_at - started)}")
             reinstall = True if args.reinstall else {canonicalize_name(n) for n in args.reinstall_package}
             # An editable project is built, not taken from an index.
             built = {e.name for e in editables}
@@ -207,14 +207,14 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                     warn(message, quiet=quiet)
                 return 0
             if changes.empty and not editables:
-                _say(quiet, f"Audited {_packages(len(pins))} in {_ms(time.monotonic() - resolved_at)}")
+                _say(quiet, f"Audited {console.packages(len(pins))} in {console.duration(time.monotonic() - resolved_at)}")
                 return 0
             wanted = [(_dist_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
                       for pin in changes.install]
             with progress.Bar("Downloading", len(wanted), enabled=bars) as bar:
                 paths = provider.source.fetch_files(wanted, on_done=bar.advance, wheels=True)
         prepared_at = time.monotonic()
-        _say(quiet, f"Prepared {_packages(len(paths))} in {_ms(prepared_at - resolved_at)}")
+        _say(quiet, f"Prepared {console.packages(len(paths))} in {console.duration(prepared_at - resolved_at)}")
         # What the user asks to do again is also checked again in full.
         asked = context.settings.cache
         thorough = (
@@ -225,8 +225,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                direct_urls={n: m.direct_url for n, m in request.references.items()})
         _report(
             changes, installed, editables,
-            heading=f"Installed {_packages(len(changes.install) + len(editables))} in "
-            f"{_ms(time.monotonic() - prepared_at)}",
+            heading=f"Installed {console.packages(len(changes.install) + len(editables))} in "
+            f"{console.duration(time.monotonic() - prepared_at)}",
             quiet=quiet,
         )
     # Last, as uv puts them: a long list of changes must not bury them.
@@ -400,9 +400,3 @@ def _report(
         print(line, file=sys.stderr)
 
 
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.2f}s"

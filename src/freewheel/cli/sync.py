@@ -142,11 +142,10 @@ def sync(args: argparse.Namespace) -> Path:
     with open_cache(context) as cache:
         if not args.frozen:
             from freewheel.cli.lock import update_lock
-            from freewheel.cli.pip_install import _ms, _packages
 
             started = time.monotonic()
             graph = update_lock(args, workspace, context, check=args.locked)
-            _say(quiet, f"Resolved {_packages(len(graph.packages))} in {_ms(time.monotonic() - started)}")
+            _say(quiet, f"Resolved {console.packages(len(graph.packages))} in {console.duration(time.monotonic() - started)}")
         lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),
@@ -208,19 +207,19 @@ def scope_of(args: argparse.Namespace, workspace: Workspace) -> Scope:
 
 def _report(result: SyncResult, *, dry_run: bool, quiet: bool) -> None:
     """uv's summary: what was prepared and installed, then `` - old`` / `` + new`` lines."""
-    from freewheel.cli.pip_install import _ms, _packages
+    from freewheel.cli import console
 
     changes = result.plan
     if changes.empty:
-        _say(quiet, f"Audited {_packages(len(changes.unchanged))} in {_ms(result.prepared)}")
+        _say(quiet, f"Audited {console.packages(len(changes.unchanged))} in {console.duration(result.prepared)}")
         return
     if dry_run:
         _say(quiet, "Would change:")
         added = [(item.name, item.version, item.directory) for item in changes.install]
     else:
         built = len(result.installed)
-        _say(quiet, f"Prepared {_packages(built)} in {_ms(result.prepared)}")
-        _say(quiet, f"Installed {_packages(built)} in {_ms(result.applied)}")
+        _say(quiet, f"Prepared {console.packages(built)} in {console.duration(result.prepared)}")
+        _say(quiet, f"Installed {console.packages(built)} in {console.duration(result.applied)}")
         added = list(result.installed)
     lines = [(name, 0, f" - {name}=={result.before[name]}") for name in changes.remove]
     for name, version, directory in added:

@@ -10,7 +10,6 @@ import stat
 import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -77,4 +76,9 @@ def file_url_path(url: str) -> Path | None:
         return None
     if parts.scheme != "file":
         return None
-    return Path(url2pathname(unquote(parts.path)))
+    if os.name == "nt":
+        # Imported here: urllib.request costs every command 15 ms of start-up.
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(parts.path))
+    return Path(unquote(parts.path))
