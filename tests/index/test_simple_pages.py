@@ -13,15 +13,23 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
-from freewheel.index.simple import JSON_CONTENT_TYPE, parse_project_page
+from freewheel.index.models import DistFile
+from freewheel.index.simple import JSON_CONTENT_TYPE, dist_of, page_entries
 
 
-def parse_html_page(content: bytes, *where: object) -> list:
-    return parse_project_page(content, "text/html", *where)
+def parse_project_page(
+    content: bytes, content_type: str | None, page_url: str, index: Index, project: str
+) -> list[DistFile]:
+    """The files a project page lists, as the resolver gets them."""
+    return [dist_of(entry, index) for _, entry in page_entries(content, content_type, page_url, index, project)]
 
 
-def parse_json_page(content: bytes, *where: object) -> list:
-    return parse_project_page(content, JSON_CONTENT_TYPE, *where)
+def parse_html_page(content: bytes, page_url: str, index: Index, project: str) -> list[DistFile]:
+    return parse_project_page(content, "text/html", page_url, index, project)
+
+
+def parse_json_page(content: bytes, page_url: str, index: Index, project: str) -> list[DistFile]:
+    return parse_project_page(content, JSON_CONTENT_TYPE, page_url, index, project)
 
 INDEX = Index("https://user:secret@example.test/simple/", name="corp")
 PAGE = "https://example.test/simple/demo/"

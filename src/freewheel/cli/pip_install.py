@@ -207,7 +207,8 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
                     warn(message, quiet=quiet)
                 return 0
             if changes.empty and not editables:
-                _say(quiet, f"Audited {console.packages(len(pins))} in {console.duration(time.monotonic() - resolved_at)}")
+                took = console.duration(time.monotonic() - resolved_at)
+                _say(quiet, f"Audited {console.packages(len(pins))} in {took}")
                 return 0
             wanted = [(_dist_of(pin), hashes.get(pin.name, frozenset()) if require_hashes else frozenset())
                       for pin in changes.install]

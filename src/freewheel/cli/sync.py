@@ -145,7 +145,8 @@ def sync(args: argparse.Namespace) -> Path:
 
             started = time.monotonic()
             graph = update_lock(args, workspace, context, check=args.locked)
-            _say(quiet, f"Resolved {console.packages(len(graph.packages))} in {console.duration(time.monotonic() - started)}")
+            resolved = console.duration(time.monotonic() - started)
+            _say(quiet, f"Resolved {console.packages(len(graph.packages))} in {resolved}")
         lock_path = lock_file(workspace)
         installs = select_installs(
             read_pylock(lock_path),

@@ -275,7 +275,9 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
     return None
 
 
-def _html_entries(content: bytes, page_url: str, project: NormalizedName | None, errors: str) -> Iterator[tuple[Version, PageFile]]:
+def _html_entries(
+    content: bytes, page_url: str, project: NormalizedName | None, errors: str
+) -> Iterator[tuple[Version, PageFile]]:
     text = content.decode("utf-8", errors=errors)
     for href, attrs in iter_anchors(text, page_url):
         found = page_file(
@@ -296,7 +298,9 @@ def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile
         yield dist_of(entry, index)
 
 
-def _html_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> list[tuple[Version, PageFile]]:
+def _html_page(
+    content: bytes, page_url: str, index: Index, project: NormalizedName
+) -> list[tuple[Version, PageFile]]:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
     try:
@@ -345,7 +349,9 @@ def json_time(text: str | None) -> datetime | None:
         return None
 
 
-def _json_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> list[tuple[Version, PageFile]]:
+def _json_page(
+    content: bytes, page_url: str, index: Index, project: NormalizedName
+) -> list[tuple[Version, PageFile]]:
     try:
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
@@ -415,17 +421,6 @@ def page_entries(
             return _html_page(content, page_url, index, project)
     shown = (content_type or "no content type").partition(";")[0]
     raise UnreadablePage(index, project, f"the answer is {shown}, not an HTML or JSON page")
-
-
-def parse_project_page(
-    content: bytes,
-    content_type: str | None,
-    page_url: str,
-    index: Index,
-    project: NormalizedName,
-) -> list[DistFile]:
-    """The DistFiles of :func:`page_entries`."""
-    return [dist_of(entry, index) for _, entry in page_entries(content, content_type, page_url, index, project)]
 
 
 def project_url(index: Index, project: NormalizedName) -> str:

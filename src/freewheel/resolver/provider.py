@@ -244,7 +244,8 @@ class Provider:
         if isinstance(package, Root):
             deps = self._collect(self.requirements.direct, parent=None)
             self._note_markers(self.requirements.direct, None)
-            self._bounds = {**self.requirements.constraints, **{p.name: r for p, r in deps.items() if p.extra is None}}
+            direct = {p.name: r for p, r in deps.items() if p.extra is None}
+            self._bounds = {**self.requirements.constraints, **direct}
             self._prefetch(deps)
             return deps
         key = (package, version)
