@@ -39,7 +39,22 @@ class IndexAccessError(FreewheelError):
 
 
 class MetadataError(FreewheelError):
-    """A distribution's metadata could not be obtained or parsed."""
+    """A distribution's metadata could not be obtained or parsed.
+
+    ``reason`` says what went wrong without naming the file, the same for
+    every version that failed alike, so that a report can tell them as one;
+    by default, the message.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = message if reason is None else reason
+
+    @classmethod
+    def download_failed(cls, what: str, reason: str) -> MetadataError:
+        """The file *what* brought no response, for *reason* (an unreachable
+        host, a timeout, a cache miss offline)."""
+        return cls(f"Could not download {what}: {reason}.", reason=f"could not download its files: {reason}")
 
 
 class ResolutionImpossible(FreewheelError):

@@ -117,3 +117,30 @@ def test_kept_pages_answer_only_while_their_response_may(
     assert compile_() == "lib==2.0\n"
     make_wheel(dists, "lib", "3.0")
     assert compile_(*extra) == f"lib=={lib}\n"
+
+
+def test_offline_versions_missing_from_the_cache_are_one_reason_and_a_hint(tmp_path: Path, index_server) -> None:
+    """Offline, each version whose files the cache lacks cannot be used; the
+    report says so once for all of them, and the hint says how to fill the cache."""
+    dists = tmp_path / "dists"
+    for v in range(1, 7):
+        make_wheel(dists, "lib", f"{v}.0")
+    server = index_server(dists)
+    (tmp_path / "requirements.in").write_text("lib\n")
+
+    def compile_(*extra: str):
+        return freewheel(
+            "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
+            "--no-header", "requirements.in", *extra, cwd=tmp_path,
+        )
+
+    assert compile_().stdout.startswith("lib==6.0\n")
+    (tmp_path / "requirements.in").write_text("lib<6\n")
+    offline = compile_("--offline")
+    assert offline.returncode == 1, offline.stderr
+    assert offline.stderr.count("cannot be used") == 1, offline.stderr
+    assert (
+        "lib>=1.0,<=5.0 cannot be used (could not download its files: not in the cache, and --offline forbids the network)"
+        in offline.stderr
+    )
+    assert "hint: The cache lacks files of lib, and --offline reads nothing else" in offline.stderr

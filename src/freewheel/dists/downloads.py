@@ -135,7 +135,7 @@ class DistStore:
         try:
             response = await self._fetcher.get(dist.url, spool_to=spooled)
         except FetchError as error:
-            raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+            raise MetadataError.download_failed(dist.filename, error.reason) from None
         if response.status != 200 or response.path is None:
             spooled.unlink(missing_ok=True)
             raise MetadataError(

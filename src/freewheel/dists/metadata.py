@@ -313,7 +313,7 @@ class MetadataSource:
         try:
             response = await self._fetcher.get(url)
         except FetchError as error:
-            raise MetadataError(f"Could not download {what}: {error.reason}.") from None
+            raise MetadataError.download_failed(what, error.reason) from None
         if response.status != 200:
             raise MetadataError(f"Could not download {what} from {strip_credentials(url)}: HTTP {response.status}.")
         return response.content
@@ -355,7 +355,7 @@ class MetadataSource:
                     dist.url, spool_to=self.store.spool_path(dist), until=PkgInfoScanner().feed
                 )
             except FetchError as error:
-                raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+                raise MetadataError.download_failed(dist.filename, error.reason) from None
             if response.status != 200:
                 raise MetadataError(
                     f"Could not download {dist.filename} from {strip_credentials(dist.url)}: HTTP {response.status}."
@@ -408,7 +408,7 @@ class MetadataSource:
             try:
                 response = await self._fetcher.get(dist.url, headers={"Range": spec}, spool_to=spool)
             except FetchError as error:
-                raise MetadataError(f"Could not download {dist.filename}: {error.reason}.") from None
+                raise MetadataError.download_failed(dist.filename, error.reason) from None
             if response.path is not None:
                 raise _WholeFileSpooled(response.path)
             if response.status not in (200, 206):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 from packaging.version import Version
 
+from freewheel.cache.http import OFFLINE_MISS
 from freewheel.resolver import pubgrub
 from freewheel.resolver.candidates import prerelease_rejection
 from freewheel.resolver.provider import Package, Provider
@@ -41,8 +42,11 @@ def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
     hints: list[str] = []
     seen: set[object] = set()
     unserved: set[object] = set()
+    uncached: dict[str, None] = {}
     for incompatibility in failure.incompatibility.external_incompatibilities():
         cause = incompatibility.cause
+        if isinstance(cause, pubgrub.UnavailableVersions) and cause.reason.endswith(OFFLINE_MISS):
+            uncached[str(cause.package)] = None
         for package in incompatibility.terms:
             if isinstance(package, Package) and package.name in provider.unserved and package.name not in unserved:
                 unserved.add(package.name)
@@ -54,6 +58,11 @@ def hints_for(provider: Provider, failure: pubgrub.NoSolution) -> list[str]:
             continue
         seen.add(package.name)
         hints += _no_versions_hints(provider, package, cause.range)
+    if uncached:
+        hints.append(
+            f"The cache lacks files of {', '.join(uncached)}, and --offline reads nothing else: "
+            "run once without --offline to fill the cache."
+        )
     return hints
 
 

@@ -257,7 +257,7 @@ class Provider:
         try:
             deps = self._dependencies_of(package, version)
         except MetadataError as error:
-            return Unavailable(error.message)
+            return Unavailable(error.reason)
         self.dependencies[key] = deps
         if self.on_examined is not None:
             self.on_examined()

@@ -110,24 +110,36 @@ class Incompatibility(Generic[P]):
             FromDependency(package, versions, dependency, dep_range),
         )
 
-    def merge_dependents(self, other: Incompatibility[P]) -> Incompatibility[P] | None:
-        """One incompatibility for both, when they are the same dependency of different versions.
+    @property
+    def merge_key(self) -> Hashable | None:
+        """What this incompatibility shares with any other it merges with
+        (see :meth:`merged_with`); ``None`` for one that never merges."""
+        cause = self.cause
+        if isinstance(cause, FromDependency):
+            return ("depends", cause.package, cause.dependency, cause.dep_range)
+        if isinstance(cause, UnavailableVersions):
+            return ("unavailable", cause.package, cause.reason)
+        return None
+
+    def merged_with(self, other: Incompatibility[P]) -> Incompatibility[P]:
+        """One incompatibility for both, which have the same :attr:`merge_key`.
 
         "a in R1 depends on b in D" and "a in R2 depends on b in D" say
-        together "a in R1 | R2 depends on b in D": one clause where there
-        were two, whose range grows into long runs as a backtrack walks
-        through versions with the same requirement. ``None`` when the two
-        are not of that shape.
+        together "a in R1 | R2 depends on b in D"; two sets of versions of
+        one package unusable for the same reason are one set. One clause
+        where there were two, whose range grows into long runs as a
+        backtrack walks through versions alike, and which a failure report
+        tells once.
         """
         mine, theirs = self.cause, other.cause
-        if not isinstance(mine, FromDependency) or not isinstance(theirs, FromDependency):
-            return None
-        if mine.package != theirs.package or mine.dependency != theirs.dependency:
-            return None
-        if mine.dep_range != theirs.dep_range:
-            return None
-        return Incompatibility.from_dependency(
-            mine.package, mine.range | theirs.range, mine.dependency, mine.dep_range
+        if isinstance(mine, FromDependency) and isinstance(theirs, FromDependency):
+            return Incompatibility.from_dependency(
+                mine.package, mine.range | theirs.range, mine.dependency, mine.dep_range
+            )
+        assert isinstance(mine, UnavailableVersions) and isinstance(theirs, UnavailableVersions)
+        versions = mine.version_range | theirs.version_range
+        return Incompatibility(
+            [(mine.package, Term(True, versions))], UnavailableVersions(mine.package, versions, mine.reason)
         )
 
     @property

@@ -10,7 +10,6 @@ from packaging.version import Version
 
 from ._incompatibility import (
     Derived,
-    FromDependency,
     Incompatibility,
     NotRoot,
     NoVersions,
@@ -163,9 +162,9 @@ class _Solver(Generic[P]):
         #: backtrack below that level.
         self._contradicted: dict[Incompatibility[P], int] = {}
         self._contradicted_at: dict[int, list[Incompatibility[P]]] = {}
-        #: Dependency incompatibilities by (depender, dependency) and the
-        #: dependency's range, for merging.
-        self._by_dependency: dict[tuple[P, P], dict[Ranges, Incompatibility[P]]] = {}
+        #: Incompatibilities from the provider by their merge key (see
+        #: :meth:`Incompatibility.merged_with`).
+        self._mergeable: dict[Hashable, Incompatibility[P]] = {}
         self._direct: frozenset[P] = frozenset()
         #: Packages moved ahead of the provider's order, in promotion order.
         self._promoted: dict[P, None] = {}
@@ -486,20 +485,19 @@ class _Solver(Generic[P]):
         return (1, self._provider.prioritize(package))
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
-        cause = incompatibility.cause
-        if mergeable and isinstance(cause, FromDependency):
-            # Fold it into an earlier one for the same dependency and range
-            # (after pubgrub-rs): the solver then keeps one clause per
-            # distinct requirement, not one per version read.
-            siblings = self._by_dependency.setdefault((cause.package, cause.dependency), {})
-            sibling = siblings.get(cause.dep_range)
+        key = incompatibility.merge_key if mergeable else None
+        if key is not None:
+            # Fold it into an earlier one for the same dependency and range,
+            # or the same reason versions are unusable (after pubgrub-rs):
+            # the solver then keeps one clause per distinct requirement, not
+            # one per version read.
+            sibling = self._mergeable.get(key)
             if sibling is not None:
-                merged = incompatibility.merge_dependents(sibling)
-                assert merged is not None
+                merged = incompatibility.merged_with(sibling)
                 for package in sibling.terms:
                     del self._incompatibilities[package][sibling]
                 self._contradicted.pop(sibling, None)
                 incompatibility = merged
-            siblings[cause.dep_range] = incompatibility
+            self._mergeable[key] = incompatibility
         for package in incompatibility.terms:
             self._incompatibilities.setdefault(package, {})[incompatibility] = None
