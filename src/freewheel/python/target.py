@@ -53,6 +53,10 @@ class Target(Protocol):
         """Regions to resolve apart so that the Pythons *requires_python*
         admits get the versions that need it, or ``None``."""
 
+    def excludes_python(self, requires_python: SpecifierSet) -> bool:
+        """Whether an exclusion in *requires_python* (``!=3.12``) shuts out
+        a Python the target runs above its lowest, which the caller judges."""
+
     def unserved_environment(self, files: Sequence[Any]) -> str | None:
         """An environment the project requires that a version offering
         *files* cannot be installed in, or ``None``."""
@@ -110,6 +114,10 @@ class TargetEnvironment:
     def python_split(self, requires_python: SpecifierSet) -> None:
         """Never, as :meth:`split`."""
         return None
+
+    def excludes_python(self, requires_python: SpecifierSet) -> bool:
+        """Never: the target runs one Python, its lowest."""
+        return False
 
     def unserved_environment(self, files: Sequence[Any]) -> None:
         """Never: one environment requires no other."""

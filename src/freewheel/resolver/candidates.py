@@ -154,6 +154,8 @@ def file_rejection(policy: CandidatePolicy, dist: DistFile, *, tags: bool = True
         return f"yanked ({dist.yanked})" if dist.yanked else "yanked"
     if python_support(dist.requires_python, target.python_version) == "no":
         return f"requires Python {dist.requires_python} (resolving for {target.python_version})"
+    if dist.requires_python is not None and target.excludes_python(dist.requires_python):
+        return f"requires Python {dist.requires_python} (resolving for {target.describe()})"
     if policy.exclude_newer is not None and (
         dist.upload_time is None or dist.upload_time > policy.exclude_newer
     ):

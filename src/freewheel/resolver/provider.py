@@ -332,7 +332,9 @@ class Provider:
                 )
         metadata = self.source.metadata(candidate.metadata_file)
         support = python_support(metadata.requires_python, target.python_version)
-        if support == "no":
+        if support == "no" or (
+            metadata.requires_python is not None and target.excludes_python(metadata.requires_python)
+        ):
             # Known only from the metadata (the index page did not say):
             # newer Pythons of a universal resolution may still take it.
             forks = target.python_split(metadata.requires_python)

@@ -168,18 +168,27 @@ class UniversalTarget:
     def python_split(self, requires_python: SpecifierSet) -> list[MarkerTree] | None:
         """The fork cut where *requires_python*'s lower bounds start, when
         they fall inside it: the newer Pythons then get the versions that
-        need them, as uv does, instead of every Python the oldest's."""
-        bounds = [s for s in requires_python if s.operator in (">=", ">")]
+        need them, as uv does, instead of every Python the oldest's. An
+        exclusion (``!=3.15``) cuts out the releases it names, so that the
+        rest of the fork may still take the version."""
+        bounds = [s for s in requires_python if s.operator in (">=", ">", "!=")]
         if not bounds:
             return None
         try:
             tree = TRUE
             for bound in bounds:
-                tree = tree & _python_at_least(bound.operator, bound.version)
+                tree = tree & _python_term(bound.operator, bound.version)
         except MarkerError:
             return None
         cells = [self.fork & ~tree, self.fork & tree]
         return cells if not any(cell.is_false for cell in cells) else None
+
+    def excludes_python(self, requires_python: SpecifierSet) -> bool:
+        """Whether a ``!=`` of *requires_python* shuts out a Python release
+        of the fork (apache-airflow 3.3.2's ``>=3.10,!=3.15``, for a fork
+        from 3.11 up): :meth:`python_split` then cuts those releases out,
+        and the rest of the fork may take the version."""
+        return _excludes(self.fork, str(requires_python))
 
     def unserved_environment(self, files: Sequence[DistFile]) -> str | None:
         """The first required environment (``required-environments``)
@@ -237,7 +246,16 @@ def _any_tree(markers: Iterable[str]) -> MarkerTree:
     return tree
 
 
-def _python_at_least(operator: str, version: str) -> MarkerTree:
+@functools.lru_cache(maxsize=4096)
+def _excludes(fork: MarkerTree, requires_python: str) -> bool:
+    excluded = FALSE
+    for specifier in SpecifierSet(requires_python):
+        if specifier.operator == "!=":
+            excluded = excluded | MarkerTree.from_marker(f"python_full_version == '{specifier.version}'")
+    return not (excluded & fork).is_false
+
+
+def _python_term(operator: str, version: str) -> MarkerTree:
     """``python_full_version OP VERSION``, said with ``python_version`` when
     that means the same (``>= '3.10'``): the cut then reads as uv writes it."""
     if operator == ">=" and re.fullmatch(r"\d+\.\d+", version):
