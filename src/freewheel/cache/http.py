@@ -445,7 +445,7 @@ class CachingFetcher(Closing):
         suffix) that now holds it, if one does."""
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
-        entry = await asyncio.to_thread(self._load, target, offline=self._offline)
+        entry = await asyncio.to_thread(self._load, target, offline=self._offline) if self._may_hold(target) else None
         if self._offline:
             if entry is None:
                 raise FetchError(url, OFFLINE_MISS)
@@ -518,6 +518,16 @@ class CachingFetcher(Closing):
 
     def _record_path(self, target: Target, suffix: str) -> Path:
         return self._cache.record_path("http", target.key, target.project, suffix)
+
+    def _may_hold(self, target: Target) -> bool:
+        """Whether :meth:`_load` may find anything for *target*: a look at
+        the file names, without the thread :meth:`_load` reads on (a cold
+        run asks thousands of times, and finds nothing)."""
+        if target.kind == "files" and target.sha256 is not None:
+            if self._blob_path(target, target.sha256).exists():
+                return True
+        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if self._offline else (RECORD_SUFFIX,)
+        return any(self._record_path(target, suffix).exists() for suffix in suffixes)
 
     def _load(self, target: Target, *, offline: bool) -> _Entry | None:
         """The stored response for *target*, if any; with *offline*, the
