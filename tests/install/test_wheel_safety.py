@@ -122,6 +122,12 @@ def metadata_names_another(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", content)
 
 
+def metadata_without_version(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: safe\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
 def no_metadata(directory: Path) -> Path:
     content = members()
     del content["safe-1.0.dist-info/METADATA"]
@@ -144,6 +150,7 @@ HOSTILE = {
     foreign_data_dir: "other-1.0.data/scripts/x",
     unknown_category: "outside the categories",
     metadata_names_another: "METADATA is missing or does not name safe 1.0",
+    metadata_without_version: "METADATA is missing or does not name safe 1.0",
     no_metadata: "METADATA is missing or does not name safe 1.0",
 }
 
