@@ -112,6 +112,10 @@ def foreign_data_dir(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(**{"other-1.0.data/scripts/x": "#!python\n"}))
 
 
+def foreign_data_dir_file(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"other-1.0.data/x": "#!python\n"}))
+
+
 def unknown_category(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(**{"safe-1.0.data/etc/passwd": "x"}))
 
@@ -142,13 +146,17 @@ HOSTILE = {
     root_symlink_into_data: "its member escape is a symbolic link to 'safe-1.0.data/scripts/x'",
     hash_mismatch: "does not match the hash",
     size_mismatch: "safe-1.0-py3-none-any.whl is damaged or was tampered with: safe/__init__.py is 6 bytes, but its RECORD says 7.",
-    file_not_in_record: "does not list: safe/extra.py",
+    file_not_in_record: "safe-1.0-py3-none-any.whl contains files its RECORD does not list: safe/extra.py. The wheel is damaged or was tampered with.",
     record_lists_missing_file: "does not contain: safe/ghost.py",
     truncated: "not a valid zip",
     wheel_format_2: "wheel format version 2.0",
     wrong_dist_info: "other-1.0.dist-info",
     foreign_data_dir: "other-1.0.data/scripts/x",
-    unknown_category: "outside the categories",
+    foreign_data_dir_file: "holds other-1.0.data/x in a .data directory that is not safe-1.0.data",
+    unknown_category: (
+        "safe-1.0-py3-none-any.whl holds safe-1.0.data/etc/passwd in its .data directory outside the "
+        "categories a wheel may install into (purelib, platlib, scripts, headers, data)."
+    ),
     metadata_names_another: "METADATA is missing or does not name safe 1.0",
     metadata_without_version: "METADATA is missing or does not name safe 1.0",
     no_metadata: "METADATA is missing or does not name safe 1.0",
@@ -415,6 +423,13 @@ def test_record_signatures_may_go_unlisted_in_the_dist_info_only(env: Env, bucke
     elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={"safe/RECORD.p7s": b"sig"})
     with pytest.raises(InstallError, match="contains files its RECORD does not list: safe/RECORD.p7s"):
         install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
+
+
+def test_a_file_at_the_root_named_like_a_data_directory_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
+    # Only a directory named *.data holds files to install elsewhere.
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(**{"notes.data": "x"}))
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert (env.scheme.purelib / "notes.data").read_text() == "x"
 
 
 def test_a_link_in_a_directory_of_its_own_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
