@@ -420,9 +420,10 @@ def test_record_signatures_may_go_unlisted_in_the_dist_info_only(env: Env, bucke
     signed = write_wheel(tmp_path / "a", "safe", "1.0", members(), unlisted={"safe-1.0.dist-info/RECORD.jws": b"sig"})
     install_wheels([WheelToInstall(signed)], env.scheme, archive_bucket=bucket)
     assert not (env.scheme.purelib / "safe-1.0.dist-info" / "RECORD.jws").exists()
-    elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={"safe/RECORD.p7s": b"sig"})
-    with pytest.raises(InstallError, match="contains files its RECORD does not list: safe/RECORD.p7s"):
-        install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
+    for path in ("safe/RECORD.p7s", "safe-1.0.dist-info/sub/RECORD.jws"):
+        elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={path: b"sig"})
+        with pytest.raises(InstallError, match=f"contains files its RECORD does not list: {path}"):
+            install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
 
 
 def test_a_file_at_the_root_named_like_a_data_directory_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
