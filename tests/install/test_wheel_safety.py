@@ -472,6 +472,14 @@ def test_a_link_in_a_directory_of_its_own_is_installed(env: Env, bucket: Path, t
     assert os.readlink(env.scheme.purelib / "safe" / "deep" / "er" / "alias") == "target"
 
 
+def test_a_member_the_file_system_cannot_hold_is_a_clear_error(bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(**{f"safe/{'x' * 300}.py": ""}))
+    with pytest.raises(InstallError) as caught:
+        unpack(wheel, bucket)
+    assert caught.value.message == f"Could not unpack safe-1.0-py3-none-any.whl into {bucket}: File name too long."
+    assert list(bucket.iterdir()) == []
+
+
 def test_an_unreadable_wheel_is_a_clear_error(bucket: Path, tmp_path: Path) -> None:
     with pytest.raises(InstallError) as caught:
         unpack(tmp_path / "missing-1.0-py3-none-any.whl", bucket)
