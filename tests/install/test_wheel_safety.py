@@ -133,6 +133,12 @@ def metadata_names_another(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", content)
 
 
+def metadata_without_name(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nVersion: 1.0\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
 def metadata_without_version(directory: Path) -> Path:
     content = members()
     content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: safe\n"
@@ -169,6 +175,7 @@ HOSTILE = {
         "categories a wheel may install into (purelib, platlib, scripts, headers, data)."
     ),
     metadata_names_another: "METADATA is missing or does not name safe 1.0",
+    metadata_without_name: "METADATA is missing or does not name safe 1.0",
     metadata_without_version: "METADATA is missing or does not name safe 1.0",
     no_metadata: "METADATA is missing or does not name safe 1.0",
 }
