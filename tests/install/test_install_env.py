@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -112,6 +113,21 @@ def test_platlib_wheel_installs_into_platlib(env: Env, bucket: Path, tmp_path: P
     (dist,) = install(env, bucket, wheel)
     assert dist.dist_info.parent == env.scheme.platlib
     assert env.run("-c", "import native; print(native.X)").stdout == "1\n"
+
+
+def test_a_tree_reused_from_the_cache_goes_where_its_wheel_says(
+    new_env: Callable[[str], Env], bucket: Path, tmp_path: Path
+) -> None:
+    # Where purelib and platlib differ (lib and lib64 on some systems), the
+    # manifest of the unpacked tree must keep Root-Is-Purelib.
+    pure = build_wheel(tmp_path / "w", "pure", "1.0", {"pure.py": ""})
+    native = build_wheel(tmp_path / "w", "native", "1.0", {"native.py": ""}, purelib=False)
+    for name in ("first", "second"):  # the second from the cached trees
+        env = new_env(name)
+        scheme = dataclasses.replace(env.scheme, platlib=env.root / "lib64-site-packages")
+        install_wheels([WheelToInstall(pure), WheelToInstall(native)], scheme, archive_bucket=bucket)
+        assert [p.name for p in scheme.purelib.glob("*.py")] == ["pure.py"]
+        assert [p.name for p in scheme.platlib.glob("*.py")] == ["native.py"]
 
 
 def test_pip_sees_a_consistent_environment(env: Env, bucket: Path, tmp_path: Path) -> None:

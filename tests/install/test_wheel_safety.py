@@ -108,8 +108,19 @@ def wrong_dist_info(directory: Path) -> Path:
     return path.rename(directory / "safe-1.0-py3-none-any.whl")
 
 
+def link_hash_mismatch(directory: Path) -> Path:
+    content = members()
+    record = "".join(f"{p},{record_hash(d)},{len(d)}\n" for p, d in content.items())
+    record += f"safe/alias.py,{record_hash(b'elsewhere.py')},11\nsafe-1.0.dist-info/RECORD,,\n"
+    return write_wheel(directory, "safe", "1.0", content, record=record, symlinks={"safe/alias.py": "__init__.py"})
+
+
 def foreign_data_dir(directory: Path) -> Path:
     return write_wheel(directory, "safe", "1.0", members(**{"other-1.0.data/scripts/x": "#!python\n"}))
+
+
+def foreign_data_dir_file(directory: Path) -> Path:
+    return write_wheel(directory, "safe", "1.0", members(**{"other-1.0.data/x": "#!python\n"}))
 
 
 def unknown_category(directory: Path) -> Path:
@@ -119,6 +130,18 @@ def unknown_category(directory: Path) -> Path:
 def metadata_names_another(directory: Path) -> Path:
     content = members()
     content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: other\nVersion: 1.0\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
+def metadata_without_name(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nVersion: 1.0\n"
+    return write_wheel(directory, "safe", "1.0", content)
+
+
+def metadata_without_version(directory: Path) -> Path:
+    content = members()
+    content["safe-1.0.dist-info/METADATA"] = b"Metadata-Version: 2.1\nName: safe\n"
     return write_wheel(directory, "safe", "1.0", content)
 
 
@@ -135,15 +158,25 @@ HOSTILE = {
     escaping_symlink: "its member safe/escape is a symbolic link to '../../../../..', which points outside where it is installed.",
     root_symlink_into_data: "its member escape is a symbolic link to 'safe-1.0.data/scripts/x'",
     hash_mismatch: "does not match the hash",
+    link_hash_mismatch: (
+        "safe-1.0-py3-none-any.whl is damaged or was tampered with: the content of safe/alias.py "
+        "does not match the hash its RECORD gives."
+    ),
     size_mismatch: "safe-1.0-py3-none-any.whl is damaged or was tampered with: safe/__init__.py is 6 bytes, but its RECORD says 7.",
-    file_not_in_record: "does not list: safe/extra.py",
+    file_not_in_record: "safe-1.0-py3-none-any.whl contains files its RECORD does not list: safe/extra.py. The wheel is damaged or was tampered with.",
     record_lists_missing_file: "does not contain: safe/ghost.py",
-    truncated: "not a valid zip",
+    truncated: "safe-1.0-py3-none-any.whl is not a valid zip archive (File is not a zip file); the download may be truncated or damaged.",
     wheel_format_2: "wheel format version 2.0",
     wrong_dist_info: "other-1.0.dist-info",
     foreign_data_dir: "other-1.0.data/scripts/x",
-    unknown_category: "outside the categories",
+    foreign_data_dir_file: "holds other-1.0.data/x in a .data directory that is not safe-1.0.data",
+    unknown_category: (
+        "safe-1.0-py3-none-any.whl holds safe-1.0.data/etc/passwd in its .data directory outside the "
+        "categories a wheel may install into (purelib, platlib, scripts, headers, data)."
+    ),
     metadata_names_another: "METADATA is missing or does not name safe 1.0",
+    metadata_without_name: "METADATA is missing or does not name safe 1.0",
+    metadata_without_version: "METADATA is missing or does not name safe 1.0",
     no_metadata: "METADATA is missing or does not name safe 1.0",
 }
 
@@ -170,9 +203,15 @@ def test_hostile_wheel_is_refused_and_nothing_changes(
 def test_script_name_that_is_a_path_is_refused(env: Env, bucket: Path, tmp_path: Path) -> None:
     wheel = script_name_escapes(tmp_path / "wheels")
     before = snapshot(tmp_path)
-    with pytest.raises(InstallError, match="script named '../../evil'"):
-        install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
-    # The archive itself is sound, so its unpacked tree may stay cached.
+    # The archive itself is sound, so its unpacked tree may stay cached:
+    # the second attempt reads it from there, and names the wheel as well.
+    for _ in range(2):
+        with pytest.raises(InstallError) as caught:
+            install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+        assert caught.value.message == (
+            "safe-1.0-py3-none-any.whl declares a script named '../../evil'; "
+            "script names cannot contain path separators."
+        )
     after = snapshot(tmp_path)
     assert {path: entry for path, entry in after.items() if not path.startswith("cache/archives")} == before
 
@@ -274,6 +313,17 @@ def test_unlisted_files_are_named_a_few_at_a_time(count, listed, env: Env, bucke
     assert f"contains files its RECORD does not list: {listed}. " in caught.value.message
 
 
+def test_any_execute_bit_in_the_archive_makes_a_file_executable(env: Env, bucket: Path, tmp_path: Path) -> None:
+    content = members(**{"safe/others.sh": "#!/bin/sh\n", "safe/shared.txt": "x"})
+    modes = {"safe/others.sh": 0o641, "safe/shared.txt": 0o666}
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", content, modes=modes)
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket, link_mode="copy")
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = {name: stat.S_IMODE((env.scheme.purelib / "safe" / name).stat().st_mode) for name in ("others.sh", "shared.txt")}
+    assert mode == {"others.sh": 0o777 & ~umask, "shared.txt": 0o666 & ~umask}
+
+
 def test_modes_follow_the_archive_and_the_umask(env: Env, bucket: Path, tmp_path: Path) -> None:
     content = members(**{"safe/tool.sh": "#!/bin/sh\n", "safe/data.txt": "x"})
     content["safe-1.0.data/scripts/run"] = b"#!/bin/sh\necho run\n"
@@ -337,6 +387,8 @@ def test_missing_hashes_and_files_are_named(env: Env, bucket: Path, tmp_path: Pa
     record = "".join(f"{p},,\n" for p in content) + "safe-1.0.dist-info/RECORD,,\n"
     unhashed = write_wheel(tmp_path / "a", "safe", "1.0", content, record=record)
     no_wheel_file = write_wheel(tmp_path / "b", "safe", "1.0", {p: d for p, d in content.items() if not p.endswith("/WHEEL")})
+    weak = write_wheel(tmp_path / "d", "safe", "1.0", content, record=record.replace(",,", ",md5=AAAA,", 1))
+    record_not_text = write_wheel(tmp_path / "e", "safe", "1.0", content, record=b"\xff\xfe")
     content["safe-1.0.dist-info/WHEEL"] = b"\xff\xfe"
     not_text = write_wheel(tmp_path / "c", "safe", "1.0", content)
     expected = {
@@ -344,6 +396,9 @@ def test_missing_hashes_and_files_are_named(env: Env, bucket: Path, tmp_path: Pa
         "safe-1.0.dist-info/WHEEL, safe/__init__.py; every file but RECORD itself must have one.",
         no_wheel_file: "safe-1.0-py3-none-any.whl has no safe-1.0.dist-info/WHEEL; it is not a complete wheel.",
         not_text: "safe-1.0-py3-none-any.whl has a safe-1.0.dist-info/WHEEL that is not UTF-8 text.",
+        weak: "The RECORD of safe-1.0-py3-none-any.whl lists safe/__init__.py with the hash 'md5=AAAA'; "
+        "only sha256 or stronger hashes are accepted.",
+        record_not_text: "safe-1.0-py3-none-any.whl has a safe-1.0.dist-info/RECORD that is not UTF-8 text.",
     }
     for wheel, message in expected.items():
         with pytest.raises(InstallError) as caught:
@@ -405,15 +460,31 @@ def test_record_signatures_may_go_unlisted_in_the_dist_info_only(env: Env, bucke
     signed = write_wheel(tmp_path / "a", "safe", "1.0", members(), unlisted={"safe-1.0.dist-info/RECORD.jws": b"sig"})
     install_wheels([WheelToInstall(signed)], env.scheme, archive_bucket=bucket)
     assert not (env.scheme.purelib / "safe-1.0.dist-info" / "RECORD.jws").exists()
-    elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={"safe/RECORD.p7s": b"sig"})
-    with pytest.raises(InstallError, match="contains files its RECORD does not list: safe/RECORD.p7s"):
-        install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
+    for path in ("safe/RECORD.p7s", "safe-1.0.dist-info/sub/RECORD.jws"):
+        elsewhere = write_wheel(tmp_path / "b", "safe", "1.0", members(), unlisted={path: b"sig"})
+        with pytest.raises(InstallError, match=f"contains files its RECORD does not list: {path}"):
+            install_wheels([WheelToInstall(elsewhere)], env.scheme, archive_bucket=bucket)
+
+
+def test_a_file_at_the_root_named_like_a_data_directory_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
+    # Only a directory named *.data holds files to install elsewhere.
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(**{"notes.data": "x"}))
+    install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
+    assert (env.scheme.purelib / "notes.data").read_text() == "x"
 
 
 def test_a_link_in_a_directory_of_its_own_is_installed(env: Env, bucket: Path, tmp_path: Path) -> None:
     wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(), symlinks={"safe/deep/er/alias": "target"})
     install_wheels([WheelToInstall(wheel)], env.scheme, archive_bucket=bucket)
     assert os.readlink(env.scheme.purelib / "safe" / "deep" / "er" / "alias") == "target"
+
+
+def test_a_member_the_file_system_cannot_hold_is_a_clear_error(bucket: Path, tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path / "wheels", "safe", "1.0", members(**{f"safe/{'x' * 300}.py": ""}))
+    with pytest.raises(InstallError) as caught:
+        unpack(wheel, bucket)
+    assert caught.value.message == f"Could not unpack safe-1.0-py3-none-any.whl into {bucket}: File name too long."
+    assert list(bucket.iterdir()) == []
 
 
 def test_an_unreadable_wheel_is_a_clear_error(bucket: Path, tmp_path: Path) -> None:

@@ -62,15 +62,18 @@ def write_wheel(
     version: str,
     members: Mapping[str, bytes],
     *,
-    record: str | None = None,
+    record: str | bytes | None = None,
     unlisted: Mapping[str, bytes] | None = None,
     symlinks: Mapping[str, str] | None = None,
     executable: frozenset[str] = frozenset(),
+    modes: Mapping[str, int] | None = None,
 ) -> Path:
     """Write a wheel of *members* plus a ``RECORD`` (computed unless given).
 
     *unlisted* members are left out of the computed ``RECORD``; *symlinks*
     maps member paths to link targets, stored with the symlink file mode.
+    Members are stored with mode 0o644, 0o755 if in *executable*, or the
+    permission bits *modes* gives them.
     """
     dist_info = f"{escape(name)}-{version}.dist-info"
     # A target holding surrogates (see os.fsdecode) is written as those raw bytes.
@@ -84,7 +87,7 @@ def write_wheel(
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for member, data in {**members, **(unlisted or {})}.items():
             info = zipfile.ZipInfo(member)
-            mode = 0o755 if member in executable else 0o644
+            mode = (modes or {}).get(member, 0o755 if member in executable else 0o644)
             info.external_attr = (stat.S_IFREG | mode) << 16
             archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
         for member, target in links.items():

@@ -208,12 +208,10 @@ def _names_itself(tree: Path, contents: WheelContents) -> bool:
     if metadata not in contents.files:
         return False
     fields = header_fields(read_regular(tree / metadata))
-    names = fields.get("name", [""])[:1] + fields.get("version", [""])[:1]
-    return (
-        len(names) == 2
-        and canonicalize_name(names[0]) == info.name
-        and _same_version(names[1], info.version)
-    )
+    # The first of a field given twice, as the resolver reads it.
+    name = fields.get("name", [""])[0]
+    version = fields.get("version", [""])[0]
+    return canonicalize_name(name) == info.name and _same_version(version, info.version)
 
 
 def _same_version(text: str, version: Version) -> bool:

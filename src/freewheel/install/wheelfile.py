@@ -185,12 +185,8 @@ def read_wheel(archive: zipfile.ZipFile, filename: str) -> WheelContents:
         for member in entries
         if stat.S_ISLNK(member.external_attr >> 16)
     }
-    present = {
-        member.filename
-        for member in entries
-        if member.filename.rpartition("/")[2] not in SIGNATURE_FILES
-        or not member.filename.startswith(f"{dist_info}/")
-    }
+    signatures = {f"{dist_info}/{name}" for name in SIGNATURE_FILES}
+    present = {member.filename for member in entries if member.filename not in signatures}
     # Every RECORD path is a member's, so the member checks above cover them.
     _check_same_files(filename, present, rows, record_path)
     _check_data_dirs(info, present)
