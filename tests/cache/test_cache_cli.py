@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from freewheel import cli
@@ -67,12 +70,33 @@ def test_prune_reports_what_it_removed(filled, cache, capsys):
     assert cli.run(["cache", "prune", "--cache-dir", str(cache.root)]) == 0
     assert capsys.readouterr().err.splitlines() == [
         f"Pruned the cache at {cache.root}: removed 1 file (2.0 KiB)",
-        "  1 file (2.0 KiB): left by interrupted writes",
+        "  1 file (2.0 KiB): left by interrupted writes and unpacks",
     ]
     assert not leftover.exists() and not (cache.root / "wheels-v0").exists()
     assert cli.run(["cache", "prune", "-q", "--cache-dir", str(cache.root)]) == 0
     assert cli.run(["cache", "prune", "--cache-dir", str(cache.root)]) == 0
     assert capsys.readouterr().err == f"Nothing to prune in the cache at {cache.root}\n"
+
+
+def test_prune_removes_unpacks_killed_midway_once_nothing_can_use_them(cache, capsys):
+    # An install killed while it unpacked, or discarded a damaged tree,
+    # leaves its staging directory; one touched in the last hour may belong
+    # to a command still running.
+    archive = cache.bucket("archive")
+    abandoned = [archive / ".unpacking-k1l3d", archive / ".damaged-0ld"]
+    running = archive / ".unpacking-n0w"
+    for staging in (*abandoned, running):
+        (staging / "demo").mkdir(parents=True)
+        (staging / "demo" / "module.py").write_bytes(b"x" * 1024)
+    for staging in abandoned:
+        os.utime(staging, (time.time() - 7200, time.time() - 7200))
+    assert cli.run(["cache", "prune", "--cache-dir", str(cache.root)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"Pruned the cache at {cache.root}: removed 2 files (2.0 KiB)",
+        "  2 files (2.0 KiB): left by interrupted writes and unpacks",
+    ]
+    assert not any(staging.exists() for staging in abandoned)
+    assert (running / "demo" / "module.py").exists()
 
 
 def test_commands_on_a_missing_cache_say_so(tmp_path, capsys):

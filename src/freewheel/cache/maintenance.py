@@ -162,11 +162,14 @@ def _decodes(path: Path) -> bool:
 def prune(root: Path, *, offline_max_age: float, now: float) -> Pruned:
     """Remove what no command will use from the cache at *root*.
 
-    That is: temporary files left by interrupted writes; buckets of older
-    format versions; records that do not decode; and offline-only copies of
-    ``no-store`` responses last written more than *offline_max_age* seconds
-    before *now*. Entries that are merely stale are kept: they are
-    revalidated cheaply online and still serve ``--offline``.
+    That is: temporary files left by interrupted writes, and the staging
+    directories of unpacks killed midway (untouched for
+    :data:`STAGING_MAX_AGE` seconds: a younger one may be in use); buckets of
+    older format versions; records that do not decode; and offline-only
+    copies of ``no-store`` responses last written more than
+    *offline_max_age* seconds before *now*. Entries that are merely stale
+    are kept: they are revalidated cheaply online and still serve
+    ``--offline``.
     """
     pruned = Pruned()
     if not root.is_dir():
@@ -176,6 +179,9 @@ def prune(root: Path, *, offline_max_age: float, now: float) -> Pruned:
         for child in root.iterdir():
             if _is_old_bucket(child):
                 pruned.old_buckets.remove(child)
+            elif child.is_dir() and not child.is_symlink():
+                for staging in _abandoned_staging(child, now):
+                    pruned.temporary.remove(staging)
         for file in list(_files(root)):
             if is_temporary(file):
                 pruned.temporary.remove(file)
@@ -184,6 +190,25 @@ def prune(root: Path, *, offline_max_age: float, now: float) -> Pruned:
             elif file.name.endswith(OFFLINE_SUFFIX) and _age(file, now) > offline_max_age:
                 pruned.offline_copies.remove(file)
     return pruned
+
+
+#: Seconds after which a staging directory (``.unpacking-*``, ``.damaged-*``)
+#: belongs to no running command: unpacking the largest wheels takes minutes.
+STAGING_MAX_AGE = 3600.0
+
+_STAGING_PREFIXES = (".unpacking-", ".damaged-")
+
+
+def _abandoned_staging(bucket: Path, now: float) -> list[Path]:
+    """The staging directories in *bucket* that no running command uses."""
+    return [
+        child
+        for child in bucket.iterdir()
+        if child.name.startswith(_STAGING_PREFIXES)
+        and child.is_dir()
+        and not child.is_symlink()
+        and _age(child, now) > STAGING_MAX_AGE
+    ]
 
 
 def _age(path: Path, now: float) -> float:

@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     prune = commands.add_parser(
         "prune",
         help="Remove what no command will use",
-        description="Remove what no command will use: files left by interrupted writes, "
+        description="Remove what no command will use: files left by interrupted writes and unpacks, "
         "cache formats of older freewheel versions, damaged entries, and copies of "
         "responses the server forbade caching (kept for --offline) once they are old.",
         allow_abbrev=False,
@@ -119,7 +119,7 @@ def _prune(root: Path, offline_days: float, *, quiet: int) -> int:
         return 0
     _report(f"Pruned the cache at {root}: removed {_removed(total.files, total.bytes)}", quiet)
     for removal, reason in (
-        (pruned.temporary, "left by interrupted writes"),
+        (pruned.temporary, "left by interrupted writes and unpacks"),
         (pruned.old_buckets, "in the formats of older freewheel versions"),
         (pruned.undecodable, "damaged"),
         (pruned.offline_copies, f"offline-only copies older than {offline_days:g} days"),
