@@ -385,10 +385,9 @@ class CachingFetcher(Closing):
         """
         self._remember_credentials(url)
         target = describe(url, accept)
-        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if self._offline else (RECORD_SUFFIX,)
         found = [
             record
-            for suffix in suffixes
+            for suffix in self._suffixes
             if (record := self._cache.read("derived", target.key, DerivedRecord, project=target.project, suffix=suffix))
             is not None
         ]
@@ -445,7 +444,7 @@ class CachingFetcher(Closing):
         suffix) that now holds it, if one does."""
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
-        entry = await asyncio.to_thread(self._load, target, offline=self._offline) if self._may_hold(target) else None
+        entry = await asyncio.to_thread(self._load, target) if self._may_hold(target) else None
         if self._offline:
             if entry is None:
                 raise FetchError(url, OFFLINE_MISS)
@@ -526,12 +525,16 @@ class CachingFetcher(Closing):
         if target.kind == "files" and target.sha256 is not None:
             if self._blob_path(target, target.sha256).exists():
                 return True
-        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if self._offline else (RECORD_SUFFIX,)
-        return any(self._record_path(target, suffix).exists() for suffix in suffixes)
+        return any(self._record_path(target, suffix).exists() for suffix in self._suffixes)
 
-    def _load(self, target: Target, *, offline: bool) -> _Entry | None:
-        """The stored response for *target*, if any; with *offline*, the
-        newest of it and the offline-only copy."""
+    @property
+    def _suffixes(self) -> tuple[str, ...]:
+        """The records a look-up reads: offline, the offline-only copy too."""
+        return (RECORD_SUFFIX, OFFLINE_SUFFIX) if self._offline else (RECORD_SUFFIX,)
+
+    def _load(self, target: Target) -> _Entry | None:
+        """The stored response for *target*, if any; offline, the newest of
+        it and the offline-only copy."""
         if target.kind == "files" and target.sha256 is not None:
             body = _read_bytes(self._blob_path(target, target.sha256))
             if body is not None:
@@ -543,8 +546,7 @@ class CachingFetcher(Closing):
                     sha256=target.sha256,
                 )
                 return _Entry(record, body, None)
-        suffixes = (RECORD_SUFFIX, OFFLINE_SUFFIX) if offline else (RECORD_SUFFIX,)
-        found = [entry for suffix in suffixes if (entry := self._read_entry(target, suffix)) is not None]
+        found = [entry for suffix in self._suffixes if (entry := self._read_entry(target, suffix)) is not None]
         return max(found, key=lambda entry: entry.record.stored_at, default=None)
 
     def _read_entry(self, target: Target, suffix: str) -> _Entry | None:

@@ -293,7 +293,7 @@ class Provider:
     # -- helpers -----------------------------------------------------------
 
     def _sorted_versions(self, name: NormalizedName) -> tuple[list[VersionKey], list[Version]]:
-        self.listing(name).raise_for_error()
+        self.listing(name)  # raises for a project no index could list
         return self.source.ascending(name, self.pins.get(name))
 
     def listing(self, name: NormalizedName) -> ProjectListing:

@@ -109,6 +109,12 @@ class AsyncRunner:
         self._loop.close()
 
 
+def _within(bounds: Mapping[NormalizedName, Ranges], name: NormalizedName, range_: Ranges) -> Ranges:
+    """*range_* narrowed to what *bounds* allow of *name*."""
+    bound = bounds.get(name)
+    return range_ if bound is None else range_ & bound
+
+
 class PackageSource:
     """Blocking, memoized access to project listings and metadata."""
 
@@ -315,9 +321,7 @@ class PackageSource:
         for requirement in metadata.requires_dist:
             if requirement.marker is None or target.evaluate(requirement.marker):
                 name = canonicalize_name(requirement.name)
-                range_ = from_specifiers(requirement.specifier)
-                bound = bounds.get(name)
-                yield name, range_ if bound is None else range_ & bound
+                yield name, _within(bounds, name, from_specifiers(requirement.specifier))
 
     async def _best(self, name: NormalizedName, range_: Ranges, lowest: bool) -> Candidate | None:
         """The version of *name* the resolver would probably pick in *range_*."""
@@ -362,8 +366,7 @@ class PackageSource:
         if name in self._prefetched:
             return
         self._prefetched.add(name)
-        bound = bounds.get(name)
-        candidate = await self._best(name, range_ if bound is None else range_ & bound, lowest)
+        candidate = await self._best(name, _within(bounds, name, range_), lowest)
         if candidate is None:
             return
         try:

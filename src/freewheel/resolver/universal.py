@@ -251,7 +251,7 @@ def _excludes(fork: MarkerTree, requires_python: str) -> bool:
     excluded = FALSE
     for specifier in SpecifierSet(requires_python):
         if specifier.operator == "!=":
-            excluded = excluded | MarkerTree.from_marker(f"python_full_version == '{specifier.version}'")
+            excluded = excluded | _python_term("==", specifier.version)
     return not (excluded & fork).is_false
 
 
