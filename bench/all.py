@@ -204,7 +204,9 @@ def run_http(case: Case, context: Context) -> dict:
     result = subprocess.run(
         [str(context.bin_dir / "python"), str(harness.ROOT / "bench" / "http_clients.py"), *args,
          "--index-url", context.default_url],
-        capture_output=True, text=True, env=harness.isolated_env(Path.home()),
+        # freewheel's transport is measured from this checkout.
+        capture_output=True, text=True,
+        env=harness.isolated_env(Path.home(), PYTHONPATH=str(harness.ROOT / "src")),
     )
     text = result.stdout + (f"\n(exit {result.returncode})\n{harness.excerpt(result.stderr)}" if result.returncode else "")
     return {"tools": [], "runs": 1, "timeout": 0, "rows": [], "args": args,

@@ -3,9 +3,11 @@
     python bench/http_clients.py [--rounds 5] [--remote] [--index-url URL]
 
 For ``httpx`` and ``httpx2`` (a maintained fork with the same API), each
-over HTTP/1.1 and HTTP/2, it times (a) 200 small GETs with at most 50 in
-flight (index pages, metadata) and (b) 5 downloads of a 20 MB file one
-after another (a large wheel), and prints the median of each.
+over HTTP/1.1 and HTTP/2, and for httpx over freewheel's own HTTP/1.1
+transport (``freewheel.net.transport``, what freewheel fetches with), it
+times (a) 200 small GETs with at most 50 in flight (index pages, metadata)
+and (b) 5 downloads of a 20 MB file one after another (a large wheel), and
+prints the median of each and the CPU time of the whole.
 
 The local servers run in a child process (so that they do not share the
 client's interpreter lock), on asyncio: HTTP/1.1 with keep-alive, and
@@ -33,7 +35,7 @@ from typing import Any
 SMALL_BODY = b"<a href='x'>x</a>\n" * 200  # about a small project page
 LARGE_SIZE = 20 * 1024 * 1024
 REQUESTS, CONCURRENCY, DOWNLOADS = 200, 50, 5
-LIBRARIES = ("httpx", "httpx2")
+LIBRARIES = ("httpx", "httpx2", "freewheel")
 JSON = "application/vnd.pypi.simple.v1+json"
 
 
@@ -137,12 +139,18 @@ def measure(
     small: list[str], large: str, headers: dict[str, str],
 ) -> tuple[float, float, str]:
     """Median seconds of (a) and of one download in (b), and the protocol seen."""
-    module = importlib.import_module(library)
+    module = importlib.import_module("httpx" if library == "freewheel" else library)
 
     async def run() -> tuple[float, float, str]:
         options: dict[str, Any] = {"http2": http2, "timeout": 60, "follow_redirects": True}
         if prior_knowledge:
             options["http1"] = False
+        if library == "freewheel":
+            import ssl
+
+            from freewheel.net.transport import Http11Transport
+
+            options["transport"] = Http11Transport(ssl.create_default_context())
         async with module.AsyncClient(**options) as client:
             # Warm up: the connection pool, DNS and TLS are not what is compared.
             seen = (await client.get(small[0], headers=headers)).http_version
@@ -187,17 +195,20 @@ def remote_targets(index_url: str) -> tuple[list[str], dict[str, str], str]:
 
 def report(title: str, run: Callable[[str, bool], tuple[float, float, str]]) -> None:
     print(f"\n{title}")
-    print(f"{'library':8} {'asked':8} {'got':9} {'200 GETs (s)':>13} {'20 MB (s)':>10} {'MB/s':>7}")
+    print(f"{'library':9} {'asked':8} {'got':9} {'200 GETs (s)':>13} {'20 MB (s)':>10} {'MB/s':>7} {'CPU (s)':>8}")
     for library in LIBRARIES:
-        for http2 in (False, True):
+        # freewheel's transport speaks HTTP/1.1 only.
+        for http2 in (False,) if library == "freewheel" else (False, True):
             asked = "HTTP/2" if http2 else "HTTP/1.1"
+            cpu = time.process_time()
             try:
                 gets, one_download, seen = run(library, http2)
             except Exception as exc:  # noqa: BLE001 - a failed run is a result too
-                print(f"{library:8} {asked:8} failed: {type(exc).__name__}: {exc}")
+                print(f"{library:9} {asked:8} failed: {type(exc).__name__}: {exc}")
                 continue
+            cpu = time.process_time() - cpu
             speed = LARGE_SIZE / 1e6 / one_download
-            print(f"{library:8} {asked:8} {seen:9} {gets:13.3f} {one_download:10.3f} {speed:7.1f}")
+            print(f"{library:9} {asked:8} {seen:9} {gets:13.3f} {one_download:10.3f} {speed:7.1f} {cpu:8.2f}")
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Fetch ``http(s)://`` and ``file://`` URLs.
 
-One :class:`Fetcher` per run holds one HTTP/2 connection pool, bounds
+One :class:`Fetcher` per run holds one connection pool, bounds
 concurrency, retries what is worth retrying, and attaches credentials from a
 :class:`~freewheel.net.auth.CredentialStore` to each request, redirects
 included, by the URL each hop goes to. Caching and range reads belong to
@@ -45,6 +45,7 @@ MAX_RETRY_AFTER = 60.0
 MAX_BACKOFF = 10.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -144,6 +145,12 @@ def _environment_proxy(mount: str) -> str | None:
     if urllib.request.proxy_bypass_environment(host, proxies):
         return None
     return proxies.get("https") or proxies.get("all")
+
+
+def _proxied(environ: Mapping[str, str]) -> bool:
+    """Whether *environ* names a proxy, which httpx's own transports then
+    reach (and ``NO_PROXY`` steers) as pip users expect."""
+    return any(environ[name] for name in environ if name.lower() in _PROXY_VARIABLES)
 
 
 def _normalized(url: str) -> str:
@@ -251,7 +258,7 @@ async def _spool(
 
 
 class Fetcher(Closing):
-    """Fetch URLs over one pooled HTTP/2 client, at most *max_concurrency* at once.
+    """Fetch URLs over one pooled HTTP client, at most *max_concurrency* at once.
 
     *timeout* (seconds, per connect/read) and *retries* default to
     ``FREEWHEEL_HTTP_TIMEOUT`` (else 30) and ``FREEWHEEL_HTTP_RETRIES``
@@ -310,14 +317,21 @@ class Fetcher(Closing):
                 mount: httpx.AsyncHTTPTransport(http2=True, verify=False, proxy=_environment_proxy(mount))
                 for mount in self._insecure_mounts
             }
+            context = trust_store(os.environ, self._cert)
+            transport = None
+            if not _proxied(os.environ):
+                from freewheel.net.transport import Http11Transport
+
+                transport = Http11Transport(context)
             self._client = httpx.AsyncClient(
                 http2=True,
                 timeout=self._timeout,
                 headers={"User-Agent": self._user_agent},
-                verify=trust_store(os.environ, self._cert),
+                verify=context,
+                transport=transport,
                 mounts=mounts,
                 # trust_env (the default) honours the proxy variables, as users
-                # of pip and uv expect.
+                # of pip and uv expect, but only without a transport of ours.
             )
         return self._client
 

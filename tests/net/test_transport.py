@@ -1,0 +1,218 @@
+"""HTTP/1.1 as freewheel speaks it to servers directly: framing, connection
+reuse and its limits, and short errors for answers that are not HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from freewheel.net import Fetcher, FetchError
+from freewheel.net.transport import MAX_CONNECTIONS
+
+#: What a raw server sends for a request: (bytes to send, whether to close
+#: the connection afterwards). ``None`` closes it without an answer.
+Answer = Callable[[int, bytes], "tuple[bytes, bool] | None"]
+
+
+class RawServer:
+    """A TCP server that answers each request head with scripted bytes.
+
+    *answer* gets the request's number on its connection (from 0) and its
+    head. ``connections`` counts accepted connections, ``requests`` the
+    request heads read, ``most_at_once`` the most connections open together.
+    """
+
+    def __init__(self, answer: Answer, delay: float = 0.0) -> None:
+        self.answer = answer
+        self.delay = delay
+        self.connections = self.requests = self.open = self.most_at_once = 0
+        self._lock = threading.Lock()
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.05)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}/"
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            with self._lock:
+                self.connections += 1
+                self.open += 1
+                self.most_at_once = max(self.most_at_once, self.open)
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        buffer = b""
+        index = 0
+        try:
+            with connection:
+                while True:
+                    while b"\r\n\r\n" not in buffer:
+                        data = connection.recv(65536)
+                        if not data:
+                            return
+                        buffer += data
+                    head, _, buffer = buffer.partition(b"\r\n\r\n")
+                    with self._lock:
+                        self.requests += 1
+                    time.sleep(self.delay)
+                    reply = self.answer(index, head)
+                    index += 1
+                    if reply is None:
+                        return
+                    payload, close = reply
+                    connection.sendall(payload)
+                    if close:
+                        return
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self.open -= 1
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+        self._socket.close()
+
+
+@pytest.fixture
+def raw() -> Iterator[Callable[..., RawServer]]:
+    servers: list[RawServer] = []
+
+    def start(answer: Answer, delay: float = 0.0) -> RawServer:
+        servers.append(RawServer(answer, delay))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def fetch_all(urls: list[str], **options: object) -> list[bytes]:
+    """The bodies of *urls*, fetched at once over one fetcher."""
+    options = {"timeout": 5, "retries": 0, **options}
+
+    async def run() -> list[bytes]:
+        async with Fetcher(**options) as fetcher:  # type: ignore[arg-type]
+            responses = await asyncio.gather(*(fetcher.get(url) for url in urls))
+            return [response.content for response in responses]
+
+    return asyncio.run(run())
+
+
+def fetch_in_turn(urls: list[str], **options: object) -> list[bytes]:
+    """The bodies of *urls*, fetched one after another over one fetcher."""
+    options = {"timeout": 5, "retries": 0, **options}
+
+    async def run() -> list[bytes]:
+        async with Fetcher(**options) as fetcher:  # type: ignore[arg-type]
+            return [(await fetcher.get(url)).content for url in urls]
+
+    return asyncio.run(run())
+
+
+def _ok(body: bytes) -> tuple[bytes, bool]:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body), False
+
+
+@pytest.mark.parametrize(
+    ("payload", "body"),
+    [
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", b"hello", id="length"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3;name=value\r\nhel\r\n2\r\nlo\r\n0\r\nTrailer: x\r\n\r\n",
+            b"hello",
+            id="chunked-with-extension-and-trailer",
+        ),
+        pytest.param(b"HTTP/1.0 200 OK\r\n\r\nhello", b"hello", id="until-closed"),
+        pytest.param(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            b"hello",
+            id="after-an-interim-answer",
+        ),
+        pytest.param(b"HTTP/1.1 204 No Content\r\n\r\n", b"", id="no-content"),
+    ],
+)
+def test_every_framing_of_a_body_arrives_whole(raw, payload, body):
+    # Twice over one fetcher: a framing misread would also spoil the
+    # second answer on a reused connection.
+    server = raw(lambda index, head: (payload, payload.startswith(b"HTTP/1.0")))
+    assert fetch_in_turn([server.url + "a", server.url + "b"]) == [body, body]
+
+
+def test_one_connection_serves_requests_in_turn(raw):
+    server = raw(lambda index, head: _ok(head.split(b" ")[1]))
+    urls = [server.url + f"page/{n}" for n in range(5)]
+    assert fetch_in_turn(urls) == [f"/page/{n}".encode() for n in range(5)]
+    assert server.connections == 1
+
+
+def test_a_connection_the_server_dropped_is_replaced_unseen(raw):
+    # The server closes each connection when a second request comes on it,
+    # without a word: the keep-alive race every pooled client meets. The
+    # request goes again on a new connection, and is not counted as a try.
+    server = raw(lambda index, head: _ok(b"fine") if index == 0 else None)
+    assert fetch_in_turn([server.url + "a", server.url + "b", server.url + "c"]) == [b"fine"] * 3
+    assert server.connections == 3
+    assert server.requests == 5
+
+
+def test_a_server_that_never_answers_is_an_error_not_a_loop(raw):
+    server = raw(lambda index, head: None)
+    with pytest.raises(FetchError) as caught:
+        fetch_in_turn([server.url], retries=1)
+    assert caught.value.reason == (
+        "the server closed the connection without a response (gave up after 2 tries)"
+    )
+    assert server.requests == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "malformed status line b'SSH-2.0-OpenSSH_9.6'"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed header line b'no colon here'"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "the server closed the connection mid-response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "invalid Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size b'zz'"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X: " + b"y" * 300_000 + b"\r\n\r\n", "the response head is too long"),
+    ],
+    ids=["not-http", "bad-header", "truncated", "bad-length", "bad-chunk", "huge-head"],
+)
+def test_answers_that_are_not_http_are_short_errors(raw, payload, reason):
+    server = raw(lambda index, head: (payload, True))
+    with pytest.raises(FetchError) as caught:
+        fetch_in_turn([server.url])
+    assert caught.value.reason == reason
+
+
+def test_connections_to_one_origin_are_bounded(raw):
+    server = raw(lambda index, head: _ok(b"x"), delay=0.05)
+    count = 3 * MAX_CONNECTIONS
+    assert fetch_all([server.url + f"{n}" for n in range(count)]) == [b"x"] * count
+    assert server.requests == count
+    # All of them in use at once, and no more: the rest waited their turn.
+    assert server.most_at_once == MAX_CONNECTIONS
+
+
+def test_a_connection_the_server_says_it_closes_is_not_reused(raw):
+    # This server keeps the socket open after all: only the header says.
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+    server = raw(lambda index, head: (closing, False))
+    assert fetch_in_turn([server.url + "a", server.url + "b"]) == [b"ok", b"ok"]
+    assert server.connections == 2
