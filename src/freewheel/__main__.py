@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import gc
 import sys
+
+#: The cyclic collector's thresholds for a run of the program. A
+#: resolution allocates objects by the million and leaves few cycles (peak
+#: memory is the same either way), yet with Python's default thresholds the
+#: collector took 0.37 s of a 2.7 s backtracking resolution (moto and
+#: types-requests, from the cache) and 0.14 s of a cold compile of the
+#: jupyter set.
+PROGRAM_GC_THRESHOLDS = (10_000, 10, 10)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line *argv*, by default the process's own arguments.
+
+    Without *argv* this is the program itself, and the process ends when it
+    returns: the collector runs less often, and everything left is frozen
+    out of its reach at the end, so that the interpreter's shutdown does
+    not scan the whole heap once more (0.12 s after a cold compile of the
+    jupyter set, 0.02 s frozen). A caller passing *argv* keeps its own
+    collector settings.
+    """
+    program = argv is None
+    if program:
+        gc.set_threshold(*PROGRAM_GC_THRESHOLDS)
     # Imported here so that `import freewheel.__main__` stays cheap for the
     # console script wrapper; the CLI module itself imports commands lazily.
     from freewheel.cli import run
 
-    return run(sys.argv[1:] if argv is None else argv)
+    code = run(sys.argv[1:] if argv is None else argv)
+    if program:
+        gc.freeze()
+    return code
 
 
 if __name__ == "__main__":
