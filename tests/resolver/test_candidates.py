@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.version import Version
@@ -275,6 +277,34 @@ def test_a_range_tries_the_versions_it_holds_in_the_same_order(lowest: bool) -> 
     ):
         assert tried(candidates, ranges) == [v for v in everything if Version(v) in ranges], ranges
     assert candidates.get(Version("2.0")).name == "demo"
+
+
+_KINDS = {
+    "usable": {},
+    "yanked": {"yanked": ""},
+    "too-new-for-python": {"requires_python": SpecifierSet(">=3.12")},
+    "capped": {"requires_python": SpecifierSet("<3.11")},
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(sorted(_KINDS)), min_size=1, max_size=30),
+    searches=st.lists(st.tuples(st.integers(0, 31), st.integers(0, 31)), min_size=1, max_size=8),
+    lowest=st.booleans(),
+)
+def test_unusable_stretches_walked_once_are_still_skipped_right(kinds, searches, lowest) -> None:
+    # Version i is of kind kinds[i]; the same candidates answer every search
+    # in turn, so what an earlier search remembered about unusable
+    # stretches is used by the later ones.
+    versions = [(Version(f"{i}.0"), [wheel(f"{i}.0", **_KINDS[kind])]) for i, kind in enumerate(kinds)][::-1]
+    candidates = ProjectCandidates(CandidatePolicy(target=target()), "demo", versions, lowest=lowest)
+    order = sorted(range(len(kinds)), reverse=not lowest)
+    for low, high in searches:
+        ranges = Ranges.between(Version(f"{low}.0"), Version(f"{high}.0"))
+        inside = [i for i in order if low <= i < high]
+        expected = [i for i in inside if kinds[i] == "usable"] + [i for i in inside if kinds[i] == "capped"]
+        assert tried(candidates, ranges) == [f"{i}.0" for i in expected], (low, high)
 
 
 def test_explicit_prereleases_are_tried_for_the_packages_that_ask_for_them() -> None:

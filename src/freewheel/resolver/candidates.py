@@ -254,6 +254,9 @@ class ProjectCandidates:
             order = finals + ([v for v in order if v.is_prerelease] if mode == "fallback" else [])
         self._runs = _sorted_runs(order, descending=not lowest)
         self._evaluated: dict[Version, Candidate] = {}
+        #: Per run: the position of each unusable version walked past ->
+        #: the first position after its stretch of unusable versions.
+        self._stretches: list[dict[int, int]] = [{} for _ in self._runs]
 
     def for_policy(self, policy: CandidatePolicy) -> ProjectCandidates:
         """The same versions under *policy* (another fork of a universal
@@ -264,6 +267,7 @@ class ProjectCandidates:
         other = copy.copy(self)
         other.policy = policy
         other._evaluated = {}
+        other._stretches = [{} for _ in self._runs]
         return other
 
     def get(self, version: Version) -> Candidate:
@@ -287,14 +291,48 @@ class ProjectCandidates:
         releases costs a few comparisons per step, not a thousand.
         """
         capped: list[Candidate] = []
-        for run in self._runs:
-            for position in ranges.positions_in(run.keys, descending=run.descending):
-                candidate = self.get(run.versions[position])
-                if candidate.python_cap is not None:
-                    capped.append(candidate)
-                elif candidate.usable:
-                    yield candidate
+        for run, stretches in zip(self._runs, self._stretches):
+            step = -1 if run.descending else 1
+            for start, end in ranges.spans_in(run.keys, descending=run.descending):
+                position, stop = (end - 1, start - 1) if run.descending else (start, end)
+                while (position - stop) * step < 0:
+                    candidate = self.get(run.versions[position])
+                    if candidate.python_cap is not None:
+                        capped.append(candidate)
+                    elif not candidate.usable:
+                        position = self._past_unusable(run, stretches, position, step)
+                        continue
+                    else:
+                        yield candidate
+                    position += step
         yield from capped
+
+    def _past_unusable(self, run: _Run, stretches: dict[int, int], position: int, step: int) -> int:
+        """The first position after the stretch of unusable versions that
+        *position* (unusable) is in, walking by *step*.
+
+        A package's newest releases may all be unusable (they need a newer
+        Python than the target), and each search from the top of its range
+        passes them again: boto3 for Python 3.9, walked back 1,600 times
+        past 140 such releases, made 220,000 look-ups. So each stretch is
+        walked once, and remembered in *stretches* for every position in it.
+        """
+        walked = []
+        while True:
+            known = stretches.get(position)
+            if known is not None:
+                position = known
+                continue
+            if not 0 <= position < len(run.versions):
+                break
+            candidate = self.get(run.versions[position])
+            if candidate.usable:  # capped ones too
+                break
+            walked.append(position)
+            position += step
+        for earlier in walked:
+            stretches[earlier] = position
+        return position
 
     def newest(self, ranges: Ranges) -> Version | None:
         """The first version in *ranges* in preference order, usable or not."""

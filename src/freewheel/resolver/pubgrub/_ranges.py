@@ -208,12 +208,19 @@ class Ranges:
         is where a search for the highest (lowest) version in the range
         stops, found by bisection rather than by testing every key above it.
         """
+        for start, end in self.spans_in(keys, descending=descending):
+            yield from (range(end - 1, start - 1, -1) if descending else range(start, end))
+
+    def spans_in(self, keys: Sequence[Key], *, descending: bool = False) -> Iterator[tuple[int, int]]:
+        """The indices of :meth:`positions_in` as half-open spans ``(start,
+        end)``, one per segment holding any, in the same order."""
         bounds = self._bounds
         starts = range(0, len(bounds), 2)
         for index in reversed(starts) if descending else starts:
             start = _first_above(keys, bounds[index])
             end = _first_above(keys, bounds[index + 1])
-            yield from (range(end - 1, start - 1, -1) if descending else range(start, end))
+            if start < end:
+                yield start, end
 
     def singleton_version(self) -> Version | None:
         """The one version of a range made by :meth:`singleton`, else ``None``."""
