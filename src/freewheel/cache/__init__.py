@@ -161,7 +161,9 @@ class _RecordWriter:
                     atexit.register(self.close)
 
     def pending(self, path: Path) -> bytes | None:
-        return self._queued.get(path)
+        # Hashing a path costs more than the look-up; a run reading
+        # thousands of records mostly has nothing queued.
+        return self._queued.get(path) if self._queued else None
 
     def close(self) -> None:
         with self._start:
@@ -202,6 +204,7 @@ class Cache:
         self.root = root
         self.is_temporary = temporary
         self._writer = _RecordWriter()
+        self._project_dirs: dict[tuple[str, str | None], Path] = {}
         tag = root / CACHEDIR_TAG
         try:
             if not tag.is_file():
@@ -239,7 +242,13 @@ class Cache:
 
         See :func:`project_dirname`.
         """
-        return self.bucket(bucket) / project_dirname(project or NO_PROJECT)
+        # Remembered: a warm resolution reads thousands of records of a few
+        # projects, and each path join parses the path again.
+        directory = self._project_dirs.get((bucket, project))
+        if directory is None:
+            directory = self.bucket(bucket) / project_dirname(project or NO_PROJECT)
+            self._project_dirs[(bucket, project)] = directory
+        return directory
 
     def record_path(self, bucket: str, key: str, project: str | None, suffix: str = RECORD_SUFFIX) -> Path:
         """Where the record for the string *key* of *project* lives."""

@@ -32,6 +32,7 @@ from freewheel.dists.pkginfo import PkgInfoScanner, is_top_pkg_info
 from freewheel.dists.remotezip import BadZip, WholeFile, read_member
 from freewheel.errors import MetadataError
 from freewheel.index.models import DistFile
+from freewheel.index.simple import parse_version
 from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
 from freewheel.util.requirements import check_versions
@@ -64,7 +65,7 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     fields = header_fields(data)
     try:
         name = canonicalize_name(fields["name"][0])
-        version = Version(fields["version"][0])
+        version = parse_version(fields["version"][0])
     except KeyError as missing:
         raise MetadataError(f"The metadata of {source} has no {missing.args[0]} field.") from None
     except InvalidVersion:

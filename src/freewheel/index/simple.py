@@ -200,7 +200,8 @@ def _wheel_name(text: str) -> NormalizedName:
 
 @functools.lru_cache(maxsize=16384)
 def parse_version(text: str) -> Version:
-    """``Version(text)``, cached: pages repeat each version for every file."""
+    """``Version(text)``, cached: pages repeat each version for every file,
+    and each version's metadata names it once more."""
     return Version(text)
 
 

@@ -105,10 +105,18 @@ class Incompatibility(Generic[P]):
         cls, package: P, versions: Ranges, dependency: P, dep_range: Ranges
     ) -> Incompatibility[P]:
         """``package`` at any version in ``versions`` requires ``dependency`` in ``dep_range``."""
-        return cls(
-            [(package, Term(True, versions)), (dependency, Term(False, dep_range))],
-            FromDependency(package, versions, dependency, dep_range),
-        )
+        cause = FromDependency(package, versions, dependency, dep_range)
+        if dependency == package:
+            return cls([(package, Term(True, versions)), (dependency, Term(False, dep_range))], cause)
+        # Two distinct packages: nothing to intersect, so built directly
+        # (a long walk makes one per dependency of every version it reads).
+        incompatibility = cls.__new__(cls)
+        terms = {package: Term(True, versions)}
+        if not dep_range.is_empty:
+            terms[dependency] = Term(False, dep_range)
+        incompatibility.terms = terms
+        incompatibility.cause = cause
+        return incompatibility
 
     @property
     def merge_key(self) -> Hashable | None:
