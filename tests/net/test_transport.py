@@ -216,3 +216,22 @@ def test_a_connection_the_server_says_it_closes_is_not_reused(raw):
     server = raw(lambda index, head: (closing, False))
     assert fetch_in_turn([server.url + "a", server.url + "b"]) == [b"ok", b"ok"]
     assert server.connections == 2
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_compressed_bodies_are_decoded(raw, coding):
+    import gzip
+    import zlib
+
+    body = b'{"files": []}' * 100
+    packed = gzip.compress(body) if coding == "gzip" else zlib.compress(body)
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n" % (coding.encode(), len(packed))
+    seen: list[bytes] = []
+
+    def answer(index: int, request: bytes) -> tuple[bytes, bool]:
+        seen.append(request)
+        return head + packed, False
+
+    server = raw(answer)
+    assert fetch_in_turn([server.url]) == [body]
+    assert b"accept-encoding: gzip, deflate" in seen[0].lower()
