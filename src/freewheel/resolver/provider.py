@@ -18,6 +18,7 @@ import bisect
 import dataclasses
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -36,9 +37,13 @@ from freewheel.resolver.pubgrub import Ranges, Unavailable, VersionKey, from_spe
 from freewheel.resolver.source import PackageSource
 
 
-@dataclasses.dataclass(frozen=True, slots=True, order=True)
-class Package:
-    """A project, or one extra of a project, as the solver sees it."""
+class Package(NamedTuple):
+    """A project, or one extra of a project, as the solver sees it.
+
+    A tuple: the solver hashes and compares packages millions of times in a
+    long resolution, which a tuple does in C and a frozen dataclass in
+    Python code.
+    """
 
     name: NormalizedName
     extra: NormalizedName | None = None
