@@ -370,8 +370,8 @@ class Fetcher(Closing):
 
     def _direct_for(self, url: str) -> Http11Transport | None:
         """The transport to hand a request for *url* straight to, past
-        httpx's client: the client cost a third of the I/O thread's CPU on
-        a walk reading thousands of metadata ranges (cookies, URL merging,
+        httpx's client: the client cost a quarter of the I/O thread's CPU
+        on a walk reading thousands of metadata ranges (cookies, URL merging,
         auth flows), none of which freewheel uses, since it follows
         redirects and sends credentials itself. Not for proxied runs, nor
         for the hosts whose certificates go unchecked: those keep the
