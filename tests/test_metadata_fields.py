@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.metadata import parse_email
 
-from freewheel.dists.metadata import header_fields
+from freewheel.dists.metadata import essential_metadata, header_fields
 
 _REQUIREMENTS = st.sampled_from(
     [
@@ -55,3 +55,12 @@ def test_header_fields_agree_with_parse_email(data: bytes) -> None:
     assert fields.get("requires-dist", []) == raw.get("requires_dist", [])
     assert fields.get("requires-python", [None])[0] == raw.get("requires_python")
     assert fields.get("provides-extra", []) == raw.get("provides_extra", [])
+
+
+@settings(max_examples=300)
+@given(metadata_files())
+def test_the_cached_essentials_read_as_the_whole_file(data: bytes) -> None:
+    essentials = essential_metadata(data)
+    assert header_fields(essentials) == header_fields(data)
+    for unread in (b"Summary", b"License", b"Description", b"Metadata-Version", b"not-a-header"):
+        assert unread not in essentials

@@ -15,6 +15,7 @@ from packaging.version import Version
 
 from freewheel.resolver.pubgrub import (
     Ranges,
+    Term,
     from_specifier,
     from_specifiers,
     version_key,
@@ -126,6 +127,15 @@ def test_algebra_matches_membership(one: Specifier, two: Specifier, probes: list
     assert a.is_disjoint(b) == (a & b).is_empty
     assert ~~a == a
     assert (a | ~a).is_full and (a & ~a).is_empty
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.booleans(), specifiers()), min_size=3, max_size=3))
+def test_terms_follow_set_algebra(parts: list[tuple[bool, Specifier]]) -> None:
+    # What the solver's search for a previous satisfier relies on:
+    # "x and s imply t" is "x implies t or not s".
+    x, s, t = (Term(positive, from_specifier(specifier)) for positive, specifier in parts)
+    assert x.intersection(s).is_subset(t) == x.is_subset(t.union(s.negate()))
 
 
 @settings(max_examples=300)

@@ -140,11 +140,16 @@ def _checked(metadata: CoreMetadata, dist: DistFile) -> CoreMetadata:
     return metadata
 
 
-def _without_body(data: bytes) -> bytes:
-    """The header of a metadata file: its body is the description, often
-    most of the file, and nothing the resolver reads."""
-    end = min((i for i in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if i >= 0), default=-1)
-    return data if end < 0 else data[: end + 1]
+def essential_metadata(data: bytes) -> bytes:
+    """What the resolver reads of a metadata file (the fields
+    :func:`header_fields` takes), one unfolded line per value.
+
+    What the cache keeps: the description, classifiers and the rest are
+    most of a file, and each warm resolution would read and skip them again
+    (botocore's header is mostly classifiers).
+    """
+    fields = header_fields(data)
+    return "".join(f"{name}: {value}\n" for name, values in fields.items() for value in values).encode()
 
 
 @functools.lru_cache(maxsize=1 << 14)
@@ -266,7 +271,8 @@ def _read_wheel_metadata(path: Path, filename: str) -> bytes:
 
 
 class MetadataRecord(msgspec.Struct, frozen=True):
-    """A file's ``METADATA`` (or static ``PKG-INFO``), kept in the cache."""
+    """A file's ``METADATA`` (or static ``PKG-INFO``), kept in the cache:
+    the fields the resolver reads (older records: the whole header)."""
 
     metadata: bytes
 
@@ -462,7 +468,7 @@ class MetadataSource:
             # Kept by the build cache, per config settings, not as a record.
             built = await asyncio.to_thread(self.builds.metadata, Buildable.of(dist, await self._sdist(dist)))
             return _checked(parse_core_metadata(built, source=dist.filename), dist)
-        record = MetadataRecord(_without_body(raw))
+        record = MetadataRecord(essential_metadata(raw))
         key = _record_key(dist)
         if key is not None and self._cache is not None:
             self._cache.write("metadata", key, record, project=dist.name)

@@ -213,12 +213,12 @@ class PartialSolution(Generic[P]):
         (used to find the previous satisfier).
         """
         history = self._by_package[package]
+        # "accumulated and start imply term" is "accumulated implies term
+        # or not start": one union here instead of an intersection per probe.
+        target = term if start is None else term.union(start.negate())
 
         def satisfies(index: int) -> bool:
-            accumulated = history[index].accumulated
-            if start is not None:
-                accumulated = accumulated.intersection(start)
-            return accumulated.is_subset(term)
+            return history[index].accumulated.is_subset(target)
 
         # Accumulated terms only ever narrow, so "satisfies term" flips from
         # false to true once along the history, and the newest assignment
