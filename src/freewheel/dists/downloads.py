@@ -75,7 +75,7 @@ class DistStore:
         else:
             key = hashlib.sha256(strip_credentials(dist.url).encode()).hexdigest()
         # Per project, as every cache bucket, so `cache clean PKG` finds it.
-        return self.bucket / dist.name / key / dist.filename
+        return self.bucket.joinpath(dist.name, key, dist.filename)
 
     def existing(self, dist: DistFile) -> Path | None:
         """The local copy of *dist*'s file, if there is one already."""

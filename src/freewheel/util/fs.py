@@ -70,6 +70,9 @@ def display_path(path: str | os.PathLike[str], cwd: Path) -> str:
 def file_url_path(url: str) -> Path | None:
     """The local path a ``file:`` URL names; ``None`` for any other URL
     (one that does not even parse, such as ``http://[::1``, included)."""
+    if url.lstrip()[:5].lower() != "file:":
+        # Every request asks; most are not file URLs, and parsing costs.
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
