@@ -17,6 +17,7 @@ replaced once, before any byte of the answer came.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
@@ -34,6 +35,7 @@ KEEPALIVE = 5.0
 #: Longest response head accepted, and the size of each read of a body.
 _LIMIT = 256 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
+_HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 _Origin = tuple[str, str, int]
 
@@ -171,30 +173,29 @@ class _Body(httpx.AsyncByteStream):
             while True:
                 line = await self._read(reader.readuntil(b"\r\n"))
                 size_text = line.split(b";", 1)[0].strip()
-                try:
-                    size = int(size_text, 16)
-                except ValueError:
-                    raise httpx.RemoteProtocolError(f"malformed chunk size {size_text[:20]!r}") from None
+                if not _HEX.fullmatch(size_text):
+                    raise httpx.RemoteProtocolError(f"malformed chunk size {size_text[:20]!r}")
+                size = int(size_text, 16)
                 if size == 0:
                     while await self._read(reader.readuntil(b"\r\n")) != b"\r\n":
                         pass  # trailer fields: nothing freewheel reads
                     return
-                while size:
-                    data = await self._read(reader.read(min(size, _LIMIT)))
-                    if not data:
-                        raise httpx.RemoteProtocolError("the server closed the connection mid-response")
-                    size -= len(data)
+                async for data in self._exactly(reader, size):
                     yield data
                 if await self._read(reader.readexactly(2)) != b"\r\n":
                     raise httpx.RemoteProtocolError("malformed chunk end")
         else:
-            assert isinstance(length, int)
-            while length:
-                data = await self._read(reader.read(min(length, _LIMIT)))
-                if not data:
-                    raise httpx.RemoteProtocolError("the server closed the connection mid-response")
-                length -= len(data)
+            async for data in self._exactly(reader, length):
                 yield data
+
+    async def _exactly(self, reader: asyncio.StreamReader, size: int) -> AsyncIterator[bytes]:
+        """The next *size* bytes of the body, as they arrive."""
+        while size:
+            data = await self._read(reader.read(min(size, _LIMIT)))
+            if not data:
+                raise httpx.RemoteProtocolError("the server closed the connection mid-response")
+            size -= len(data)
+            yield data
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
