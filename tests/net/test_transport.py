@@ -189,13 +189,17 @@ def test_a_server_that_never_answers_is_an_error_not_a_loop(raw):
         (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed header line b'no colon here'"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "the server closed the connection mid-response"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "invalid Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "invalid Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size b'zz'"),
         # int() would take these; a negative size would read to the end.
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello", "malformed chunk size b'-5'"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello", "malformed chunk size b'0x5'"),
         (b"HTTP/1.1 200 OK\r\n" + b"X: " + b"y" * 300_000 + b"\r\n\r\n", "the response head is too long"),
     ],
-    ids=["not-http", "bad-header", "truncated", "bad-length", "bad-chunk", "negative-chunk", "prefixed-chunk", "huge-head"],
+    ids=[
+        "not-http", "bad-header", "truncated", "bad-length", "huge-length",
+        "bad-chunk", "negative-chunk", "prefixed-chunk", "huge-head",
+    ],
 )
 def test_answers_that_are_not_http_are_short_errors(raw, payload, reason):
     server = raw(lambda index, head: (payload, True))
