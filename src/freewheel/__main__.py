@@ -6,11 +6,11 @@ import gc
 import sys
 
 #: The cyclic collector's thresholds for a run of the program. A
-#: resolution allocates objects by the million and leaves few cycles (peak
-#: memory is the same either way), yet with Python's default thresholds the
-#: collector took 0.37 s of a 2.7 s backtracking resolution (moto and
-#: types-requests, from the cache) and 0.14 s of a cold compile of the
-#: jupyter set.
+#: resolution allocates objects by the million and leaves few cycles, yet
+#: with Python's default thresholds the collector took 0.37 s of a 2.7 s
+#: backtracking resolution (moto and types-requests, from the cache) and
+#: 0.14 s of a cold compile of the jupyter set. Peak memory: 78 MB on the
+#: former either way, 255 -> 273 MB on the universal airflow set.
 PROGRAM_GC_THRESHOLDS = (10_000, 10, 10)
 
 
