@@ -60,7 +60,7 @@ def test_header_fields_agree_with_parse_email(data: bytes) -> None:
 @settings(max_examples=300)
 @given(metadata_files())
 def test_the_cached_essentials_read_as_the_whole_file(data: bytes) -> None:
-    essentials = essential_metadata(data)
+    essentials = essential_metadata(header_fields(data))
     assert header_fields(essentials) == header_fields(data)
     for unread in (b"Summary", b"License", b"Description", b"Metadata-Version", b"not-a-header"):
         assert unread not in essentials

@@ -62,7 +62,11 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     makes the whole file unusable, because silently dropping a requirement
     would produce a wrong resolution.
     """
-    fields = header_fields(data)
+    return _core_metadata(header_fields(data), source=source)
+
+
+def _core_metadata(fields: Mapping[str, list[str]], *, source: str) -> CoreMetadata:
+    """:func:`parse_core_metadata` of the file whose :func:`header_fields` are *fields*."""
     try:
         name = canonicalize_name(fields["name"][0])
         version = parse_version(fields["version"][0])
@@ -140,15 +144,14 @@ def _checked(metadata: CoreMetadata, dist: DistFile) -> CoreMetadata:
     return metadata
 
 
-def essential_metadata(data: bytes) -> bytes:
-    """What the resolver reads of a metadata file (the fields
-    :func:`header_fields` takes), one unfolded line per value.
+def essential_metadata(fields: Mapping[str, list[str]]) -> bytes:
+    """What the resolver reads of a metadata file, from its
+    :func:`header_fields`: one unfolded line per value.
 
     What the cache keeps: the description, classifiers and the rest are
     most of a file, and each warm resolution would read and skip them again
     (botocore's header is mostly classifiers).
     """
-    fields = header_fields(data)
     return "".join(f"{name}: {value}\n" for name, values in fields.items() for value in values).encode()
 
 
@@ -468,8 +471,8 @@ class MetadataSource:
             # Kept by the build cache, per config settings, not as a record.
             built = await asyncio.to_thread(self.builds.metadata, Buildable.of(dist, await self._sdist(dist)))
             return _checked(parse_core_metadata(built, source=dist.filename), dist)
-        record = MetadataRecord(essential_metadata(raw))
+        fields = header_fields(raw)
         key = _record_key(dist)
         if key is not None and self._cache is not None:
-            self._cache.write("metadata", key, record, project=dist.name)
-        return _checked(parse_core_metadata(record.metadata, source=dist.filename), dist)
+            self._cache.write("metadata", key, MetadataRecord(essential_metadata(fields)), project=dist.name)
+        return _checked(_core_metadata(fields, source=dist.filename), dist)

@@ -323,7 +323,6 @@ class Fetcher(Closing):
         self._keyring = keyring_provider == "subprocess"
         if cert is not None and not Path(cert).is_file():
             raise UsageError(f"The certificate bundle {os.fspath(cert)} does not exist.")
-        self._user_agent = user_agent
         # What httpx's client adds to each request (but for the encodings
         # of optional packages: these two are what the stdlib decodes).
         self._default_headers = {
@@ -356,10 +355,10 @@ class Fetcher(Closing):
                 from freewheel.net.transport import Http11Transport
 
                 self._direct = Http11Transport(context)
+            # No default headers or timeout: every request is built by
+            # _request, with both.
             self._client = httpx.AsyncClient(
                 http2=True,
-                timeout=self._timeout,
-                headers={"User-Agent": self._user_agent},
                 verify=context,
                 transport=self._direct,
                 mounts=mounts,

@@ -18,11 +18,12 @@ replaced once, before any byte of the answer came.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -133,20 +134,19 @@ def _reusable(version: bytes, headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class _Body(httpx.AsyncByteStream):
-    """A response's body, read as it is iterated; the connection goes back
-    to the pool once the body is read whole, and is closed otherwise."""
+    """A response's body, read as it is iterated; the connection is given
+    to *release* for reuse once the body is read whole, and is closed (and
+    *release* given ``None``) otherwise."""
 
     def __init__(
         self,
-        pool: Http11Transport,
-        origin: _Origin,
+        release: Callable[[_Connection | None], None],
         connection: _Connection,
         length: int | str | None,
         reusable: bool,
         read_timeout: float | None,
     ) -> None:
-        self._pool = pool
-        self._origin = origin
+        self._release = release
         self._connection: _Connection | None = connection
         self._length = length
         self._reusable = reusable and length is not None
@@ -214,7 +214,7 @@ class _Body(httpx.AsyncByteStream):
         if not (complete and self._reusable):
             connection.close()
             connection = None
-        self._pool._release(self._origin, connection)
+        self._release(connection)
 
     async def aclose(self) -> None:
         self._finish(complete=False)
@@ -266,7 +266,8 @@ class Http11Transport(httpx.AsyncBaseTransport):
                 raise
             break
         length = _body_length(request.method, status, headers)
-        body = _Body(self, origin, connection, length, _reusable(version, headers), read_timeout)
+        release = functools.partial(self._release, origin)
+        body = _Body(release, connection, length, _reusable(version, headers), read_timeout)
         return httpx.Response(
             status,
             headers=headers,

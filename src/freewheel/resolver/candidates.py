@@ -241,7 +241,6 @@ class ProjectCandidates:
         *,
         lowest: bool,
     ) -> None:
-        self.policy = policy
         self.name = name
         self._lowest = lowest
         self._files = dict(versions)
@@ -253,6 +252,11 @@ class ProjectCandidates:
             finals = [v for v in order if not v.is_prerelease]
             order = finals + ([v for v in order if v.is_prerelease] if mode == "fallback" else [])
         self._runs = _sorted_runs(order, descending=not lowest)
+        self._evaluate_under(policy)
+
+    def _evaluate_under(self, policy: CandidatePolicy) -> None:
+        """Take *policy*, with nothing evaluated under it yet."""
+        self.policy = policy
         self._evaluated: dict[Version, Candidate] = {}
         #: Per run: the position of each unusable version walked past ->
         #: the first position after its stretch of unusable versions.
@@ -265,9 +269,7 @@ class ProjectCandidates:
         if policy.prereleases_for(self.name) != self.policy.prereleases_for(self.name):
             return ProjectCandidates(policy, self.name, tuple(self._files.items()), lowest=self._lowest)
         other = copy.copy(self)
-        other.policy = policy
-        other._evaluated = {}
-        other._stretches = [{} for _ in self._runs]
+        other._evaluate_under(policy)
         return other
 
     def get(self, version: Version) -> Candidate:
