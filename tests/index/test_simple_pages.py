@@ -6,15 +6,17 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
 from freewheel.index.models import DistFile
-from freewheel.index.simple import JSON_CONTENT_TYPE, dist_of, page_entries
+from freewheel.index.simple import JSON_CONTENT_TYPE, dist_of, page_entries, parse_sdist_name
 
 
 def parse_project_page(
@@ -238,3 +240,20 @@ def test_a_five_thousand_file_page_is_read_whole():
     files = parse_html_page(page, PAGE, INDEX, DEMO)
     assert len(files) == 5000
     assert files[-1].version == Version("2.499.9+cu121")
+
+
+_SDIST_PARTS = st.sampled_from(["", "-", "demo", "Demo_Pkg", "a.b", "zope-interface", "1.0", "2!1.0.post1", "1.0+local", "bad version", "x"])
+
+
+@given(st.lists(_SDIST_PARTS, min_size=1, max_size=4), st.sampled_from([".tar.gz", ".zip", ".tar.bz2", ""]))
+def test_sdist_names_parse_as_packaging_parses_them(parts, suffix):
+    # Pages are read with a cached parse of sdist names; it must accept,
+    # refuse and normalize exactly what packaging's parse_sdist_filename does.
+    filename = "-".join(parts) + suffix
+    try:
+        expected = parse_sdist_filename(filename)
+    except (InvalidSdistFilename, ValueError):
+        with pytest.raises((InvalidSdistFilename, ValueError)):
+            parse_sdist_name(filename)
+    else:
+        assert parse_sdist_name(filename) == expected

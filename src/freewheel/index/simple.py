@@ -85,7 +85,6 @@ class PageFile(msgspec.Struct, array_like=True, frozen=True):
 
 def page_file(
     url: str,
-    *,
     project: NormalizedName | None = None,
     hashes: dict[str, str] | None = None,
     requires_python: str | None = None,
@@ -112,7 +111,7 @@ def page_file(
         if filename.endswith(".whl"):
             name, version, _ = parse_wheel_name(filename)
         elif filename.endswith(_SDIST_SUFFIXES):
-            name, version = parse_sdist_filename(filename)
+            name, version = parse_sdist_name(filename)
         else:
             return None
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidTag, ValueError):
@@ -122,9 +121,10 @@ def page_file(
         return None
     if project is not None and name != project:
         return None
-    algo, sep, digest = fragment.partition("=")
-    if sep and algo in hashlib.algorithms_available and algo not in (hashes or {}):
-        hashes = {**(hashes or {}), algo: digest}
+    if fragment:
+        algo, sep, digest = fragment.partition("=")
+        if sep and algo in hashlib.algorithms_available and algo not in (hashes or {}):
+            hashes = {**(hashes or {}), algo: digest}
     return version, PageFile(
         filename, location, hashes or {}, requires_python, yanked, core_metadata, upload_time, size
     )
@@ -137,7 +137,7 @@ def dist_of(entry: PageFile, index: Index) -> DistFile:
         name, version, tags = parse_wheel_name(entry.filename)
         kind: DistKind = "wheel"
     else:
-        name, version = parse_sdist_filename(entry.filename)
+        name, version = parse_sdist_name(entry.filename)
         tags, kind = frozenset(), "sdist"
     return DistFile(
         filename=entry.filename,
@@ -189,6 +189,26 @@ def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[
         name, version, _, tags = parse_wheel_filename(filename)
         return name, version, tags
     return _wheel_name(parts[0]), parse_version(parts[1]), _tags("-".join(parts[-3:]))
+
+
+def parse_sdist_name(filename: str) -> tuple[NormalizedName, Version]:
+    """``parse_sdist_filename``, with the name's normalization and the
+    version cached as in :func:`parse_wheel_name`.
+
+    :raises InvalidSdistFilename: as ``parse_sdist_filename`` does.
+    :raises ValueError: for a version that does not parse.
+    """
+    stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4] if filename.endswith(".zip") else ""
+    name, sep, version = stem.rpartition("-")
+    if not name:
+        # Let packaging word the error: a wrong suffix, no dash, no name.
+        return parse_sdist_filename(filename)
+    return _sdist_name(name), parse_version(version)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sdist_name(text: str) -> NormalizedName:
+    return canonicalize_name(text)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -366,16 +386,19 @@ def _json_page(
             "not support",
         )
     entries = []
+    # Positional arguments, and the metadata declaration looked at only when
+    # there is one: this loop runs once per file, tens of thousands of times
+    # in a cold resolution.
     for entry in page.files:
         found = page_file(
             _resolve(page_url, entry.url),
-            project=project,
-            hashes=entry.hashes,
-            requires_python=entry.requires_python,
-            yanked=None if entry.yanked is False else ("" if entry.yanked is True else entry.yanked),
-            core_metadata=_json_metadata(entry),
-            upload_time=entry.upload_time,
-            size=entry.size,
+            project,
+            entry.hashes,
+            entry.requires_python,
+            None if entry.yanked is False else ("" if entry.yanked is True else entry.yanked),
+            None if entry.core_metadata is None and entry.dist_info_metadata is None else _json_metadata(entry),
+            entry.upload_time,
+            entry.size,
         )
         if found is not None:
             entries.append(found)
