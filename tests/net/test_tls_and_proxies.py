@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 
 import pytest
@@ -10,6 +11,7 @@ from support.cli import freewheel
 
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
+from freewheel.net.tls import prepare_trust_store
 
 from .conftest import Reply, serve_demo
 
@@ -108,3 +110,31 @@ def test_cert_on_the_command_line_is_trusted(scripted, self_signed, tmp_path):
     assert "certificate" in untrusted.stderr
     trusted = freewheel(*command, "--cert", cert)
     assert (trusted.returncode, trusted.stdout) == (0, "demo==1.0\n"), trusted.stderr
+
+
+def test_a_prepared_store_is_used_only_for_the_bundle_it_was_loaded_from(https_server, self_signed, monkeypatch):
+    # freewheel starts loading the store as a command that fetches starts;
+    # the run takes it only when it trusts that same bundle.
+    monkeypatch.setenv("SSL_CERT_FILE", str(self_signed[0]))
+    prepare_trust_store(os.environ)
+    assert fetch(https_server.url + "simple/").content == b"secure"
+
+    prepare_trust_store(os.environ)
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    with pytest.raises(FetchError, match="certificate not trusted"):
+        fetch(https_server.url + "simple/")
+
+    prepare_trust_store(os.environ)
+    assert fetch(https_server.url + "simple/", cert=self_signed[0]).content == b"secure"
+
+
+def test_the_command_line_trusts_ssl_cert_file(scripted, self_signed, tmp_path):
+    cert, key = self_signed
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    url = serve_demo(scripted(tls=context), tmp_path)
+    (tmp_path / "requirements.in").write_text("demo\n")
+    done = freewheel("pip", "compile", tmp_path / "requirements.in", "--no-config", "--no-header", "--no-annotate",
+                     "--default-index", url, "--cache-dir", tmp_path / "cache", env={"SSL_CERT_FILE": str(cert)})
+    assert (done.returncode, done.stdout) == (0, "demo==1.0\n"), done.stderr

@@ -29,6 +29,7 @@ from freewheel.config.settings import KEYRING_PROVIDERS
 from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
 from freewheel.net.response import Closing, FetchError, Headers, Response
+from freewheel.net.tls import trust_store
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
@@ -201,30 +202,6 @@ def _read_file_url(url: str, path: Path) -> Response:
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     headers = Headers({"Content-Type": content_type, "Content-Length": str(len(content))})
     return Response(url=url, status=200, headers=headers, content=content)
-
-
-def trust_store(
-    environ: Mapping[str, str], cert: str | os.PathLike[str] | None = None
-) -> ssl.SSLContext:
-    """The certificates to trust: the bundle *cert* if given, else
-    ``SSL_CERT_FILE`` or ``REQUESTS_CA_BUNDLE`` when set, else the system's
-    store.
-
-    The system store, not a bundle shipped with a Python package, is what
-    company proxies and mirrors add their certificates to, and what curl
-    and pip trust on such machines.
-    """
-    bundle = cert or environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE")
-    if bundle:
-        return ssl.create_default_context(cafile=bundle)
-    context = ssl.create_default_context()
-    if not context.get_ca_certs() and not ssl.get_default_verify_paths().capath:
-        # No system store at all (some minimal containers): fall back to
-        # the bundle httpx ships with rather than trust nothing.
-        import certifi
-
-        context.load_verify_locations(certifi.where())
-    return context
 
 
 #: A response must keep up this average rate (bytes a second) once its
