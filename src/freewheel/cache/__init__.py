@@ -92,6 +92,12 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None, environ: Mapping
     return Path(platformdirs.user_cache_dir("freewheel", appauthor=False))
 
 
+def holds_responses(root: Path) -> bool:
+    """Whether the cache at *root* may answer any request: a run with a cache
+    that holds none will surely connect. Only looks; creates nothing."""
+    return (root / BUCKETS["http"]).is_dir()
+
+
 def is_temporary(path: Path) -> bool:
     """Whether *path* is a file being written, or left by an interrupted write.
 

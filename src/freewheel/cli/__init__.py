@@ -52,24 +52,6 @@ COMMANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 )
 
 
-#: The commands that may read indexes: see :func:`_prepare_network`.
-FETCHING: frozenset[tuple[str, ...]] = frozenset(
-    {
-        ("pip", "compile"),
-        ("pip", "install"),
-        ("pip", "download"),
-        ("pip", "wheel"),
-        ("pip", "sync"),
-        ("add",),
-        ("remove",),
-        ("run",),
-        ("lock",),
-        ("sync",),
-        ("explain",),
-    }
-)
-
-
 def selected(argv: Sequence[str]) -> tuple[str, ...] | None:
     """The words of the command *argv* runs, if it names one."""
     words = tuple(a for a in argv if not a.startswith("-"))
@@ -127,9 +109,8 @@ def run(argv: Sequence[str]) -> int:
         # the whole parser.
         print(f"freewheel {__version__}")
         return 0
-    words = selected(argv) or ()
-    _prepare_network(words, argv)
     parser, command = build_parser(argv)
+    words = selected(argv) or ()
     if command is not None and tuple(argv[: len(words)]) == words:
         args = _parse_command(command, argv[len(words) :])
     else:
@@ -159,17 +140,6 @@ def run(argv: Sequence[str]) -> int:
     except Exception as error:  # the net under every command: see _print_unexpected
         _print_unexpected(error, verbose=bool(getattr(args, "verbose", 0)))
         return UNEXPECTED_EXIT_CODE
-
-
-def _prepare_network(words: tuple[str, ...], argv: Sequence[str]) -> None:
-    """Start loading the system's certificates when the command may fetch,
-    so that they load while its modules import (a tenth of a second) rather
-    than before its first request. A guess from the command line alone: a
-    run the cache serves whole wastes the GIL-held third of it, 10 ms."""
-    if words in FETCHING and "--offline" not in argv:
-        from freewheel.net.tls import prepare_trust_store
-
-        prepare_trust_store(os.environ)
 
 
 def _parse_command(command: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:

@@ -177,6 +177,23 @@ def base_interpreter(settings: Settings, cwd: Path) -> InterpreterInfo | None:
         return None
 
 
+def prepare_network(context: CommandContext) -> None:
+    """Start loading the certificates the run will trust, when it will surely
+    connect: it is not offline, and its cache holds no responses yet (a new
+    cache, or ``--no-cache``). They then load while the resolving modules
+    import, not right before the first request. A run the cache may serve
+    whole starts no thread for them."""
+    network, cached = context.settings.network, context.settings.cache
+    if network.offline.value:
+        return
+    from freewheel.cache import cache_root, holds_responses
+
+    if cached.no_cache.value or not holds_responses(cache_root(cached.directory.value, os.environ)):
+        from freewheel.net.tls import prepare_trust_store
+
+        prepare_trust_store(os.environ, network.cert.value)
+
+
 def build_context(
     args: argparse.Namespace,
     gathered: Gathered,

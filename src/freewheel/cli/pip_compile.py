@@ -11,17 +11,9 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 
 from freewheel.cli import console
-from freewheel.cli.context import CommandContext, build_context, warn
-from freewheel.cli.resolve import (
-    ResolveRequest,
-    run_resolution,
-    run_universal,
-    universal_target,
-)
+from freewheel.cli.context import CommandContext, build_context, prepare_network, warn
 from freewheel.errors import UsageError
 from freewheel.inputs.gather import gather
-from freewheel.lock.requirements_txt import OutputOptions, render
-from freewheel.resolver.resolution import yanked_warnings
 from freewheel.util.fs import atomic_write_text
 
 # Options uv leaves out of the header because they say where packages came
@@ -109,6 +101,12 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         groups=args.group,
     )
     context: CommandContext = build_context(args, gathered, pip_section="install")
+    prepare_network(context)
+    # Imported once the certificates load beside them (a tenth of a second).
+    from freewheel.cli.resolve import ResolveRequest, run_resolution, run_universal, universal_target
+    from freewheel.lock.requirements_txt import OutputOptions, render
+    from freewheel.resolver.resolution import yanked_warnings
+
     output_path = Path(args.output_file) if args.output_file else None
     if output_path is not None and output_path.is_dir():
         raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")

@@ -114,7 +114,7 @@ def install(args: argparse.Namespace, *, sync: bool) -> int:
 
 
 def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
-    from freewheel.cli.context import build_context, warn
+    from freewheel.cli.context import build_context, prepare_network, warn
     from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.environments import changing, environment_from_args
     from freewheel.cli.resolve import ResolveRequest, open_cache, resolver_session, with_references
@@ -152,6 +152,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
 
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
+    prepare_network(context)
     quiet = bool(context.quiet)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     # One change at a time per environment: two installs interleaving their

@@ -2,8 +2,10 @@
 
 Loading a store of certificates takes 30 to 50 ms, two thirds of it in
 OpenSSL without the GIL. Loaded where the first request needs it, it delays
-that request by as much; started with the command, it loads while Python
-imports the modules the command needs, and costs only its GIL-held part.
+that request by as much; started once the command knows it will connect, it
+loads while Python imports the modules that resolve, and costs only its
+GIL-held part. The thread is not a daemon: one still inside OpenSSL when
+the interpreter shuts down (an early usage error) could crash it.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def prepare_trust_store(environ: Mapping[str, str], cert: str | os.PathLike[str]
             return
         future: Future[ssl.SSLContext] = Future()
         _prepared = (bundle, future)
-    threading.Thread(target=_load_into, args=(future, bundle), name="freewheel-tls", daemon=True).start()
+    threading.Thread(target=_load_into, args=(future, bundle), name="freewheel-tls").start()
 
 
 def _bundle(environ: Mapping[str, str], cert: str | os.PathLike[str] | None) -> str | None:
