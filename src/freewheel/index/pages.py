@@ -21,11 +21,11 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
-from freewheel.index.simple import PageFile, UnreadablePage, dist_of, page_entries, parse_version
+from freewheel.index.simple import PageEntry, UnreadablePage, dist_of, page_entries, parse_version
 from freewheel.net.response import Response
 
 
-_FILES = msgspec.msgpack.Decoder(list[PageFile])
+_FILES = msgspec.msgpack.Decoder(list[PageEntry])
 
 
 class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
@@ -34,7 +34,7 @@ class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
     number of its files, and the files), or why the page could not be read
     (*unreadable*).
 
-    Each version's files stay encoded (a ``list[PageFile]``) until that
+    Each version's files stay encoded (a ``list[PageEntry]``) until that
     version is looked at: decoding every file of every page a resolution
     reads cost more than the rest of a warm resolution.
     """
@@ -54,7 +54,7 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
         )
     except UnreadablePage as exc:
         return ProjectPage(200, unreadable=exc.reason)
-    grouped: dict[Version, list[PageFile]] = {}
+    grouped: dict[Version, list[PageEntry]] = {}
     for version, entry in entries:
         grouped.setdefault(version, []).append(entry)
     return ProjectPage(
@@ -108,10 +108,10 @@ class VersionFiles(_Lazy):
     def __init__(self, count: int, entries: msgspec.Raw, index: Index) -> None:
         super().__init__()
         self._count = count
-        self._entries: msgspec.Raw | list[PageFile] = entries
+        self._entries: msgspec.Raw | list[PageEntry] = entries
         self._index = index
 
-    def _decoded(self) -> list[PageFile]:
+    def _decoded(self) -> list[PageEntry]:
         if isinstance(self._entries, msgspec.Raw):
             self._entries = _FILES.decode(self._entries)
         return self._entries

@@ -38,6 +38,7 @@ HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
 ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
+_ABSOLUTE = ("https://", "http://")
 
 # A start tag's attributes may hold a raw ">" inside quotes (some indexes do
 # not escape requires-python), so quoted values are matched whole.
@@ -64,49 +65,48 @@ class UnreadablePage(IndexAccessError):
         self.reason = reason
 
 
-class PageFile(msgspec.Struct, array_like=True, frozen=True):
-    """One file as an index page lists it: the page's own strings, checked
-    only for what decides whether the file is usable at all (its name, see
-    :func:`page_file`). :func:`dist_of` makes the :class:`DistFile`.
+class PageEntry(msgspec.Struct, rename="kebab", omit_defaults=True, frozen=True):
+    """One file as an index page lists it, in PEP 691's terms (an HTML page's
+    links are read into the same shape): the page's own values, of which
+    only the URL is looked at (:func:`file_version`) until :func:`dist_of`
+    makes the :class:`DistFile` of a version the resolver looks at.
 
-    ``requires_python`` and ``upload_time`` are the page's text: an
-    unparsable one means no value, read when the DistFile is made.
+    ``url`` is absolute, and may end in a ``#<algo>=<hex>`` hash. The file's
+    name is the URL's last path segment; ``filename`` is only what the page
+    said. Values that do not parse (``requires-python``, ``upload-time``)
+    read as none when the DistFile is made.
     """
 
     filename: str
     url: str
-    hashes: dict[str, str]
-    requires_python: str | None
-    yanked: str | None
-    core_metadata: dict[str, str] | None
-    upload_time: str | None
-    size: int | None
+    hashes: dict[str, str] = {}
+    requires_python: str | None = None
+    yanked: bool | str = False
+    core_metadata: bool | dict[str, str] | None = None
+    dist_info_metadata: bool | dict[str, str] | None = None
+    upload_time: str | None = None
+    size: int | None = None
 
 
-def page_file(
-    url: str,
-    project: NormalizedName | None = None,
-    hashes: dict[str, str] | None = None,
-    requires_python: str | None = None,
-    yanked: str | None = None,
-    core_metadata: dict[str, str] | None = None,
-    upload_time: str | None = None,
-    size: int | None = None,
-) -> tuple[Version, PageFile] | None:
-    """The file at *url* and its version, or ``None`` to skip it.
-
-    The filename is the last path segment of *url*. Files that are neither
-    wheels nor sdists, whose names do not parse, or that belong to a project
-    other than *project* (when given) are skipped. A fragment of the form
-    ``#<algo>=<hex>`` is a hash (one in *hashes* wins); the file's URL has
-    no fragment.
-    """
+def _split_url(url: str) -> tuple[str, str, str]:
+    """*url*'s location (no fragment), fragment, and filename."""
     # Plain string splitting: urlsplit() dominated the time spent on pages
     # with thousands of files.
     location, _, fragment = url.partition("#")
     filename = location.partition("?")[0].rpartition("/")[2]
     if "%" in filename:
         filename = unquote(filename)
+    return location, fragment, filename
+
+
+def file_version(url: str, project: NormalizedName | None = None) -> Version | None:
+    """The version of the file at *url*, or ``None`` to skip the file.
+
+    The filename is the last path segment of *url*. Files that are neither
+    wheels nor sdists, whose names do not parse, or that belong to a project
+    other than *project* (when given) are skipped.
+    """
+    filename = _split_url(url)[2]
     try:
         if filename.endswith(".whl"):
             name, version, _ = parse_wheel_name(filename)
@@ -121,36 +121,39 @@ def page_file(
         return None
     if project is not None and name != project:
         return None
+    return version
+
+
+def dist_of(entry: PageEntry, index: Index) -> DistFile:
+    """The :class:`DistFile` of a file *entry* of *index* (one
+    :func:`file_version` accepted). A hash in the URL's fragment counts
+    unless the page gave one for that algorithm."""
+    location, fragment, filename = _split_url(entry.url)
+    hashes = entry.hashes
     if fragment:
         algo, sep, digest = fragment.partition("=")
-        if sep and algo in hashlib.algorithms_available and algo not in (hashes or {}):
-            hashes = {**(hashes or {}), algo: digest}
-    return version, PageFile(
-        filename, location, hashes or {}, requires_python, yanked, core_metadata, upload_time, size
-    )
-
-
-def dist_of(entry: PageFile, index: Index) -> DistFile:
-    """The :class:`DistFile` of a file *entry* of *index* (which
-    :func:`page_file` accepted)."""
-    if entry.filename.endswith(".whl"):
-        name, version, tags = parse_wheel_name(entry.filename)
+        if sep and algo in hashlib.algorithms_available and algo not in hashes:
+            hashes = {**hashes, algo: digest}
+    if filename.endswith(".whl"):
+        name, version, tags = parse_wheel_name(filename)
         kind: DistKind = "wheel"
     else:
-        name, version = parse_sdist_name(entry.filename)
+        name, version = parse_sdist_name(filename)
         tags, kind = frozenset(), "sdist"
+    yanked = entry.yanked
+    metadata = entry.core_metadata if entry.core_metadata is not None else entry.dist_info_metadata
     return DistFile(
-        filename=entry.filename,
-        url=entry.url,
+        filename=filename,
+        url=location,
         index=index,
         name=name,
         version=version,
         kind=kind,
         tags=tags,
-        hashes=entry.hashes,
+        hashes=hashes,
         requires_python=parsed_specifier(entry.requires_python),
-        yanked=entry.yanked,
-        core_metadata=entry.core_metadata,
+        yanked=None if yanked is False else ("" if yanked is True else yanked),
+        core_metadata=None if metadata is None or metadata is False else ({} if metadata is True else metadata),
         upload_time=json_time(entry.upload_time),
         size=entry.size,
     )
@@ -166,15 +169,17 @@ def dist_file(
     size: int | None = None,
 ) -> DistFile | None:
     """The DistFile for the file at *url* of *index*, or ``None`` to skip
-    it (see :func:`page_file`)."""
-    found = page_file(
+    it (see :func:`file_version`)."""
+    if file_version(url, project) is None:
+        return None
+    entry = PageEntry(
+        _split_url(url)[2],
         url,
-        project=project,
-        hashes=dict(hashes or {}),
+        dict(hashes or {}),
         upload_time=None if upload_time is None else upload_time.isoformat(),
         size=size,
     )
-    return None if found is None else dist_of(found[1], index)
+    return dist_of(entry, index)
 
 
 def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[Tag]]:
@@ -254,7 +259,7 @@ def _attributes(text: str) -> dict[str, str | None]:
 
 def _resolve(base_url: str, href: str) -> str:
     # Most large pages link with absolute URLs, which need no joining.
-    if href.startswith(("https://", "http://")):
+    if href.startswith(_ABSOLUTE):
         return href
     return urljoin(base_url, href)
 
@@ -298,18 +303,19 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
 
 def _html_entries(
     content: bytes, page_url: str, project: NormalizedName | None, errors: str
-) -> Iterator[tuple[Version, PageFile]]:
+) -> Iterator[tuple[Version, PageEntry]]:
     text = content.decode("utf-8", errors=errors)
     for href, attrs in iter_anchors(text, page_url):
-        found = page_file(
-            href,
-            project=project,
-            requires_python=attrs.get("data-requires-python"),
-            yanked=(attrs["data-yanked"] or "") if "data-yanked" in attrs else None,
-            core_metadata=_metadata_attr(attrs),
-        )
-        if found is not None:
-            yield found
+        version = file_version(href, project)
+        if version is not None:
+            yanked = attrs["data-yanked"] or "" if "data-yanked" in attrs else False
+            yield version, PageEntry(
+                _split_url(href)[2],
+                href,
+                requires_python=attrs.get("data-requires-python"),
+                yanked=yanked,
+                core_metadata=_metadata_attr(attrs),
+            )
 
 
 def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile]:
@@ -321,7 +327,7 @@ def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile
 
 def _html_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[tuple[Version, PageFile]]:
+) -> list[tuple[Version, PageEntry]]:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
     try:
@@ -332,32 +338,13 @@ def _html_page(
         ) from None
 
 
-class _JsonFile(msgspec.Struct, rename="kebab"):
-    filename: str
-    url: str
-    hashes: dict[str, str] = {}
-    requires_python: str | None = None
-    yanked: bool | str = False
-    core_metadata: bool | dict[str, str] | None = None
-    dist_info_metadata: bool | dict[str, str] | None = None
-    upload_time: str | None = None
-    size: int | None = None
-
-
 class _JsonMeta(msgspec.Struct, rename="kebab"):
     api_version: str = "1.0"
 
 
 class _JsonPage(msgspec.Struct):
-    files: list[_JsonFile]
+    files: list[PageEntry]
     meta: _JsonMeta | None = None
-
-
-def _json_metadata(entry: _JsonFile) -> dict[str, str] | None:
-    value = entry.core_metadata if entry.core_metadata is not None else entry.dist_info_metadata
-    if value is None or value is False:
-        return None
-    return {} if value is True else value
 
 
 def json_time(text: str | None) -> datetime | None:
@@ -372,7 +359,7 @@ def json_time(text: str | None) -> datetime | None:
 
 def _json_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[tuple[Version, PageFile]]:
+) -> list[tuple[Version, PageEntry]]:
     try:
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
@@ -386,22 +373,12 @@ def _json_page(
             "not support",
         )
     entries = []
-    # Positional arguments, and the metadata declaration looked at only when
-    # there is one: this loop runs once per file, tens of thousands of times
-    # in a cold resolution.
     for entry in page.files:
-        found = page_file(
-            _resolve(page_url, entry.url),
-            project,
-            entry.hashes,
-            entry.requires_python,
-            None if entry.yanked is False else ("" if entry.yanked is True else entry.yanked),
-            None if entry.core_metadata is None and entry.dist_info_metadata is None else _json_metadata(entry),
-            entry.upload_time,
-            entry.size,
-        )
-        if found is not None:
-            entries.append(found)
+        if not entry.url.startswith(_ABSOLUTE):
+            entry = msgspec.structs.replace(entry, url=urljoin(page_url, entry.url))
+        version = file_version(entry.url, project)
+        if version is not None:
+            entries.append((version, entry))
     return entries
 
 
@@ -431,7 +408,7 @@ def page_entries(
     page_url: str,
     index: Index,
     project: NormalizedName,
-) -> list[tuple[Version, PageFile]]:
+) -> list[tuple[Version, PageEntry]]:
     """Read a project page of *index* in whichever format it answered with:
     each file of *project* it lists, with its version.
 
