@@ -33,3 +33,16 @@ def test_every_command_module_leaves_the_entry_point_alone() -> None:
 
     cli.build_parser()
     assert callable(cli.run) and cli.run.__module__ == "freewheel.cli"
+
+
+def test_a_caller_passing_arguments_keeps_its_collector_settings(capsys) -> None:
+    # The program tunes the cyclic collector for a run that ends with the
+    # process; code calling main() in-process must find it as it left it.
+    import gc
+
+    from freewheel.__main__ import main
+
+    thresholds, callbacks = gc.get_threshold(), list(gc.callbacks)
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("freewheel ")
+    assert (gc.get_threshold(), gc.callbacks, gc.get_freeze_count()) == (thresholds, callbacks, 0)

@@ -23,7 +23,8 @@ def parse_project_page(
     content: bytes, content_type: str | None, page_url: str, index: Index, project: str
 ) -> list[DistFile]:
     """The files a project page lists, as the resolver gets them."""
-    return [dist_of(entry, index) for _, entry in page_entries(content, content_type, page_url, index, project)]
+    grouped = page_entries(content, content_type, page_url, index, project)
+    return [dist_of(entry, index) for entries in grouped.values() for entry in entries]
 
 
 def parse_html_page(content: bytes, page_url: str, index: Index, project: str) -> list[DistFile]:

@@ -49,14 +49,11 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
     if response.status != 200:
         return ProjectPage(response.status)
     try:
-        entries = page_entries(
+        grouped = page_entries(
             response.content, response.headers.get("content-type"), response.url, index, project
         )
     except UnreadablePage as exc:
         return ProjectPage(200, unreadable=exc.reason)
-    grouped: dict[Version, list[PageEntry]] = {}
-    for version, entry in entries:
-        grouped.setdefault(version, []).append(entry)
     return ProjectPage(
         200,
         [

@@ -65,7 +65,7 @@ class UnreadablePage(IndexAccessError):
         self.reason = reason
 
 
-class PageEntry(msgspec.Struct, rename="kebab", omit_defaults=True, frozen=True):
+class PageEntry(msgspec.Struct, rename="kebab", omit_defaults=True, frozen=True, gc=False):
     """One file as an index page lists it, in PEP 691's terms (an HTML page's
     links are read into the same shape): the page's own values, of which
     only the URL is looked at (:func:`file_version`) until :func:`dist_of`
@@ -327,15 +327,18 @@ def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile
 
 def _html_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[tuple[Version, PageEntry]]:
+) -> dict[Version, list[PageEntry]]:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
+    grouped: dict[Version, list[PageEntry]] = {}
     try:
-        return list(_html_entries(content, page_url, project, "strict"))
+        for version, entry in _html_entries(content, page_url, project, "strict"):
+            grouped.setdefault(version, []).append(entry)
     except UnicodeDecodeError as exc:
         raise UnreadablePage(
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
         ) from None
+    return grouped
 
 
 class _JsonMeta(msgspec.Struct, rename="kebab"):
@@ -359,7 +362,7 @@ def json_time(text: str | None) -> datetime | None:
 
 def _json_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> list[tuple[Version, PageEntry]]:
+) -> dict[Version, list[PageEntry]]:
     try:
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
@@ -372,14 +375,17 @@ def _json_page(
             f"it uses version {page.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    entries = []
+    # Grouped here, without a pair per file: a cold resolution reads tens
+    # of thousands of files, and those pairs were most of what the cyclic
+    # collector scanned.
+    grouped: dict[Version, list[PageEntry]] = {}
     for entry in page.files:
         if not entry.url.startswith(_ABSOLUTE):
             entry = msgspec.structs.replace(entry, url=urljoin(page_url, entry.url))
         version = file_version(entry.url, project)
         if version is not None:
-            entries.append((version, entry))
-    return entries
+            grouped.setdefault(version, []).append(entry)
+    return grouped
 
 
 def page_format(content_type: str | None, content: bytes) -> str | None:
@@ -408,9 +414,10 @@ def page_entries(
     page_url: str,
     index: Index,
     project: NormalizedName,
-) -> list[tuple[Version, PageEntry]]:
+) -> dict[Version, list[PageEntry]]:
     """Read a project page of *index* in whichever format it answered with:
-    each file of *project* it lists, with its version.
+    the files of *project* it lists, grouped by version (versions and files
+    in the order the page first lists them).
 
     Raises :class:`UnreadablePage` when the page is not an index page at
     all, or not one freewheel can read.
