@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -144,6 +145,13 @@ def resolve(
     return _Solver(provider, root, root_version, swap_threshold).solve()
 
 
+def _priority(root: P, provider: DependencyProvider[P], package: P) -> tuple[int, SupportsLessThan]:
+    """The root first, then the provider's order."""
+    if package == root:
+        return (0, 0)
+    return (1, provider.prioritize(package))
+
+
 class _Solver(Generic[P]):
     def __init__(
         self,
@@ -156,7 +164,10 @@ class _Solver(Generic[P]):
         self._root = root
         self._root_version = root_version
         self._swap_threshold = swap_threshold
-        self._solution: PartialSolution[P] = PartialSolution(self._priority)
+        # Not a method of the solver: the partial solution holding one would
+        # tie the two in a cycle, and a finished solve (a universal
+        # resolution discards dozens) would wait for the cyclic collector.
+        self._solution: PartialSolution[P] = PartialSolution(functools.partial(_priority, root, provider))
         #: Per package, its incompatibilities not known to be contradicted,
         #: with the order in which each was added: propagation goes through
         #: these only. Most of a long walk's clauses are contradicted at any
@@ -507,11 +518,6 @@ class _Solver(Generic[P]):
                 return package
         return solution.first_waiting()
 
-    def _priority(self, package: P) -> tuple[int, SupportsLessThan]:
-        """The root first, then the provider's order."""
-        if package == self._root:
-            return (0, 0)
-        return (1, self._provider.prioritize(package))
 
     def _add_incompatibility(self, incompatibility: Incompatibility[P], *, mergeable: bool = False) -> None:
         if incompatibility in self._added_at:
