@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import platform
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from packaging.markers import Marker
 from packaging.tags import Tag
@@ -118,7 +118,7 @@ def test_no_base_means_the_running_interpreter():
 
 
 def test_free_threaded_base_stays_free_threaded(base):
-    threaded = dataclasses.replace(base, version=(3, 13, 0), abis=("cp313t",))
+    threaded = msgspec.structs.replace(base, version=(3, 13, 0), abis=("cp313t",))
     target = for_request(threaded, python_version="3.14", python_platform="linux")
     assert target.tags[0] == Tag("cp314", "cp314t", "manylinux_2_28_x86_64")
     assert not any(tag.abi == "abi3" for tag in target.tags)

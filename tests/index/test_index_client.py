@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import socket
 from pathlib import Path
 
+import msgspec
 import pytest
 from support.builders import make_sdist, make_wheel
 from support.server import write_file_index
@@ -153,7 +153,7 @@ def test_unsafe_strategies_also_report_a_failing_index(three):
 def test_an_ignored_error_code_means_not_found_on_that_index(three, strategy, best):
     servers, indexes = three
     servers["a"].configure(status={"torch": 403})
-    private = dataclasses.replace(indexes[0], ignore_error_codes=frozenset({403}))
+    private = msgspec.structs.replace(indexes[0], ignore_error_codes=frozenset({403}))
     listing = lookup([private, *indexes[1:]], "torch", strategy=strategy)
     assert listing.error is None
     assert listing.outcomes[0].status == "not-found"
@@ -164,7 +164,7 @@ def test_an_ignored_error_code_means_not_found_on_that_index(three, strategy, be
 def test_only_the_listed_error_codes_are_ignored(three):
     servers, indexes = three
     servers["a"].configure(status={"torch": 401})
-    private = dataclasses.replace(indexes[0], ignore_error_codes=frozenset({403}))
+    private = msgspec.structs.replace(indexes[0], ignore_error_codes=frozenset({403}))
     listing = lookup([private, *indexes[1:]], "torch")
     assert statuses(listing) == [("a", "unauthorized")]
     assert project_requests(servers["b"]) == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 from wheelkit import Env, build_wheel, snapshot
 
@@ -124,7 +124,7 @@ def test_a_tree_reused_from_the_cache_goes_where_its_wheel_says(
     native = build_wheel(tmp_path / "w", "native", "1.0", {"native.py": ""}, purelib=False)
     for name in ("first", "second"):  # the second from the cached trees
         env = new_env(name)
-        scheme = dataclasses.replace(env.scheme, platlib=env.root / "lib64-site-packages")
+        scheme = msgspec.structs.replace(env.scheme, platlib=env.root / "lib64-site-packages")
         install_wheels([WheelToInstall(pure), WheelToInstall(native)], scheme, archive_bucket=bucket)
         assert [p.name for p in scheme.purelib.glob("*.py")] == ["pure.py"]
         assert [p.name for p in scheme.platlib.glob("*.py")] == ["native.py"]

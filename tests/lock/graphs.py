@@ -10,11 +10,11 @@ wheel and a pure one); the ``cpu`` extra adds ``delta``, the ``dev`` group
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import random
 from datetime import UTC, datetime
 
+import msgspec
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -243,6 +243,6 @@ def shuffled(graph: LockGraph, seed: int) -> LockGraph:
         return tuple(rng.sample(items, len(items)))
 
     packages = tuple(
-        dataclasses.replace(p, files=mix(p.files), dependencies=mix(p.dependencies)) for p in graph.packages
+        msgspec.structs.replace(p, files=mix(p.files), dependencies=mix(p.dependencies)) for p in graph.packages
     )
-    return dataclasses.replace(graph, packages=mix(packages))
+    return msgspec.structs.replace(graph, packages=mix(packages))

@@ -8,6 +8,7 @@ import dataclasses
 import tomllib
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,12 +53,12 @@ def test_markers_are_written_as_they_read_under_the_locked_space(graph, marker, 
     """Markers a lock was not written with (not simplified) come back
     simplified, and writing again changes nothing."""
     first, *rest = graph.packages
-    first = dataclasses.replace(
+    first = msgspec.structs.replace(
         first,
         marker=marker,
-        dependencies=tuple(dataclasses.replace(d, marker=edge) for d in first.dependencies),
+        dependencies=tuple(msgspec.structs.replace(d, marker=edge) for d in first.dependencies),
     )
-    graph = dataclasses.replace(graph, packages=(first, *rest))
+    graph = msgspec.structs.replace(graph, packages=(first, *rest))
     text = dumps(graph)
     again = loads(text)
     assert dumps(again) == text
@@ -92,13 +93,13 @@ def test_the_layout_is_one_table_per_package_and_one_line_per_file():
 def test_what_every_locked_environment_satisfies_is_left_out_of_markers():
     graph = project_graph()
     alpha, *rest = graph.packages
-    alpha = dataclasses.replace(alpha, marker=MarkerTree.from_marker("python_version >= '3.8' and sys_platform == 'linux'"))
-    text = dumps(dataclasses.replace(graph, packages=(alpha, *rest)))
+    alpha = msgspec.structs.replace(alpha, marker=MarkerTree.from_marker("python_version >= '3.8' and sys_platform == 'linux'"))
+    text = dumps(msgspec.structs.replace(graph, packages=(alpha, *rest)))
     assert 'name = "alpha"\nversion = "1.0"\nmarker = "sys_platform == \'linux\'"\n' in text
 
 
 def test_a_lock_of_nothing_is_valid():
-    text = dumps(dataclasses.replace(project_graph(), packages=()))
+    text = dumps(msgspec.structs.replace(project_graph(), packages=()))
     assert Pylock.from_dict(tomllib.loads(text)).packages == []
     assert loads(text).packages == ()
 
@@ -124,7 +125,7 @@ def test_credentials_never_reach_the_file():
     secret = Index(url="https://me:s3cret@127.0.0.1:9/simple/")
     graph = project_graph()
     packages = [
-        dataclasses.replace(
+        msgspec.structs.replace(
             p,
             index=secret,
             files=tuple(
@@ -140,7 +141,7 @@ def test_credentials_never_reach_the_file():
         package("zeta", "1.0", source=LockedSource("archive", "https://me:s3cret@127.0.0.1/z-1.0.tar.gz", sha256="ab")),
         package("zz", "1.0", source=LockedSource("vcs", "git+https://me:s3cret@127.0.0.1/zz.git", commit="c0ffee")),
     ]
-    text = dumps(dataclasses.replace(graph, packages=tuple(packages)))
+    text = dumps(msgspec.structs.replace(graph, packages=tuple(packages)))
     assert "s3cret" not in text and "me:" not in text
     read = loads(text)
     assert read.packages[0].index == Index(url="https://127.0.0.1:9/simple/")
@@ -149,7 +150,7 @@ def test_credentials_never_reach_the_file():
 
 def test_a_flat_index_keeps_its_format():
     flat = Index(url="http://127.0.0.1:8000/flat/", format="flat")
-    graph = dataclasses.replace(project_graph(), packages=(package("beta", "1.0", files=("beta-1.0-py3-none-any.whl",), index=flat),))
+    graph = msgspec.structs.replace(project_graph(), packages=(package("beta", "1.0", files=("beta-1.0-py3-none-any.whl",), index=flat),))
     text = dumps(graph)
     assert '[packages.tool.freewheel]\nindex-format = "flat"' in text
     assert loads(text).packages[0].index == flat
@@ -157,15 +158,15 @@ def test_a_flat_index_keeps_its_format():
 
 def test_files_without_hashes_are_refused():
     beta = package("beta", "1.0", files=("beta-1.0-py3-none-any.whl",))
-    beta = dataclasses.replace(beta, files=(dataclasses.replace(beta.files[0], hashes={}),))
+    beta = msgspec.structs.replace(beta, files=(dataclasses.replace(beta.files[0], hashes={}),))
     with pytest.raises(ValueError, match="beta-1.0-py3-none-any.whl has no hash"):
-        dumps(dataclasses.replace(project_graph(), packages=(beta,)))
+        dumps(msgspec.structs.replace(project_graph(), packages=(beta,)))
 
 
 def test_an_edge_that_never_applies_is_left_out():
     """The resolver may record an edge only environments where its package
     is not installed need; it leads to no locked package."""
-    graph = dataclasses.replace(project_graph(), packages=(
+    graph = msgspec.structs.replace(project_graph(), packages=(
         package("omega", "1.0", LINUX, files=("omega-1.0-py3-none-any.whl",),
                 dependencies=(("zeta", "1.0", FALSE), ("beta", "1.0", MarkerTree.from_marker("python_version < '3.9'")))),
     ))
@@ -177,7 +178,7 @@ def test_an_edge_that_never_applies_is_left_out():
 def test_an_edge_to_a_package_not_locked_is_refused():
     alpha = package("alpha", "1.0", files=("alpha-1.0.tar.gz",), dependencies=(("beta", "3.0", TRUE),))
     with pytest.raises(ValueError, match="alpha 1.0 depends on beta 3.0, which the graph does not lock"):
-        dumps(dataclasses.replace(project_graph(), packages=(alpha,)))
+        dumps(msgspec.structs.replace(project_graph(), packages=(alpha,)))
 
 
 def test_one_version_from_two_places_is_two_entries_told_apart_by_where_it_comes_from():
@@ -185,16 +186,16 @@ def test_one_version_from_two_places_is_two_entries_told_apart_by_where_it_comes
     edges to either say where their package comes from, and the lock reads
     back to the same graph."""
     here = LockedSource("directory", "../foo-linux")
-    graph = dataclasses.replace(project_graph(), packages=(
+    graph = msgspec.structs.replace(project_graph(), packages=(
         package("bar", "1.0", files=("bar-1.0-py3-none-any.whl",), dependencies=()),
         package("foo", "1.0", LINUX, source=here),
         package("foo", "1.0", ~LINUX, files=("foo-1.0-py3-none-any.whl",)),
     ))
-    bar = dataclasses.replace(graph.packages[0], dependencies=(
+    bar = msgspec.structs.replace(graph.packages[0], dependencies=(
         LockedDependency(canonicalize_name("foo"), Version("1.0"), LINUX, here),
         LockedDependency(canonicalize_name("foo"), Version("1.0"), ~LINUX),
     ))
-    graph = dataclasses.replace(graph, packages=(bar, *graph.packages[1:]))
+    graph = msgspec.structs.replace(graph, packages=(bar, *graph.packages[1:]))
     text = dumps(graph)
     lock = valid_pylock(text)
     assert '{ name = "foo", directory = { path = "../foo-linux" } }' in text

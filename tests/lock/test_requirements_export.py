@@ -3,9 +3,9 @@ same project, the selection of extras and groups settled in the markers."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,7 +18,7 @@ from freewheel.resolver.result import LockedSource
 
 from .graphs import lock_graphs, package, project_graph
 
-PLAIN = dataclasses.replace(EXPORT_OPTIONS, hashes=False, command="freewheel export --no-hashes")
+PLAIN = msgspec.structs.replace(EXPORT_OPTIONS, hashes=False, command="freewheel export --no-hashes")
 
 # What `uv export --no-hashes --extra cpu --no-default-groups` writes for the
 # same project (tests/lock/graphs.py), the header's tool name aside.
@@ -77,7 +77,7 @@ def test_the_selection_and_the_locked_python_leave_the_markers():
         MarkerTree.from_marker("'cpu' in extras and sys_platform == 'linux' and python_version >= '3.9'"),
         files=("torch-2.5.1+cpu-cp312-cp312-manylinux_2_17_x86_64.whl",),
     )
-    graph = dataclasses.replace(graph, packages=(*graph.packages, torch))
+    graph = msgspec.structs.replace(graph, packages=(*graph.packages, torch))
     assert "torch==2.5.1+cpu ; sys_platform == 'linux'\n" in render_lock(graph, PLAIN, extras=["cpu"])
     assert "torch" not in render_lock(graph, PLAIN)
 
@@ -97,7 +97,7 @@ def test_direct_sources_are_direct_references_without_credentials():
             "vcs", "git+https://me:s3cret@127.0.0.1/repo.git", commit="c0ffee", requested_revision="main")),
         package("local", "1.0", source=LockedSource("directory", "libs/local")),
     ]
-    graph = dataclasses.replace(project_graph(), packages=tuple(sources))
+    graph = msgspec.structs.replace(project_graph(), packages=tuple(sources))
     text = render_lock(graph, OutputOptions(header=False, hashes=True))
     assert text == (
         "arch @ https://127.0.0.1/arch-1.0.tar.gz#subdirectory=sub \\\n"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.version import Version
@@ -85,7 +84,7 @@ def test_roots_choose_the_trees():
 
 
 def test_a_cycle_is_drawn_once():
-    graph = dataclasses.replace(project_graph(), packages=(
+    graph = msgspec.structs.replace(project_graph(), packages=(
         package("a", "1", dependencies=(("b", "1", TRUE),)),
         package("b", "1", dependencies=(("a", "1", TRUE),)),
     ))
@@ -93,7 +92,7 @@ def test_a_cycle_is_drawn_once():
 
 
 def test_an_edge_that_never_applies_is_not_drawn():
-    graph = dataclasses.replace(project_graph(), packages=(package("a", "1", dependencies=(("z", "1", FALSE),)),))
+    graph = msgspec.structs.replace(project_graph(), packages=(package("a", "1", dependencies=(("z", "1", FALSE),)),))
     assert render(graph) == "a v1\n"
 
 
@@ -103,9 +102,9 @@ def test_one_version_from_two_places_is_two_packages():
     foo = [(source, marker, package("foo", "1.0", marker, dependencies=((dep, "1.0", TRUE),), source=source))
            for source, marker, dep in ((first, here, "beta"), (second, there, "gamma"))]
     edges = tuple(LockedDependency(p.name, p.version, marker, source) for source, marker, p in foo)
-    graph = dataclasses.replace(project_graph(), packages=(
-        dataclasses.replace(package("app", "0.1"), dependencies=edges),
-        dataclasses.replace(package("bar", "1.0"), dependencies=edges),
+    graph = msgspec.structs.replace(project_graph(), packages=(
+        msgspec.structs.replace(package("app", "0.1"), dependencies=edges),
+        msgspec.structs.replace(package("bar", "1.0"), dependencies=edges),
         *(p for _, _, p in foo), package("beta", "1.0"), package("gamma", "1.0"),
     ))
     assert render(graph) == (

@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from rich.pretty import pretty_repr
 from support.cli import freewheel
 
 from freewheel.config.indexes import Index
@@ -246,6 +247,7 @@ def test_passwords_never_show(private):
     assert error.url == private.url + "org/simple/broken/"
     assert "s3cret" not in repr(store)
     assert repr(Credentials("alice", "s3cret")) == "Credentials(username='alice', password='****')"
+    assert pretty_repr(Credentials("alice", "s3cret")) == "Credentials(username='alice', password='****')"
 
 
 @pytest.mark.parametrize(

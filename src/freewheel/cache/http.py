@@ -39,7 +39,6 @@ entry is served unless it said ``must-revalidate`` or ``no-cache``.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email.utils
 import hashlib
 import os
@@ -152,8 +151,7 @@ def _decoded(record: DerivedRecord, value_type: type[_Value]) -> _Value | None:
         return None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """A requested URL as the cache sees it.
 
     ``location`` is the URL without credentials or fragment; ``variant`` the
@@ -274,8 +272,7 @@ def _read_bytes(path: Path) -> bytes | None:
         return None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(msgspec.Struct, frozen=True):
     """A stored response found for a request.
 
     ``path`` is its record's file; ``None`` when the body was found by its
@@ -474,7 +471,7 @@ class CachingFetcher(Closing):
                 return entry.response, entry.stored
             raise
         if response.status == 304 and entry is not None and entry.path is not None:
-            renewed = dataclasses.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
+            renewed = msgspec.structs.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
             await asyncio.to_thread(self._write, entry.path, renewed.record)
             return renewed.response, renewed.stored
         return response, await asyncio.to_thread(self._store, target, response)

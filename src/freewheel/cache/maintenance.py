@@ -10,7 +10,6 @@ temporary file was removed, is lost, which costs a download).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import shutil
@@ -35,8 +34,7 @@ _KEPT = frozenset((CACHEDIR_TAG, LOCK_NAME))
 _BUCKET_NAME = re.compile(r"(?P<family>.+)-v(?P<version>\d+)")
 
 
-@dataclasses.dataclass
-class Removal:
+class Removal(msgspec.Struct):
     """How much was removed: files and their bytes."""
 
     files: int = 0
@@ -61,14 +59,13 @@ class Removal:
         return self
 
 
-@dataclasses.dataclass
-class Pruned:
+class Pruned(msgspec.Struct):
     """What :func:`prune` removed, by reason."""
 
-    temporary: Removal = dataclasses.field(default_factory=Removal)
-    old_buckets: Removal = dataclasses.field(default_factory=Removal)
-    undecodable: Removal = dataclasses.field(default_factory=Removal)
-    offline_copies: Removal = dataclasses.field(default_factory=Removal)
+    temporary: Removal = msgspec.field(default_factory=Removal)
+    old_buckets: Removal = msgspec.field(default_factory=Removal)
+    undecodable: Removal = msgspec.field(default_factory=Removal)
+    offline_copies: Removal = msgspec.field(default_factory=Removal)
 
     @property
     def total(self) -> Removal:

@@ -10,12 +10,12 @@ is built the same way, one level deeper.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from freewheel.resolver.pubgrub import Ranges
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BuildRequest:
+class BuildRequest(msgspec.Struct, frozen=True):
     """Whether and how a command builds: its ``--no-build``, backend
     options, build constraints, the interpreter of the environment built
     for (looked up at the first build), and the chain of builds that led
@@ -126,7 +125,7 @@ def _filler(request: BuildRequest, context: CommandContext, cache: Cache) -> Cal
                 f"Building {building} needs {building} itself (through {' -> '.join(request.chain)}); "
                 "provide a wheel of one of them."
             )
-        nested = dataclasses.replace(request, python=lambda: interpreter, chain=(*request.chain, building))
+        nested = msgspec.structs.replace(request, python=lambda: interpreter, chain=(*request.chain, building))
         try:
             fill_environment(interpreter, requirements, context, cache, nested)
         except BuildError:
@@ -169,7 +168,7 @@ def fill_environment(
     )
     if context.verbose:
         _stderr(f"Installing build requirements of {build.chain[-1]}: {', '.join(map(str, requirements))}")
-    nested = dataclasses.replace(context, target=target)
+    nested = msgspec.structs.replace(context, target=target)
     with resolver_session(request, nested, cache) as provider:
         pins = resolve(provider, {})
         paths = provider.source.fetch_files([(pin.dist, ()) for pin in pins if pin.dist], wheels=True)

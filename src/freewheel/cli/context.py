@@ -4,12 +4,13 @@ the ordered indexes, and the target environment."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from freewheel.config.settings import (
     IndexSettings,
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
     from freewheel.python.interpreters import InterpreterInfo
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CommandContext:
+class CommandContext(msgspec.Struct, frozen=True):
     """What a resolving command starts from: its typed settings, the target,
     and how much to say."""
 
@@ -79,7 +79,7 @@ def _existing_locations(indexes: IndexSettings, cwd: Path, *, quiet: int) -> Ind
             )
         else:
             kept.append(index)
-    return dataclasses.replace(indexes, indexes=tuple(kept))
+    return msgspec.structs.replace(indexes, indexes=tuple(kept))
 
 
 def _config_layer(config: IndexConfig, name: str) -> Layer:
@@ -119,7 +119,7 @@ def _pinnable_indexes(gathered: Gathered) -> tuple[Index, ...]:
     if not gathered.pyprojects or not gathered.pyprojects[0].is_file():
         return ()
     indexes = read_index_config(gathered.pyprojects[0]).indexes
-    return tuple(dataclasses.replace(i, explicit=True, default=False) for i in indexes if i.name is not None)
+    return tuple(msgspec.structs.replace(i, explicit=True, default=False) for i in indexes if i.name is not None)
 
 
 def _pip_layer(section: str, environ: Mapping[str, str]) -> Layer:

@@ -11,10 +11,10 @@ them with its verdict.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
+import msgspec
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -72,7 +72,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         extras=args.extra, all_extras=bool(args.all_extras), groups=args.group,
     )
     own = parse_requirements(args.package, source_path="command line", base_dir=Path.cwd())
-    gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+    gathered = msgspec.structs.replace(gathered, requirements=gathered.requirements + own.requirements)
     context = build_context(args, gathered, pip_section="install")
     request = ResolveRequest.from_args(args, gathered, context, existing_output=None)
     if request.pending:

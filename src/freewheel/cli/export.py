@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shlex
 import sys
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from freewheel.errors import UsageError
 
@@ -61,7 +62,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     if args.format == "pylock.toml":
         text = dumps(select(graph, extras=extras, groups=groups), command=None if args.no_header else command)
     else:
-        options = dataclasses.replace(
+        options = msgspec.structs.replace(
             EXPORT_OPTIONS, header=not args.no_header, command=command, hashes=not args.no_hashes
         )
         text = render_lock(graph, options, extras=extras, groups=groups)
@@ -118,7 +119,7 @@ def _wheelhouse(
         cache.close()
     header = None if args.no_header else command
     atomic_write_text(dest / "pylock.toml", dumps(selected, command=header))
-    options = dataclasses.replace(EXPORT_OPTIONS, header=not args.no_header, command=command, hashes=True)
+    options = msgspec.structs.replace(EXPORT_OPTIONS, header=not args.no_header, command=command, hashes=True)
     atomic_write_text(dest / "requirements.txt", render_lock(graph, options, extras=extras, groups=groups))
     if not context.quiet:
         print(wheelhouse.summary(placed, pruned, display_path(dest.resolve(), context.cwd)), file=sys.stderr)

@@ -4,13 +4,13 @@ and write ``pylock.toml`` beside its workspace root."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.utils import canonicalize_name
 
 from freewheel.errors import UsageError
@@ -99,7 +99,7 @@ def update_lock(args: argparse.Namespace, workspace: Workspace, context: Command
     upgrading = getattr(args, "upgrade", False) or getattr(args, "upgrade_package", ())
     if previous is not None and previous.inputs == inputs and not upgrading:
         return previous
-    graph = dataclasses.replace(lock_workspace(args, workspace, context, plan, previous), inputs=inputs)
+    graph = msgspec.structs.replace(lock_workspace(args, workspace, context, plan, previous), inputs=inputs)
     text = dumps(graph)
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return graph
@@ -164,7 +164,7 @@ def lock_workspace(
             builds=sdist_builds(request.build, context, cache),
         )
         brought = list(zip(plan.direct, found, strict=True))
-        request = dataclasses.replace(
+        request = msgspec.structs.replace(
             request,
             references={s.name: m for s, m in brought if s.condition is None},
             pinned={s.url: m for s, m in brought if s.condition is not None},
@@ -176,10 +176,10 @@ def lock_workspace(
             graph = lock(plan, workspace, providers, previous, direct)
             hashed = hashed_files(base.source, [dist for package in graph.packages for dist in package.files])
     packages = [
-        dataclasses.replace(package, files=tuple(hashed[dist.url] for dist in package.files))
+        msgspec.structs.replace(package, files=tuple(hashed[dist.url] for dist in package.files))
         for package in graph.packages
     ]
-    graph = dataclasses.replace(graph, packages=tuple(packages))
+    graph = msgspec.structs.replace(graph, packages=tuple(packages))
     for message in unused_sources(workspace, graph):
         warn(message, quiet=context.quiet)
     return graph

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import dataclasses
 import re
 import sys
 import time
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from freewheel.cli import progress
 from freewheel.errors import UsageError
@@ -34,8 +35,7 @@ if TYPE_CHECKING:
     from freewheel.resolver.result import PinnedPackage
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """What one target resolved to, or why it could not be."""
 
     target: TargetEnvironment
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace, *, building: bool) -> int:
     gathered = gather(args.src_files, constraints=args.constraints, overrides=args.overrides)
     if args.packages:
         own = parse_requirements("\n".join(args.packages), source_path="command line", base_dir=Path.cwd())
-        gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+        gathered = msgspec.structs.replace(gathered, requirements=gathered.requirements + own.requirements)
     if not gathered.requirements:
         raise UsageError(f"Nothing to {'build' if building else 'download'}: name packages, or a requirements file with -r.")
 
@@ -174,7 +174,7 @@ def _fill(
         requests = [
             with_references(
                 ResolveRequest.from_args(args, gathered, context, existing_output=None, target=target),
-                dataclasses.replace(context, target=target),
+                msgspec.structs.replace(context, target=target),
                 cache,
             )
             for target in targets

@@ -10,7 +10,6 @@ or not at all.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import tempfile
 import time
@@ -19,6 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -136,7 +136,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     packages = getattr(args, "packages", [])
     if packages:
         own = parse_requirements("\n".join(packages), source_path="command line", base_dir=Path.cwd())
-        gathered = dataclasses.replace(gathered, requirements=gathered.requirements + own.requirements)
+        gathered = msgspec.structs.replace(gathered, requirements=gathered.requirements + own.requirements)
     # `-e PATH` lines of requirements files are editable installs too.
     for entry in gathered.requirements:
         if entry.editable:
@@ -144,7 +144,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             if path is None:
                 raise UsageError(f"The editable requirement {entry.url} is not a local path; only those can be editable.")
             projects.append(check_project(path))
-    gathered = dataclasses.replace(gathered, requirements=tuple(e for e in gathered.requirements if not e.editable))
+    gathered = msgspec.structs.replace(gathered, requirements=tuple(e for e in gathered.requirements if not e.editable))
     # What the user asked for by name gets REQUESTED; an editable project's
     # dependencies, added below, do not.
     direct = {canonicalize_name(r.requirement.name) for r in gathered.requirements if r.requirement}
@@ -166,12 +166,12 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             # Everything asked for is installed already: no index is read.
             _say(quiet, f"Audited {console.packages(len(audited))} in {console.duration(time.monotonic() - started)}")
             return 0
-        build = dataclasses.replace(build_request(args, context), python=lambda: environment.interpreter)
+        build = msgspec.structs.replace(build_request(args, context), python=lambda: environment.interpreter)
         editables = _build_editables(projects, build_dir, sdist_builds(build, context, cache))
         # An editable project's own requirements are resolved with the rest.
         request = ResolveRequest.from_args(
             args,
-            dataclasses.replace(
+            msgspec.structs.replace(
                 gathered, requirements=gathered.requirements + tuple(r for e in editables for r in e.requirements)
             ),
             context,
@@ -179,9 +179,9 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         )
         upgrade = {canonicalize_name(n) for n in args.upgrade_package}
         preferences = {} if args.upgrade else {n: v for n, v in installed.items() if n not in upgrade}
-        request = dataclasses.replace(
+        request = msgspec.structs.replace(
             request,
-            requirements=dataclasses.replace(request.requirements, preferences=preferences),
+            requirements=msgspec.structs.replace(request.requirements, preferences=preferences),
             # pip sync installs exactly what is listed: the file is the lock.
             no_deps=request.no_deps or sync,
             build=build,
@@ -270,8 +270,7 @@ def _audit(
     return audited
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Editable:
+class Editable(msgspec.Struct, frozen=True):
     """A local project built as an editable wheel, ready to install."""
 
     project: Path

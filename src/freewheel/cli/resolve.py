@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -45,8 +46,7 @@ if TYPE_CHECKING:
     from freewheel.resolver.universal import MakeProvider, UniversalTarget
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResolveRequest:
+class ResolveRequest(msgspec.Struct, frozen=True):
     requirements: Requirements
     via_sources: Mapping[NormalizedName, tuple[str, ...]]
     policy: CandidatePolicy
@@ -57,9 +57,9 @@ class ResolveRequest:
     #: Direct references (``name @ URL``, paths) still to bring here, then,
     #: once :func:`with_references` did, each project's file and metadata.
     pending: tuple[SourcedRequirement, ...] = ()
-    references: Mapping[NormalizedName, Materialized] = dataclasses.field(default_factory=dict)
+    references: Mapping[NormalizedName, Materialized] = msgspec.field(default_factory=dict)
     #: Direct references that index pins name (sources under a condition), by URL.
-    pinned: Mapping[str, Materialized] = dataclasses.field(default_factory=dict)
+    pinned: Mapping[str, Materialized] = msgspec.field(default_factory=dict)
     #: The references given as editable (``-e PATH``).
     editable: frozenset[NormalizedName] = frozenset()
 
@@ -170,7 +170,7 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
         if entry.expand:
             # `-r pyproject.toml` with dynamic dependencies, `-r setup.py`: what the backend says they are.
             wanted = found.metadata.provides_extra if ALL_EXTRAS in extras else extras
-            source = dataclasses.replace(entry.source, project=entry.source.project or found.metadata.name)
+            source = msgspec.structs.replace(entry.source, project=entry.source.project or found.metadata.name)
             for requirement in found.metadata.requires_dist:
                 if requirement.marker is None or context.target.evaluate(requirement.marker, wanted):
                     direct.append(requirement)
@@ -179,9 +179,9 @@ def with_references(request: ResolveRequest, context: CommandContext, cache: Cac
         by_name[name] = found
         direct.append(Requirement(f"{name}[{','.join(sorted(extras))}]" if extras else name))
         via.setdefault(name, set()).add(entry.source.annotation())
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         request,
-        requirements=dataclasses.replace(request.requirements, direct=tuple(direct)),
+        requirements=msgspec.structs.replace(request.requirements, direct=tuple(direct)),
         via_sources={n: tuple(sorted(s)) for n, s in via.items()},
         pending=(),
         references=by_name,
@@ -335,7 +335,7 @@ def run_resolution(request: ResolveRequest, context: CommandContext) -> list[Pin
         request = with_references(request, context, cache)
         with resolver_session(request, context, cache) as provider:
             pins = [
-                dataclasses.replace(pin, editable=pin.name in request.editable)
+                msgspec.structs.replace(pin, editable=pin.name in request.editable)
                 for pin in resolve(provider, request.via_sources)
             ]
             if not context.quiet:
@@ -370,8 +370,8 @@ def fork_providers(
         preferences = request.requirements.preferences if prefer is None else prefer(target.fork)
         return Provider(
             source,
-            dataclasses.replace(request.policy, target=target),
-            dataclasses.replace(request.requirements, direct=direct, preferences=preferences),
+            msgspec.structs.replace(request.policy, target=target),
+            msgspec.structs.replace(request.requirements, direct=direct, preferences=preferences),
             resolution=request.resolution,
             no_deps=request.no_deps,
             pins=pins,
@@ -423,7 +423,7 @@ def run_universal(request: ResolveRequest, context: CommandContext, requires_pyt
 def _with_hashes(source: PackageSource, pins: list[PinnedPackage]) -> list[PinnedPackage]:
     """*pins* with a sha256 for every file (see :func:`hashed_files`)."""
     hashed = hashed_files(source, [dist for pin in pins for dist in pin.files])
-    return [dataclasses.replace(pin, files=tuple(hashed[d.url] for d in pin.files)) for pin in pins]
+    return [msgspec.structs.replace(pin, files=tuple(hashed[d.url] for d in pin.files)) for pin in pins]
 
 
 def hashed_files(source: PackageSource, files: Sequence[DistFile]) -> dict[str, DistFile]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
+
+import msgspec
 
 from freewheel.util.urls import strip_credentials
 
 IndexFormat = Literal["simple", "flat", "direct"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Index:
+class Index(msgspec.Struct, frozen=True):
     """A place that offers distributions.
 
     ``format="simple"`` is a PEP 503/691 index (one page per project);

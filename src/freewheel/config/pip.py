@@ -13,7 +13,6 @@ environment variables override both. Empty values are ignored.
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import functools
 import hashlib
 import importlib.metadata
@@ -26,13 +25,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import msgspec
 import platformdirs
 
 from freewheel.errors import UsageError
 
 
-@dataclasses.dataclass(frozen=True)
-class PipSetting:
+class PipSetting(msgspec.Struct, frozen=True):
     """A configured value and where it was set, for messages.
 
     ``origin`` is ``pip config <file> [<section>] <key>`` or the name of the
@@ -43,8 +42,7 @@ class PipSetting:
     origin: str
 
 
-@dataclasses.dataclass(frozen=True)
-class PipConfig:
+class PipConfig(msgspec.Struct, frozen=True):
     """The pip settings that change where and what freewheel may install.
 
     ``None`` means pip's configuration does not set the option. List values

@@ -16,7 +16,6 @@ of the command line.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Generic, Literal, TypeVar, cast, get_args
 from urllib.parse import urlsplit
 
+import msgspec
 from packaging.utils import NormalizedName
 
 from freewheel.config.indexes import Index, IndexFormat
@@ -34,16 +34,14 @@ T = TypeVar("T")
 ENV_PREFIX = "FREEWHEEL_"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Sourced(Generic[T]):
+class Sourced(msgspec.Struct, Generic[T], frozen=True):
     """A setting's value and where it came from (for ``-v`` and errors)."""
 
     value: T
     origin: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(msgspec.Struct, frozen=True):
     """One source of settings: a name and the values it sets."""
 
     name: str
@@ -151,8 +149,7 @@ def parse_exclude_newer(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class IndexSettings:
+class IndexSettings(msgspec.Struct, frozen=True):
     """Where packages come from, in the order they are consulted."""
 
     indexes: tuple[Index, ...]
@@ -206,7 +203,7 @@ def _dedupe(indexes: Sequence[Index], configured: Sequence[Index]) -> tuple[Inde
             for field in _PER_INDEX_SETTINGS
             if getattr(first, field) == getattr(_UNSET, field)
         }
-        kept[_location(index)] = dataclasses.replace(first, **missing)
+        kept[_location(index)] = msgspec.structs.replace(first, **missing)
     return tuple(kept.values())
 
 
@@ -258,7 +255,7 @@ def index_settings(
         if default is None:
             indexes.append(Index(url=default_index(), default=True, origin="pip's default index"))
         elif isinstance(default.value, Index):
-            indexes.append(dataclasses.replace(default.value, default=True))
+            indexes.append(msgspec.structs.replace(default.value, default=True))
         else:
             indexes.append(Index(url=to_url(str(default.value), cwd), default=True, origin=default.origin))
 
@@ -275,8 +272,7 @@ def index_settings(
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class NetworkSettings:
+class NetworkSettings(msgspec.Struct, frozen=True):
     """How freewheel talks to indexes."""
 
     offline: Sourced[bool]
@@ -285,8 +281,7 @@ class NetworkSettings:
     insecure_hosts: Sourced[tuple[str, ...]]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CacheSettings:
+class CacheSettings(msgspec.Struct, frozen=True):
     """Where the cache is, whether to use one, and what to ask again."""
 
     directory: Sourced[Path | None]
@@ -295,8 +290,7 @@ class CacheSettings:
     refresh_packages: Sourced[tuple[str, ...]]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ResolverSettings:
+class ResolverSettings(msgspec.Struct, frozen=True):
     """Which versions a resolution may choose, and for which interpreter."""
 
     prerelease: Sourced[PrereleaseMode]
@@ -305,8 +299,7 @@ class ResolverSettings:
     python: Sourced[str | None]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """Every setting a command reads, typed, each value with its origin."""
 
     network: NetworkSettings

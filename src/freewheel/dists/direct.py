@@ -12,7 +12,6 @@ core metadata, and the PEP 610 ``direct_url.json`` an install records.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import os
 import re
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+import msgspec
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -56,8 +56,7 @@ if TYPE_CHECKING:
     from freewheel.config.settings import Settings
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Materialized:
+class Materialized(msgspec.Struct, frozen=True):
     """A direct reference on this machine.
 
     ``dist`` stands for it in a resolution: its ``index`` is the reference

@@ -9,7 +9,6 @@ PEP 643 says it is static; else what its build backend prepares
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
 import hashlib
 import io
@@ -43,8 +42,7 @@ if TYPE_CHECKING:
     from freewheel.dists.downloads import DistStore
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CoreMetadata:
+class CoreMetadata(msgspec.Struct, frozen=True):
     """The parts of a distribution's core metadata the resolver needs."""
 
     name: NormalizedName

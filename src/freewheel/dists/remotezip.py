@@ -14,11 +14,12 @@ here is pure; :func:`read_member` does the fetching.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import struct
 import zlib
 from collections.abc import Awaitable, Callable
+
+import msgspec
 
 TAIL_SIZE = 16 * 1024
 
@@ -34,8 +35,7 @@ class BadZip(Exception):
     """The bytes are not the zip archive they claim to be."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Member:
+class Member(msgspec.Struct, frozen=True):
     """Where a member's local header starts, and how its data is stored."""
 
     name: str
@@ -198,8 +198,7 @@ _LOCAL_SLACK = 1024
 Fetch = Callable[[int, int | None], Awaitable[tuple[int, bytes, str | None]]]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WholeFile:
+class WholeFile(msgspec.Struct, frozen=True):
     """The server ignored the range request and sent everything."""
 
     content: bytes

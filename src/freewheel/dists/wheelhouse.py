@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+import msgspec
 from packaging.utils import parse_wheel_filename
 
 from freewheel.dists.hashing import sha256_file
@@ -32,8 +33,7 @@ INDEX_PAGE = "index.html"
 _DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(msgspec.Struct, frozen=True):
     """A file of the wheelhouse after a run: its name, sha256 and size, and
     whether this run put it there."""
 

@@ -1,8 +1,9 @@
 """Readers for what users hand freewheel: requirements files, ``pyproject.toml``,
 ``setup.cfg`` and ``freewheel.toml``.
 
-Each reader returns frozen dataclasses and reports malformed input as an
-:class:`~freewheel.errors.InputError` that names the file and the place in it.
+Each reader returns frozen records (:class:`msgspec.Struct`) and reports
+malformed input as an :class:`~freewheel.errors.InputError` that names the
+file and the place in it.
 
 May import :mod:`freewheel.install` and below.
 """

@@ -8,10 +8,11 @@ constraints and overrides files. :func:`gather` reads them all into one
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import msgspec
 
 from freewheel.errors import InputError
 from freewheel.inputs.pyproject import read_pyproject
@@ -27,8 +28,7 @@ from freewheel.inputs.requirements_txt import (
 from freewheel.inputs.setup_cfg import read_setup_cfg, read_setup_py
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Gathered:
+class Gathered(msgspec.Struct, frozen=True):
     """Requirements, constraints and overrides, plus file-level options."""
 
     requirements: tuple[SourcedRequirement, ...]

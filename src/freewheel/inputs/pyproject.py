@@ -9,7 +9,6 @@ the same keys at its top level, as ``uv.toml`` does.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import re
 import tomllib
@@ -17,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from packaging.dependency_groups import DependencyGroupResolver
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -40,8 +40,7 @@ from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirem
 from freewheel.util.fs import display_path
 
 
-@dataclasses.dataclass(frozen=True)
-class ProjectRequirements:
+class ProjectRequirements(msgspec.Struct, frozen=True):
     """A project's name, the requirements asked for and its ``requires-python``.
 
     ``name`` is normalized. Requirements on the project itself
@@ -54,8 +53,7 @@ class ProjectRequirements:
     requires_python: SpecifierSet | None
 
 
-@dataclasses.dataclass(frozen=True)
-class IndexConfig:
+class IndexConfig(msgspec.Struct, frozen=True):
     """Index settings from ``[tool.freewheel]``, ``[tool.uv]`` or ``freewheel.toml``.
 
     ``indexes`` are in file order, each with its per-index settings
@@ -68,8 +66,8 @@ class IndexConfig:
     """
 
     indexes: tuple[Index, ...] = ()
-    pins: Mapping[NormalizedName, str] = dataclasses.field(default_factory=dict)
-    sources: Mapping[NormalizedName, Any] = dataclasses.field(default_factory=dict)
+    pins: Mapping[NormalizedName, str] = msgspec.field(default_factory=dict)
+    sources: Mapping[NormalizedName, Any] = msgspec.field(default_factory=dict)
     index_strategy: str | None = None
     index_url: str | None = None
     extra_index_urls: tuple[str, ...] = ()
@@ -308,8 +306,7 @@ def group_requirements(
         raise InputError(f"`[dependency-groups]` in `{shown}` is invalid: {exc}.") from None
 
 
-@dataclasses.dataclass
-class _SelfReferences:
+class _SelfReferences(msgspec.Struct):
     """Replaces requirements on the project itself by what they stand for.
 
     ``example[test]`` inside ``example``'s own extras or groups means "the

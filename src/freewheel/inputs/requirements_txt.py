@@ -13,7 +13,6 @@ error, where uv silently reads each once.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import os
 import re
 import shlex
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import (
@@ -49,8 +49,7 @@ SourceKind = Literal[
 _FLAGS: dict[str, str] = {"requirements": "-r", "constraints": "-c", "overrides": "--override"}
 
 
-@dataclasses.dataclass(frozen=True)
-class RequirementSource:
+class RequirementSource(msgspec.Struct, frozen=True):
     """Where a requirement was written, for ``# via`` annotations and messages.
 
     ``path`` is the file as the user wrote it; a file included with ``-r`` is
@@ -83,8 +82,7 @@ class RequirementSource:
         return f"{_FLAGS[self.kind]} {self.path}"
 
 
-@dataclasses.dataclass(frozen=True)
-class SourcedRequirement:
+class SourcedRequirement(msgspec.Struct, frozen=True):
     """One requirement and where it came from.
 
     ``url`` is the direct reference (an absolute ``file://`` URL for a local
@@ -113,8 +111,7 @@ class SourcedRequirement:
         return None if self.requirement is None else canonicalize_name(self.requirement.name)
 
 
-@dataclasses.dataclass(frozen=True)
-class RequirementsFile:
+class RequirementsFile(msgspec.Struct, frozen=True):
     """Everything read from a requirements file and the files it includes.
 
     Requirements from ``-c`` includes land in ``constraints``. Of several
@@ -378,7 +375,7 @@ class _Reader:
                     spec, editable=False, base_dir=base_dir, source=source, shown=shown
                 )
                 hashes = self._hashes(_tokens(options, shown, number), shown, number)
-                self._add(dataclasses.replace(entry, hashes=hashes), kind)
+                self._add(msgspec.structs.replace(entry, hashes=hashes), kind)
 
     def _add(self, entry: SourcedRequirement, kind: RequirementsKind) -> None:
         (self.constraints if kind == "constraints" else self.requirements).append(entry)
@@ -415,7 +412,7 @@ class _Reader:
                     value, editable=True, base_dir=base_dir, source=source, shown=shown
                 )
                 hashes = self._hashes(tokens[position + 1 :], shown, number)
-                self._add(dataclasses.replace(entry, hashes=hashes), kind)
+                self._add(msgspec.structs.replace(entry, hashes=hashes), kind)
                 return
             if option in ("--requirement", "--constraint"):
                 nested: RequirementsKind = (

@@ -25,7 +25,6 @@ interruption, rolls back every wheel of the batch.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import stat
@@ -35,6 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
@@ -72,8 +72,7 @@ for raw in sys.stdin.buffer.read().split(b"\0")[:-1]:
 """
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WheelToInstall:
+class WheelToInstall(msgspec.Struct, frozen=True):
     """A wheel to install and what the caller knows about it.
 
     ``expected_sha256`` (hex) is checked before the wheel is read;
@@ -92,8 +91,7 @@ class WheelToInstall:
     source_key: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class InstallResult:
+class InstallResult(msgspec.Struct, frozen=True):
     """What installing one wheel did.
 
     ``replaced`` are the ``.dist-info`` directories of the versions it
@@ -106,8 +104,7 @@ class InstallResult:
     replaced: tuple[Path, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Placement:
+class _Placement(msgspec.Struct, frozen=True):
     """One file to put at *target* in the environment: linked from
     *source*, written from *data*, or made a symbolic link to
     *link_target*."""
@@ -120,8 +117,7 @@ class _Placement:
     executable: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Layout:
+class _Layout(msgspec.Struct, frozen=True):
     wheel: WheelInfo
     tree: str
     lib_dir: str

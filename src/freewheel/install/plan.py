@@ -4,10 +4,10 @@ environment already satisfies the request before any resolution."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -26,8 +26,7 @@ class Pinned(Protocol):
 P = TypeVar("P", bound=Pinned)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Plan(Generic[P]):
+class Plan(msgspec.Struct, Generic[P], frozen=True):
     """``install`` are pins to install (new, or replacing another version or
     a reinstall); ``remove`` installed distributions to take away (the old
     versions of replaced ones, and with ``sync`` everything not pinned);

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import csv
-import dataclasses
 import hashlib
 import io
 from collections.abc import Iterable
+
+import msgspec
 
 from .errors import InstallError
 
@@ -25,8 +26,7 @@ STRONG_ALGORITHMS = frozenset(
 )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RecordEntry:
+class RecordEntry(msgspec.Struct, frozen=True):
     """One row of a ``RECORD``: a path with an optional hash and size."""
 
     path: str

@@ -7,9 +7,10 @@ and headers to a directory named after the project, as pip places them.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
+
+import msgspec
 
 from freewheel.python.interpreters import InterpreterInfo
 
@@ -17,8 +18,7 @@ from .errors import InstallError
 from .wheelfile import WheelInfo, unsafe_path_reason
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Scheme:
+class Scheme(msgspec.Struct, frozen=True):
     """The install directories of one environment and its interpreter.
 
     ``include`` is the directory under which each project's headers get a

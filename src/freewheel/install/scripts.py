@@ -7,11 +7,12 @@ pip writes them. Windows ``.exe`` launchers are not produced.
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import os
 import re
 import shlex
 from pathlib import Path
+
+import msgspec
 
 from .errors import InstallError
 
@@ -20,8 +21,7 @@ _MAX_SHEBANG = 127
 _VERSIONED_PIP = re.compile(r"pip3\.\d+")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class EntryPointScript:
+class EntryPointScript(msgspec.Struct, frozen=True):
     """A ``console_scripts`` or ``gui_scripts`` entry: ``name = module:attr``."""
 
     name: str
@@ -85,7 +85,7 @@ def with_versioned_pip(scripts: list[EntryPointScript], python_version: tuple[in
     kept = [script for script in scripts if not _VERSIONED_PIP.fullmatch(script.name)]
     template = next((script for script in kept if script.name == "pip3" and not script.gui), None)
     if template is not None:
-        kept.append(dataclasses.replace(template, name=f"pip3.{python_version[1]}"))
+        kept.append(msgspec.structs.replace(template, name=f"pip3.{python_version[1]}"))
     return kept
 
 

@@ -15,13 +15,13 @@ as a :class:`BrokenDistribution` and left out, as pip does.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+import msgspec
 from packaging.direct_url import DirectUrl, DirectUrlValidationError
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -67,8 +67,7 @@ def is_editable(direct_url: DirectUrl | None) -> bool:
     return direct_url is not None and direct_url.dir_info is not None and bool(direct_url.dir_info.editable)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class InstalledDistribution:
+class InstalledDistribution(msgspec.Struct, frozen=True):
     """One installed distribution.
 
     ``location`` is the ``site-packages`` directory it is installed in;
@@ -128,16 +127,14 @@ class InstalledDistribution:
         return [row[0] for row in csv.reader(io.StringIO(text, newline="")) if row]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BrokenDistribution:
+class BrokenDistribution(msgspec.Struct, frozen=True):
     """A metadata directory that could not be read, and why."""
 
     path: Path
     reason: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SitePackages:
+class SitePackages(msgspec.Struct, frozen=True):
     """Everything found in some ``site-packages`` directories, sorted by name."""
 
     distributions: tuple[InstalledDistribution, ...]

@@ -24,7 +24,6 @@ is what the manifest saves.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -74,8 +73,7 @@ class _Manifest(msgspec.Struct, array_like=True, frozen=True):
 _DECODER = msgspec.msgpack.Decoder(_Manifest)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Unpacked:
+class Unpacked(msgspec.Struct, frozen=True):
     """A wheel unpacked in the cache: its tree, and what the tree holds."""
 
     tree: Path

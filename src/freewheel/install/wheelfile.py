@@ -10,13 +10,13 @@ The contents' hashes are checked while they are extracted (see
 
 from __future__ import annotations
 
-import dataclasses
 import email.parser
 import re
 import stat
 import zipfile
 from collections.abc import Mapping
 
+import msgspec
 from packaging.utils import (
     InvalidWheelFilename,
     NormalizedName,
@@ -39,8 +39,7 @@ _SEPARATORS = re.compile(r"[/\\]")
 CATEGORIES = ("purelib", "platlib", "scripts", "headers", "data")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WheelInfo:
+class WheelInfo(msgspec.Struct, frozen=True):
     """What a wheel's name and ``.dist-info`` say about how to install it.
 
     ``dist_info`` and ``data_dir`` are the archive's top-level
@@ -60,8 +59,7 @@ class WheelInfo:
         return self.dist_info.removesuffix(".dist-info") + ".data"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WheelContents:
+class WheelContents(msgspec.Struct, frozen=True):
     """A checked wheel: its facts, its files and their ``RECORD`` rows.
 
     ``files`` maps each regular file's archive path to its ``RECORD`` row

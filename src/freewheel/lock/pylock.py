@@ -22,11 +22,11 @@ carry credentials in the file: they stay in the user's configuration.
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock, PylockValidationError
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -150,7 +150,7 @@ def _top_lines(graph: LockGraph) -> list[str]:
 def _written_edges(package: LockedPackage, space: MarkerTree) -> list[LockedDependency]:
     """*package*'s edges as the lock writes them: in order, each marker as it
     reads under the locked *space*, those that never apply left out."""
-    edges = (dataclasses.replace(d, marker=d.marker.simplify_under(space)) for d in package.dependencies)
+    edges = (msgspec.structs.replace(d, marker=d.marker.simplify_under(space)) for d in package.dependencies)
     return sorted((d for d in edges if not d.marker.is_false), key=lambda d: (d.name, d.version))
 
 

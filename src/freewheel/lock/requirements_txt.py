@@ -13,10 +13,10 @@ marker``), as ``uv export`` does.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from typing import Literal
 
+import msgspec
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
@@ -30,8 +30,7 @@ from freewheel.util.urls import strip_credentials
 AnnotationStyle = Literal["split", "line"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class OutputOptions:
+class OutputOptions(msgspec.Struct, frozen=True):
     header: bool = True
     command: str = "freewheel pip compile"
     annotate: bool = True

@@ -8,9 +8,9 @@ installer for one selection needs them.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection, Sequence
 
+import msgspec
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import UsageError
@@ -38,9 +38,9 @@ def select(
         if marker.is_false:
             continue
         edges = ((d, d.marker.simplify_under(context)) for d in package.dependencies)
-        dependencies = tuple(dataclasses.replace(d, marker=m) for d, m in edges if not m.is_false)
-        packages.append(dataclasses.replace(package, marker=marker, dependencies=dependencies))
-    return dataclasses.replace(graph, extras=(), groups=(), default_groups=(), packages=tuple(packages))
+        dependencies = tuple(msgspec.structs.replace(d, marker=m) for d, m in edges if not m.is_false)
+        packages.append(msgspec.structs.replace(package, marker=marker, dependencies=dependencies))
+    return msgspec.structs.replace(graph, extras=(), groups=(), default_groups=(), packages=tuple(packages))
 
 
 _VARIABLE = {"extra": "extras", "group": "dependency_groups"}

@@ -18,13 +18,14 @@ entry for any other host, as curl and pip read it), and, when enabled, the
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import netrc
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
+
+import msgspec
 
 from freewheel.config.indexes import Index
 from freewheel.errors import UsageError
@@ -32,8 +33,7 @@ from freewheel.errors import UsageError
 Origin = tuple[str, str, int | None]
 
 
-@dataclasses.dataclass(frozen=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     """A user name and, when known, a password; the password never prints."""
 
     username: str
@@ -43,9 +43,13 @@ class Credentials:
         password = None if self.password is None else "****"
         return f"Credentials(username={self.username!r}, password={password!r})"
 
+    def __rich_repr__(self) -> Iterator[tuple[str, str | None]]:
+        # rich prints a Struct through this, not __repr__: Struct's own would show the password.
+        yield "username", self.username
+        yield "password", None if self.password is None else "****"
 
-@dataclasses.dataclass(frozen=True)
-class Scope:
+
+class Scope(msgspec.Struct, frozen=True):
     """The URLs credentials apply to: one origin and a path prefix ending in ``/``."""
 
     origin: Origin

@@ -8,11 +8,12 @@ alone never loads one (:mod:`freewheel.net.fetcher` does, on first use).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
+
+import msgspec
 
 from freewheel.util.urls import strip_credentials
 
@@ -50,8 +51,7 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._fields!r})"
 
 
-@dataclasses.dataclass(frozen=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     """A complete response: HTTP errors are responses too, not exceptions,
     except a server error or 429 that lasts through every try.
 

@@ -12,12 +12,12 @@ sources, ``environments``, ``required-environments``, ``conflicts``,
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -41,8 +41,7 @@ from freewheel.util.fs import display_path
 Fail = Callable[[str, str], InputError]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ConflictItem:
+class ConflictItem(msgspec.Struct, frozen=True):
     """One member of a declared conflict: the *extra* or the *group* of
     *package* (``None``: the project declaring it)."""
 
@@ -51,16 +50,14 @@ class ConflictItem:
     group: NormalizedName | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class WorkspaceTable:
+class WorkspaceTable(msgspec.Struct, frozen=True):
     """``[tool.uv.workspace]``: glob patterns, relative to the file's directory."""
 
     members: tuple[str, ...]
     exclude: tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ProjectConfig:
+class ProjectConfig(msgspec.Struct, frozen=True):
     """What one ``pyproject.toml`` declares for the project workflow.
 
     *name* is ``None`` for a virtual project (no ``[project]`` table, as a

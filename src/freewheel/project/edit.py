@@ -9,11 +9,11 @@ one goes where it keeps a sorted list sorted, else at the end.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 import tomlkit
 import tomlkit.exceptions
 from packaging.requirements import Requirement
@@ -24,8 +24,7 @@ from tomlkit.items import Array, Table
 from freewheel.errors import InputError, UsageError
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """Which list of requirements to edit: the project's ``dependencies``,
     an ``optional`` dependency set (an extra) or a dependency ``group``."""
 
@@ -42,8 +41,7 @@ class Target:
         return "project.dependencies"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class NewIndex:
+class NewIndex(msgspec.Struct, frozen=True):
     """An ``[[index]]`` entry to add unless one of that *name* exists."""
 
     name: str

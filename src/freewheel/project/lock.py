@@ -14,7 +14,6 @@ not resolved from indexes.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -60,8 +60,7 @@ if TYPE_CHECKING:
     from freewheel.dists.direct import Materialized
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DirectSource:
+class DirectSource(msgspec.Struct, frozen=True):
     """A package that comes from a URL, a local path or a git repository
     (its ``url``, ``path`` or ``git`` source), as a direct reference *url*
     (``git+URL@REV#subdirectory=...``, ``file:///...``)."""
@@ -77,8 +76,7 @@ class DirectSource:
     condition: MarkerTree | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockPlan:
+class LockPlan(msgspec.Struct, frozen=True):
     """What a workspace asks a universal resolution for."""
 
     roots: tuple[RootRequirement, ...]
@@ -275,7 +273,7 @@ def lock(
     # A virtual project (``package = false``) is never built or installed.
     own = [_member_package(member, workspace, graph) for member in workspace.projects() if member.package]
     packages = sorted([*graph.packages, *own], key=lambda p: (p.name, p.version))
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         graph,
         packages=tuple(packages),
         default_groups=plan.default_groups,

@@ -9,12 +9,12 @@ workspace. A package may have one source, or a list of them told apart by
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -22,8 +22,7 @@ from freewheel.errors import InputError
 from freewheel.resolver.markers import MarkerTree
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SourceCondition:
+class SourceCondition(msgspec.Struct, frozen=True, kw_only=True):
     """When a source applies: where *marker* holds, and only with *extra*
     (an optional dependency set) or *group* (a dependency group) selected.
     ``None`` fields do not restrict."""
@@ -33,23 +32,20 @@ class SourceCondition:
     group: NormalizedName | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class IndexSource(SourceCondition):
+class IndexSource(SourceCondition, frozen=True, kw_only=True):
     """``{ index = "name" }``: only from the ``[[index]]`` named *index*."""
 
     index: str
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class UrlSource(SourceCondition):
+class UrlSource(SourceCondition, frozen=True, kw_only=True):
     """``{ url = "..." }``: a wheel or sdist at *url* (*subdirectory* inside an sdist)."""
 
     url: str
     subdirectory: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PathSource(SourceCondition):
+class PathSource(SourceCondition, frozen=True, kw_only=True):
     """``{ path = "..." }``: a local project directory or file, *path* absolute.
 
     *editable* and *package* are as written (``None`` when not given).
@@ -60,8 +56,7 @@ class PathSource(SourceCondition):
     package: bool | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class GitSource(SourceCondition):
+class GitSource(SourceCondition, frozen=True, kw_only=True):
     """``{ git = "..." }``: a git repository at one of *rev*, *tag* or
     *branch* (its default branch when none is given)."""
 
@@ -72,8 +67,7 @@ class GitSource(SourceCondition):
     subdirectory: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class WorkspaceSource(SourceCondition):
+class WorkspaceSource(SourceCondition, frozen=True, kw_only=True):
     """``{ workspace = true }``: the workspace member of that name."""
 
     editable: bool | None = None

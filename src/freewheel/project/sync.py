@@ -10,7 +10,6 @@ one transaction. Without ``inexact``, everything else is removed.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 from packaging.pylock import (
     Package,
     PackageArchive,
@@ -59,8 +59,7 @@ LOCK_NAME = "pylock.toml"
 Chosen = tuple[Package, PackageVcs | PackageDirectory | PackageArchive | PackageWheel | PackageSdist]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(msgspec.Struct, frozen=True):
     """What to install besides the project's dependencies, with uv's ``sync`` flags.
 
     Groups start from the lock's default groups (none with
@@ -81,8 +80,7 @@ class Selection:
     install_project: bool = True
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockedInstall:
+class LockedInstall(msgspec.Struct, frozen=True):
     """One package of the selection, as the installer needs it.
 
     A wheel has *dist* (where to get it, and its hashes); a local project
@@ -205,8 +203,7 @@ def _chosen(lock: Pylock, selection: Selection, shown: str) -> tuple[list[str], 
     return extras, [g for g in dict.fromkeys(groups) if g not in dropped]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(msgspec.Struct, frozen=True):
     """The workspace projects a sync installs for (``--package``,
     ``--all-packages``): *projects*, or every one when *everything*;
     *members* are all the workspace's projects by name, *project* the
@@ -409,7 +406,7 @@ def plan_sync(
         dist = current.get(item.name)
         if item.dist is None and dist is not None:
             if _same_source(item, dist):
-                item = dataclasses.replace(item, version=dist.version)
+                item = msgspec.structs.replace(item, version=dist.version)
             else:
                 elsewhere.add(item.name)
         pins.append(item)
@@ -530,8 +527,7 @@ def _require_python(interpreter: InterpreterInfo, requires: SpecifierSet | None,
         raise UsageError(f"{subject} Python {version}, but the project requires Python {requires}.", hint=hint)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SyncResult:
+class SyncResult(msgspec.Struct, frozen=True):
     """What a sync did (or, with ``dry_run``, would do): the *plan*, the
     versions installed before (*before*), and each installed package's
     ``(name, version, directory)`` (*directory* for a local project).

@@ -13,11 +13,11 @@ sources.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+import msgspec
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.errors import InputError, UsageError
@@ -26,8 +26,7 @@ from freewheel.project.sources import Source, WorkspaceSource
 from freewheel.util.fs import display_path
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Workspace:
+class Workspace(msgspec.Struct, frozen=True):
     """A workspace: its *root* configuration, its *members* by name (the
     root among them when it has a ``[project]`` table), and the *project*
     the command acts on (the root or a member)."""

@@ -13,12 +13,13 @@ on ``PATH``. Changing an externally managed interpreter (PEP 668) needs
 from __future__ import annotations
 
 import configparser
-import dataclasses
 import hashlib
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from freewheel.errors import UsageError
 from freewheel.python.interpreters import (
@@ -36,8 +37,7 @@ if TYPE_CHECKING:
 SCHEME_KEYS = ("purelib", "platlib", "scripts", "data", "include")
 
 
-@dataclasses.dataclass(frozen=True)
-class Environment:
+class Environment(msgspec.Struct, frozen=True):
     """A Python environment packages are read from or installed into.
 
     ``scheme`` maps each install scheme key (``purelib``, ``platlib``,

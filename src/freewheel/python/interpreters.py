@@ -18,7 +18,6 @@ uv does.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import re
@@ -184,8 +183,7 @@ _SCRIPT_DIGEST = hashlib.sha256(PROBE_SCRIPT.encode()).hexdigest()[:16]
 _PROBE_TIMEOUT = 30.0
 
 
-@dataclasses.dataclass(frozen=True)
-class InterpreterInfo:
+class InterpreterInfo(msgspec.Struct, frozen=True):
     """What one Python interpreter is, as far as resolving and installing go.
 
     ``markers`` is its full PEP 508 marker environment; ``tags`` the wheel

@@ -17,12 +17,12 @@ least.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal
 
+import msgspec
 from packaging.tags import (
     Tag,
     compatible_tags,
@@ -77,8 +77,7 @@ _UNSUPPORTED_PREFIXES = ("wasm32-pyodide", "aarch64-linux-android", "x86_64-linu
 _UNSUPPORTED_SUFFIXES = ("-apple-ios", "-apple-ios-simulator")
 
 
-@dataclasses.dataclass(frozen=True)
-class Platform:
+class Platform(msgspec.Struct, frozen=True):
     """An operating system and CPU that wheels are selected for.
 
     ``arch`` is the canonical CPU name (``x86_64``, ``aarch64``, ``i686``,
@@ -170,7 +169,7 @@ def _named_platforms(macos: tuple[int, int]) -> dict[str, Platform]:
     )
     # The short aliases stand for a triple, under their own name.
     aliases = {
-        alias: dataclasses.replace(table[triple], name=alias)
+        alias: msgspec.structs.replace(table[triple], name=alias)
         for alias, triple in (
             ("windows", "x86_64-pc-windows-msvc"),
             ("linux", "x86_64-unknown-linux-gnu"),

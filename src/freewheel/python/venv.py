@@ -12,7 +12,6 @@ and records itself in ``pyvenv.cfg``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
@@ -20,13 +19,14 @@ import types
 import venv as stdlib_venv
 from pathlib import Path
 
+import msgspec
+
 from freewheel import __version__
 from freewheel.errors import UsageError
 from freewheel.python.interpreters import InterpreterInfo
 
 
-@dataclasses.dataclass(frozen=True)
-class VirtualEnvironment:
+class VirtualEnvironment(msgspec.Struct, frozen=True):
     """Where the parts of a virtual environment are."""
 
     root: Path
@@ -220,7 +220,7 @@ def interpreter_in(env: VirtualEnvironment, base: InterpreterInfo) -> Interprete
     """
     site = str(env.site_packages)
     paths = {"purelib": site, "platlib": site, "scripts": str(env.bin_dir), "data": str(env.root)}
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         base,
         executable=str(env.python),
         sys_prefix=str(env.root),

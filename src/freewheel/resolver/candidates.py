@@ -8,12 +8,12 @@ definition of "usable" and can say exactly why a version was passed over.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
 ALL = ":all:"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BinaryPolicy:
+class BinaryPolicy(msgspec.Struct, frozen=True):
     """``--no-binary`` / ``--only-binary`` as sets of names (``:all:`` for every package)."""
 
     no_binary: frozenset[str] = frozenset()
@@ -42,8 +41,7 @@ class BinaryPolicy:
         return not ({name, ALL} & self.only_binary) or name in self.no_binary
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CandidatePolicy:
+class CandidatePolicy(msgspec.Struct, frozen=True):
     """Everything besides version ranges that decides whether a file is usable.
 
     ``explicit_prereleases`` names the packages whose direct requirement
@@ -72,8 +70,7 @@ class CandidatePolicy:
         return "fallback"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     """A version with the files a resolution may use for it, best first.
 
     ``rejection`` explains why no file is usable (``files`` is then empty).
@@ -352,8 +349,7 @@ class ProjectCandidates:
         return [self.get(version) for version in self._files]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Run:
+class _Run(msgspec.Struct, frozen=True):
     """Versions in ascending order (with their keys), tried in ``descending`` or ascending order."""
 
     versions: list[Version]

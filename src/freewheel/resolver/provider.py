@@ -15,11 +15,11 @@ first time a project is seen, later calls are in memory;
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -90,8 +90,7 @@ class ForkNeeded(Exception):
         self.forks = forks
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Requirements:
+class Requirements(msgspec.Struct, frozen=True):
     """What the user asked for, after markers were evaluated for the target.
 
     ``direct`` keeps the user's order, which is also the order in which the

@@ -4,9 +4,9 @@ environment at once, the graph a universal lock records (:class:`LockGraph`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
 
+import msgspec
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -16,8 +16,7 @@ from freewheel.index.models import DistFile
 from freewheel.resolver.markers import TRUE, MarkerTree
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class PinnedPackage:
+class PinnedPackage(msgspec.Struct, frozen=True):
     """One resolved package: its line of output and what installs it.
 
     ``files`` are every file of the version on the index it was resolved
@@ -39,8 +38,7 @@ class PinnedPackage:
     editable: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockedDependency:
+class LockedDependency(msgspec.Struct, frozen=True):
     """An edge of the locked graph: *name* at *version*, needed where *marker* holds.
 
     The version tells which entry of a package locked at several versions
@@ -54,8 +52,7 @@ class LockedDependency:
     source: LockedSource | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockedPackage:
+class LockedPackage(msgspec.Struct, frozen=True):
     """One package of a universal lock: installed wherever *marker* holds.
 
     *marker* speaks of the environment (``sys_platform``,
@@ -78,8 +75,7 @@ class LockedPackage:
     source: LockedSource | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockedSource:
+class LockedSource(msgspec.Struct, frozen=True):
     """Where a package that is not on an index comes from (PEP 751's
     ``directory``, ``archive`` or ``vcs``), as the lock records it.
 
@@ -98,8 +94,7 @@ class LockedSource:
     subdirectory: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class LockGraph:
+class LockGraph(msgspec.Struct, frozen=True):
     """The result of a universal resolution: every package for every
     supported environment and selection, each with where it applies.
 

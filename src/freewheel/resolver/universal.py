@@ -26,13 +26,13 @@ project's requirements through the dependency edges of each fork.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+import msgspec
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -62,8 +62,7 @@ if TYPE_CHECKING:
 MAX_FORKS = 256
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class RootRequirement:
+class RootRequirement(msgspec.Struct, frozen=True):
     """A requirement of the project, needed where *condition* holds.
 
     *condition* speaks of the selection (``'cpu' in extras``, ``'dev' in
@@ -109,8 +108,7 @@ def python_floor(fork: MarkerTree) -> Version:
     return Version("3.0")
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class UniversalTarget:
+class UniversalTarget(msgspec.Struct, frozen=True, eq=False):
     """Every environment of *fork*, as what a resolution is for.
 
     Plays :class:`~freewheel.python.target.TargetEnvironment`'s part for the
@@ -263,8 +261,7 @@ def _python_term(operator: str, version: str) -> MarkerTree:
     return MarkerTree.from_marker(f"python_full_version {operator} '{version}'")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Fork:
+class Fork(msgspec.Struct, frozen=True):
     """One solved fork: where it holds, the provider that answered, the versions chosen."""
 
     marker: MarkerTree
@@ -272,8 +269,7 @@ class Fork:
     solution: Mapping[object, Version]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class IndexPin:
+class IndexPin(msgspec.Struct, frozen=True):
     """Package *name* comes from index *index* (by name) where *condition* holds.
 
     A pin under a condition (``sys_platform == 'linux'``, ``'cpu' in

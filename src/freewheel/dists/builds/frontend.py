@@ -15,7 +15,6 @@ most a bounded number of builds run at once.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import shlex
 import subprocess
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import msgspec
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 
@@ -54,8 +54,7 @@ class EnvironmentFiller(Protocol):
     ) -> None: ...
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BuildOptions:
+class BuildOptions(msgspec.Struct, frozen=True):
     """How builds run: ``--config-settings`` (a value, or a list when a key
     was given several times), those of ``--config-settings-package`` per
     package (added over the others), and the packages built without
@@ -64,9 +63,9 @@ class BuildOptions:
     the build environments' contents (the build constraints): builds are
     cached per settings and per this key."""
 
-    config_settings: Mapping[str, str | list[str]] = dataclasses.field(default_factory=dict)
+    config_settings: Mapping[str, str | list[str]] = msgspec.field(default_factory=dict)
     no_isolation: frozenset[str] = frozenset()
-    package_settings: Mapping[NormalizedName, Mapping[str, str | list[str]]] = dataclasses.field(
+    package_settings: Mapping[NormalizedName, Mapping[str, str | list[str]]] = msgspec.field(
         default_factory=dict
     )
     environment_key: str = ""
@@ -84,8 +83,7 @@ class BuildFailed(BuildError):
     the commands that reproduce the failure by hand."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """A source tree to build, and how to name it to a user.
 
     ``label`` is ``name version`` or a path; ``origin`` says where the tree

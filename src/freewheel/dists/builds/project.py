@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -33,8 +33,7 @@ class BuildError(FreewheelError):
     """
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BuildSystem:
+class BuildSystem(msgspec.Struct, frozen=True):
     """A project's ``[build-system]``: what to install, and which backend to call."""
 
     requires: tuple[Requirement, ...]

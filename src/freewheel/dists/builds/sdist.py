@@ -15,7 +15,6 @@ so a second resolution or install of the same file builds nothing, and
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+import msgspec
 from packaging.utils import NormalizedName
 
 from freewheel.cache import NO_PROJECT, project_dirname
@@ -101,8 +101,7 @@ def tree_fingerprint(tree: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Buildable:
+class Buildable(msgspec.Struct, frozen=True):
     """An sdist file or a source tree at *path* to build.
 
     ``label`` names it in messages (``name version``, or a path); ``name``
