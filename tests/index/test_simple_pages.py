@@ -258,3 +258,20 @@ def test_sdist_names_parse_as_packaging_parses_them(parts, suffix):
             parse_sdist_name(filename)
     else:
         assert parse_sdist_name(filename) == expected
+
+
+def test_spellings_of_one_version_are_one_version():
+    # Grouped by the text of the file names first, for speed; 1.0 and
+    # 1.0.0 still name one version, listed where the page first names it.
+    page = {
+        "meta": {"api-version": "1.0"},
+        "files": [
+            {"filename": f, "url": f"https://files.example.test/{f}", "hashes": {}}
+            for f in ["demo-1.0.tar.gz", "demo-2.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"]
+        ],
+    }
+    grouped = page_entries(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert {text: [e.url.rpartition("/")[2] for e in files] for text, files in grouped.items()} == {
+        "1.0": ["demo-1.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"],
+        "2.0": ["demo-2.0.tar.gz"],
+    }

@@ -57,8 +57,8 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
     return ProjectPage(
         200,
         [
-            (str(version), len(grouped[version]), msgspec.Raw(msgspec.msgpack.encode(grouped[version])))
-            for version in sorted(grouped, reverse=True)
+            (text, len(grouped[text]), msgspec.Raw(msgspec.msgpack.encode(grouped[text])))
+            for text in sorted(grouped, key=parse_version, reverse=True)
         ],
     )
 

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from urllib.parse import unquote, urljoin
 
@@ -25,7 +25,6 @@ from packaging.utils import (
     NormalizedName,
     canonicalize_name,
     parse_sdist_filename,
-    parse_wheel_filename,
 )
 from packaging.version import Version
 
@@ -100,7 +99,15 @@ def _split_url(url: str) -> tuple[str, str, str]:
 
 
 def file_version(url: str, project: NormalizedName | None = None) -> Version | None:
-    """The version of the file at *url*, or ``None`` to skip the file.
+    """The version of the file at *url*, or ``None`` to skip the file (see
+    :func:`_version_text`)."""
+    text = _version_text(url, project)
+    return None if text is None else parse_version(text)
+
+
+def _version_text(url: str, project: NormalizedName | None) -> str | None:
+    """The version of the file at *url* as its name spells it, or ``None``
+    to skip the file.
 
     The filename is the last path segment of *url*. Files that are neither
     wheels nor sdists, whose names do not parse, or that belong to a project
@@ -109,11 +116,15 @@ def file_version(url: str, project: NormalizedName | None = None) -> Version | N
     filename = _split_url(url)[2]
     try:
         if filename.endswith(".whl"):
-            name, version, _ = parse_wheel_name(filename)
+            name_text, version, tags = _wheel_parts(filename)
+            name = _wheel_name(name_text)
+            _tags(tags)
         elif filename.endswith(_SDIST_SUFFIXES):
-            name, version = parse_sdist_name(filename)
+            name_text, version = _sdist_parts(filename)
+            name = _sdist_name(name_text)
         else:
             return None
+        parse_version(version)
     except (InvalidWheelFilename, InvalidSdistFilename, InvalidTag, ValueError):
         # ValueError covers InvalidVersion and a version of thousands of
         # digits, past Python's limit on integer conversion: a page is
@@ -122,6 +133,23 @@ def file_version(url: str, project: NormalizedName | None = None) -> Version | N
     if project is not None and name != project:
         return None
     return version
+
+
+def _grouped(files: Iterable[tuple[str, PageEntry]]) -> dict[str, list[PageEntry]]:
+    """*files* (each with its version's text) grouped by version, under the
+    version's first spelling (``1.0`` and ``1.0.0`` are one version), in the
+    order the page first lists them."""
+    # Keyed by text first: a string hashes in C, a Version in Python, and a
+    # page lists tens of thousands of files but only thousands of versions.
+    by_text: dict[str, list[PageEntry]] = {}
+    for text, entry in files:
+        by_text.setdefault(text, []).append(entry)
+    spellings: dict[Version, str] = {}
+    grouped: dict[str, list[PageEntry]] = {}
+    for text, entries in by_text.items():
+        spelling = spellings.setdefault(parse_version(text), text)
+        grouped.setdefault(spelling, []).extend(entries)
+    return grouped
 
 
 def dist_of(entry: PageEntry, index: Index) -> DistFile:
@@ -188,12 +216,16 @@ def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[
     An index page repeats the same versions and tag sets across thousands
     of files; parsing each distinct string once keeps large pages fast.
     """
+    name, version, tags = _wheel_parts(filename)
+    return _wheel_name(name), parse_version(version), _tags(tags)
+
+
+def _wheel_parts(filename: str) -> tuple[str, str, str]:
+    """The name, version and tags of the wheel *filename*, as text."""
     parts = filename[:-4].split("-")
     if len(parts) not in (5, 6):
-        # Let packaging word the error for the odd cases.
-        name, version, _, tags = parse_wheel_filename(filename)
-        return name, version, tags
-    return _wheel_name(parts[0]), parse_version(parts[1]), _tags("-".join(parts[-3:]))
+        raise InvalidWheelFilename(f"Invalid wheel filename (wrong number of parts): {filename!r}")
+    return parts[0], parts[1], "-".join(parts[-3:])
 
 
 def parse_sdist_name(filename: str) -> tuple[NormalizedName, Version]:
@@ -203,12 +235,18 @@ def parse_sdist_name(filename: str) -> tuple[NormalizedName, Version]:
     :raises InvalidSdistFilename: as ``parse_sdist_filename`` does.
     :raises ValueError: for a version that does not parse.
     """
+    name, version = _sdist_parts(filename)
+    return _sdist_name(name), parse_version(version)
+
+
+def _sdist_parts(filename: str) -> tuple[str, str]:
+    """The name and version of the sdist *filename*, as text."""
     stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4] if filename.endswith(".zip") else ""
-    name, sep, version = stem.rpartition("-")
+    name, _, version = stem.rpartition("-")
     if not name:
         # Let packaging word the error: a wrong suffix, no dash, no name.
-        return parse_sdist_filename(filename)
-    return _sdist_name(name), parse_version(version)
+        parse_sdist_filename(filename)
+    return name, version
 
 
 @functools.lru_cache(maxsize=4096)
@@ -303,10 +341,10 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
 
 def _html_entries(
     content: bytes, page_url: str, project: NormalizedName | None, errors: str
-) -> Iterator[tuple[Version, PageEntry]]:
+) -> Iterator[tuple[str, PageEntry]]:
     text = content.decode("utf-8", errors=errors)
     for href, attrs in iter_anchors(text, page_url):
-        version = file_version(href, project)
+        version = _version_text(href, project)
         if version is not None:
             yanked = attrs["data-yanked"] or "" if "data-yanked" in attrs else False
             yield version, PageEntry(
@@ -327,18 +365,15 @@ def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile
 
 def _html_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[Version, list[PageEntry]]:
+) -> dict[str, list[PageEntry]]:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
-    grouped: dict[Version, list[PageEntry]] = {}
     try:
-        for version, entry in _html_entries(content, page_url, project, "strict"):
-            grouped.setdefault(version, []).append(entry)
+        return _grouped(_html_entries(content, page_url, project, "strict"))
     except UnicodeDecodeError as exc:
         raise UnreadablePage(
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
         ) from None
-    return grouped
 
 
 class _JsonMeta(msgspec.Struct, rename="kebab"):
@@ -362,7 +397,7 @@ def json_time(text: str | None) -> datetime | None:
 
 def _json_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[Version, list[PageEntry]]:
+) -> dict[str, list[PageEntry]]:
     try:
         page = msgspec.json.decode(content, type=_JsonPage)
     except msgspec.DecodeError as exc:
@@ -375,17 +410,18 @@ def _json_page(
             f"it uses version {page.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    # Grouped here, without a pair per file: a cold resolution reads tens
-    # of thousands of files, and those pairs were most of what the cyclic
-    # collector scanned.
-    grouped: dict[Version, list[PageEntry]] = {}
-    for entry in page.files:
+    return _grouped(_json_entries(page.files, page_url, project))
+
+
+def _json_entries(
+    files: list[PageEntry], page_url: str, project: NormalizedName
+) -> Iterator[tuple[str, PageEntry]]:
+    for entry in files:
         if not entry.url.startswith(_ABSOLUTE):
             entry = msgspec.structs.replace(entry, url=urljoin(page_url, entry.url))
-        version = file_version(entry.url, project)
+        version = _version_text(entry.url, project)
         if version is not None:
-            grouped.setdefault(version, []).append(entry)
-    return grouped
+            yield version, entry
 
 
 def page_format(content_type: str | None, content: bytes) -> str | None:
@@ -414,7 +450,7 @@ def page_entries(
     page_url: str,
     index: Index,
     project: NormalizedName,
-) -> dict[Version, list[PageEntry]]:
+) -> dict[str, list[PageEntry]]:
     """Read a project page of *index* in whichever format it answered with:
     the files of *project* it lists, grouped by version (versions and files
     in the order the page first lists them).
