@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -231,6 +230,10 @@ def static_pkg_info(pkg_info: bytes, filename: str) -> bytes:
     :raises DynamicMetadata: when it is not, or there is none.
     """
     if pkg_info:
+        # Imported here: packaging.metadata and the email package it reads
+        # with take 13 ms to import, and only sdists need them.
+        from packaging.metadata import parse_email
+
         raw, _ = parse_email(pkg_info)
         dynamic = {d.lower() for d in raw.get("dynamic", [])}
         metadata_version = Version(raw.get("metadata_version", "1.0"))
