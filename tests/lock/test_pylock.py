@@ -4,7 +4,6 @@ and installs the right packages when a PEP 751 installer selects from it."""
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -129,7 +128,7 @@ def test_credentials_never_reach_the_file():
             p,
             index=secret,
             files=tuple(
-                dataclasses.replace(f, index=secret, url=f.url.replace("http://", "https://me:s3cret@"))
+                msgspec.structs.replace(f, index=secret, url=f.url.replace("http://", "https://me:s3cret@"))
                 for f in p.files
             ),
         )
@@ -158,7 +157,7 @@ def test_a_flat_index_keeps_its_format():
 
 def test_files_without_hashes_are_refused():
     beta = package("beta", "1.0", files=("beta-1.0-py3-none-any.whl",))
-    beta = msgspec.structs.replace(beta, files=(dataclasses.replace(beta.files[0], hashes={}),))
+    beta = msgspec.structs.replace(beta, files=(msgspec.structs.replace(beta.files[0], hashes={}),))
     with pytest.raises(ValueError, match="beta-1.0-py3-none-any.whl has no hash"):
         dumps(msgspec.structs.replace(project_graph(), packages=(beta,)))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import dataclasses
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -440,7 +439,7 @@ def hashed_files(source: PackageSource, files: Sequence[DistFile]) -> dict[str, 
     paths = source.fetch_files([(dist, ()) for dist in unhashed])
     hashed = {dist.url: dist for dist in files}
     for dist, path in zip(unhashed, paths, strict=True):
-        hashed[dist.url] = dataclasses.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
+        hashed[dist.url] = msgspec.structs.replace(dist, hashes={**dist.hashes, "sha256": sha256_file(path)})
     return hashed
 
 

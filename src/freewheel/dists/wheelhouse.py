@@ -10,7 +10,6 @@ index gives for it.
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import shutil
@@ -64,7 +63,7 @@ def built(sdist: DistFile, wheel: Path) -> DistFile:
     wheelhouse: a local file, vouched for by its own sha256 (the sdist's
     was checked when it was fetched)."""
     _, _, _, tags = parse_wheel_filename(wheel.name)
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         sdist,
         filename=wheel.name,
         url=wheel.resolve().as_uri(),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
+import msgspec
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import NormalizedName
@@ -17,8 +17,7 @@ from freewheel.config.indexes import Index
 DistKind = Literal["wheel", "sdist"]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DistFile:
+class DistFile(msgspec.Struct, frozen=True):
     """One file (wheel or sdist) offered by an index for a project version.
 
     ``yanked`` is ``None`` when the file is not yanked, else the reason (an
@@ -34,7 +33,7 @@ class DistFile:
     version: Version
     kind: DistKind
     tags: frozenset[Tag] = frozenset()
-    hashes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    hashes: Mapping[str, str] = msgspec.field(default_factory=dict)
     requires_python: SpecifierSet | None = None
     yanked: str | None = None
     core_metadata: Mapping[str, str] | None = None
