@@ -97,7 +97,7 @@ def test_no_proxy_is_honoured(scripted, forwarding_proxy, monkeypatch):
     assert len(server.requests) == 1
 
 
-def test_cert_on_the_command_line_is_trusted(scripted, self_signed, tmp_path):
+def test_cert_on_the_command_line_or_ssl_cert_file_is_trusted(scripted, self_signed, tmp_path):
     cert, key = self_signed
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
@@ -110,6 +110,9 @@ def test_cert_on_the_command_line_is_trusted(scripted, self_signed, tmp_path):
     assert "certificate" in untrusted.stderr
     trusted = freewheel(*command, "--cert", cert)
     assert (trusted.returncode, trusted.stdout) == (0, "demo==1.0\n"), trusted.stderr
+    # The variable's bundle is what the command line loads ahead.
+    from_environment = freewheel(*command, "--no-cache", env={"SSL_CERT_FILE": str(cert)})
+    assert (from_environment.returncode, from_environment.stdout) == (0, "demo==1.0\n"), from_environment.stderr
 
 
 def test_a_prepared_store_is_used_only_for_the_bundle_it_was_loaded_from(https_server, self_signed, monkeypatch):
@@ -128,13 +131,3 @@ def test_a_prepared_store_is_used_only_for_the_bundle_it_was_loaded_from(https_s
     prepare_trust_store(os.environ)
     assert fetch(https_server.url + "simple/", cert=self_signed[0]).content == b"secure"
 
-
-def test_the_command_line_trusts_ssl_cert_file(scripted, self_signed, tmp_path):
-    cert, key = self_signed
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    url = serve_demo(scripted(tls=context), tmp_path)
-    (tmp_path / "requirements.in").write_text("demo\n")
-    done = freewheel("pip", "compile", tmp_path / "requirements.in", "--no-config", "--no-header", "--no-annotate",
-                     "--default-index", url, "--cache-dir", tmp_path / "cache", env={"SSL_CERT_FILE": str(cert)})
-    assert (done.returncode, done.stdout) == (0, "demo==1.0\n"), done.stderr
