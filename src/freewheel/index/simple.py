@@ -37,7 +37,6 @@ HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
 ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
-_ABSOLUTE = ("https://", "http://")
 
 # A start tag's attributes may hold a raw ">" inside quotes (some indexes do
 # not escape requires-python), so quoted values are matched whole.
@@ -297,7 +296,7 @@ def _attributes(text: str) -> dict[str, str | None]:
 
 def _resolve(base_url: str, href: str) -> str:
     # Most large pages link with absolute URLs, which need no joining.
-    if href.startswith(_ABSOLUTE):
+    if href.startswith(("https://", "http://")):
         return href
     return urljoin(base_url, href)
 
@@ -417,9 +416,10 @@ def _json_entries(
     files: list[PageEntry], page_url: str, project: NormalizedName
 ) -> Iterator[tuple[str, PageEntry]]:
     for entry in files:
-        if not entry.url.startswith(_ABSOLUTE):
-            entry = msgspec.structs.replace(entry, url=urljoin(page_url, entry.url))
-        version = _version_text(entry.url, project)
+        url = _resolve(page_url, entry.url)
+        if url is not entry.url:
+            entry = msgspec.structs.replace(entry, url=url)
+        version = _version_text(url, project)
         if version is not None:
             yield version, entry
 
