@@ -40,8 +40,8 @@ class Credentials(msgspec.Struct, frozen=True):
     password: str | None = None
 
     def __repr__(self) -> str:
-        password = None if self.password is None else "****"
-        return f"Credentials(username={self.username!r}, password={password!r})"
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"Credentials({fields})"
 
     def __rich_repr__(self) -> Iterator[tuple[str, str | None]]:
         # rich prints a Struct through this, not __repr__: Struct's own would show the password.
