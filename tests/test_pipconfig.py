@@ -249,3 +249,31 @@ def test_default_index_url_without_pip(tmp_path, monkeypatch) -> None:
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip, which defines the usual default, could not be found" in completed.stdout
     assert "--default-index" in completed.stdout
+
+
+def _fake_pip(root: Path, version: str, default: str) -> None:
+    """A pip package at *root* whose ``install --help`` names *default*."""
+    write(root / "pip" / "__init__.py", f'__version__ = "{version}"\n')
+    write(
+        root / "pip" / "__main__.py",
+        f"print('  -i, --index-url <url>  Base URL of the Python Package Index (default {default}).')\n",
+    )
+
+
+def test_default_index_url_is_asked_again_after_pip_changes(tmp_path: Path) -> None:
+    """The remembered answer belongs to one version of pip: an upgraded pip,
+    whose default may differ, is asked again; the same version is not."""
+    fake = tmp_path / "fake"
+    code = "from freewheel.config.pip import pip_default_index_url as f; print(f())"
+    env = {**os.environ, "PYTHONPATH": str(fake), "FREEWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+
+    def default_index() -> str:
+        completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        return completed.stdout.strip()
+
+    _fake_pip(fake, "1.0", "https://one.example.test/simple")
+    assert default_index() == "https://one.example.test/simple"
+    _fake_pip(fake, "1.0", "https://ignored.example.test/simple")
+    assert default_index() == "https://one.example.test/simple"
+    _fake_pip(fake, "2.0", "https://two.example.test/simple")
+    assert default_index() == "https://two.example.test/simple"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import configparser
 import functools
 import hashlib
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -230,8 +229,8 @@ def pip_default_index_url() -> str:
     interpreter and pip version in the user's cache directory. The URL is
     never written into freewheel, so that it always matches the user's pip.
     """
-    for python in _pythons_with_pip():
-        memo = _memo_path(python)
+    for python, pip_version in _pythons_with_pip():
+        memo = _memo_path(python, pip_version)
         try:
             remembered = memo.read_text(encoding="utf-8").strip()
         except OSError:
@@ -256,22 +255,39 @@ def pip_default_index_url() -> str:
 _HELP_DEFAULT = re.compile(r"--index-url\b.*?\(default\s+(\S+?)\)", re.S)
 
 
-def _pythons_with_pip() -> Iterator[str]:
-    if importlib.util.find_spec("pip") is not None:
-        yield sys.executable
+_VERSION_LINE = re.compile(rb"""^__version__\s*=\s*["']([^"']+)["']""", re.M)
+
+
+def _pythons_with_pip() -> Iterator[tuple[str, str]]:
+    """The Pythons whose pip may be asked, each with its pip's version when
+    known (this Python's; ``""`` for those on ``PATH``)."""
+    spec = importlib.util.find_spec("pip")
+    if spec is not None:
+        yield sys.executable, _pip_version(spec.origin)
     for name in ("python3", "python"):
         executable = shutil.which(name)
         if executable is not None:
-            yield executable
+            yield executable, ""
 
 
-def _memo_path(python: str) -> Path:
-    """Where the answer of *python*'s pip is remembered."""
+def _pip_version(init: str | None) -> str:
+    """The version pip's ``__init__.py`` at *init* declares, else a digest of
+    the file: what changes when pip is upgraded.
+
+    Read from the file rather than with ``importlib.metadata``, whose import
+    (and the email parser's) cost every command 10 ms.
+    """
     try:
-        version = importlib.metadata.version("pip") if python == sys.executable else ""
-    except importlib.metadata.PackageNotFoundError:
-        version = ""
-    key = hashlib.sha256(f"{os.path.realpath(python)}\0{version}".encode()).hexdigest()[:16]
+        content = Path(init).read_bytes() if init else b""
+    except OSError:
+        return ""
+    found = _VERSION_LINE.search(content)
+    return found[1].decode("ascii", "replace") if found else hashlib.sha256(content).hexdigest()
+
+
+def _memo_path(python: str, pip_version: str) -> Path:
+    """Where the answer of *python*'s pip (of *pip_version*) is remembered."""
+    key = hashlib.sha256(f"{os.path.realpath(python)}\0{pip_version}".encode()).hexdigest()[:16]
     root = os.environ.get("FREEWHEEL_CACHE_DIR") or platformdirs.user_cache_dir("freewheel", appauthor=False)
     return Path(root) / "pip-default-index" / key
 
