@@ -16,7 +16,14 @@ from packaging.version import Version
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
 from freewheel.index.models import DistFile
-from freewheel.index.simple import JSON_CONTENT_TYPE, dist_of, page_entries, parse_sdist_name
+from freewheel.index.simple import (
+    JSON_CONTENT_TYPE,
+    dist_of,
+    file_version,
+    page_entries,
+    parse_sdist_name,
+    parse_wheel_name,
+)
 
 
 def parse_project_page(
@@ -258,6 +265,29 @@ def test_sdist_names_parse_as_packaging_parses_them(parts, suffix):
             parse_sdist_name(filename)
     else:
         assert parse_sdist_name(filename) == expected
+
+
+_WHEEL_PARTS = st.tuples(
+    st.sampled_from(["demo", "Demo_Pkg", "a.b", "a__b", "", "x-y"]),
+    st.sampled_from(["1.0", "2!1.0.post1", "1.0+local", "bad version", ""]),
+    st.sampled_from([[], ["1"], ["1abc"], ["1", "2"]]),
+    st.sampled_from(["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "py2.py3-none-any", "py3-none", "-none-any"]),
+)
+
+
+@given(_WHEEL_PARTS, st.sampled_from(["", "#sha256=00", "?x=1"]), st.booleans())
+def test_wheel_urls_read_as_their_files_are_made(parts, tail, escaped):
+    # A page's files are first looked at for their version only, by a faster
+    # path than the one that makes their DistFile: both must accept, refuse
+    # and read versions alike, whatever the URL around the name.
+    name, version, build, tags = parts
+    filename = "-".join([name, version, *build, tags]) + ".whl"
+    url = "https://files.example.test/p/" + (filename.replace("+", "%2B") if escaped else filename) + tail
+    try:
+        expected = parse_wheel_name(filename)[1]
+    except ValueError:
+        expected = None
+    assert file_version(url) == expected
 
 
 def test_spellings_of_one_version_are_one_version():

@@ -18,7 +18,7 @@ from urllib.parse import unquote, urljoin
 
 import msgspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import InvalidTag, Tag, parse_tag
+from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -37,6 +37,7 @@ HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
 ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
+_ABSOLUTE = ("https://", "http://")
 
 # A start tag's attributes may hold a raw ">" inside quotes (some indexes do
 # not escape requires-python), so quoted values are matched whole.
@@ -112,19 +113,28 @@ def _version_text(url: str, project: NormalizedName | None) -> str | None:
     wheels nor sdists, whose names do not parse, or that belong to a project
     other than *project* (when given) are skipped.
     """
-    filename = _split_url(url)[2]
+    # Runs once per file of every page read: a large page lists tens of
+    # thousands. Most URLs have no fragment, query or escape, and their
+    # name is all after the last slash.
+    if "#" in url or "?" in url or "%" in url:
+        filename = _split_url(url)[2]
+    else:
+        filename = url[url.rfind("/") + 1 :]
     try:
         if filename.endswith(".whl"):
-            name_text, version, tags = _wheel_parts(filename)
+            # A wheel's name has no dash: the version is its second part.
+            name_text, _, rest = filename.partition("-")
+            version, _, tags = rest.partition("-")
+            if not _wheel_tail_is_valid(tags):
+                return None
             name = _wheel_name(name_text)
-            _tags(tags)
         elif filename.endswith(_SDIST_SUFFIXES):
             name_text, version = _sdist_parts(filename)
             name = _sdist_name(name_text)
         else:
             return None
         parse_version(version)
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidTag, ValueError):
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
         # ValueError covers InvalidVersion and a version of thousands of
         # digits, past Python's limit on integer conversion: a page is
         # untrusted input, and a link it cannot use is only skipped.
@@ -132,6 +142,21 @@ def _version_text(url: str, project: NormalizedName | None) -> str | None:
     if project is not None and name != project:
         return None
     return version
+
+
+@functools.lru_cache(maxsize=4096)
+def _wheel_tail_is_valid(tail: str) -> bool:
+    """Whether *tail*, a wheel's name after its version (``[build-]python-
+    abi-platform.whl``), has the parts :func:`_wheel_parts` accepts, with
+    tags that parse."""
+    parts = tail[:-4].split("-")
+    if len(parts) not in (3, 4):
+        return False
+    try:
+        _tags("-".join(parts[-3:]))
+    except ValueError:  # InvalidTag is one
+        return False
+    return True
 
 
 def _grouped(files: Iterable[tuple[str, PageEntry]]) -> dict[str, list[PageEntry]]:
@@ -296,7 +321,7 @@ def _attributes(text: str) -> dict[str, str | None]:
 
 def _resolve(base_url: str, href: str) -> str:
     # Most large pages link with absolute URLs, which need no joining.
-    if href.startswith(("https://", "http://")):
+    if href.startswith(_ABSOLUTE):
         return href
     return urljoin(base_url, href)
 
@@ -416,8 +441,9 @@ def _json_entries(
     files: list[PageEntry], page_url: str, project: NormalizedName
 ) -> Iterator[tuple[str, PageEntry]]:
     for entry in files:
-        url = _resolve(page_url, entry.url)
-        if url is not entry.url:
+        url = entry.url
+        if not url.startswith(_ABSOLUTE):
+            url = urljoin(page_url, url)
             entry = msgspec.structs.replace(entry, url=url)
         version = _version_text(url, project)
         if version is not None:
