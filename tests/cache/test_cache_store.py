@@ -189,3 +189,25 @@ def test_records_rewritten_while_written_end_as_the_newest(tmp_path):
     reopened = Cache(tmp_path / "cache")
     assert reopened.read("derived", "a", Note, project="demo") == Note("a199")
     assert reopened.read("derived", "b", Note, project="demo") == Note("b199")
+
+
+def test_removals_take_their_turn_among_the_writes(tmp_path):
+    # A response stored over its offline-only copy (or the reverse) removes
+    # the other file; the removal is queued behind the writes, so a write of
+    # that file still pending cannot bring it back once the removal is done.
+    cache = Cache(tmp_path / "cache")
+    kept, dropped = (cache.record_path("http", key, "demo") for key in ("kept", "dropped"))
+    for round_ in range(200):
+        cache.write_path(dropped, msgspec.msgpack.encode(Note(f"d{round_}")))
+        cache.write_path(kept, msgspec.msgpack.encode(Note(f"k{round_}")))
+        cache.remove_path(dropped)
+        assert not cache.exists(dropped)
+        assert cache.read_path(dropped, Note) is None
+        assert cache.read_path(kept, Note) == Note(f"k{round_}")
+    cache.write_path(dropped, b"back")
+    assert cache.read_bytes(dropped) == b"back"
+    cache.close()
+    assert kept.is_file() and dropped.read_bytes() == b"back"
+    cache.remove_path(dropped)
+    cache.close()
+    assert not dropped.exists() and kept.is_file()

@@ -138,12 +138,19 @@ def read_record(path: Path, record_type: type[_Record]) -> _Record | None:
         return None
 
 
-class _RecordWriter:
-    """Writes records to disk on a daemon thread, in the order given.
+class _Removal:
+    """What :class:`_RecordWriter` holds for a file it is to remove."""
 
-    What is queued stays readable through :meth:`pending` until it is on
-    disk. A write that fails (a full or read-only disk) only costs a later
-    miss. Pending writes are finished by :meth:`close`, or at exit.
+
+_REMOVAL = _Removal()
+
+
+class _RecordWriter:
+    """Writes and removes files on a daemon thread, in the order given.
+
+    What is queued is what readers see (:meth:`pending`) until it is done
+    on disk. A write that fails (a full or read-only disk) only costs a
+    later miss. Pending work is finished by :meth:`close`, or at exit.
 
     :meth:`put` and :meth:`pending` take no lock, only single dictionary
     operations (atomic under the GIL): a lock the writing thread held while
@@ -152,11 +159,12 @@ class _RecordWriter:
 
     def __init__(self) -> None:
         self._start = threading.Lock()
-        self._queued: dict[Path, bytes] = {}
+        self._queued: dict[Path, bytes | _Removal] = {}
         self._order: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def put(self, path: Path, data: bytes) -> None:
+    def put(self, path: Path, data: bytes | _Removal) -> None:
+        """Queue writing *data* to *path*, or removing it (:data:`_REMOVAL`)."""
         self._queued[path] = data
         self._order.put(path)
         if self._thread is None:
@@ -166,7 +174,8 @@ class _RecordWriter:
                     self._thread.start()
                     atexit.register(self.close)
 
-    def pending(self, path: Path) -> bytes | None:
+    def pending(self, path: Path) -> bytes | _Removal | None:
+        """What is queued for *path*; ``None`` when nothing is (the disk tells)."""
         # Hashing a path costs more than the look-up; a run reading
         # thousands of records mostly has nothing queued.
         return self._queued.get(path) if self._queued else None
@@ -181,20 +190,23 @@ class _RecordWriter:
 
     def _run(self) -> None:
         while (path := self._order.get()) is not None:
-            # The newest data put for *path*; None once an earlier turn of
-            # the same path wrote it.
+            # The newest work put for *path*; None once an earlier turn of
+            # the same path did it.
             data = self._queued.get(path)
             if data is None:
                 continue
             try:
-                atomic_write_bytes(path, data)
+                if isinstance(data, _Removal):
+                    path.unlink(missing_ok=True)
+                else:
+                    atomic_write_bytes(path, data)
             except OSError:
                 pass
-            written = self._queued.pop(path, None)
-            if written is not None and written is not data:
-                # Put again while this was written: keep the newer data
-                # pending (its own turn in the order writes it).
-                self._queued.setdefault(path, written)
+            done = self._queued.pop(path, None)
+            if done is not None and done is not data:
+                # Put again meanwhile: keep the newer work pending (its own
+                # turn in the order does it).
+                self._queued.setdefault(path, done)
 
 
 class Cache:
@@ -270,19 +282,40 @@ class Cache:
         suffix: str = RECORD_SUFFIX,
     ) -> _Record | None:
         """The record stored under *key*, or ``None`` (see :func:`read_record`)."""
-        path = self.record_path(bucket, key, project, suffix)
+        return self.read_path(self.record_path(bucket, key, project, suffix), record_type)
+
+    def read_path(self, path: Path, record_type: type[_Record]) -> _Record | None:
+        """The record in the file *path*, or ``None`` (see :func:`read_record`),
+        counting what is queued for it."""
         pending = self._writer.pending(path)
         if pending is None:
             return read_record(path, record_type)
+        if isinstance(pending, _Removal):
+            return None
         try:
             return msgspec.msgpack.decode(pending, type=record_type)
         except msgspec.DecodeError:
             return None
 
+    def read_bytes(self, path: Path) -> bytes | None:
+        """The content of the file *path*, counting what is queued for it;
+        ``None`` when it is absent."""
+        pending = self._writer.pending(path)
+        if pending is None:
+            try:
+                return path.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+        return None if isinstance(pending, _Removal) else pending
+
+    def exists(self, path: Path) -> bool:
+        """Whether the file *path* exists, or is queued to."""
+        pending = self._writer.pending(path)
+        return path.is_file() if pending is None else not isinstance(pending, _Removal)
+
     def has(self, bucket: str, key: str, *, project: str | None = None) -> bool:
         """Whether a record is stored under *key* (it may still not decode)."""
-        path = self.record_path(bucket, key, project)
-        return self._writer.pending(path) is not None or path.is_file()
+        return self.exists(self.record_path(bucket, key, project))
 
     def write(
         self,
@@ -300,7 +333,15 @@ class Cache:
         about a millisecond that the network loop would otherwise wait for.
         :meth:`read` sees the record at once; :meth:`close` waits for the disk.
         """
-        self._writer.put(self.record_path(bucket, key, project, suffix), msgspec.msgpack.encode(record))
+        self.write_path(self.record_path(bucket, key, project, suffix), msgspec.msgpack.encode(record))
+
+    def write_path(self, path: Path, data: bytes) -> None:
+        """Store *data* as the file *path*, on the writing thread (see :meth:`write`)."""
+        self._writer.put(path, data)
+
+    def remove_path(self, path: Path) -> None:
+        """Remove the file *path*, in turn with the writes queued before it."""
+        self._writer.put(path, _REMOVAL)
 
     def close(self) -> None:
         """Finish pending writes; remove the directory of a temporary cache, keep any other."""

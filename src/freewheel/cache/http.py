@@ -60,19 +60,13 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from freewheel.cache import (
-    OFFLINE_SUFFIX,
-    RECORD_SUFFIX,
-    Cache,
-    read_record,
-)
+from freewheel.cache import OFFLINE_SUFFIX, RECORD_SUFFIX, Cache
 from freewheel.config.indexes import Index
 from freewheel.config.settings import Settings
 from freewheel.errors import UsageError
 from freewheel.net.auth import CredentialStore
 from freewheel.net.fetcher import Fetcher
 from freewheel.net.response import Closing, FetchError, Headers, Response
-from freewheel.util.fs import atomic_write_bytes
 from freewheel.util.urls import strip_credentials
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
@@ -265,13 +259,6 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return next((value for key, value in (headers or {}).items() if key.lower() == name), None)
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
 class _Entry(msgspec.Struct, frozen=True):
     """A stored response found for a request.
 
@@ -431,7 +418,7 @@ class CachingFetcher(Closing):
         )
         self._cache.write("derived", target.key, derived, project=target.project, suffix=suffix)
         other = OFFLINE_SUFFIX if suffix == RECORD_SUFFIX else RECORD_SUFFIX
-        self._cache.record_path("derived", target.key, target.project, other).unlink(missing_ok=True)
+        self._cache.remove_path(self._cache.record_path("derived", target.key, target.project, other))
         return value
 
     async def _get_stored(
@@ -472,9 +459,9 @@ class CachingFetcher(Closing):
             raise
         if response.status == 304 and entry is not None and entry.path is not None:
             renewed = msgspec.structs.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
-            await asyncio.to_thread(self._write, entry.path, renewed.record)
+            self._write(entry.path, renewed.record)
             return renewed.response, renewed.stored
-        return response, await asyncio.to_thread(self._store, target, response)
+        return response, self._store(target, response)
 
     def _directives(self, target: Target, headers: Mapping[str, str]) -> dict[str, str | None]:
         """The effective ``Cache-Control``: an override's, else the server's."""
@@ -520,9 +507,9 @@ class CachingFetcher(Closing):
         the file names, without the thread :meth:`_load` reads on (a cold
         run asks thousands of times, and finds nothing)."""
         if target.kind == "files" and target.sha256 is not None:
-            if self._blob_path(target, target.sha256).exists():
+            if self._cache.exists(self._blob_path(target, target.sha256)):
                 return True
-        return any(self._record_path(target, suffix).exists() for suffix in self._suffixes)
+        return any(self._cache.exists(self._record_path(target, suffix)) for suffix in self._suffixes)
 
     @property
     def _suffixes(self) -> tuple[str, ...]:
@@ -533,7 +520,7 @@ class CachingFetcher(Closing):
         """The stored response for *target*, if any; offline, the newest of
         it and the offline-only copy."""
         if target.kind == "files" and target.sha256 is not None:
-            body = _read_bytes(self._blob_path(target, target.sha256))
+            body = self._cache.read_bytes(self._blob_path(target, target.sha256))
             if body is not None:
                 record = StoredResponse(
                     url=target.location,
@@ -548,22 +535,24 @@ class CachingFetcher(Closing):
 
     def _read_entry(self, target: Target, suffix: str) -> _Entry | None:
         path = self._record_path(target, suffix)
-        record = read_record(path, StoredResponse)
+        record = self._cache.read_path(path, StoredResponse)
         if record is None:
             return None
         body = record.body
         if body is None and record.sha256 is not None:
-            body = _read_bytes(self._blob_path(target, record.sha256))
+            body = self._cache.read_bytes(self._blob_path(target, record.sha256))
         if body is None:
             # Its file was removed (by `cache clean`, say): the record is useless.
-            path.unlink(missing_ok=True)
+            self._cache.remove_path(path)
             return None
         return _Entry(record, body, path, offline_only=suffix == OFFLINE_SUFFIX)
 
     def _store(self, target: Target, response: Response) -> tuple[StoredResponse, str] | None:
         """Keep *response* as the cache rules say; a no-store one for --offline only.
 
-        Returns the record written and its file suffix, or ``None``.
+        Returns the record kept and its file suffix, or ``None``. The files
+        are written by the cache's writing thread (see
+        :meth:`~freewheel.cache.Cache.write`); look-ups here see them at once.
         """
         if response.status not in _STORABLE_STATUSES:
             return None
@@ -578,33 +567,23 @@ class CachingFetcher(Closing):
         if "no-store" in self._directives(target, response.headers):
             # Its body is inline, not in the wheels bucket, where a request
             # by hash would find it online.
-            if not self._write(offline_only, msgspec.structs.replace(record, body=response.content)):
-                return None
-            regular.unlink(missing_ok=True)
+            self._write(offline_only, msgspec.structs.replace(record, body=response.content))
+            self._cache.remove_path(regular)
             return record, OFFLINE_SUFFIX
         if target.kind == "files" and response.status == 200:
             digest = hashlib.sha256(response.content).hexdigest()
             blob = self._blob_path(target, digest)
-            if not blob.is_file() and not self._write_bytes(blob, response.content):
-                return None
+            if not self._cache.exists(blob):
+                self._cache.write_path(blob, response.content)
             record = msgspec.structs.replace(record, sha256=digest)
         else:
             record = msgspec.structs.replace(record, body=response.content)
-        if not self._write(regular, record):
-            return None
-        offline_only.unlink(missing_ok=True)
+        self._write(regular, record)
+        self._cache.remove_path(offline_only)
         return record, RECORD_SUFFIX
 
-    def _write(self, path: Path, record: StoredResponse) -> bool:
-        return self._write_bytes(path, msgspec.msgpack.encode(record))
-
-    def _write_bytes(self, path: Path, data: bytes) -> bool:
-        try:
-            atomic_write_bytes(path, data)
-        except OSError:
-            # A full or read-only disk costs a later download, not this command.
-            return False
-        return True
+    def _write(self, path: Path, record: StoredResponse) -> None:
+        self._cache.write_path(path, msgspec.msgpack.encode(record))
 
     def _remember_credentials(self, url: str) -> None:
         parts = urlsplit(url)
