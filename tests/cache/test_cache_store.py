@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -211,3 +212,12 @@ def test_removals_take_their_turn_among_the_writes(tmp_path):
     cache.remove_path(dropped)
     cache.close()
     assert not dropped.exists() and kept.is_file()
+
+
+def test_records_are_their_owners_alone(tmp_path):
+    # A cache may hold what an index answered behind credentials.
+    cache = Cache(tmp_path / "cache")
+    cache.write("metadata", "key", Note("secret"), project="demo")
+    cache.close()
+    record = cache.record_path("metadata", "key", "demo")
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600

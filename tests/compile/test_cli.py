@@ -4,6 +4,8 @@ precedence, and errors for bad input."""
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -387,3 +389,23 @@ def test_a_name_of_thousands_of_characters_is_only_not_found(compile_, tmp_path,
     assert "was not found on any index" in err
     assert run(["cache", "clean", name, "--cache-dir", str(tmp_path / "c")]) == 0
     assert not any(path.name.startswith("a" * 64) for path in (tmp_path / "c").rglob("*"))
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_output_file_gets_a_new_files_mode_or_keeps_its_own(compile_, house, umask_022):
+    # Written through a temporary file and a rename: the result must still be
+    # readable as any file the user makes, not its owner's alone.
+    (compile_.work / "requirements.in").write_text("lib\n")
+    args = ("requirements.in", "--no-index", "-f", str(house), "-o", "requirements.txt")
+    assert compile_(*args)[0] == 0
+    output = compile_.work / "requirements.txt"
+    assert stat.S_IMODE(output.stat().st_mode) == 0o644
+    output.chmod(0o640)
+    assert compile_(*args, "--upgrade")[0] == 0
+    assert stat.S_IMODE(output.stat().st_mode) == 0o640

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -231,3 +233,18 @@ def test_what_is_installed_already_is_audited_without_reading_an_index(env, inde
     assert len(server.requests) > requests
     assert fw("sync", str(tmp_path / "pins.txt"), "--default-index", server.url) == 0
     assert "extra-stuff" not in outer_pip(env, "list", "--format", "freeze").stdout
+
+
+def test_installed_files_are_as_readable_as_pip_makes_them(env, index):
+    # RECORD is written after the wheel's files, through a temporary file:
+    # it must end up as readable as METADATA, or another user of a shared
+    # environment (a container running as someone else) cannot list it.
+    dists, serve = index
+    old = os.umask(0o022)
+    try:
+        assert fw("install", "world", "--default-index", serve(dists).url) == 0
+    finally:
+        os.umask(old)
+    dist_info = next((env / "lib").glob("python*/site-packages")) / "world-1.0.dist-info"
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in dist_info.iterdir()}
+    assert modes["RECORD"] == modes["METADATA"] == 0o644, modes

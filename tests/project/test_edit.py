@@ -3,6 +3,7 @@ keeping everything else of the file as it was."""
 
 from __future__ import annotations
 
+import stat
 import sys
 import textwrap
 import tomllib
@@ -73,6 +74,15 @@ def test_add_keeps_formatting_and_comments(root: Path, capsys) -> None:
         keep   =   "spacing"   # and this comment
         """
     )
+
+
+def test_add_keeps_the_files_permissions(root: Path, capsys) -> None:
+    # The file is rewritten through a temporary file and a rename; a shared
+    # project's pyproject.toml must stay readable as it was.
+    (root / "pyproject.toml").chmod(0o664)
+    code, err = fw(root, capsys, "add", "--frozen", "alpha")
+    assert code == 0, err
+    assert stat.S_IMODE((root / "pyproject.toml").stat().st_mode) == 0o664
 
 
 def test_add_replaces_a_listed_package_and_appends_to_unsorted_lists(root: Path, capsys) -> None:

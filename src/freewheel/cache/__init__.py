@@ -199,7 +199,7 @@ class _RecordWriter:
                 if isinstance(data, _Removal):
                     path.unlink(missing_ok=True)
                 else:
-                    atomic_write_bytes(path, data)
+                    atomic_write_bytes(path, data, private=True)
             except OSError:
                 pass
             done = self._queued.pop(path, None)
@@ -226,7 +226,7 @@ class Cache:
         tag = root / CACHEDIR_TAG
         try:
             if not tag.is_file():
-                atomic_write_bytes(tag, _TAG_CONTENT)
+                atomic_write_bytes(tag, _TAG_CONTENT, private=True)
         except OSError as error:
             raise UsageError(
                 f"The cache directory {root} cannot be used: {error.strerror or error}.",

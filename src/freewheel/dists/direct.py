@@ -279,7 +279,7 @@ class DirectReferences:
         except UsageError:
             raise _no_revision(url, revision) from None
         commit = commit.strip()
-        atomic_write_bytes(self._short_commit_record(remote, revision), commit.encode())
+        atomic_write_bytes(self._short_commit_record(remote, revision), commit.encode(), private=True)
         return commit
 
     @staticmethod

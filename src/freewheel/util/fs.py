@@ -7,26 +7,56 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write *data* to *path* through a temporary file and a rename.
 
     Readers see the old content or the new, never a mix; an interrupted
-    write leaves the old file untouched.
+    write leaves the old file untouched, and at worst a temporary file
+    named ``.<name>.<random>.tmp`` beside it.
+
+    The file keeps the permissions of the one it replaces; a new one gets
+    those any new file gets (``0o666`` less the umask), as an editor or pip
+    would give it: a lock file, a ``pyproject.toml`` or a wheel's ``RECORD``
+    is not made unreadable to others. A *private* file (the cache's, which
+    may hold what an index answered behind credentials) is its owner's
+    alone, as pip's and uv's caches are.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    mode = 0o600 if private else 0o666
+    while True:
+        # Named here rather than by tempfile: its random names cost more
+        # Python than the write itself, and the cache writes hundreds.
+        temporary = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
+        try:
+            fd = os.open(temporary, flags, mode)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
+        except FileExistsError:
+            continue
+        break
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        if not private:
+            _keep_mode(path, temporary)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _keep_mode(path: Path, temporary: Path) -> None:
+    """Give *temporary* the permissions of *path*, when *path* exists."""
+    try:
+        existing = stat.S_IMODE(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    os.chmod(temporary, existing)
 
 
 def read_regular(path: Path) -> bytes:

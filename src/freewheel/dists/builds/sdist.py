@@ -162,7 +162,7 @@ class SdistBuilds:
                 self._announce(what, "to read its metadata")
                 dist_info = self.frontend.prepare_metadata(source, Path(scratch) / "metadata")
                 data = (dist_info / "METADATA").read_bytes()
-        atomic_write_bytes(cached, data)
+        atomic_write_bytes(cached, data, private=True)
         return data
 
     def wheel(self, what: Buildable) -> Path:
