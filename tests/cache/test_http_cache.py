@@ -87,6 +87,28 @@ def test_a_changed_page_replaces_the_stored_one(dists, index_server, fetch):
     assert changed.content == offline.content == b"new content"
 
 
+def test_a_page_confirmed_unchanged_is_not_read_again(dists, index_server, cache):
+    # Reading a page is most of a cold run's work: what was read from it is
+    # kept, and used again while the server confirms the page unchanged.
+    server = index_server(dists, cache_control="no-cache", etag=True)
+    reads: list[bytes] = []
+
+    def read(response):
+        reads.append(response.content)
+        return response.content.decode()
+
+    async def read_page() -> str:
+        async with CachingFetcher(Fetcher(timeout=5), cache) as fetcher:
+            return await fetcher.get_derived(server.files_url + "page.html", read, str)
+
+    first, again = asyncio.run(read_page()), asyncio.run(read_page())
+    assert first == again and len(reads) == 1
+    (dists / "page.html").write_bytes(b"new content")
+    assert asyncio.run(read_page()) == "new content"
+    assert [r.status for r in requests_for(server, "/files/page.html")] == [200, 304, 200]
+    assert len(reads) == 2
+
+
 def test_a_page_without_cache_headers_is_reused_for_ten_minutes(dists, index_server, fetch, page):
     # Nothing to revalidate with: asking again would download the page whole.
     server = index_server(dists)
