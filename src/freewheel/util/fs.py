@@ -27,18 +27,15 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     mode = 0o600 if private else 0o666
-    while True:
-        # Named here rather than by tempfile: its random names cost more
-        # Python than the write itself, and the cache writes hundreds.
-        temporary = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
-        try:
-            fd = os.open(temporary, flags, mode)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            continue
-        except FileExistsError:
-            continue
-        break
+    # Named here rather than by tempfile, whose random names cost more Python
+    # than the write itself (the cache writes hundreds); 48 random bits, and
+    # O_EXCL, keep writers of the same file apart.
+    temporary = path.parent / f".{path.name}.{os.urandom(6).hex()}.tmp"
+    try:
+        fd = os.open(temporary, flags, mode)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temporary, flags, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
