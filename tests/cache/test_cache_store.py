@@ -68,6 +68,7 @@ def test_a_killed_writer_breaks_no_reader_and_prune_removes_its_leftovers(dists,
     server = index_server(dists, cache_control="max-age=600")
     url = server.files_url + "page.html"
     fetch(url)
+    cache.close()  # Records are written on a thread of their own: wait for the disk.
     [record] = (cache.bucket("http") / "_other").glob("*.rec")
     data = record.read_bytes()
     leftover = record.parent / f".{record.name}.k1ll3d.tmp"
@@ -77,6 +78,7 @@ def test_a_killed_writer_breaks_no_reader_and_prune_removes_its_leftovers(dists,
     with pytest.raises(FetchError):
         fetch(url, offline=True)
     [again] = fetch(url)
+    cache.close()
     assert again.content == (dists / "page.html").read_bytes()
     assert len(server.requests) == 2
     assert read_record(record, StoredResponse) is not None

@@ -289,6 +289,7 @@ def test_credentials_never_reach_the_cache(dists, index_server, fetch, cache):
     assert page.status == wheel.status == 200
     assert "alice" not in page.url
     secrets = (password.encode(), base64.b64encode(f"{user}:{password}".encode()), b"authorization")
+    cache.close()  # Every record on disk, not still queued for its thread.
     for path in cache.root.rglob("*"):
         if path.is_file():
             data = path.read_bytes().lower()
