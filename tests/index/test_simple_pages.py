@@ -277,9 +277,9 @@ _WHEEL_PARTS = st.tuples(
 
 @given(_WHEEL_PARTS, st.sampled_from(["", "#sha256=00", "?x=1"]), st.booleans())
 def test_wheel_urls_read_as_their_files_are_made(parts, tail, escaped):
-    # A page's files are first looked at for their version only, by a faster
-    # path than the one that makes their DistFile: both must accept, refuse
-    # and read versions alike, whatever the URL around the name.
+    # A page's files are first looked at for their version only, from the
+    # URL's last segment: that must accept, refuse and read versions as the
+    # DistFile made later does from the name, whatever the URL around it.
     name, version, build, tags = parts
     filename = "-".join([name, version, *build, tags]) + ".whl"
     url = "https://files.example.test/p/" + (filename.replace("+", "%2B") if escaped else filename) + tail

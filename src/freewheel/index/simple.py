@@ -37,7 +37,6 @@ HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
 ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
-_ABSOLUTE = ("https://", "http://")
 
 # A start tag's attributes may hold a raw ">" inside quotes (some indexes do
 # not escape requires-python), so quoted values are matched whole.
@@ -122,11 +121,8 @@ def _version_text(url: str, project: NormalizedName | None) -> str | None:
         filename = url[url.rfind("/") + 1 :]
     try:
         if filename.endswith(".whl"):
-            # A wheel's name has no dash: the version is its second part.
-            name_text, _, rest = filename.partition("-")
-            version, _, tags = rest.partition("-")
-            if not _wheel_tail_is_valid(tags):
-                return None
+            name_text, version, tail = _wheel_parts(filename)
+            _wheel_tags(tail)
             name = _wheel_name(name_text)
         elif filename.endswith(_SDIST_SUFFIXES):
             name_text, version = _sdist_parts(filename)
@@ -142,21 +138,6 @@ def _version_text(url: str, project: NormalizedName | None) -> str | None:
     if project is not None and name != project:
         return None
     return version
-
-
-@functools.lru_cache(maxsize=4096)
-def _wheel_tail_is_valid(tail: str) -> bool:
-    """Whether *tail*, a wheel's name after its version (``[build-]python-
-    abi-platform.whl``), has the parts :func:`_wheel_parts` accepts, with
-    tags that parse."""
-    parts = tail[:-4].split("-")
-    if len(parts) not in (3, 4):
-        return False
-    try:
-        _tags("-".join(parts[-3:]))
-    except ValueError:  # InvalidTag is one
-        return False
-    return True
 
 
 def _grouped(files: Iterable[tuple[str, PageEntry]]) -> dict[str, list[PageEntry]]:
@@ -240,16 +221,17 @@ def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[
     An index page repeats the same versions and tag sets across thousands
     of files; parsing each distinct string once keeps large pages fast.
     """
-    name, version, tags = _wheel_parts(filename)
-    return _wheel_name(name), parse_version(version), _tags(tags)
+    name, version, tail = _wheel_parts(filename)
+    return _wheel_name(name), parse_version(version), _wheel_tags(tail)
 
 
 def _wheel_parts(filename: str) -> tuple[str, str, str]:
-    """The name, version and tags of the wheel *filename*, as text."""
-    parts = filename[:-4].split("-")
-    if len(parts) not in (5, 6):
-        raise InvalidWheelFilename(f"Invalid wheel filename (wrong number of parts): {filename!r}")
-    return parts[0], parts[1], "-".join(parts[-3:])
+    """The name and version of the wheel *filename*, and the rest of it
+    (``[build-]python-abi-platform.whl``), as text: a wheel's name has no
+    dash, so the version is its second part."""
+    name, _, rest = filename.partition("-")
+    version, _, tail = rest.partition("-")
+    return name, version, tail
 
 
 def parse_sdist_name(filename: str) -> tuple[NormalizedName, Version]:
@@ -293,8 +275,20 @@ def parse_version(text: str) -> Version:
 
 
 @functools.lru_cache(maxsize=4096)
-def _tags(text: str) -> frozenset[Tag]:
-    return parse_tag(text)
+def _wheel_tags(tail: str) -> frozenset[Tag]:
+    """The tags of a wheel whose name ends in *tail* (see :func:`_wheel_parts`).
+
+    Cached by the whole tail: a page repeats a handful of them over
+    thousands of files.
+
+    :raises InvalidWheelFilename: when *tail* has other than three or four
+        parts (tags, after an optional build tag).
+    :raises InvalidTag: when the tags do not parse.
+    """
+    parts = tail[:-4].split("-")
+    if len(parts) not in (3, 4):
+        raise InvalidWheelFilename(f"Invalid wheel filename (wrong number of parts after the version): {tail!r}")
+    return parse_tag("-".join(parts[-3:]))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -321,7 +315,7 @@ def _attributes(text: str) -> dict[str, str | None]:
 
 def _resolve(base_url: str, href: str) -> str:
     # Most large pages link with absolute URLs, which need no joining.
-    if href.startswith(_ABSOLUTE):
+    if href.startswith(("https://", "http://")):
         return href
     return urljoin(base_url, href)
 
@@ -441,9 +435,8 @@ def _json_entries(
     files: list[PageEntry], page_url: str, project: NormalizedName
 ) -> Iterator[tuple[str, PageEntry]]:
     for entry in files:
-        url = entry.url
-        if not url.startswith(_ABSOLUTE):
-            url = urljoin(page_url, url)
+        url = _resolve(page_url, entry.url)
+        if url is not entry.url:
             entry = msgspec.structs.replace(entry, url=url)
         version = _version_text(url, project)
         if version is not None:
