@@ -3,8 +3,8 @@
     python bench/http_clients.py [--rounds 5] [--remote] [--index-url URL]
 
 For ``httpx`` and ``httpx2`` (a maintained fork with the same API), each
-over HTTP/1.1 and HTTP/2, and for httpx over freewheel's own HTTP/1.1
-transport (``freewheel.net.transport``, what freewheel fetches with), it
+over HTTP/1.1 and HTTP/2, and for freewheel's own HTTP/1.1 transport
+(``freewheel.net.transport``, what freewheel fetches with directly), it
 times (a) 200 small GETs with at most 50 in flight (index pages, metadata)
 and (b) 5 downloads of a 20 MB file one after another (a large wheel), and
 prints the median of each and the CPU time of the whole.
@@ -110,6 +110,58 @@ async def _serve() -> None:
 # -- measurements -------------------------------------------------------------
 
 
+class _Transport:
+    """freewheel's transport behind the few client calls measured here."""
+
+    def __init__(self) -> None:
+        import ssl
+
+        from freewheel.net.transport import Http11Transport
+
+        self._transport = Http11Transport(ssl.create_default_context())
+
+    async def __aenter__(self) -> _Transport:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._transport.aclose()
+
+    def stream(self, method: str, url: str, headers: dict[str, str] | None = None) -> Any:
+        import contextlib
+
+        @contextlib.asynccontextmanager
+        async def exchange() -> Any:
+            reply = await self._transport.get(url, headers or {}, 60)
+            try:
+                yield _Answer(reply)
+            finally:
+                await reply.aclose()
+
+        return exchange()
+
+    async def get(self, url: str, headers: dict[str, str]) -> Any:
+        async with self.stream("GET", url, headers) as answer:
+            async for _ in answer.aiter_bytes():
+                pass
+        return answer
+
+
+class _Answer:
+    """A reply of freewheel's transport, as much like httpx's as measured."""
+
+    http_version = "HTTP/1.1"
+
+    def __init__(self, reply: Any) -> None:
+        self._reply = reply
+
+    def raise_for_status(self) -> None:
+        if self._reply.status_code >= 400:
+            raise RuntimeError(f"HTTP {self._reply.status_code}")
+
+    def aiter_bytes(self) -> Any:
+        return self._reply.aiter_bytes()
+
+
 async def small_gets(client: Any, urls: list[str], headers: dict[str, str]) -> float:
     """Seconds for GETting every URL in *urls*, :data:`CONCURRENCY` at a time."""
     semaphore = asyncio.Semaphore(CONCURRENCY)
@@ -139,19 +191,14 @@ def measure(
     small: list[str], large: str, headers: dict[str, str],
 ) -> tuple[float, float, str]:
     """Median seconds of (a) and of one download in (b), and the protocol seen."""
-    module = importlib.import_module("httpx" if library == "freewheel" else library)
-
     async def run() -> tuple[float, float, str]:
         options: dict[str, Any] = {"http2": http2, "timeout": 60, "follow_redirects": True}
         if prior_knowledge:
             options["http1"] = False
-        if library == "freewheel":
-            import ssl
-
-            from freewheel.net.transport import Http11Transport
-
-            options["transport"] = Http11Transport(ssl.create_default_context())
-        async with module.AsyncClient(**options) as client:
+        client = (
+            _Transport() if library == "freewheel" else importlib.import_module(library).AsyncClient(**options)
+        )
+        async with client:
             # Warm up: the connection pool, DNS and TLS are not what is compared.
             seen = (await client.get(small[0], headers=headers)).http_version
             gets = [await small_gets(client, small, headers) for _ in range(rounds)]

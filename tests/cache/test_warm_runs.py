@@ -32,13 +32,15 @@ threading.Thread.start = _refuse
 '''
 
 
-def _without_network_stack_or_threads(root: Path) -> dict[str, str]:
-    """Environment variables that put the stubs of *root* first on the path."""
+def _without_network_stack_or_threads(root: Path, *, threads: bool = False) -> dict[str, str]:
+    """Environment variables that put the stubs of *root* first on the path;
+    with *threads*, only the network stack is withheld."""
     for name in _NETWORK_STACK:
         package = root / name
         package.mkdir(parents=True)
         (package / "__init__.py").write_text(f"raise ImportError('{name} is not available here')\n")
-    (root / "sitecustomize.py").write_text(_NO_THREADS)
+    if not threads:
+        (root / "sitecustomize.py").write_text(_NO_THREADS)
     return {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
 
 
@@ -74,6 +76,24 @@ def test_a_warm_compile_needs_no_http_stack_and_no_thread(filled, tmp_path: Path
     assert again.returncode == 0, again.stderr
     assert again.stdout == pins == "app==1.0\nleaf==1.0\nlib==2.0\n"
     assert server.requests == []
+
+
+def test_a_cold_compile_over_direct_connections_needs_no_http_stack(tmp_path: Path, index_server) -> None:
+    """freewheel's own transport serves every request that goes straight to
+    a server, so a cold compile never loads httpx and its stack (a proxy, or
+    a host whose certificate goes unchecked, still needs them)."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "app", "1.0", ["lib"])
+    make_wheel(dists, "lib", "1.0")
+    server = index_server(dists)
+    (tmp_path / "requirements.in").write_text("app\n")
+    cold = freewheel(
+        "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
+        "--no-header", "--no-annotate", "requirements.in", cwd=tmp_path,
+        env=_without_network_stack_or_threads(tmp_path / "stubs", threads=True),
+    )
+    assert cold.returncode == 0, cold.stderr
+    assert cold.stdout == "app==1.0\nlib==1.0\n"
 
 
 def test_the_stubs_stop_a_run_that_needs_the_network(filled, tmp_path: Path) -> None:

@@ -242,3 +242,13 @@ def test_compressed_bodies_are_decoded(raw, coding):
     server = raw(answer)
     assert fetch_in_turn([server.url]) == [body]
     assert b"accept-encoding: gzip, deflate" in seen[0].lower()
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_a_body_that_does_not_decode_is_a_short_error(raw, coding):
+    garbage = b"this was never compressed"
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %d\r\n\r\n" % (coding.encode(), len(garbage))
+    server = raw(lambda index, request: (head + garbage, False))
+    with pytest.raises(FetchError) as caught:
+        fetch_in_turn([server.url])
+    assert caught.value.reason.startswith("the body does not decode as its Content-Encoding says")

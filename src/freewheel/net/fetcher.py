@@ -16,8 +16,10 @@ import functools
 import mimetypes
 import os
 import random
+import re
 import socket
 import ssl
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -30,15 +32,15 @@ from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
 from freewheel.net.response import Closing, FetchError, Headers, Response
 from freewheel.net.tls import trust_store
+from freewheel.net.transport import Http11Transport, Reply, TransportError, TransportTimeout
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
 if TYPE_CHECKING:
-    # Imported where first needed: a run the cache serves whole never
-    # loads the HTTP stack (httpx, h2, anyio: a tenth of a second).
+    # Imported only for proxies and unchecked hosts, which freewheel's own
+    # transport does not serve, and URLs that need rewriting: other runs
+    # never load httpx and its stack.
     import httpx
-
-    from freewheel.net.transport import Http11Transport
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
 DEFAULT_TIMEOUT = 30.0
@@ -60,11 +62,19 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         seen = seen.__cause__ or seen.__context__
 
 
-def _describe(exc: httpx.TransportError) -> str:
-    """A short phrase for why no response came; the root cause says most."""
-    import httpx
+def _no_answer(exc: Exception) -> bool:
+    """Whether *exc* says no whole answer came, from either transport."""
+    if isinstance(exc, TransportError):
+        return True
+    # httpx is only loaded once its client served a request.
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, (httpx.TransportError, httpx.DecodingError))
 
-    if isinstance(exc, httpx.TimeoutException):
+
+def _describe(exc: Exception) -> str:
+    """A short phrase for why no response came; the root cause says most."""
+    httpx = sys.modules.get("httpx")
+    if isinstance(exc, TransportTimeout) or (httpx is not None and isinstance(exc, httpx.TimeoutException)):
         return "timed out"
     for cause in _causes(exc):
         if isinstance(cause, ConnectionRefusedError):
@@ -158,22 +168,52 @@ def _proxied(environ: Mapping[str, str]) -> bool:
     return any(environ[name] for name in environ if name.lower() in _PROXY_VARIABLES)
 
 
+#: A URL that httpx would send as it is: ``http`` or ``https``, a lower-case
+#: host name, no user info, a port that is not the scheme's own, and a path
+#: of characters sent unescaped (or escapes), without query or fragment.
+_PLAIN_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<path>(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+
+
+def _plain(url: str) -> bool:
+    """Whether *url* is sent unchanged (see :data:`_PLAIN_URL`): most URLs a
+    run fetches, from index pages that already escape what needs it."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None or _DOT_SEGMENT.search(match["path"]):
+        return False
+    port, host = match["port"], match["host"]
+    if port is not None and (int(port) > 65535 or int(port) == _DEFAULT_PORTS[match["scheme"]]):
+        return False
+    # httpx checks a host shaped like an IPv4 address as one.
+    numbers = host.split(".")
+    if len(numbers) == 4 and all(n.isdigit() for n in numbers):
+        return all(n == "0" or (n[0] != "0" and len(n) <= 3 and int(n) <= 255) for n in numbers)
+    return True
+
+
 @functools.lru_cache(maxsize=4096)
-def _parsed(url: str) -> httpx.URL:
-    """*url* parsed as it will be sent, dot segments resolved; remembered,
-    since a range read asks for the same file's URL three times."""
+def request_url(url: str) -> str:
+    """*url* as it will be sent: escaped where needed, dot segments resolved,
+    a default port dropped, exactly as httpx spells it; credentials are
+    matched against it, the path the server will see. Remembered, since a
+    range read asks for the same file's URL three times.
+
+    :raises FetchError: for a URL that cannot be sent.
+    """
+    if _plain(url):
+        return url
+    # The rare URL that needs rewriting is left to httpx, whose rules these
+    # are (tested against it), rather than a second copy of them.
     import httpx
 
     try:
-        return httpx.URL(url)
+        return str(httpx.URL(url))
     except httpx.InvalidURL as exc:
         raise FetchError(url, f"invalid URL ({exc})") from None
-
-
-def _normalized(url: str) -> str:
-    """*url* as it will be sent, so that credentials are matched against
-    the path the server will see."""
-    return str(_parsed(url))
 
 
 def _basic_authorization(credentials: Credentials) -> str:
@@ -213,7 +253,7 @@ class _TooSlow(Exception):
     """A response came in slower than :data:`MIN_RATE`."""
 
 
-async def _paced(response: httpx.Response, timeout: float) -> AsyncIterator[bytes]:
+async def _paced(response: Reply | httpx.Response, timeout: float) -> AsyncIterator[bytes]:
     """*response*'s body, failing once it falls behind its overall deadline.
 
     The client's timeout bounds each read, so a server that sends one byte a
@@ -231,7 +271,7 @@ async def _paced(response: httpx.Response, timeout: float) -> AsyncIterator[byte
 
 
 async def _spool(
-    response: httpx.Response, path: Path, timeout: float, until: Callable[[bytes], bytes | None] | None
+    response: Reply | httpx.Response, path: Path, timeout: float, until: Callable[[bytes], bytes | None] | None
 ) -> bytes | None:
     """Stream *response*'s body into *path*, whole or not at all.
 
@@ -311,15 +351,16 @@ class Fetcher(Closing):
         self._cert = cert
         self._insecure_mounts = [_insecure_mount(host) for host in insecure_hosts]
         self._insecure_origins = [urlsplit(mount) for mount in self._insecure_mounts]
-        #: freewheel's own transport, asked directly (see :meth:`_direct_for`);
-        #: ``None`` until the client is made, or when a proxy is configured.
+        self._via_proxy = _proxied(os.environ)
+        # Both made on first use: a run served from files and the cache
+        # alone never pays for TLS contexts and connection pools, and one
+        # whose requests all go direct never loads httpx.
         self._direct: Http11Transport | None = None
-        # Made on the first request: a run served from files and the cache
-        # alone never pays for TLS contexts and connection pools.
         self._client: httpx.AsyncClient | None = None
         self._semaphore = asyncio.Semaphore(max_concurrency)
 
     def _http(self) -> httpx.AsyncClient:
+        """httpx's client, for what freewheel's transport does not serve."""
         if self._client is None:
             import httpx
 
@@ -327,32 +368,21 @@ class Fetcher(Closing):
                 mount: httpx.AsyncHTTPTransport(http2=True, verify=False, proxy=_environment_proxy(mount))
                 for mount in self._insecure_mounts
             }
-            context = trust_store(os.environ, self._cert)
-            if not _proxied(os.environ):
-                from freewheel.net.transport import Http11Transport
-
-                self._direct = Http11Transport(context)
             # No default headers or timeout: every request is built by
-            # _request, with both.
-            self._client = httpx.AsyncClient(
-                http2=True,
-                verify=context,
-                transport=self._direct,
-                mounts=mounts,
-                # trust_env (the default) honours the proxy variables, as users
-                # of pip and uv expect, but only without a transport of ours.
-            )
+            # _request, with both. trust_env (the default) honours the proxy
+            # variables, as users of pip and uv expect.
+            self._client = httpx.AsyncClient(http2=True, verify=trust_store(os.environ, self._cert), mounts=mounts)
         return self._client
 
     def _direct_for(self, url: str) -> Http11Transport | None:
-        """The transport to hand a request for *url* straight to, past
-        httpx's client: the client cost a quarter of the I/O thread's CPU
-        on a walk reading thousands of metadata ranges (cookies, URL merging,
-        auth flows), none of which freewheel uses, since it follows
-        redirects and sends credentials itself. Not for proxied runs, nor
-        for the hosts whose certificates go unchecked: those keep the
-        client's transports."""
-        if self._direct is None:
+        """freewheel's own transport, if it serves *url*: every request but
+        those through a proxy and those to hosts whose certificates go
+        unchecked, which httpx's client serves. httpx's client cost a
+        quarter of the I/O thread's CPU on a walk reading thousands of
+        metadata ranges (cookies, URL merging, auth flows), none of which
+        freewheel uses, since it follows redirects and sends credentials
+        itself; and importing it, about 20 ms."""
+        if self._via_proxy:
             return None
         if self._insecure_origins:
             parts = urlsplit(url)
@@ -361,18 +391,16 @@ class Fetcher(Closing):
                     origin.port is None or parts.port == origin.port
                 ):
                     return None
+        if self._direct is None:
+            self._direct = Http11Transport(trust_store(os.environ, self._cert))
         return self._direct
 
-    def _request(
-        self, url: str, headers: Mapping[str, str] | None, credentials: Credentials | None
-    ) -> httpx.Request:
-        """The request for *url*, as the client would build it."""
-        import httpx
-
+    def _fields(self, headers: Mapping[str, str] | None, credentials: Credentials | None) -> dict[str, str]:
+        """The header fields of a request, as httpx's client would add them."""
         fields = {**self._default_headers, **(headers or {})}
         if credentials is not None:
             fields["Authorization"] = _basic_authorization(credentials)
-        return httpx.Request("GET", _parsed(url), headers=fields, extensions={"timeout": self._timeouts})
+        return fields
 
     async def get(
         self,
@@ -399,7 +427,7 @@ class Fetcher(Closing):
         local = file_url_path(url)
         if local is not None:
             return await asyncio.to_thread(_read_file_url, url, local)
-        hop = _normalized(self._credentials.remember(url))
+        hop = request_url(self._credentials.remember(url))
         for _ in range(MAX_REDIRECTS + 1):
             response, content = await self._get_authenticated(hop, headers, spool_to, until)
             location = response.headers.get("location")
@@ -413,7 +441,7 @@ class Fetcher(Closing):
                     path=spool_to if spooled else None,
                 )
             # Credentials in a Location header are not the user's to trust.
-            hop = _normalized(strip_credentials(urljoin(hop, location)))
+            hop = request_url(strip_credentials(urljoin(hop, location)))
         raise FetchError(url, "too many redirects")
 
     async def _get_authenticated(
@@ -422,7 +450,7 @@ class Fetcher(Closing):
         headers: Mapping[str, str] | None,
         spool_to: Path | None,
         until: Callable[[bytes], bytes | None] | None,
-    ) -> tuple[httpx.Response, bytes]:
+    ) -> tuple[Reply | httpx.Response, bytes]:
         """One hop, answering a 401 with the keyring's credentials if enabled."""
         credentials = self._credentials.lookup(url)
         answer = await self._get_retrying(url, headers, credentials, spool_to, until)
@@ -440,22 +468,23 @@ class Fetcher(Closing):
         credentials: Credentials | None,
         spool_to: Path | None,
         until: Callable[[bytes], bytes | None] | None = None,
-    ) -> tuple[httpx.Response, bytes]:
-        import httpx
-
+    ) -> tuple[Reply | httpx.Response, bytes]:
         tries = self._retries + 1
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._semaphore:
-                    client = self._http()
-                    request = self._request(url, headers, credentials)
+                    fields = self._fields(headers, credentials)
                     direct = self._direct_for(url)
+                    response: Reply | httpx.Response
                     if direct is not None:
-                        response = await direct.handle_async_request(request)
+                        response = await direct.get(url, fields, self._timeout)
                     else:
-                        response = await client.send(request, stream=True)
+                        import httpx
+
+                        request = httpx.Request("GET", url, headers=fields, extensions={"timeout": self._timeouts})
+                        response = await self._http().send(request, stream=True)
                     content = b""
                     try:
                         if spool_to is not None and response.status_code == 200:
@@ -467,7 +496,9 @@ class Fetcher(Closing):
             except _TooSlow as slow:
                 # Asking again would be as slow; this is the server's state.
                 raise FetchError(url, f"the server is too slow ({slow})") from None
-            except httpx.TransportError as exc:
+            except Exception as exc:
+                if not _no_answer(exc):
+                    raise
                 # A certificate will not become trusted by asking again.
                 if attempt == tries or any(isinstance(c, ssl.SSLError) for c in _causes(exc)):
                     raise FetchError(url, _tries(_describe(exc), attempt)) from None
@@ -486,5 +517,7 @@ class Fetcher(Closing):
 
     async def aclose(self) -> None:
         """Close pooled connections."""
+        if self._direct is not None:
+            await self._direct.aclose()
         if self._client is not None:
             await self._client.aclose()
