@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import InvalidSdistFilename, canonicalize_name, parse_sdist_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
@@ -273,6 +279,21 @@ _WHEEL_PARTS = st.tuples(
     st.sampled_from([[], ["1"], ["1abc"], ["1", "2"]]),
     st.sampled_from(["py3-none-any", "cp311-cp311-manylinux_2_17_x86_64", "py2.py3-none-any", "py3-none", "-none-any"]),
 )
+
+
+@given(_WHEEL_PARTS)
+def test_wheel_names_parse_as_packaging_parses_them(parts):
+    # Pages are read with a cached parse of wheel names; it must accept,
+    # refuse and normalize exactly what packaging's parse_wheel_filename does.
+    name, version, build, tags = parts
+    filename = "-".join([name, version, *build, tags]) + ".whl"
+    try:
+        expected_name, expected_version, _, expected_tags = parse_wheel_filename(filename)
+    except (InvalidWheelFilename, ValueError):
+        with pytest.raises((InvalidWheelFilename, ValueError)):
+            parse_wheel_name(filename)
+    else:
+        assert parse_wheel_name(filename) == (expected_name, expected_version, expected_tags)
 
 
 @given(_WHEEL_PARTS, st.sampled_from(["", "#sha256=00", "?x=1"]), st.booleans())

@@ -43,8 +43,9 @@ _SDIST_SUFFIXES = (".tar.gz", ".zip")
 _ATTRS = r"""((?:[^>"']|"[^"]*"|'[^']*')*)"""
 _ANCHOR_RE = re.compile(rf"<a\s{_ATTRS}>", re.IGNORECASE)
 _BASE_RE = re.compile(rf"<base\s{_ATTRS}>", re.IGNORECASE)
-# The project-name rule parse_wheel_filename applies.
-_WHEEL_NAME_RE = re.compile(r"^[\w\d._]*$", re.UNICODE)
+# The project-name rule parse_wheel_filename applies (which also refuses an
+# empty name).
+_WHEEL_NAME_RE = re.compile(r"^[\w\d._]+$", re.UNICODE)
 _ATTR_RE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
 
 
