@@ -48,8 +48,9 @@ from cases import CASES, Case
 from freewheel.config.pip import pip_default_index_url
 
 SEED = 20240611
-# What the http case runs with, in the peers' environment.
-HTTP_LIBRARIES = ("httpx[http2]", "httpx2", "packaging")
+# What the http case runs with, in the peers' environment: the libraries it
+# compares, and what importing freewheel's transport from this checkout needs.
+HTTP_LIBRARIES = ("httpx[http2]", "httpx2", "packaging", "msgspec")
 
 
 def select(only: str | None) -> list[Case]:
