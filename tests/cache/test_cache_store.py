@@ -223,3 +223,28 @@ def test_records_are_their_owners_alone(tmp_path):
     cache.close()
     record = cache.record_path("metadata", "key", "demo")
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
+
+
+def test_a_record_stored_while_the_cache_closes_neither_hangs_the_close_nor_is_lost(tmp_path):
+    """A thread still storing a record while the run closes the cache (a
+    worker the event loop left running) must not keep the close waiting
+    forever, and its record is written by the next close. Before, that
+    record started a second writing thread on the same queue, which could
+    take the first one's end marker: the close then waited for ever (a cold
+    compile hung so in the bench)."""
+    import threading
+
+    cache = Cache(tmp_path / "cache")
+    records = tmp_path / "cache" / "records"
+    for round_ in range(6):
+        # A backlog keeps the writing thread busy while the close begins.
+        for n in range(1000):
+            cache.write_path(records / f"{round_}-{n}.rec", b"record")
+        closing = threading.Thread(target=cache.close, daemon=True)
+        closing.start()
+        cache.write_path(records / f"late-{round_}.rec", b"late")
+        closing.join(timeout=30)
+        assert not closing.is_alive(), f"closing the cache never ended (round {round_})"
+    cache.close()
+    assert len(list(records.iterdir())) == 6 * 1001
+    assert all((records / f"late-{round_}.rec").read_bytes() == b"late" for round_ in range(6))

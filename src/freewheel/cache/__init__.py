@@ -152,27 +152,35 @@ class _RecordWriter:
     on disk. A write that fails (a full or read-only disk) only costs a
     later miss. Pending work is finished by :meth:`close`, or at exit.
 
-    :meth:`put` and :meth:`pending` take no lock, only single dictionary
-    operations (atomic under the GIL): a lock the writing thread held while
-    it waited for the GIL stalled the I/O thread behind it.
+    Each writing thread reads a queue of its own: work put while
+    :meth:`close` waits (a thread of the run still finishing) goes to a new
+    thread and queue, which the next :meth:`close` (at exit, at the latest)
+    finishes. With one queue for both, the new thread could take the
+    closing thread's end marker, and :meth:`close` would wait forever.
+
+    :meth:`put` holds its lock only to queue; :meth:`pending` takes none,
+    only a single dictionary look-up (atomic under the GIL): the writing
+    thread never takes the lock, so it cannot stall the I/O thread behind
+    it while it waits for the GIL.
     """
 
     def __init__(self) -> None:
-        self._start = threading.Lock()
+        self._lock = threading.Lock()
         self._queued: dict[Path, bytes | _Removal] = {}
         self._order: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def put(self, path: Path, data: bytes | _Removal) -> None:
         """Queue writing *data* to *path*, or removing it (:data:`_REMOVAL`)."""
-        self._queued[path] = data
-        self._order.put(path)
-        if self._thread is None:
-            with self._start:
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="freewheel-cache", daemon=True)
-                    self._thread.start()
-                    atexit.register(self.close)
+        with self._lock:
+            self._queued[path] = data
+            self._order.put(path)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._order,), name="freewheel-cache", daemon=True
+                )
+                self._thread.start()
+                atexit.register(self.close)
 
     def pending(self, path: Path) -> bytes | _Removal | None:
         """What is queued for *path*; ``None`` when nothing is (the disk tells)."""
@@ -181,15 +189,17 @@ class _RecordWriter:
         return self._queued.get(path) if self._queued else None
 
     def close(self) -> None:
-        with self._start:
-            thread, self._thread = self._thread, None
+        with self._lock:
+            thread, order = self._thread, self._order
+            self._thread, self._order = None, queue.SimpleQueue()
         if thread is not None:
-            self._order.put(None)
+            order.put(None)
             thread.join()
-            atexit.unregister(self.close)
+            if self._thread is None:
+                atexit.unregister(self.close)
 
-    def _run(self) -> None:
-        while (path := self._order.get()) is not None:
+    def _run(self, order: queue.SimpleQueue[Path | None]) -> None:
+        while (path := order.get()) is not None:
             # The newest work put for *path*; None once an earlier turn of
             # the same path did it.
             data = self._queued.get(path)
