@@ -355,6 +355,7 @@ class Fetcher(Closing):
         # Both made on first use: a run served from files and the cache
         # alone never pays for TLS contexts and connection pools, and one
         # whose requests all go direct never loads httpx.
+        self._context: ssl.SSLContext | None = None
         self._direct: Http11Transport | None = None
         self._client: httpx.AsyncClient | None = None
         self._semaphore = asyncio.Semaphore(max_concurrency)
@@ -369,9 +370,9 @@ class Fetcher(Closing):
                 for mount in self._insecure_mounts
             }
             # No default headers or timeout: every request is built by
-            # _request, with both. trust_env (the default) honours the proxy
-            # variables, as users of pip and uv expect.
-            self._client = httpx.AsyncClient(http2=True, verify=trust_store(os.environ, self._cert), mounts=mounts)
+            # _get_retrying, with both. trust_env (the default) honours the
+            # proxy variables, as users of pip and uv expect.
+            self._client = httpx.AsyncClient(http2=True, verify=self._trust(), mounts=mounts)
         return self._client
 
     def _direct_for(self, url: str) -> Http11Transport | None:
@@ -392,8 +393,14 @@ class Fetcher(Closing):
                 ):
                     return None
         if self._direct is None:
-            self._direct = Http11Transport(trust_store(os.environ, self._cert))
+            self._direct = Http11Transport(self._trust())
         return self._direct
+
+    def _trust(self) -> ssl.SSLContext:
+        """The certificates both transports trust, loaded once."""
+        if self._context is None:
+            self._context = trust_store(os.environ, self._cert)
+        return self._context
 
     def _fields(self, headers: Mapping[str, str] | None, credentials: Credentials | None) -> dict[str, str]:
         """The header fields of a request, as httpx's client would add them."""
