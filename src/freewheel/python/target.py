@@ -82,7 +82,7 @@ class TargetEnvironment:
     platform: str
     universal: ClassVar[bool] = False
     _rank: Mapping[Tag, int] = dataclasses.field(init=False, repr=False, compare=False)
-    _evaluations: dict[tuple[Marker, ...], bool] = dataclasses.field(init=False, repr=False, compare=False)
+    _evaluations: dict[tuple[Marker | str, ...], bool] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rank: dict[Tag, int] = {}
