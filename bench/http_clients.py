@@ -155,7 +155,9 @@ class _Answer:
         self._reply = reply
 
     def raise_for_status(self) -> None:
-        if self._reply.status_code >= 400:
+        # Redirects too: the transport does not follow them, and a short
+        # redirect answer would be timed in place of the body.
+        if not 200 <= self._reply.status_code < 300:
             raise RuntimeError(f"HTTP {self._reply.status_code}")
 
     def aiter_bytes(self) -> Any:
