@@ -29,6 +29,7 @@ import msgspec
 
 from freewheel.config.indexes import Index
 from freewheel.errors import UsageError
+from freewheel.net.transport import DEFAULT_PORTS
 
 Origin = tuple[str, str, int | None]
 
@@ -71,7 +72,7 @@ class Scope(msgspec.Struct, frozen=True):
 def origin_of(url: str) -> Origin:
     """``(scheme, host, port)`` with the scheme's default port as ``None``."""
     parts = urlsplit(url)
-    default = {"http": 80, "https": 443}.get(parts.scheme)
+    default = DEFAULT_PORTS.get(parts.scheme)
     port = parts.port
     return (parts.scheme, (parts.hostname or "").lower(), None if port == default else port)
 

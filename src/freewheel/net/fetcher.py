@@ -32,7 +32,7 @@ from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
 from freewheel.net.response import Closing, FetchError, Headers, Response
 from freewheel.net.tls import trust_store
-from freewheel.net.transport import Http11Transport, Reply, TransportError, TransportTimeout
+from freewheel.net.transport import DEFAULT_PORTS, Http11Transport, Reply, TransportError, TransportTimeout
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
@@ -175,7 +175,6 @@ _PLAIN_URL = re.compile(
     r"(?P<scheme>https?)://(?P<host>[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?P<port>[1-9][0-9]{0,4}))?"
     r"(?P<path>(?:/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*)"
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
 
 
@@ -186,7 +185,7 @@ def _plain(url: str) -> bool:
     if match is None or _DOT_SEGMENT.search(match["path"]):
         return False
     port, host = match["port"], match["host"]
-    if port is not None and (int(port) > 65535 or int(port) == _DEFAULT_PORTS[match["scheme"]]):
+    if port is not None and (int(port) > 65535 or int(port) == DEFAULT_PORTS[match["scheme"]]):
         return False
     # httpx checks a host shaped like an IPv4 address as one.
     numbers = host.split(".")

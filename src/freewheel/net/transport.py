@@ -45,6 +45,8 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 _Origin = tuple[str, str, int]
+#: The port a URL of each scheme this transport speaks means when it names none.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class TransportError(Exception):
@@ -333,10 +335,10 @@ class Http11Transport:
         connecting, and each read."""
         parts = urlsplit(url)
         scheme = parts.scheme
-        if scheme not in ("http", "https"):
+        if scheme not in DEFAULT_PORTS:
             raise TransportError(f"unsupported URL scheme {scheme!r}")
         host = parts.netloc.rpartition("@")[2]
-        origin = (scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80))
+        origin = (scheme, parts.hostname or "", parts.port or DEFAULT_PORTS[scheme])
         # The target is the URL after its authority, as sent: not re-joined
         # from the parts, which would lose an empty query's "?".
         target = url[len(scheme) + 3 + len(parts.netloc) :].partition("#")[0] or "/"
