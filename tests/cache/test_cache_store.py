@@ -7,6 +7,8 @@ import hashlib
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -248,3 +250,25 @@ def test_a_record_stored_while_the_cache_closes_neither_hangs_the_close_nor_is_l
     cache.close()
     assert len(list(records.iterdir())) == 6 * 1001
     assert all((records / f"late-{round_}.rec").read_bytes() == b"late" for round_ in range(6))
+
+
+_LEFTOVERS = """
+import os, sys
+from pathlib import Path
+from freewheel.util.fs import atomic_write_bytes
+
+target = Path(sys.argv[1]) / "sub" / "record"
+target.parent.mkdir()
+for n in range(3):
+    (target.parent / f".record.{os.getpid()}-{n}.tmp").write_bytes(b"left by a killed process")
+atomic_write_bytes(target, b"new", private=True)
+"""
+
+
+def test_a_write_passes_over_temporary_files_a_killed_process_with_the_same_id_left(tmp_path):
+    """Temporary names come from the process id: one left behind by an
+    earlier process that had the same id does not stop a write."""
+    done = subprocess.run([sys.executable, "-c", _LEFTOVERS, str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "sub" / "record").read_bytes() == b"new"
+    assert len([p for p in (tmp_path / "sub").iterdir() if is_temporary(p)]) == 3

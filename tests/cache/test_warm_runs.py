@@ -139,6 +139,52 @@ def test_kept_pages_answer_only_while_their_response_may(
     assert compile_(*extra) == f"lib=={lib}\n"
 
 
+def _lib_index(tmp_path: Path, index_server, **options):
+    """An index of lib 1.0 and 2.0, and a compile of ``lib`` that returns
+    the finished process."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "lib", "1.0")
+    make_wheel(dists, "lib", "2.0")
+    server = index_server(dists, **options)
+    (tmp_path / "requirements.in").write_text("lib\n")
+
+    def compile_(*extra: str):
+        return freewheel(
+            "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
+            "--no-header", "--no-annotate", "requirements.in", *extra, cwd=tmp_path,
+        )
+
+    return dists, server, compile_
+
+
+def test_a_kept_page_the_index_confirms_unchanged_answers_again(tmp_path: Path, index_server) -> None:
+    """A page kept parsed is revalidated with its validators: a 304 keeps
+    it, a changed page replaces it."""
+    dists, server, compile_ = _lib_index(
+        tmp_path, index_server, page_etag=True, page_headers={"Cache-Control": "no-cache"}
+    )
+    assert compile_().stdout == compile_().stdout == "lib==2.0\n"
+    first, second = [r for r in server.requests if r.path == "/simple/lib/"]
+    assert (first.status, "if-none-match" in first.headers) == (200, False)
+    assert (second.status, "if-none-match" in second.headers) == (304, True)
+    make_wheel(dists, "lib", "3.0")
+    assert compile_().stdout == "lib==3.0\n"
+    assert [r.status for r in server.requests if r.path == "/simple/lib/"] == [200, 304, 200]
+
+
+@pytest.mark.parametrize(("cache_control", "served"), [("max-age=0", True), ("max-age=0, must-revalidate", False)])
+def test_a_stale_page_answers_when_the_index_cannot_be_reached_unless_it_must_revalidate(
+    tmp_path: Path, index_server, cache_control: str, served: bool
+) -> None:
+    _, server, compile_ = _lib_index(tmp_path, index_server, page_headers={"Cache-Control": cache_control})
+    assert compile_().stdout == "lib==2.0\n"
+    server.stop()
+    again = compile_()
+    assert (again.returncode == 0) is served, again.stderr
+    assert again.stdout == ("lib==2.0\n" if served else "")
+    assert "Traceback" not in again.stderr
+
+
 def test_offline_versions_missing_from_the_cache_are_one_reason_and_a_hint(tmp_path: Path, index_server) -> None:
     """Offline, each version whose files the cache lacks cannot be used; the
     report says so once for all of them, and the hint says how to fill the cache."""

@@ -218,7 +218,9 @@ class ServerOptions:
     answers with; ``ranges`` honours ``Range`` headers on files; ``etag``,
     ``last_modified`` and ``cache_control`` add those headers to files (an
     ``If-None-Match`` matching the ETag gets a 304); ``page_headers`` are
-    added to every project page served (``Cache-Control``, say); ``auth``
+    added to every project page served (``Cache-Control``, say), and
+    ``page_etag`` gives those pages an ``ETag`` (answering a matching
+    ``If-None-Match`` with a 304); ``auth``
     requires Basic credentials for everything; ``redirects`` maps a path to
     the URL it redirects to (302); ``latency`` delays every response
     (seconds). ``advertised_sha256`` maps filenames to the sha256 the pages
@@ -241,6 +243,7 @@ class ServerOptions:
     last_modified: bool = False
     cache_control: str | None = None
     page_headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    page_etag: bool = False
     auth: tuple[str, str] | None = None
     redirects: Mapping[str, str] = dataclasses.field(default_factory=dict)
     latency: float = 0.0
@@ -378,13 +381,21 @@ class _Handler(BaseHTTPRequestHandler):
                 yanked=options.yanked,
                 upload_times=options.upload_times,
             )
-            headers = {"Content-Type": JSON_TYPE, **options.page_headers}
-            self._send(200, page, send_body, headers)
+            self._page(page, {"Content-Type": JSON_TYPE}, options, send_body)
         else:
             page = render_links(
                 canonical, dists, _files_link, metadata=options.metadata, yanked=options.yanked
             )
-            self._send(200, page, send_body, options.page_headers)
+            self._page(page, {}, options, send_body)
+
+    def _page(self, page: bytes, headers: dict[str, str], options: ServerOptions, send_body: bool) -> None:
+        headers = {**headers, **options.page_headers}
+        if options.page_etag:
+            headers["ETag"] = f'"{hashlib.sha256(page).hexdigest()[:16]}"'
+            if self.headers.get("If-None-Match") == headers["ETag"]:
+                self._send(304, b"", send_body, headers)
+                return
+        self._send(200, page, send_body, headers)
 
     def _file(self, filename: str, options: ServerOptions, send_body: bool) -> None:
         dists_dir = self.server.index.dists_dir

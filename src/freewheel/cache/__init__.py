@@ -8,7 +8,9 @@ Layout::
     <root>/wheels-v1/<project>/<sha256>/<filename>  whole distribution files, by content hash
     <root>/archive-v1/<project>/...                 unpacked wheels (the installer's)
     <root>/metadata-v1/<project>/<key>.rec          small records keyed by a string
-    <root>/derived-v2/<project>/<key>.rec           values derived from HTTP responses (parsed index pages)
+    <root>/derived-v2/<project>/<key>.rec           values derived from HTTP responses (parsed index pages),
+                                                    kept instead of the responses
+    <root>/derived-v2/<project>/<key>.offline.rec   the same, from no-store responses, for --offline only
     <root>/builds-v1/<project>/<sha256>/<settings>/ what building an sdist produced (freewheel.dists.builds.sdist)
 
 The first level of every bucket is a project's canonical name, or
@@ -95,7 +97,7 @@ def cache_root(cache_dir: str | os.PathLike[str] | None = None, environ: Mapping
 def holds_responses(root: Path) -> bool:
     """Whether the cache at *root* may answer any request: a run with a cache
     that holds none will surely connect. Only looks; creates nothing."""
-    return (root / BUCKETS["http"]).is_dir()
+    return any((root / BUCKETS[bucket]).is_dir() for bucket in ("http", "derived"))
 
 
 def is_temporary(path: Path) -> bool:

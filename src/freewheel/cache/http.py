@@ -121,19 +121,18 @@ class StoredResponse(msgspec.Struct, frozen=True):
 
 
 class DerivedRecord(msgspec.Struct, frozen=True):
-    """A value derived from a stored response (a parsed index page), with
-    what decides whether that response may still answer: its status,
-    headers and ``stored_at`` as :class:`StoredResponse` has them, and a
-    digest of the body it was derived from."""
+    """A value derived from a response (a parsed index page), with what
+    decides whether it may still answer: the response's status, headers and
+    ``stored_at``, as :class:`StoredResponse` has them."""
 
     status: int
     headers: list[tuple[str, str]]
     stored_at: float
-    digest: str
     value: msgspec.Raw
 
 
 _Value = TypeVar("_Value")
+_Stored = TypeVar("_Stored", StoredResponse, DerivedRecord)
 
 
 def _decoded(record: DerivedRecord, value_type: type[_Value]) -> _Value | None:
@@ -248,7 +247,7 @@ def _storable_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(name.lower(), value) for name, value in headers.items() if name.lower() not in _UNSTORED_FIELDS]
 
 
-def _revalidated(record: StoredResponse, headers: Mapping[str, str], now: float) -> StoredResponse:
+def _revalidated(record: _Stored, headers: Mapping[str, str], now: float) -> _Stored:
     """*record* updated by a 304's *headers* (RFC 9111 section 3.2)."""
     updates = dict(_storable_headers(headers))
     kept = [(name, value) for name, value in record.headers if name not in updates]
@@ -269,19 +268,10 @@ class _Entry(msgspec.Struct, frozen=True):
     record: StoredResponse
     body: bytes
     path: Path | None
-    offline_only: bool = False
 
     @property
     def headers(self) -> Headers:
         return Headers(self.record.headers)
-
-    @property
-    def stored(self) -> tuple[StoredResponse, str] | None:
-        """The record and the suffix of the file it is in; ``None`` for a
-        body found by its hash alone."""
-        if self.path is None:
-            return None
-        return self.record, OFFLINE_SUFFIX if self.offline_only else RECORD_SUFFIX
 
     @property
     def response(self) -> Response:
@@ -356,8 +346,7 @@ class CachingFetcher(Closing):
                 raise FetchError(url, OFFLINE_MISS)
             self._remember_credentials(url)
             return await self._fetcher.get(self._network_url(url), headers=headers, spool_to=spool_to, until=until)
-        response, _ = await self._get_stored(url, headers)
-        return response
+        return await self._get_stored(url, headers)
 
     def derived(self, url: str, accept: str, value_type: type[_Value]) -> _Value | None:
         """What :meth:`get_derived` kept for this request, read on the caller's
@@ -369,18 +358,13 @@ class CachingFetcher(Closing):
         """
         self._remember_credentials(url)
         target = describe(url, accept)
-        found = [
-            record
-            for suffix in self._suffixes
-            if (record := self._cache.read("derived", target.key, DerivedRecord, project=target.project, suffix=suffix))
-            is not None
-        ]
-        record = max(found, key=lambda record: record.stored_at, default=None)
-        if record is None:
+        kept = self._kept(target, value_type)
+        if kept is None:
             return None
+        record, value, _ = kept
         if not self._offline and not self._fresh(target, record.status, Headers(record.headers), record.stored_at):
             return None
-        return _decoded(record, value_type)
+        return value
 
     async def get_derived(
         self,
@@ -390,82 +374,98 @@ class CachingFetcher(Closing):
         *,
         headers: Mapping[str, str] | None = None,
     ) -> _Value:
-        """``derive(response)`` for a GET of *url* through the cache, kept
-        beside the stored response for :meth:`derived` to find.
+        """``derive(response)`` for a GET of *url* through the cache.
 
-        A response the server confirms unchanged (a 304), or that the cache
-        answers again, is not derived twice: its body's digest says it is
-        the one the kept value came from.
+        Only the derived value is kept, with the status and headers of the
+        response it came from: these decide, as for :meth:`get`, when it
+        answers again without the server, and revalidate it. A response the
+        server confirms unchanged (a 304) is not derived again; one that
+        forbids storing is kept for ``--offline`` only. The response itself
+        is not stored: the value is what every later run reads, and an index
+        page is often megabytes that a cold run would write for nothing.
         """
-        response, stored = await self._get_stored(url, headers)
-        if stored is None:
-            return derive(response)
-        record, suffix = stored
+        self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
-        # Only names the body among the versions of one page, which its index
-        # serves: no security rests on it. A cold run hashes every page, and
-        # SHA-1 is the quickest digest at hand: two to three times BLAKE2b
-        # where the CPU has SHA instructions, about even where it has not.
-        digest = hashlib.sha1(response.content, usedforsecurity=False).hexdigest()
-        kept = self._cache.read("derived", target.key, DerivedRecord, project=target.project, suffix=suffix)
-        value = _decoded(kept, value_type) if kept is not None and kept.digest == digest else None
-        if value is None:
-            value = derive(response)
-        elif kept is not None and kept.stored_at == record.stored_at:
+        kept = await asyncio.to_thread(self._kept, target, value_type) if self._holds(self._derived_path, target) else None
+        if self._offline:
+            if kept is None:
+                raise FetchError(url, OFFLINE_MISS)
+            return kept[1]
+        record, value, path = kept if kept is not None else (None, None, None)
+        if record is not None and self._fresh(target, record.status, Headers(record.headers), record.stored_at):
             return value
-        derived = DerivedRecord(
-            status=record.status,
-            headers=record.headers,
-            stored_at=record.stored_at,
-            digest=digest,
-            value=msgspec.Raw(msgspec.msgpack.encode(value)),
-        )
-        self._cache.write("derived", target.key, derived, project=target.project, suffix=suffix)
-        other = OFFLINE_SUFFIX if suffix == RECORD_SUFFIX else RECORD_SUFFIX
-        self._cache.remove_path(self._cache.record_path("derived", target.key, target.project, other))
+        answer = await self._ask(url, target, headers, record, path)
+        if isinstance(answer, DerivedRecord):
+            return value
+        value = derive(answer)
+        if answer.status in _STORABLE_STATUSES:
+            derived = DerivedRecord(
+                status=answer.status,
+                headers=_storable_headers(answer.headers),
+                stored_at=time.time(),
+                value=msgspec.Raw(msgspec.msgpack.encode(value)),
+            )
+            self._keep(self._derived_path, target, msgspec.msgpack.encode(derived), answer)
         return value
 
-    async def _get_stored(
-        self, url: str, headers: Mapping[str, str] | None
-    ) -> tuple[Response, tuple[StoredResponse, str] | None]:
-        """A response through the cache, and the record (with its file
-        suffix) that now holds it, if one does."""
+    async def _get_stored(self, url: str, headers: Mapping[str, str] | None) -> Response:
+        """A response through the cache, stored when the rules allow."""
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target) if self._may_hold(target) else None
         if self._offline:
             if entry is None:
                 raise FetchError(url, OFFLINE_MISS)
-            return entry.response, entry.stored
+            return entry.response
         if entry is not None and self._reusable(target, entry):
-            return entry.response, entry.stored
+            return entry.response
         if _header(headers, "range") is not None:
             # Partial content is not stored: the metadata layer keeps what it
             # extracts from it.
-            return await self._fetcher.get(self._network_url(url), headers=headers), None
+            return await self._fetcher.get(self._network_url(url), headers=headers)
         return await self._fetch(url, target, headers, entry)
 
     async def _fetch(
         self, url: str, target: Target, headers: Mapping[str, str] | None, entry: _Entry | None
-    ) -> tuple[Response, tuple[StoredResponse, str] | None]:
+    ) -> Response:
+        answer = await self._ask(url, target, headers, entry and entry.record, entry and entry.path)
+        if entry is not None and isinstance(answer, StoredResponse):
+            return _Entry(answer, entry.body, entry.path).response
+        self._store(target, answer)
+        return answer
+
+    async def _ask(
+        self,
+        url: str,
+        target: Target,
+        headers: Mapping[str, str] | None,
+        kept: _Stored | None,
+        path: Path | None,
+    ) -> Response | _Stored:
+        """GET *url*, conditional on the validators of *kept* (the record
+        in the file *path*), if any.
+
+        *kept* itself when it still answers: the server confirmed it with a
+        304 (it is then renewed, and written again), or could not be reached
+        and *kept* may be served stale.
+        """
         request = dict(headers or {})
-        if entry is not None:
-            stored = entry.headers
-            if "etag" in stored:
-                request["If-None-Match"] = stored["etag"]
-            if "last-modified" in stored:
-                request["If-Modified-Since"] = stored["last-modified"]
+        stored = Headers(kept.headers) if kept is not None else Headers([])
+        if "etag" in stored:
+            request["If-None-Match"] = stored["etag"]
+        if "last-modified" in stored:
+            request["If-Modified-Since"] = stored["last-modified"]
         try:
             response = await self._fetcher.get(self._network_url(url), headers=request)
         except FetchError:
-            if entry is not None and self._may_serve_stale(target, entry):
-                return entry.response, entry.stored
+            if kept is not None and self._may_serve_stale(target, stored):
+                return kept
             raise
-        if response.status == 304 and entry is not None and entry.path is not None:
-            renewed = msgspec.structs.replace(entry, record=_revalidated(entry.record, response.headers, time.time()))
-            self._write(entry.path, renewed.record)
-            return renewed.response, renewed.stored
-        return response, self._store(target, response)
+        if response.status == 304 and kept is not None and path is not None:
+            renewed = _revalidated(kept, response.headers, time.time())
+            self._cache.write_path(path, msgspec.msgpack.encode(renewed))
+            return renewed
+        return response
 
     def _directives(self, target: Target, headers: Mapping[str, str]) -> dict[str, str | None]:
         """The effective ``Cache-Control``: an override's, else the server's."""
@@ -495,9 +495,9 @@ class CachingFetcher(Closing):
         lifetime = freshness_lifetime(status, headers, directives, stored_at)
         return lifetime > current_age(headers, stored_at, time.time())
 
-    def _may_serve_stale(self, target: Target, entry: _Entry) -> bool:
-        """Whether a stale *entry* may answer when the server cannot be reached."""
-        directives = self._directives(target, entry.headers)
+    def _may_serve_stale(self, target: Target, headers: Headers) -> bool:
+        """Whether a stale response with *headers* may answer when the server cannot be reached."""
+        directives = self._directives(target, headers)
         return not directives.keys() & {"must-revalidate", "no-cache", "no-store"}
 
     def _blob_path(self, target: Target, sha256: str) -> Path:
@@ -506,6 +506,20 @@ class CachingFetcher(Closing):
     def _record_path(self, target: Target, suffix: str) -> Path:
         return self._cache.record_path("http", target.key, target.project, suffix)
 
+    def _derived_path(self, target: Target, suffix: str) -> Path:
+        return self._cache.record_path("derived", target.key, target.project, suffix)
+
+    def _kept(self, target: Target, value_type: type[_Value]) -> tuple[DerivedRecord, _Value, Path] | None:
+        """The newest value kept for *target* that decodes as a *value_type*
+        (offline, the offline-only copy counts too), with its record and file."""
+        found = []
+        for suffix in self._suffixes:
+            path = self._derived_path(target, suffix)
+            record = self._cache.read_path(path, DerivedRecord)
+            if record is not None and (value := _decoded(record, value_type)) is not None:
+                found.append((record, value, path))
+        return max(found, key=lambda kept: kept[0].stored_at, default=None)
+
     def _may_hold(self, target: Target) -> bool:
         """Whether :meth:`_load` may find anything for *target*: a look at
         the file names, without the thread :meth:`_load` reads on (a cold
@@ -513,7 +527,11 @@ class CachingFetcher(Closing):
         if target.kind == "files" and target.sha256 is not None:
             if self._cache.exists(self._blob_path(target, target.sha256)):
                 return True
-        return any(self._cache.exists(self._record_path(target, suffix)) for suffix in self._suffixes)
+        return self._holds(self._record_path, target)
+
+    def _holds(self, path_of: Callable[[Target, str], Path], target: Target) -> bool:
+        """Whether a record of *target* is among the files *path_of* names."""
+        return any(self._cache.exists(path_of(target, suffix)) for suffix in self._suffixes)
 
     @property
     def _suffixes(self) -> tuple[str, ...]:
@@ -549,45 +567,46 @@ class CachingFetcher(Closing):
             # Its file was removed (by `cache clean`, say): the record is useless.
             self._cache.remove_path(path)
             return None
-        return _Entry(record, body, path, offline_only=suffix == OFFLINE_SUFFIX)
+        return _Entry(record, body, path)
 
-    def _store(self, target: Target, response: Response) -> tuple[StoredResponse, str] | None:
-        """Keep *response* as the cache rules say; a no-store one for --offline only.
+    def _store(self, target: Target, response: Response) -> None:
+        """Keep *response* as the cache rules say (see :meth:`_keep`).
 
-        Returns the record kept and its file suffix, or ``None``. The files
-        are written by the cache's writing thread (see
+        The files are written by the cache's writing thread (see
         :meth:`~freewheel.cache.Cache.write`); look-ups here see them at once.
         """
         if response.status not in _STORABLE_STATUSES:
-            return None
+            return
         record = StoredResponse(
             url=strip_credentials(response.url),
             status=response.status,
             headers=_storable_headers(response.headers),
             stored_at=time.time(),
         )
-        regular = self._record_path(target, RECORD_SUFFIX)
-        offline_only = self._record_path(target, OFFLINE_SUFFIX)
-        if "no-store" in self._directives(target, response.headers):
-            # Its body is inline, not in the wheels bucket, where a request
-            # by hash would find it online.
-            self._write(offline_only, msgspec.structs.replace(record, body=response.content))
-            self._cache.remove_path(regular)
-            return record, OFFLINE_SUFFIX
-        if target.kind == "files" and response.status == 200:
+        if target.kind == "files" and response.status == 200 and not self._forbids_storing(target, response):
             digest = hashlib.sha256(response.content).hexdigest()
             blob = self._blob_path(target, digest)
             if not self._cache.exists(blob):
                 self._cache.write_path(blob, response.content)
             record = msgspec.structs.replace(record, sha256=digest)
         else:
+            # A no-store body is inline, not in the wheels bucket, where a
+            # request by hash would find it online.
             record = msgspec.structs.replace(record, body=response.content)
-        self._write(regular, record)
-        self._cache.remove_path(offline_only)
-        return record, RECORD_SUFFIX
+        self._keep(self._record_path, target, msgspec.msgpack.encode(record), response)
 
-    def _write(self, path: Path, record: StoredResponse) -> None:
-        self._cache.write_path(path, msgspec.msgpack.encode(record))
+    def _keep(self, path_of: Callable[[Target, str], Path], target: Target, data: bytes, response: Response) -> None:
+        """Write *data*, what is kept of *response*, as *target*'s record in
+        the files *path_of* names: the regular one, or for ``--offline`` only
+        when *response* forbids storing. The other one is removed."""
+        regular, offline_only = path_of(target, RECORD_SUFFIX), path_of(target, OFFLINE_SUFFIX)
+        kept, other = (offline_only, regular) if self._forbids_storing(target, response) else (regular, offline_only)
+        self._cache.write_path(kept, data)
+        if self._cache.exists(other):
+            self._cache.remove_path(other)
+
+    def _forbids_storing(self, target: Target, response: Response) -> bool:
+        return "no-store" in self._directives(target, response.headers)
 
     def _remember_credentials(self, url: str) -> None:
         parts = urlsplit(url)
