@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 from packaging.tags import sys_tags
 
 from freewheel.errors import UsageError
-from freewheel.python import interpreters as interpreter_module
 from freewheel.python.interpreters import (
     PROBE_SCRIPT,
     current_interpreter,
@@ -81,23 +79,16 @@ def test_probe_of_a_virtualenv_agrees_with_packaging(tmp_path):
     assert current_interpreter() == info
 
 
-def test_second_probe_is_served_from_cache(tmp_path, monkeypatch):
-    executable = wrapper(tmp_path / "bin" / "python", sys.executable)
+def test_second_probe_is_served_from_cache(tmp_path):
+    runs = tmp_path / "runs.log"
+    executable = write_script(tmp_path / "bin" / "python", f'echo run >> "{runs}"\nexec "{sys.executable}" "$@"')
     first = probe(executable, cache_dir=tmp_path / "cache")
-    calls = []
-    real_run = subprocess.run
-
-    def counting_run(*args, **kwargs):
-        calls.append(args)
-        return real_run(*args, **kwargs)
-
-    monkeypatch.setattr(interpreter_module.subprocess, "run", counting_run)
     assert probe(executable, cache_dir=tmp_path / "cache") == first
-    assert calls == []
+    assert runs.read_text().count("run") == 1
     # A changed executable (new mtime) is probed again.
     os.utime(executable, ns=(0, 1_000_000_000))
     assert probe(executable, cache_dir=tmp_path / "cache") == first
-    assert len(calls) == 1
+    assert runs.read_text().count("run") == 2
 
 
 def test_damaged_cache_record_is_replaced(tmp_path):

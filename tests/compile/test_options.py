@@ -208,3 +208,37 @@ def test_universal_refuses_one_platform(work, server):
     result = compile_in(work, server, "--universal", "--python-platform", "linux")
     assert result.returncode == 2
     assert "--universal resolves for every platform" in result.stderr
+
+
+def _broken_python(path: Path) -> Path:
+    """An executable named like Python that fails as a broken install does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\necho 'error while loading shared libraries: libpython3.so' >&2\nexit 127\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_broken_interpreter_asked_for_is_a_short_error(tmp_path, index_server):
+    dists = tmp_path / "dists"
+    make_wheel(dists, "demo", "1.0")
+    (tmp_path / "requirements.in").write_text("demo\n")
+    broken = _broken_python(tmp_path / "bin" / "python3")
+    result = freewheel("pip", "compile", "--no-config", "requirements.in", "--python", broken,
+                       "--default-index", index_server(dists).url, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"{broken} is not a working Python interpreter: it exited with status 127" in result.stderr
+    assert "libpython3.so" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_broken_python_found_on_the_path_gives_way_to_the_running_one(tmp_path, index_server):
+    """Found, not asked for: the compile resolves for the interpreter
+    running freewheel instead, as when no Python is found at all."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "demo", "1.0")
+    (tmp_path / "requirements.in").write_text("demo\n")
+    broken = _broken_python(tmp_path / "bin" / "python3")
+    result = freewheel("pip", "compile", "--no-config", "requirements.in", "--no-header",
+                       "--default-index", index_server(dists).url, "--cache-dir", tmp_path / "cache", cwd=tmp_path,
+                       env={"PATH": f"{broken.parent}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("demo==1.0\n")

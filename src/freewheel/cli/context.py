@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
@@ -149,14 +149,11 @@ def _files_layer(gathered: Gathered) -> Layer:
     return Layer("requirements file", {"default_index": index_url, "no_index": no_index})
 
 
-def _target(
-    args: argparse.Namespace, settings: Settings, cwd: Path, interpreter: InterpreterInfo | None
-) -> TargetEnvironment:
+def _target(args: argparse.Namespace, base: InterpreterInfo | None) -> TargetEnvironment:
     from freewheel.python.target import for_request
 
     python_version = getattr(args, "python_version", None)
     python_platform = getattr(args, "python_platform", None)
-    base = interpreter if interpreter is not None else base_interpreter(settings, cwd)
     return for_request(base, python_version=python_version, python_platform=python_platform)
 
 
@@ -164,26 +161,41 @@ def base_interpreter(settings: Settings, cwd: Path) -> InterpreterInfo | None:
     """The interpreter a resolution starts from: ``--python`` (or
     ``FREEWHEEL_PYTHON``), else the one discovery finds from *cwd*; ``None``
     when none was asked for and none is found (the running one stands in)."""
-    from freewheel.python.interpreters import find_python, probe
+    return _start_base_interpreter(settings, cwd)()
+
+
+def _start_base_interpreter(settings: Settings, cwd: Path) -> Callable[[], InterpreterInfo | None]:
+    """:func:`base_interpreter`, started: the function returned waits for it."""
+    from freewheel.python.interpreters import find_python, start_probe
 
     requested = settings.resolver.python.value
+    # With no interpreter asked for and none found (or none that works),
+    # resolve for the one running freewheel, as a bare machine would expect.
     try:
-        return probe(find_python(requested, cwd=cwd))
+        answer = start_probe(find_python(requested, cwd=cwd))
     except UsageError:
         if requested is not None:
             raise
-        # With no interpreter asked for and none found, resolve for the one
-        # running freewheel, as a bare machine would expect.
-        return None
+        return lambda: None
+
+    def base() -> InterpreterInfo | None:
+        try:
+            return answer()
+        except UsageError:
+            if requested is not None:
+                raise
+            return None
+
+    return base
 
 
-def prepare_network(context: CommandContext) -> None:
+def prepare_network(settings: Settings) -> None:
     """Start loading the certificates the run will trust, when it will surely
     connect: it is not offline, and its cache holds no responses yet (a new
     cache, or ``--no-cache``). They then load while the resolving modules
     import, not right before the first request. A run the cache may serve
     whole starts no thread for them."""
-    network, cached = context.settings.network, context.settings.cache
+    network, cached = settings.network, settings.cache
     if network.offline.value:
         return
     from freewheel.cache import cache_root, holds_responses
@@ -206,6 +218,28 @@ def build_context(
     The target is *interpreter* (an install's environment) when given,
     else the interpreter ``--python`` or discovery finds.
     """
+    return start_context(args, gathered, pip_section=pip_section, interpreter=interpreter).finish()
+
+
+class PendingContext(NamedTuple):
+    """A command's settings, while the interpreter it targets is described
+    (see :func:`start_context`); :attr:`finish` waits for that, and returns
+    the whole context."""
+
+    settings: Settings
+    finish: Callable[[], CommandContext]
+
+
+def start_context(
+    args: argparse.Namespace,
+    gathered: Gathered,
+    *,
+    pip_section: str,
+    interpreter: InterpreterInfo | None = None,
+) -> PendingContext:
+    """:func:`build_context` in two steps: the settings at once, the target
+    when :attr:`PendingContext.finish` is called. The interpreter found is
+    asked to describe itself meanwhile (when the cache does not know it)."""
     cwd = Path.cwd()
     environ = os.environ
     env = env_layer(environ)
@@ -241,10 +275,11 @@ def build_context(
         sources_table="[tool.uv.sources]" if config.source == "[tool.uv]" else "[tool.freewheel.sources]",
     )
     settings = resolve_settings(frozen, _existing_locations(indexes, cwd, quiet=args.quiet))
-    return CommandContext(
-        cwd=cwd,
-        settings=settings,
-        target=_target(args, settings, cwd, interpreter),
-        quiet=args.quiet,
-        verbose=args.verbose,
-    )
+    base = (lambda: interpreter) if interpreter is not None else _start_base_interpreter(settings, cwd)
+
+    def finish() -> CommandContext:
+        return CommandContext(
+            cwd=cwd, settings=settings, target=_target(args, base()), quiet=args.quiet, verbose=args.verbose
+        )
+
+    return PendingContext(settings, finish)

@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 
 from freewheel.cli import console
-from freewheel.cli.context import CommandContext, build_context, prepare_network, warn
+from freewheel.cli.context import CommandContext, prepare_network, start_context, warn
 from freewheel.errors import UsageError
 from freewheel.inputs.gather import gather
 from freewheel.util.fs import atomic_write_text
@@ -100,12 +100,15 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         all_extras=bool(args.all_extras),
         groups=args.group,
     )
-    context: CommandContext = build_context(args, gathered, pip_section="install")
-    prepare_network(context)
-    # Imported once the certificates load beside them (a tenth of a second).
+    pending = start_context(args, gathered, pip_section="install")
+    prepare_network(pending.settings)
+    # Imported while the certificates load and the interpreter describes
+    # itself, beside them (a tenth of a second each).
     from freewheel.cli.resolve import ResolveRequest, run_resolution, run_universal, universal_target
     from freewheel.lock.requirements_txt import OutputOptions, render
     from freewheel.resolver.resolution import yanked_warnings
+
+    context: CommandContext = pending.finish()
 
     output_path = Path(args.output_file) if args.output_file else None
     if output_path is not None and output_path.is_dir():

@@ -152,7 +152,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
         raise UsageError("Nothing to install: name packages, or a requirements file with -r.")
 
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
-    prepare_network(context)
+    prepare_network(context.settings)
     quiet = bool(context.quiet)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
     # One change at a time per environment: two installs interleaving their

@@ -18,12 +18,13 @@ uv does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import msgspec
@@ -256,6 +257,18 @@ def probe(executable: str | Path, *, cache_dir: Path | None = None) -> Interpret
     :raises UsageError: if the file does not exist, cannot be run, is not a
         working Python, or is older than Python 3.8.
     """
+    return start_probe(executable, cache_dir=cache_dir)()
+
+
+def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Callable[[], InterpreterInfo]:
+    """:func:`probe` in two steps: start the interpreter's process (unless
+    the cache answers), and return the function that waits for its answer.
+    The caller does other work meanwhile: a cold run imports the modules it
+    resolves with while a pyenv shim starts Python (a tenth of a second).
+
+    Raises :class:`UsageError` as :func:`probe` does: here when the file is
+    missing or cannot be run, from the function returned for the rest.
+    """
     path = os.path.abspath(os.fspath(executable))
     try:
         stat = os.stat(path)
@@ -267,10 +280,17 @@ def probe(executable: str | Path, *, cache_dir: Path | None = None) -> Interpret
         record is not None
         and (record.path, record.mtime_ns, record.size) == (path, stat.st_mtime_ns, stat.st_size)
     ):
-        return _info_from_facts(record.facts)
-    facts = _run_probe(path)
-    _write_cache(cache_file, _CacheRecord(path, stat.st_mtime_ns, stat.st_size, facts))
-    return _info_from_facts(facts)
+        info = _info_from_facts(record.facts)
+        return lambda: info
+    running = _start_probe_process(path)
+
+    @functools.cache
+    def answer() -> InterpreterInfo:
+        facts = _probe_facts(path, running)
+        _write_cache(cache_file, _CacheRecord(path, stat.st_mtime_ns, stat.st_size, facts))
+        return _info_from_facts(facts)
+
+    return answer
 
 
 def current_interpreter() -> InterpreterInfo:
@@ -305,32 +325,40 @@ def _write_cache(cache_file: Path, record: _CacheRecord) -> None:
         pass
 
 
-def _run_probe(path: str) -> _Facts:
+def _start_probe_process(path: str) -> subprocess.Popen[bytes]:
     try:
         # -I keeps the user's PYTHON* variables, user site and cwd out of the
         # answer; site itself still runs, so virtual environments are seen.
-        result = subprocess.run(
+        return subprocess.Popen(
             [path, "-I", "-c", PROBE_SCRIPT],
-            capture_output=True,
-            timeout=_PROBE_TIMEOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
         )
+    except OSError as exc:
+        raise UsageError(f"Could not run {path} as a Python interpreter: {exc.strerror}.") from None
+
+
+def _probe_facts(path: str, running: subprocess.Popen[bytes]) -> _Facts:
+    """What the probe *running* for the interpreter at *path* answers."""
+    try:
+        stdout, stderr = running.communicate(timeout=_PROBE_TIMEOUT)
     except subprocess.TimeoutExpired:
+        running.kill()
+        running.communicate()
         raise UsageError(
             f"The Python interpreter {path} did not answer within {_PROBE_TIMEOUT:.0f} seconds."
         ) from None
-    except OSError as exc:
-        raise UsageError(f"Could not run {path} as a Python interpreter: {exc.strerror}.") from None
-    if result.returncode != 0:
+    if running.returncode != 0:
         # The last stderr line is usually the exception or the usage complaint.
-        last_line = (result.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
+        last_line = (stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
         detail = f" ({last_line})" if last_line else ""
         raise UsageError(
             f"{path} is not a working Python interpreter: it exited with status "
-            f"{result.returncode} when asked to describe itself{detail}."
+            f"{running.returncode} when asked to describe itself{detail}."
         )
     try:
-        raw = msgspec.json.decode(result.stdout)
+        raw = msgspec.json.decode(stdout)
         if isinstance(raw, dict) and "unsupported" in raw:
             raise UsageError(
                 f"{path} is Python {raw['unsupported']}; freewheel supports Python 3.8 and newer."
