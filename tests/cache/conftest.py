@@ -53,6 +53,9 @@ def fetch(cache: Cache) -> Fetch:
             async with CachingFetcher(Fetcher(timeout=5), cache, **options) as fetcher:  # type: ignore[arg-type]
                 return [await fetcher.get(url, headers=headers) for url in urls]
 
-        return asyncio.run(main())
+        try:
+            return asyncio.run(main())
+        finally:
+            cache.close()  # As a run ends: its writes are on disk.
 
     return run

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import multiprocessing
 import os
 import stat
+import struct
 import subprocess
 import sys
 import time
@@ -22,6 +24,7 @@ from freewheel.cache.maintenance import clean, prune
 from freewheel.errors import UsageError
 from freewheel.net import Fetcher, FetchError
 from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.writer import serve
 
 
 class Note(msgspec.Struct):
@@ -182,9 +185,9 @@ def test_records_are_readable_at_once_and_on_disk_after_close(tmp_path):
 
 
 def test_records_rewritten_while_written_end_as_the_newest(tmp_path):
-    # Records are written on a thread of their own: each write, read back at
-    # once or from disk after close, gives the newest record, however the
-    # writes and the thread interleave.
+    # Records are written by a process of their own: each write, read back
+    # at once or from disk after close, gives the newest record, however the
+    # writes and that process interleave.
     cache = Cache(tmp_path / "cache")
     for round_ in range(200):
         for key in ("a", "b"):
@@ -239,7 +242,7 @@ def test_a_record_stored_while_the_cache_closes_neither_hangs_the_close_nor_is_l
     cache = Cache(tmp_path / "cache")
     records = tmp_path / "cache" / "records"
     for round_ in range(6):
-        # A backlog keeps the writing thread busy while the close begins.
+        # A backlog keeps the writing process busy while the close begins.
         for n in range(1000):
             cache.write_path(records / f"{round_}-{n}.rec", b"record")
         closing = threading.Thread(target=cache.close, daemon=True)
@@ -256,6 +259,7 @@ _LEFTOVERS = """
 import os, sys
 from pathlib import Path
 from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.writer import serve
 
 target = Path(sys.argv[1]) / "sub" / "record"
 target.parent.mkdir()
@@ -272,3 +276,57 @@ def test_a_write_passes_over_temporary_files_a_killed_process_with_the_same_id_l
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "sub" / "record").read_bytes() == b"new"
     assert len([p for p in (tmp_path / "sub").iterdir() if is_temporary(p)]) == 3
+
+
+def _writing_processes() -> list[int]:
+    """The ids of this process's children that write cache files."""
+    children = []
+    for task in Path("/proc/self/task").iterdir():
+        children += (task / "children").read_text().split()
+    return [int(pid) for pid in children if b"freewheel.util.writer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the writing process in /proc")
+def test_records_outlive_their_writing_process(tmp_path):
+    """Killed (by an out-of-memory killer, say), the process that writes
+    records loses none: what it had not confirmed, and what comes after, is
+    written by the cache's own process, in the order it was stored."""
+    cache = Cache(tmp_path / "cache")
+    for n in range(100):
+        cache.write("metadata", f"key{n}", Note(f"first {n}"), project="demo")
+    (writer,) = _writing_processes()
+    os.kill(writer, 9)
+    for n in range(100):
+        cache.write("metadata", f"key{n}", Note(f"second {n}"), project="demo")
+        assert cache.read("metadata", f"key{n}", Note, project="demo") == Note(f"second {n}")
+    cache.close()
+    assert _writing_processes() == []
+    reopened = Cache(tmp_path / "cache")
+    assert [read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) for n in range(100)] == [
+        Note(f"second {n}") for n in range(100)
+    ]
+
+
+def _request(path: Path, data: bytes | None) -> bytes:
+    raw = os.fsencode(path)
+    return struct.pack("<IQ", len(raw), 2**64 - 1 if data is None else len(data)) + raw + (data or b"")
+
+
+def test_the_writing_process_does_each_request_in_order_and_confirms_it(tmp_path):
+    stale = tmp_path / "stale"
+    stale.write_bytes(b"old")
+    requests = (
+        _request(tmp_path / "a" / "record", b"first")
+        + _request(stale, None)
+        + _request(tmp_path / "a" / "record", b"second")
+        + _request(tmp_path / "missing", None)
+    )
+    # The parent died while sending a fifth: nothing of it is written.
+    cut = _request(tmp_path / "cut", b"x" * 100)[:-10]
+    confirmations = io.BytesIO()
+    serve(io.BytesIO(requests + cut), confirmations)
+    assert confirmations.getvalue() == b"...."
+    assert (tmp_path / "a" / "record").read_bytes() == b"second"
+    assert not stale.exists() and not (tmp_path / "cut").exists()
+    assert stat.S_IMODE((tmp_path / "a" / "record").stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.rglob("*") if is_temporary(p)]

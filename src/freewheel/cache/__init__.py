@@ -33,9 +33,9 @@ May import :mod:`freewheel.net` and below.
 from __future__ import annotations
 
 import atexit
+import collections
 import hashlib
 import os
-import queue
 import shutil
 import tempfile
 import threading
@@ -49,6 +49,7 @@ import platformdirs
 
 from freewheel.errors import UsageError
 from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.writer import WriterProcess
 
 # Bucket family -> directory; bump a version when that bucket's format changes.
 BUCKETS: Mapping[str, str] = {
@@ -148,77 +149,92 @@ _REMOVAL = _Removal()
 
 
 class _RecordWriter:
-    """Writes and removes files on a daemon thread, in the order given.
+    """Writes and removes files in the order given, in a process of its own
+    (:class:`~freewheel.util.writer.WriterProcess`, which says why).
 
-    What is queued is what readers see (:meth:`pending`) until it is done
-    on disk. A write that fails (a full or read-only disk) only costs a
-    later miss. Pending work is finished by :meth:`close`, or at exit.
-
-    Each writing thread reads a queue of its own: work put while
-    :meth:`close` waits (a thread of the run still finishing) goes to a new
-    thread and queue, which the next :meth:`close` (at exit, at the latest)
-    finishes. With one queue for both, the new thread could take the
-    closing thread's end marker, and :meth:`close` would wait forever.
-
-    :meth:`put` holds its lock only to queue; :meth:`pending` takes none,
-    only a single dictionary look-up (atomic under the GIL): the writing
-    thread never takes the lock, so it cannot stall the I/O thread behind
-    it while it waits for the GIL.
+    What is put is what readers see (:meth:`pending`) until the process
+    confirms it done on disk. A write that fails (a full or read-only disk)
+    only costs a later miss. :meth:`close`, or the end of the run, waits for
+    the rest. Where no process can be started, or the one started is gone,
+    the work it did not confirm, and all later work, is done on the
+    caller's thread instead.
     """
+
+    # Confirmations are read (one system call) once this many requests are
+    # unconfirmed: often enough to let go of what was written, seldom
+    # enough not to cost a call per record.
+    _CONFIRM_EVERY = 16
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queued: dict[Path, bytes | _Removal] = {}
-        self._order: queue.SimpleQueue[Path | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._sent: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
+        self._process: WriterProcess | None = None
+        self._in_process = True
 
     def put(self, path: Path, data: bytes | _Removal) -> None:
-        """Queue writing *data* to *path*, or removing it (:data:`_REMOVAL`)."""
+        """Have *data* written to *path*, or *path* removed (:data:`_REMOVAL`)."""
         with self._lock:
-            self._queued[path] = data
-            self._order.put(path)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, args=(self._order,), name="freewheel-cache", daemon=True
-                )
-                self._thread.start()
-                atexit.register(self.close)
+            if self._in_process:
+                try:
+                    if self._process is None:
+                        self._process = WriterProcess.start()
+                        atexit.register(self.close)
+                    self._process.send(path, None if isinstance(data, _Removal) else data)
+                except OSError:
+                    self._write_here()
+                else:
+                    self._queued[path] = data
+                    self._sent.append((path, data))
+                    if len(self._sent) >= self._CONFIRM_EVERY:
+                        self._confirmed(self._process.done())
+                    return
+            _carry_out(path, data)
 
     def pending(self, path: Path) -> bytes | _Removal | None:
-        """What is queued for *path*; ``None`` when nothing is (the disk tells)."""
+        """What is put for *path* and not yet done; ``None`` when nothing is (the disk tells)."""
         # Hashing a path costs more than the look-up; a run reading
-        # thousands of records mostly has nothing queued.
+        # thousands of records mostly has nothing pending.
         return self._queued.get(path) if self._queued else None
 
     def close(self) -> None:
         with self._lock:
-            thread, order = self._thread, self._order
-            self._thread, self._order = None, queue.SimpleQueue()
-        if thread is not None:
-            order.put(None)
-            thread.join()
-            if self._thread is None:
-                atexit.unregister(self.close)
-
-    def _run(self, order: queue.SimpleQueue[Path | None]) -> None:
-        while (path := order.get()) is not None:
-            # The newest work put for *path*; None once an earlier turn of
-            # the same path did it.
-            data = self._queued.get(path)
-            if data is None:
-                continue
+            process, self._process = self._process, None
+            if process is None:
+                return
+            atexit.unregister(self.close)
             try:
-                if isinstance(data, _Removal):
-                    path.unlink(missing_ok=True)
-                else:
-                    atomic_write_bytes(path, data, private=True)
+                self._confirmed(process.close())
             except OSError:
                 pass
-            done = self._queued.pop(path, None)
-            if done is not None and done is not data:
-                # Put again meanwhile: keep the newer work pending (its own
-                # turn in the order does it).
-                self._queued.setdefault(path, done)
+            # Anything left unconfirmed, the process did not do.
+            self._write_here(keep_process=True)
+
+    def _confirmed(self, count: int) -> None:
+        for _ in range(count):
+            path, data = self._sent.popleft()
+            if self._queued.get(path) is data:
+                del self._queued[path]
+
+    def _write_here(self, *, keep_process: bool = False) -> None:
+        """Do on this thread the work sent and not confirmed; unless
+        *keep_process*, all later work too, the process being unusable."""
+        self._in_process = keep_process
+        while self._sent:
+            path, data = self._sent.popleft()
+            if self._queued.get(path) is data:
+                _carry_out(path, data)
+                del self._queued[path]
+
+
+def _carry_out(path: Path, data: bytes | _Removal) -> None:
+    try:
+        if isinstance(data, _Removal):
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write_bytes(path, data, private=True)
+    except OSError:
+        pass
 
 
 class Cache:
@@ -340,15 +356,15 @@ class Cache:
     ) -> None:
         """Store *record* under *key*; *project* lets ``cache clean NAME`` find it.
 
-        The file is written on a thread of its own (see :class:`_RecordWriter`):
-        a cold resolution stores thousands of records, and each rename costs
-        about a millisecond that the network loop would otherwise wait for.
-        :meth:`read` sees the record at once; :meth:`close` waits for the disk.
+        The file is written by a process of its own (see :class:`_RecordWriter`):
+        a cold resolution stores thousands of records, which the threads that
+        resolve and fetch would otherwise wait for. :meth:`read` sees the
+        record at once; :meth:`close` waits for the disk.
         """
         self.write_path(self.record_path(bucket, key, project, suffix), msgspec.msgpack.encode(record))
 
     def write_path(self, path: Path, data: bytes) -> None:
-        """Store *data* as the file *path*, on the writing thread (see :meth:`write`)."""
+        """Store *data* as the file *path*, as :meth:`write` stores records."""
         self._writer.put(path, data)
 
     def remove_path(self, path: Path) -> None:

@@ -572,7 +572,7 @@ class CachingFetcher(Closing):
     def _store(self, target: Target, response: Response) -> None:
         """Keep *response* as the cache rules say (see :meth:`_keep`).
 
-        The files are written by the cache's writing thread (see
+        The files are written behind this thread's back (see
         :meth:`~freewheel.cache.Cache.write`); look-ups here see them at once.
         """
         if response.status not in _STORABLE_STATUSES:

@@ -26,12 +26,12 @@ def atomic_write_bytes(path: Path, data: bytes, *, private: bool = False) -> Non
     may hold what an index answered behind credentials) is its owner's
     alone, as pip's and uv's caches are.
     """
-    # Few system calls, each of them letting go of the GIL: the cache's
-    # writing thread then waits to take it back from the threads that
-    # resolve and fetch, once per call, hundreds of files per cold run.
-    # Hence raw descriptors rather than a file object (which asks whether
-    # it is a terminal, and where it stands), and names from the process id
-    # and a counter rather than from random bytes (also a system call).
+    # Few system calls: a cold run writes hundreds of cache files, and where
+    # other threads are busy, each call that lets go of the GIL costs a
+    # futex round trip between cores to take it back. Hence raw descriptors
+    # rather than a file object (which asks whether it is a terminal, and
+    # where it stands), and names from the process id and a counter rather
+    # than from random bytes (also a system call).
     mode = 0o600 if private else 0o666
     fd, temporary = _create_beside(path, mode)
     try:
