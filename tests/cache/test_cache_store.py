@@ -278,29 +278,36 @@ def test_a_write_passes_over_temporary_files_a_killed_process_with_the_same_id_l
     assert len([p for p in (tmp_path / "sub").iterdir() if is_temporary(p)]) == 3
 
 
-def _writing_processes() -> list[int]:
-    """The ids of this process's children that write cache files."""
-    children = []
-    for task in Path("/proc/self/task").iterdir():
-        children += (task / "children").read_text().split()
-    return [int(pid) for pid in children if b"freewheel.util.writer" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+def _writing_processes() -> set[int]:
+    """The ids of this process's children that write cache files (those of
+    caches other tests left open too)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            if f"\nPPid:\t{os.getpid()}\n" in status and b"freewheel.util.writer" in (entry / "cmdline").read_bytes():
+                found.add(int(entry.name))
+        except (OSError, ValueError):
+            pass  # not a process, or one that ended meanwhile
+    return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="finds the writing process in /proc")
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="finds the writing process in /proc")
 def test_records_outlive_their_writing_process(tmp_path):
     """Killed (by an out-of-memory killer, say), the process that writes
     records loses none: what it had not confirmed, and what comes after, is
     written by the cache's own process, in the order it was stored."""
+    others = _writing_processes()
     cache = Cache(tmp_path / "cache")
     for n in range(100):
         cache.write("metadata", f"key{n}", Note(f"first {n}"), project="demo")
-    (writer,) = _writing_processes()
+    (writer,) = _writing_processes() - others
     os.kill(writer, 9)
     for n in range(100):
         cache.write("metadata", f"key{n}", Note(f"second {n}"), project="demo")
         assert cache.read("metadata", f"key{n}", Note, project="demo") == Note(f"second {n}")
     cache.close()
-    assert _writing_processes() == []
+    assert _writing_processes() <= others
     reopened = Cache(tmp_path / "cache")
     assert [read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) for n in range(100)] == [
         Note(f"second {n}") for n in range(100)
@@ -330,3 +337,35 @@ def test_the_writing_process_does_each_request_in_order_and_confirms_it(tmp_path
     assert not stale.exists() and not (tmp_path / "cut").exists()
     assert stat.S_IMODE((tmp_path / "a" / "record").stat().st_mode) == 0o600
     assert not [p for p in tmp_path.rglob("*") if is_temporary(p)]
+
+
+def _write_in_forked_child(cache: Cache, n: int) -> None:
+    for k in range(50):
+        cache.write("metadata", f"child{n}-{k}", Note(f"child {n} {k}"), project="demo")
+    cache.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
+def test_forked_children_write_their_records_apart_from_their_parent(tmp_path):
+    """A child forked from a process that stores records (multiprocessing,
+    say) does not write into its parent's writing process: the requests of
+    both would interleave, and garble each other."""
+    cache = Cache(tmp_path / "cache")
+    cache.write("metadata", "parent-0", Note("parent 0"), project="demo")
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_write_in_forked_child, args=(cache, n)) for n in range(3)]
+    for child in children:
+        child.start()
+    for k in range(1, 50):
+        cache.write("metadata", f"parent-{k}", Note(f"parent {k}"), project="demo")
+    for child in children:
+        child.join(30)
+        assert child.exitcode == 0
+    cache.close()
+    reopened = Cache(tmp_path / "cache")
+    assert all(reopened.read("metadata", f"parent-{k}", Note, project="demo") == Note(f"parent {k}") for k in range(50))
+    assert all(
+        reopened.read("metadata", f"child{n}-{k}", Note, project="demo") == Note(f"child {n} {k}")
+        for n in range(3)
+        for k in range(50)
+    )

@@ -170,11 +170,17 @@ class _RecordWriter:
         self._queued: dict[Path, bytes | _Removal] = {}
         self._sent: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
         self._process: WriterProcess | None = None
+        self._owner = os.getpid()
         self._in_process = True
 
     def put(self, path: Path, data: bytes | _Removal) -> None:
         """Have *data* written to *path*, or *path* removed (:data:`_REMOVAL`)."""
         with self._lock:
+            if self._owner != os.getpid():
+                # A forked child: its parent's requests and its own would
+                # interleave in one pipe. It starts afresh.
+                self._queued, self._sent, self._process = {}, collections.deque(), None
+                self._owner = os.getpid()
             if self._in_process:
                 try:
                     if self._process is None:
