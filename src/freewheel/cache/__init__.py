@@ -158,6 +158,10 @@ class _RecordWriter:
     the rest. Where no process can be started, or the one started is gone,
     the work it did not confirm, and all later work, is done on the
     caller's thread instead.
+
+    :meth:`pending` takes no lock, only a single dictionary look-up (atomic
+    under the GIL): a reader never waits behind a :meth:`put` whose request
+    waits for room in the pipe.
     """
 
     # Confirmations are read (one system call) once this many requests are
