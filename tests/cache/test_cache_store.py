@@ -278,36 +278,56 @@ def test_a_write_passes_over_temporary_files_a_killed_process_with_the_same_id_l
     assert len([p for p in (tmp_path / "sub").iterdir() if is_temporary(p)]) == 3
 
 
-def _writing_processes() -> set[int]:
-    """The ids of this process's children that write cache files (those of
-    caches other tests left open too)."""
+_KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+
+import msgspec
+
+from freewheel.cache import Cache
+
+
+class Note(msgspec.Struct):
+    text: str
+
+
+def writing_processes():
     found = set()
     for entry in Path("/proc").iterdir():
         try:
             status = (entry / "status").read_text()
-            if f"\nPPid:\t{os.getpid()}\n" in status and b"freewheel.util.writer" in (entry / "cmdline").read_bytes():
+            if f"\\nPPid:\\t{os.getpid()}\\n" in status and b"freewheel.util.writer" in (entry / "cmdline").read_bytes():
                 found.add(int(entry.name))
         except (OSError, ValueError):
             pass  # not a process, or one that ended meanwhile
     return found
 
 
+cache = Cache(Path(sys.argv[1]))
+for n in range(100):
+    cache.write("metadata", f"key{n}", Note(f"first {n}"), project="demo")
+writers = writing_processes()
+if len(writers) != 1:
+    sys.exit(f"expected one writing process, found {writers}")
+os.kill(writers.pop(), 9)
+for n in range(100):
+    cache.write("metadata", f"key{n}", Note(f"second {n}"), project="demo")
+    if cache.read("metadata", f"key{n}", Note, project="demo") != Note(f"second {n}"):
+        sys.exit(f"key{n} does not read back")
+cache.close()
+if writing_processes():
+    sys.exit("a writing process outlived the close")
+"""
+
+
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="finds the writing process in /proc")
 def test_records_outlive_their_writing_process(tmp_path):
     """Killed (by an out-of-memory killer, say), the process that writes
     records loses none: what it had not confirmed, and what comes after, is
-    written by the cache's own process, in the order it was stored."""
-    others = _writing_processes()
-    cache = Cache(tmp_path / "cache")
-    for n in range(100):
-        cache.write("metadata", f"key{n}", Note(f"first {n}"), project="demo")
-    (writer,) = _writing_processes() - others
-    os.kill(writer, 9)
-    for n in range(100):
-        cache.write("metadata", f"key{n}", Note(f"second {n}"), project="demo")
-        assert cache.read("metadata", f"key{n}", Note, project="demo") == Note(f"second {n}")
-    cache.close()
-    assert _writing_processes() <= others
+    written by the cache's own process, in the order it was stored. (Run in
+    a process of its own, whose only children are the cache's.)"""
+    done = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(tmp_path / "cache")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     reopened = Cache(tmp_path / "cache")
     assert [read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) for n in range(100)] == [
         Note(f"second {n}") for n in range(100)
