@@ -91,15 +91,10 @@ def build_request(args: argparse.Namespace, context: CommandContext) -> BuildReq
 
 
 def _discovered(context: CommandContext) -> InterpreterInfo:
-    from freewheel.python.interpreters import current_interpreter, find_python, probe
+    from freewheel.cli.context import base_interpreter
+    from freewheel.python.interpreters import current_interpreter
 
-    requested = context.settings.resolver.python.value
-    try:
-        return probe(find_python(requested, cwd=context.cwd))
-    except UsageError:
-        if requested is not None:
-            raise
-        return current_interpreter()
+    return base_interpreter(context.settings, context.cwd) or current_interpreter()
 
 
 def sdist_builds(request: BuildRequest, context: CommandContext, cache: Cache) -> SdistBuilds | None:
