@@ -175,7 +175,7 @@ class _RecordWriter:
         self._sent: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
         self._process: WriterProcess | None = None
         self._owner = os.getpid()
-        self._in_process = True
+        self._use_process = True
 
     def put(self, path: Path, data: bytes | _Removal) -> None:
         """Have *data* written to *path*, or *path* removed (:data:`_REMOVAL`)."""
@@ -185,7 +185,7 @@ class _RecordWriter:
                 # interleave in one pipe. It starts afresh.
                 self._queued, self._sent, self._process = {}, collections.deque(), None
                 self._owner = os.getpid()
-            if self._in_process:
+            if self._use_process:
                 try:
                     if self._process is None:
                         self._process = WriterProcess.start()
@@ -218,7 +218,7 @@ class _RecordWriter:
             except OSError:
                 pass
             # Anything left unconfirmed, the process did not do.
-            self._write_here(keep_process=True)
+            self._write_here(keep_using_process=True)
 
     def _confirmed(self, count: int) -> None:
         for _ in range(count):
@@ -226,10 +226,10 @@ class _RecordWriter:
             if self._queued.get(path) is data:
                 del self._queued[path]
 
-    def _write_here(self, *, keep_process: bool = False) -> None:
+    def _write_here(self, *, keep_using_process: bool = False) -> None:
         """Do on this thread the work sent and not confirmed; unless
-        *keep_process*, all later work too, the process being unusable."""
-        self._in_process = keep_process
+        *keep_using_process*, all later work too, the process being unusable."""
+        self._use_process = keep_using_process
         while self._sent:
             path, data = self._sent.popleft()
             if self._queued.get(path) is data:

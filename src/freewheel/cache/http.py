@@ -359,12 +359,9 @@ class CachingFetcher(Closing):
         self._remember_credentials(url)
         target = describe(url, accept)
         kept = self._kept(target, value_type)
-        if kept is None:
+        if kept is None or not self._answers(target, kept[0]):
             return None
-        record, value, _ = kept
-        if not self._offline and not self._fresh(target, record.status, Headers(record.headers), record.stored_at):
-            return None
-        return value
+        return kept[1]
 
     async def get_derived(
         self,
@@ -386,14 +383,14 @@ class CachingFetcher(Closing):
         """
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
-        kept = await asyncio.to_thread(self._kept, target, value_type) if self._holds(self._derived_path, target) else None
-        if self._offline:
-            if kept is None:
-                raise FetchError(url, OFFLINE_MISS)
-            return kept[1]
+        kept = None
+        if self._holds(self._derived_path, target):
+            kept = await asyncio.to_thread(self._kept, target, value_type)
         record, value, path = kept if kept is not None else (None, None, None)
-        if record is not None and self._fresh(target, record.status, Headers(record.headers), record.stored_at):
+        if record is not None and self._answers(target, record):
             return value
+        if self._offline:
+            raise FetchError(url, OFFLINE_MISS)
         answer = await self._ask(url, target, headers, record, path)
         if isinstance(answer, DerivedRecord):
             return value
@@ -405,7 +402,8 @@ class CachingFetcher(Closing):
                 stored_at=time.time(),
                 value=msgspec.Raw(msgspec.msgpack.encode(value)),
             )
-            self._keep(self._derived_path, target, msgspec.msgpack.encode(derived), answer)
+            no_store = self._forbids_storing(target, answer)
+            self._keep(self._derived_path, target, msgspec.msgpack.encode(derived), no_store=no_store)
         return value
 
     async def _get_stored(self, url: str, headers: Mapping[str, str] | None) -> Response:
@@ -506,6 +504,10 @@ class CachingFetcher(Closing):
     def _record_path(self, target: Target, suffix: str) -> Path:
         return self._cache.record_path("http", target.key, target.project, suffix)
 
+    def _answers(self, target: Target, record: DerivedRecord) -> bool:
+        """Whether *record* answers without the server: offline any does, online a fresh one."""
+        return self._offline or self._fresh(target, record.status, Headers(record.headers), record.stored_at)
+
     def _derived_path(self, target: Target, suffix: str) -> Path:
         return self._cache.record_path("derived", target.key, target.project, suffix)
 
@@ -583,7 +585,8 @@ class CachingFetcher(Closing):
             headers=_storable_headers(response.headers),
             stored_at=time.time(),
         )
-        if target.kind == "files" and response.status == 200 and not self._forbids_storing(target, response):
+        no_store = self._forbids_storing(target, response)
+        if target.kind == "files" and response.status == 200 and not no_store:
             digest = hashlib.sha256(response.content).hexdigest()
             blob = self._blob_path(target, digest)
             if not self._cache.exists(blob):
@@ -593,14 +596,14 @@ class CachingFetcher(Closing):
             # A no-store body is inline, not in the wheels bucket, where a
             # request by hash would find it online.
             record = msgspec.structs.replace(record, body=response.content)
-        self._keep(self._record_path, target, msgspec.msgpack.encode(record), response)
+        self._keep(self._record_path, target, msgspec.msgpack.encode(record), no_store=no_store)
 
-    def _keep(self, path_of: Callable[[Target, str], Path], target: Target, data: bytes, response: Response) -> None:
-        """Write *data*, what is kept of *response*, as *target*'s record in
-        the files *path_of* names: the regular one, or for ``--offline`` only
-        when *response* forbids storing. The other one is removed."""
+    def _keep(self, path_of: Callable[[Target, str], Path], target: Target, data: bytes, *, no_store: bool) -> None:
+        """Write *data* as *target*'s record in the files *path_of* names:
+        the regular one, or, for a response that forbids storing
+        (*no_store*), the one for ``--offline`` only. The other is removed."""
         regular, offline_only = path_of(target, RECORD_SUFFIX), path_of(target, OFFLINE_SUFFIX)
-        kept, other = (offline_only, regular) if self._forbids_storing(target, response) else (regular, offline_only)
+        kept, other = (offline_only, regular) if no_store else (regular, offline_only)
         self._cache.write_path(kept, data)
         if self._cache.exists(other):
             self._cache.remove_path(other)
