@@ -259,7 +259,6 @@ _LEFTOVERS = """
 import os, sys
 from pathlib import Path
 from freewheel.util.fs import atomic_write_bytes
-from freewheel.util.writer import serve
 
 target = Path(sys.argv[1]) / "sub" / "record"
 target.parent.mkdir()
@@ -279,7 +278,7 @@ def test_a_write_passes_over_temporary_files_a_killed_process_with_the_same_id_l
 
 
 _KILLED_WRITER = """
-import os, sys, time
+import os, sys
 from pathlib import Path
 
 import msgspec
