@@ -325,6 +325,11 @@ class CachingFetcher(Closing):
         self._started = time.time()
         self._credentials: dict[_Origin, str] = {}
 
+    @property
+    def offline(self) -> bool:
+        """Whether every answer comes from the cache (``--offline``)."""
+        return self._offline
+
     async def get(
         self,
         url: str,

@@ -107,7 +107,7 @@ def _wheelhouse(
     context = build_context(args, Gathered((), (), (), (), (lock_path.parent / "pyproject.toml",)), pip_section="download")
     files = [f for package in selected.packages for f in package.files if f.kind == "wheel" or args.sdists]
     bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(args.no_progress))
-    cache = open_cache(context)
+    cache = open_cache(context.settings)
     try:
 
         def fetch(wanted: Sequence[tuple[DistFile, Collection[str]]]) -> list[Path]:

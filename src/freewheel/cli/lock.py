@@ -156,7 +156,7 @@ def lock_workspace(
     if getattr(args, "upgrade", False):
         previous = None
     prefer = None if previous is None else functools.partial(preferences_within, previous, upgrade=upgrade)
-    with open_cache(context) as cache:
+    with open_cache(context.settings) as cache:
         found = materialize_all(
             [(source.url, source.name) for source in plan.direct],
             settings=context.settings,

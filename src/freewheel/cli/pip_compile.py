@@ -104,26 +104,31 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     prepare_network(pending.settings)
     # Imported while the certificates load and the interpreter describes
     # itself, beside them (a tenth of a second each).
-    from freewheel.cli.resolve import ResolveRequest, run_resolution, run_universal, universal_target
+    from freewheel.cli.resolve import ResolveRequest, open_lookups, run_resolution, run_universal, universal_target
     from freewheel.lock.requirements_txt import OutputOptions, render
     from freewheel.resolver.resolution import yanked_warnings
 
-    context: CommandContext = pending.finish()
-
-    output_path = Path(args.output_file) if args.output_file else None
-    if output_path is not None and output_path.is_dir():
-        raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
-    if args.universal:
-        if args.python_platform:
-            raise UsageError("--universal resolves for every platform; leave out --python-platform.")
-        requires_python = SpecifierSet(f">={context.target.python_version.major}.{context.target.python_version.minor}")
-        request = ResolveRequest.from_args(
-            args, gathered, context, existing_output=output_path, target=universal_target(requires_python)
-        )
-        pins = run_universal(request, context, requires_python)
-    else:
-        request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
-        pins = run_resolution(request, context)
+    with open_lookups(pending.settings) as lookups:
+        # The direct requirements' pages do not depend on the target: they
+        # are read while the interpreter still describes itself.
+        lookups.prefetch(gathered.requirements)
+        context: CommandContext = pending.finish()
+        output_path = Path(args.output_file) if args.output_file else None
+        if output_path is not None and output_path.is_dir():
+            raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
+        if args.universal:
+            if args.python_platform:
+                raise UsageError("--universal resolves for every platform; leave out --python-platform.")
+            requires_python = SpecifierSet(
+                f">={context.target.python_version.major}.{context.target.python_version.minor}"
+            )
+            request = ResolveRequest.from_args(
+                args, gathered, context, existing_output=output_path, target=universal_target(requires_python)
+            )
+            pins = run_universal(request, context, requires_python, lookups)
+        else:
+            request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
+            pins = run_resolution(request, context, lookups)
 
     options = OutputOptions(
         header=not args.no_header,

@@ -168,7 +168,7 @@ def _fill(
     from freewheel.cli.resolve import ResolveRequest, open_cache, with_references
 
     bars = progress.wanted(quiet=bool(context.quiet), no_progress=bool(args.no_progress))
-    with open_cache(context) as cache:
+    with open_cache(context.settings) as cache:
         # Direct references (a path, a URL, git) are brought here per target:
         # a pyproject.toml's dynamic dependencies may have markers.
         requests = [

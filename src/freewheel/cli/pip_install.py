@@ -158,7 +158,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
     # One change at a time per environment: two installs interleaving their
     # renames would leave neither's view of the environment true. One cache
     # for the whole command: with --no-cache, the downloads live in it.
-    with changing(environment, quiet=context.quiet), open_cache(context) as cache:
+    with changing(environment, quiet=context.quiet), open_cache(context.settings) as cache:
         distributions = {dist.name: dist for dist in installed_distributions(environment)}
         installed = {name: dist.version for name, dist in distributions.items()}
         audited = _audit(args, gathered, projects, distributions, environment.interpreter.markers, sync=sync)

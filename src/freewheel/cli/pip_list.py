@@ -162,7 +162,7 @@ def _latest_versions(
     indexes = context.indexes
 
     async def ask_all() -> dict[str, tuple[Version, DistKind]]:
-        with open_cache(context) as cache:
+        with open_cache(context.settings) as cache:
             async with open_fetcher(context.settings, cache) as fetcher:
                 client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
                 listings = await asyncio.gather(*(client.project(name) for name in names))

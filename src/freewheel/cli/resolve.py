@@ -14,7 +14,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 from packaging.requirements import Requirement
@@ -24,7 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.builds import BuildRequest, build_request
 from freewheel.cli.context import CommandContext
-from freewheel.config.settings import PrereleaseMode
+from freewheel.config.settings import PrereleaseMode, Settings
 from freewheel.dists.hashing import sha256_file
 from freewheel.errors import InputError, UsageError
 from freewheel.index.models import DistFile
@@ -39,9 +39,11 @@ from freewheel.resolver.result import PinnedPackage
 
 if TYPE_CHECKING:
     from freewheel.cache import Cache
+    from freewheel.cache.http import CachingFetcher
     from freewheel.dists.direct import Materialized
+    from freewheel.index.client import IndexClient
     from freewheel.resolver.pubgrub import Ranges
-    from freewheel.resolver.source import PackageSource
+    from freewheel.resolver.source import AsyncRunner, PackageSource
     from freewheel.resolver.universal import MakeProvider, UniversalTarget
 
 
@@ -263,48 +265,93 @@ def _pins_in(path: Path) -> dict[NormalizedName, Version]:
     return pins
 
 
-def open_cache(context: CommandContext) -> Cache:
+def open_cache(settings: Settings) -> Cache:
     """The cache ``--cache-dir`` and ``--no-cache`` (or their variables) ask for."""
     from freewheel.cache import Cache
 
-    cached = context.settings.cache
+    cached = settings.cache
     return Cache.open(cached.directory.value, no_cache=cached.no_cache.value)
+
+
+class Lookups(NamedTuple):
+    """The way to the indexes a resolution reads through: its cache, the
+    I/O thread, the fetcher over them, and the index client. It needs only
+    the settings, so a command can open it, and ask for pages, before the
+    interpreter it targets has described itself (see :meth:`prefetch`)."""
+
+    cache: Cache
+    runner: AsyncRunner
+    fetcher: CachingFetcher
+    client: IndexClient
+
+    def prefetch(self, requirements: Iterable[SourcedRequirement]) -> None:
+        """Start reading the pages of the projects *requirements* name, when
+        the cache cannot answer for them now.
+
+        Only requirements surely needed whatever the target count: by name,
+        without a marker. Offline, nothing is fetched ahead.
+        """
+        if self.fetcher.offline:
+            return
+        for entry in requirements:
+            requirement = entry.requirement
+            if entry.url is None and requirement is not None and requirement.marker is None:
+                # The lookup is kept by the client, and the resolver's own
+                # request for the page waits for it; a failure surfaces there.
+                if self.client.cached(requirement.name) is None:
+                    self.runner.spawn(self.client.project(requirement.name))
+
+
+@contextlib.contextmanager
+def open_lookups(settings: Settings, cache: Cache | None = None) -> Iterator[Lookups]:
+    """:class:`Lookups` over *cache* (by default one opened, and closed, for
+    the ``with`` block); the event loop and the HTTP client live as long as
+    the block."""
+    from freewheel.cache.http import open_fetcher
+    from freewheel.index.client import IndexClient
+    from freewheel.resolver.source import AsyncRunner
+
+    own_cache = cache is None
+    cache = open_cache(settings) if cache is None else cache
+    runner = AsyncRunner()
+    fetcher = open_fetcher(settings, cache)
+    try:
+        indexes = settings.index
+        client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
+        yield Lookups(cache, runner, fetcher, client)
+    finally:
+        runner.close(fetcher.aclose)
+        if own_cache:
+            cache.close()
 
 
 @contextlib.contextmanager
 def resolver_session(
-    request: ResolveRequest, context: CommandContext, cache: Cache | None = None
+    request: ResolveRequest, context: CommandContext, cache: Cache | None = None, *, lookups: Lookups | None = None
 ) -> Iterator[Provider]:
-    """A provider wired to the context's indexes, with its I/O thread.
+    """A provider wired to the context's indexes, through *lookups* (by
+    default ones opened over *cache* for the ``with`` block, see
+    :func:`open_lookups`).
 
-    The event loop and the HTTP client live as long as the ``with`` block;
-    with ``-v``, what every index answered is reported at the end, also
-    when the resolution failed. Files land in *cache* (by default one
-    opened, and closed, for the session).
+    With ``-v``, what every index answered is reported at the end, also
+    when the resolution failed.
     """
-    from freewheel.cache.http import open_fetcher
     from freewheel.cli.builds import sdist_builds
     from freewheel.dists.downloads import DistStore
     from freewheel.dists.metadata import MetadataSource
-    from freewheel.index.client import IndexClient
-    from freewheel.resolver.source import AsyncRunner, PackageSource
+    from freewheel.resolver.source import PackageSource
 
-    runner = AsyncRunner()
-    own_cache = cache is None
-    cache = open_cache(context) if cache is None else cache
-    fetcher = open_fetcher(context.settings, cache)
-    store = DistStore(cache.bucket("wheels"), fetcher)
-    provider = None
-    try:
-        indexes = context.indexes
-        client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
+    with contextlib.ExitStack() as stack:
+        if lookups is None:
+            lookups = stack.enter_context(open_lookups(context.settings, cache))
+        store = DistStore(lookups.cache.bucket("wheels"), lookups.fetcher)
         source = PackageSource(
-            runner,
-            client,
-            MetadataSource(fetcher, store, cache, sdist_builds(request.build, context, cache)),
+            lookups.runner,
+            lookups.client,
+            MetadataSource(lookups.fetcher, store, lookups.cache, sdist_builds(request.build, context, lookups.cache)),
             request.policy,
-            strategy=indexes.strategy.value,
-            sources_table=indexes.sources_table,
+            strategy=context.indexes.strategy.value,
+            sources_table=context.indexes.sources_table,
             prefetch=not context.settings.network.offline.value,
             references={n: (m.dist, m.metadata) for n, m in request.references.items()},
             pinned={url: (m.dist, m.metadata) for url, m in request.pinned.items()},
@@ -316,31 +363,28 @@ def resolver_session(
             resolution=request.resolution,
             no_deps=request.no_deps,
         )
-        yield provider
-        source.check()
-    finally:
-        if provider is not None and context.verbose:
-            _report_indexes(provider)
-        runner.close(fetcher.aclose)
-        if own_cache:
-            cache.close()
+        try:
+            yield provider
+            source.check()
+        finally:
+            if context.verbose:
+                _report_indexes(provider)
 
 
-def run_resolution(request: ResolveRequest, context: CommandContext) -> list[PinnedPackage]:
-    """Resolve *request* against the context's indexes."""
+def run_resolution(request: ResolveRequest, context: CommandContext, lookups: Lookups) -> list[PinnedPackage]:
+    """Resolve *request* against the context's indexes, through *lookups*."""
     from freewheel.resolver.resolution import resolve, warnings_for
 
-    with open_cache(context) as cache:
-        request = with_references(request, context, cache)
-        with resolver_session(request, context, cache) as provider:
-            pins = [
-                msgspec.structs.replace(pin, editable=pin.name in request.editable)
-                for pin in resolve(provider, request.via_sources)
-            ]
-            if not context.quiet:
-                for warning in warnings_for(provider, pins):
-                    print(f"warning: {warning}", file=sys.stderr)
-            return _with_hashes(provider.source, pins) if request.hashes else pins
+    request = with_references(request, context, lookups.cache)
+    with resolver_session(request, context, lookups=lookups) as provider:
+        pins = [
+            msgspec.structs.replace(pin, editable=pin.name in request.editable)
+            for pin in resolve(provider, request.via_sources)
+        ]
+        if not context.quiet:
+            for warning in warnings_for(provider, pins):
+                print(f"warning: {warning}", file=sys.stderr)
+        return _with_hashes(provider.source, pins) if request.hashes else pins
 
 
 def universal_target(requires_python: SpecifierSet) -> UniversalTarget:
@@ -385,7 +429,9 @@ def fork_providers(
     return make_provider
 
 
-def run_universal(request: ResolveRequest, context: CommandContext, requires_python: SpecifierSet) -> list[PinnedPackage]:
+def run_universal(
+    request: ResolveRequest, context: CommandContext, requires_python: SpecifierSet, lookups: Lookups
+) -> list[PinnedPackage]:
     """Resolve *request* (made for :func:`universal_target`) for every
     environment *requires_python* admits at once.
 
@@ -397,7 +443,7 @@ def run_universal(request: ResolveRequest, context: CommandContext, requires_pyt
     roots = [RootRequirement(requirement) for requirement in request.requirements.direct]
     space = MarkerTree.from_requires_python(requires_python)
 
-    with resolver_session(request, context) as base:
+    with resolver_session(request, context, lookups=lookups) as base:
         forks = resolve_forks(roots, space, fork_providers(request, base.source))
         graph = lock_graph(forks, roots, requires_python=requires_python)
         parents: dict[tuple[NormalizedName, Version], set[str]] = collections.defaultdict(set)

@@ -139,7 +139,7 @@ def sync(args: argparse.Namespace) -> Path:
     context = build_context(args, gathered, pip_section="install", interpreter=environment.interpreter)
     selection = selection_of(args)
     bars = progress.wanted(quiet=quiet, no_progress=bool(args.no_progress))
-    with open_cache(context) as cache:
+    with open_cache(context.settings) as cache:
         if not args.frozen:
             from freewheel.cli.lock import update_lock
 
