@@ -76,11 +76,16 @@ PAGES = {
     "json files not a list": _json(3),
     "json file not an object": _json([3]),
     "json filename not a string": _json([{"filename": 1, "url": "x", "hashes": {}}]),
-    "json hashes not an object": _json([{"filename": "x-1.0.tar.gz", "url": "x", "hashes": "sha256"}]),
     "json page not an object": (JSON, b"[1, 2, 3]"),
     "json nested too deep": (JSON, DEEP.encode()),
     "html not text": (HTML, b"\xff\xfe<a href='\x00'>\x80</a>" * 100),
 }
+# Files are read whole only when their version is looked at: a malformed
+# one of the project's own is found then (the project is page-<position>),
+# and one the project does not list is never read.
+PAGES["json hashes not an object"] = _json(
+    [{"filename": f"page_{len(PAGES)}-1.0.tar.gz", "url": f"page_{len(PAGES)}-1.0.tar.gz", "hashes": "sha256"}]
+)
 
 
 def _wheel_bytes(members: dict[str, bytes]) -> bytes:

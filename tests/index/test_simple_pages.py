@@ -26,9 +26,10 @@ from freewheel.index.simple import (
     JSON_CONTENT_TYPE,
     dist_of,
     file_version,
-    page_entries,
+    page_versions,
     parse_sdist_name,
     parse_wheel_name,
+    version_entries,
 )
 
 
@@ -36,8 +37,8 @@ def parse_project_page(
     content: bytes, content_type: str | None, page_url: str, index: Index, project: str
 ) -> list[DistFile]:
     """The files a project page lists, as the resolver gets them."""
-    grouped = page_entries(content, content_type, page_url, index, project)
-    return [dist_of(entry, index) for entries in grouped.values() for entry in entries]
+    grouped = page_versions(content, content_type, page_url, index, project)
+    return [dist_of(entry, index) for _, files in grouped.values() for entry in version_entries(files, page_url)]
 
 
 def parse_html_page(content: bytes, page_url: str, index: Index, project: str) -> list[DistFile]:
@@ -321,8 +322,10 @@ def test_spellings_of_one_version_are_one_version():
             for f in ["demo-1.0.tar.gz", "demo-2.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"]
         ],
     }
-    grouped = page_entries(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
-    assert {text: [e.url.rpartition("/")[2] for e in files] for text, files in grouped.items()} == {
+    grouped = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert {
+        text: [e.url.rpartition("/")[2] for e in version_entries(files, PAGE)] for text, (_, files) in grouped.items()
+    } == {
         "1.0": ["demo-1.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"],
         "2.0": ["demo-2.0.tar.gz"],
     }

@@ -46,7 +46,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import msgspec
@@ -120,22 +120,27 @@ class StoredResponse(msgspec.Struct, frozen=True):
     sha256: str | None = None
 
 
-class DerivedRecord(msgspec.Struct, frozen=True):
+_Value = TypeVar("_Value")
+
+
+class DerivedRecord(msgspec.Struct, Generic[_Value], frozen=True):
     """A value derived from a response (a parsed index page), with what
     decides whether it may still answer: the response's status, headers and
-    ``stored_at``, as :class:`StoredResponse` has them."""
+    ``stored_at``, as :class:`StoredResponse` has them.
+
+    Records are read as ``DerivedRecord[msgspec.Raw]``, the value decoded
+    only once the record is known to be usable; one is written with its
+    value in place, encoded with it in one pass.
+    """
 
     status: int
     headers: list[tuple[str, str]]
     stored_at: float
-    value: msgspec.Raw
-
-
-_Value = TypeVar("_Value")
+    value: _Value
 _Stored = TypeVar("_Stored", StoredResponse, DerivedRecord)
 
 
-def _decoded(record: DerivedRecord, value_type: type[_Value]) -> _Value | None:
+def _decoded(record: DerivedRecord[msgspec.Raw], value_type: type[_Value]) -> _Value | None:
     """*record*'s value, or ``None`` if it is not a *value_type* (another
     freewheel's format)."""
     try:
@@ -405,7 +410,7 @@ class CachingFetcher(Closing):
                 status=answer.status,
                 headers=_storable_headers(answer.headers),
                 stored_at=time.time(),
-                value=msgspec.Raw(msgspec.msgpack.encode(value)),
+                value=value,
             )
             no_store = self._forbids_storing(target, answer)
             self._keep(self._derived_path, target, msgspec.msgpack.encode(derived), no_store=no_store)
@@ -522,7 +527,7 @@ class CachingFetcher(Closing):
         found = []
         for suffix in self._suffixes:
             path = self._derived_path(target, suffix)
-            record = self._cache.read_path(path, DerivedRecord)
+            record = self._cache.read_path(path, DerivedRecord[msgspec.Raw])
             if record is not None and (value := _decoded(record, value_type)) is not None:
                 found.append((record, value, path))
         return max(found, key=lambda kept: kept[0].stored_at, default=None)

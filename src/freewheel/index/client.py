@@ -132,7 +132,7 @@ def _page_outcome(index: Index, project: NormalizedName, page: ProjectPage) -> I
         return IndexOutcome(index, *_status(page.status, index))
     if page.unreadable is not None:
         return IndexOutcome(index, "error", page.unreadable)
-    files = PageFiles(page, index)
+    files = PageFiles(page, index, project)
     return IndexOutcome(index, "found", _count(files), files)
 
 

@@ -21,27 +21,34 @@ from packaging.version import Version
 
 from freewheel.config.indexes import Index
 from freewheel.index.models import DistFile
-from freewheel.index.simple import PageEntry, UnreadablePage, dist_of, page_entries, parse_version
+from freewheel.index.simple import (
+    PageEntry,
+    UnreadablePage,
+    dist_of,
+    page_versions,
+    parse_version,
+    version_entries,
+)
 from freewheel.net.response import Response
-
-
-_FILES = msgspec.msgpack.Decoder(list[PageEntry])
 
 
 class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
     """What an index answered for a project page: its HTTP *status*, and for
     a 200 the usable files grouped by version, newest first (the version, the
     number of its files, and the files), or why the page could not be read
-    (*unreadable*).
+    (*unreadable*). *url* is the page's, which relative file URLs resolve
+    against.
 
-    Each version's files stay encoded (a ``list[PageEntry]``) until that
-    version is looked at: decoding every file of every page a resolution
-    reads cost more than the rest of a warm resolution.
+    Each version's files stay encoded (see
+    :func:`~freewheel.index.simple.version_entries`) until that version is
+    looked at: decoding every file of every page a resolution reads cost
+    more than the rest of a warm resolution.
     """
 
     status: int
-    versions: list[tuple[str, int, msgspec.Raw]] = []
+    versions: list[tuple[str, int, bytes]] = []
     unreadable: str | None = None
+    url: str = ""
 
 
 def read_page(response: Response, index: Index, project: NormalizedName) -> ProjectPage:
@@ -49,17 +56,15 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
     if response.status != 200:
         return ProjectPage(response.status)
     try:
-        grouped = page_entries(
+        grouped = page_versions(
             response.content, response.headers.get("content-type"), response.url, index, project
         )
     except UnreadablePage as exc:
         return ProjectPage(200, unreadable=exc.reason)
     return ProjectPage(
         200,
-        [
-            (text, len(grouped[text]), msgspec.Raw(msgspec.msgpack.encode(grouped[text])))
-            for text in sorted(grouped, key=parse_version, reverse=True)
-        ],
+        [(text, *grouped[text]) for text in sorted(grouped, key=parse_version, reverse=True)],
+        url=response.url,
     )
 
 
@@ -100,21 +105,27 @@ class _Lazy(Sequence[DistFile]):
 class VersionFiles(_Lazy):
     """The files of one version of a kept page."""
 
-    __slots__ = ("_count", "_entries", "_index")
+    __slots__ = ("_count", "_entries", "_page", "_text")
 
-    def __init__(self, count: int, entries: msgspec.Raw, index: Index) -> None:
+    def __init__(self, count: int, entries: bytes, text: str, page: PageFiles) -> None:
         super().__init__()
         self._count = count
-        self._entries: msgspec.Raw | list[PageEntry] = entries
-        self._index = index
+        self._entries: bytes | list[PageEntry] = entries
+        self._text = text
+        self._page = page
 
     def _decoded(self) -> list[PageEntry]:
-        if isinstance(self._entries, msgspec.Raw):
-            self._entries = _FILES.decode(self._entries)
+        if isinstance(self._entries, bytes):
+            try:
+                self._entries = version_entries(self._entries, self._page.url)
+            except msgspec.DecodeError as exc:
+                raise UnreadablePage(
+                    self._page.index, self._page.project, f"a file of version {self._text} is malformed ({exc})"
+                ) from None
         return self._entries
 
     def _make(self) -> tuple[DistFile, ...]:
-        return tuple(dist_of(e, self._index) for e in self._decoded())
+        return tuple(dist_of(e, self._page.index) for e in self._decoded())
 
     def __len__(self) -> int:
         return self._count
@@ -124,14 +135,17 @@ class PageFiles(_Lazy):
     """Every file of a kept page, newest version first; :attr:`by_version`
     reaches one version's files without making the others'."""
 
-    __slots__ = ("by_version",)
+    __slots__ = ("by_version", "index", "project", "url")
 
-    def __init__(self, page: ProjectPage, index: Index) -> None:
+    def __init__(self, page: ProjectPage, index: Index, project: NormalizedName) -> None:
         super().__init__()
+        self.index = index
+        self.project = project
+        self.url = page.url
         self.by_version: dict[Version, VersionFiles] = {}
         for text, count, entries in page.versions:
             version = parse_version(text)
-            self.by_version[version] = VersionFiles(count, entries, index)
+            self.by_version[version] = VersionFiles(count, entries, text, self)
 
     def _make(self) -> tuple[DistFile, ...]:
         return tuple(dist for files in self.by_version.values() for dist in files)

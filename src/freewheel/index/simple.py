@@ -14,13 +14,13 @@ import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import unquote, urljoin
 
 import msgspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import (
-    InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
@@ -37,6 +37,7 @@ HTML_CONTENT_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
 ACCEPT = f"{JSON_CONTENT_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 
 _SDIST_SUFFIXES = (".tar.gz", ".zip")
+_T = TypeVar("_T")
 
 # A start tag's attributes may hold a raw ">" inside quotes (some indexes do
 # not escape requires-python), so quoted values are matched whole.
@@ -99,62 +100,111 @@ def _split_url(url: str) -> tuple[str, str, str]:
 
 
 def file_version(url: str, project: NormalizedName | None = None) -> Version | None:
-    """The version of the file at *url*, or ``None`` to skip the file (see
-    :func:`_version_text`)."""
-    text = _version_text(url, project)
-    return None if text is None else parse_version(text)
-
-
-def _version_text(url: str, project: NormalizedName | None) -> str | None:
-    """The version of the file at *url* as its name spells it, or ``None``
-    to skip the file.
-
-    The filename is the last path segment of *url*. Files that are neither
-    wheels nor sdists, whose names do not parse, or that belong to a project
-    other than *project* (when given) are skipped.
-    """
-    # Runs once per file of every page read: a large page lists tens of
-    # thousands. Most URLs have no fragment, query or escape, and their
-    # name is all after the last slash.
-    if "#" in url or "?" in url or "%" in url:
-        filename = _split_url(url)[2]
-    else:
-        filename = url[url.rfind("/") + 1 :]
+    """The version of the file at *url*, or ``None`` to skip the file: one
+    that is neither a wheel nor an sdist, whose name or version does not
+    parse, or that belongs to a project other than *project* (when given).
+    The file's name is the last path segment of *url*."""
+    text = _FileNames(project).version_text(_url_filename(url))
+    if text is None:
+        return None
     try:
+        return parse_version(text)
+    except ValueError:
+        # Also a version of thousands of digits, past Python's limit on
+        # integer conversion: a page is untrusted input.
+        return None
+
+
+def _url_filename(url: str) -> str:
+    """The name of the file at *url*: its last path segment."""
+    # Most URLs have no fragment, query or escape, and their name is all
+    # after the last slash.
+    if "#" in url or "?" in url or "%" in url:
+        return _split_url(url)[2]
+    return url[url.rfind("/") + 1 :]
+
+
+class _FileNames:
+    """Which file names of one page are wheels and sdists of *project* (of
+    any project when ``None``), and the version each spells.
+
+    A page lists thousands of files but repeats a few spellings of the
+    project's name and a few dozen wheel tag sets: each distinct one is
+    checked once, in a dictionary, not parsed again per file.
+    """
+
+    __slots__ = ("_project", "_sdist_names", "_tails", "_wheel_names")
+
+    def __init__(self, project: NormalizedName | None) -> None:
+        self._project = project
+        self._wheel_names: dict[str, bool] = {}
+        self._tails: dict[str, bool] = {}
+        self._sdist_names: dict[str, bool] = {}
+
+    def version_text(self, filename: str) -> str | None:
+        """The version *filename* spells, not yet checked (see
+        :func:`_grouped`); ``None`` when the file is not a wheel or sdist of
+        the project, or its name or wheel tags do not parse."""
         if filename.endswith(".whl"):
-            name_text, version, tail = _wheel_parts(filename)
-            _wheel_tags(tail)
-            name = _wheel_name(name_text)
-        elif filename.endswith(_SDIST_SUFFIXES):
-            name_text, version = _sdist_parts(filename)
-            name = _sdist_name(name_text)
-        else:
-            return None
-        parse_version(version)
-    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
-        # ValueError covers InvalidVersion and a version of thousands of
-        # digits, past Python's limit on integer conversion: a page is
-        # untrusted input, and a link it cannot use is only skipped.
+            name, version, tail = _wheel_parts(filename)
+            known = self._wheel_names.get(name)
+            if known is None:
+                known = self._wheel_names[name] = self._is_wheel_name(name)
+            if not known:
+                return None
+            known = self._tails.get(tail)
+            if known is None:
+                known = self._tails[tail] = _is_wheel_tail(tail)
+            return version if known else None
+        if filename.endswith(_SDIST_SUFFIXES):
+            name, version = _sdist_parts(filename)
+            known = self._sdist_names.get(name)
+            if known is None:
+                known = self._sdist_names[name] = bool(name) and self._is_project(_sdist_name(name))
+            return version if known else None
         return None
-    if project is not None and name != project:
-        return None
-    return version
+
+    def _is_project(self, name: NormalizedName) -> bool:
+        return self._project is None or name == self._project
+
+    def _is_wheel_name(self, text: str) -> bool:
+        try:
+            return self._is_project(_wheel_name(text))
+        except InvalidWheelFilename:
+            return False
 
 
-def _grouped(files: Iterable[tuple[str, PageEntry]]) -> dict[str, list[PageEntry]]:
-    """*files* (each with its version's text) grouped by version, under the
-    version's first spelling (``1.0`` and ``1.0.0`` are one version), in the
-    order the page first lists them."""
+def _is_wheel_tail(tail: str) -> bool:
+    try:
+        _wheel_tags(tail)
+    except ValueError:  # InvalidWheelFilename, InvalidTag
+        return False
+    return True
+
+
+def _grouped(files: Iterable[tuple[str | None, _T]]) -> dict[str, list[_T]]:
+    """*files* (each with its version's text, or ``None`` to skip it)
+    grouped by version, under the version's first spelling (``1.0`` and
+    ``1.0.0`` are one version), in the order the page first lists them.
+    Files whose version does not parse are left out."""
     # Keyed by text first: a string hashes in C, a Version in Python, and a
-    # page lists tens of thousands of files but only thousands of versions.
-    by_text: dict[str, list[PageEntry]] = {}
-    for text, entry in files:
-        by_text.setdefault(text, []).append(entry)
+    # page lists tens of thousands of files but only hundreds of versions.
+    by_text: dict[str, list[_T]] = {}
+    for text, file in files:
+        if text is not None:
+            group = by_text.get(text)
+            if group is None:
+                by_text[text] = [file]
+            else:
+                group.append(file)
     spellings: dict[Version, str] = {}
-    grouped: dict[str, list[PageEntry]] = {}
-    for text, entries in by_text.items():
-        spelling = spellings.setdefault(parse_version(text), text)
-        grouped.setdefault(spelling, []).extend(entries)
+    grouped: dict[str, list[_T]] = {}
+    for text, group in by_text.items():
+        try:
+            version = parse_version(text)
+        except ValueError:
+            continue
+        grouped.setdefault(spellings.setdefault(version, text), []).extend(group)
     return grouped
 
 
@@ -243,16 +293,17 @@ def parse_sdist_name(filename: str) -> tuple[NormalizedName, Version]:
     :raises ValueError: for a version that does not parse.
     """
     name, version = _sdist_parts(filename)
+    if not name:
+        # Let packaging word the error: a wrong suffix, no dash, no name.
+        parse_sdist_filename(filename)
     return _sdist_name(name), parse_version(version)
 
 
 def _sdist_parts(filename: str) -> tuple[str, str]:
-    """The name and version of the sdist *filename*, as text."""
+    """The name and version of the sdist *filename*, as text (an empty name
+    when it has none)."""
     stem = filename[:-7] if filename.endswith(".tar.gz") else filename[:-4] if filename.endswith(".zip") else ""
     name, _, version = stem.rpartition("-")
-    if not name:
-        # Let packaging word the error: a wrong suffix, no dash, no name.
-        parse_sdist_filename(filename)
     return name, version
 
 
@@ -360,14 +411,16 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
 
 def _html_entries(
     content: bytes, page_url: str, project: NormalizedName | None, errors: str
-) -> Iterator[tuple[str, PageEntry]]:
+) -> Iterator[tuple[str | None, PageEntry]]:
     text = content.decode("utf-8", errors=errors)
+    version_text = _FileNames(project).version_text
     for href, attrs in iter_anchors(text, page_url):
-        version = _version_text(href, project)
+        filename = _url_filename(href)
+        version = version_text(filename)
         if version is not None:
             yanked = attrs["data-yanked"] or "" if "data-yanked" in attrs else False
             yield version, PageEntry(
-                _split_url(href)[2],
+                filename,
                 href,
                 requires_python=attrs.get("data-requires-python"),
                 yanked=yanked,
@@ -377,31 +430,50 @@ def _html_entries(
 
 def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile]:
     """Yield the DistFile of each usable link on an HTML page of *index*,
-    read as UTF-8 (bytes that are not are replaced)."""
-    for _, entry in _html_entries(content, page_url, None, "replace"):
-        yield dist_of(entry, index)
+    read as UTF-8 (bytes that are not are replaced), version by version."""
+    for entries in _grouped(_html_entries(content, page_url, None, "replace")).values():
+        for entry in entries:
+            yield dist_of(entry, index)
 
 
 def _html_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[str, list[PageEntry]]:
+) -> dict[str, tuple[int, bytes]]:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
     try:
-        return _grouped(_html_entries(content, page_url, project, "strict"))
+        grouped = _grouped(_html_entries(content, page_url, project, "strict"))
     except UnicodeDecodeError as exc:
         raise UnreadablePage(
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
         ) from None
+    return {text: (len(entries), _JSON_ENCODER.encode(entries)) for text, entries in grouped.items()}
 
 
 class _JsonMeta(msgspec.Struct, rename="kebab"):
     api_version: str = "1.0"
 
 
-class _JsonPage(msgspec.Struct):
-    files: list[PageEntry]
+class _JsonFile(msgspec.Struct):
+    """What grouping reads of a file: the two keys PEP 691 requires."""
+
+    filename: str
+    url: str
+
+
+class _JsonListing(msgspec.Struct):
+    files: list[_JsonFile]
     meta: _JsonMeta | None = None
+
+
+class _JsonFiles(msgspec.Struct):
+    files: list[msgspec.Raw]
+
+
+_JSON_LISTING = msgspec.json.Decoder(_JsonListing)
+_JSON_FILES = msgspec.json.Decoder(_JsonFiles)
+_JSON_ENCODER = msgspec.json.Encoder()
+_ENTRIES = msgspec.json.Decoder(list[PageEntry])
 
 
 def json_time(text: str | None) -> datetime | None:
@@ -416,32 +488,43 @@ def json_time(text: str | None) -> datetime | None:
 
 def _json_page(
     content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[str, list[PageEntry]]:
+) -> dict[str, tuple[int, bytes]]:
+    # Each file is kept as the page wrote it, and read whole only when its
+    # version is looked at (see version_entries): making an object of every
+    # file of every page cost more than the rest of reading them.
     try:
-        page = msgspec.json.decode(content, type=_JsonPage)
+        listing = _JSON_LISTING.decode(content)
+        files = _JSON_FILES.decode(content).files
     except msgspec.DecodeError as exc:
         raise UnreadablePage(index, project, f"the page is not valid JSON ({exc})") from None
     # PEP 691: a client must refuse a major version of the API it does not know.
-    if page.meta is not None and page.meta.api_version.partition(".")[0] != "1":
+    if listing.meta is not None and listing.meta.api_version.partition(".")[0] != "1":
         raise UnreadablePage(
             index,
             project,
-            f"it uses version {page.meta.api_version} of the simple API, which freewheel does "
+            f"it uses version {listing.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    return _grouped(_json_entries(page.files, page_url, project))
+    version_text = _FileNames(project).version_text
+    grouped = _grouped(
+        (version_text(_url_filename(file.url)), raw) for file, raw in zip(listing.files, files, strict=True)
+    )
+    return {text: (len(raws), b"[" + b",".join(raws) + b"]") for text, raws in grouped.items()}
 
 
-def _json_entries(
-    files: list[PageEntry], page_url: str, project: NormalizedName
-) -> Iterator[tuple[str, PageEntry]]:
-    for entry in files:
+def version_entries(files: bytes, page_url: str) -> list[PageEntry]:
+    """The files of one version, as :func:`page_versions` encoded them, with
+    their URLs resolved against *page_url*.
+
+    :raises msgspec.DecodeError: when one is not a PEP 691 file (a page's
+        files are checked only this far when read).
+    """
+    entries = _ENTRIES.decode(files)
+    for position, entry in enumerate(entries):
         url = _resolve(page_url, entry.url)
         if url is not entry.url:
-            entry = msgspec.structs.replace(entry, url=url)
-        version = _version_text(url, project)
-        if version is not None:
-            yield version, entry
+            entries[position] = msgspec.structs.replace(entry, url=url)
+    return entries
 
 
 def page_format(content_type: str | None, content: bytes) -> str | None:
@@ -464,16 +547,18 @@ def page_format(content_type: str | None, content: bytes) -> str | None:
     return None
 
 
-def page_entries(
+def page_versions(
     content: bytes,
     content_type: str | None,
     page_url: str,
     index: Index,
     project: NormalizedName,
-) -> dict[str, list[PageEntry]]:
+) -> dict[str, tuple[int, bytes]]:
     """Read a project page of *index* in whichever format it answered with:
     the files of *project* it lists, grouped by version (versions and files
-    in the order the page first lists them).
+    in the order the page first lists them), each version's as the number of
+    its files and a JSON array of PEP 691 file objects (see
+    :func:`version_entries`).
 
     Raises :class:`UnreadablePage` when the page is not an index page at
     all, or not one freewheel can read.
