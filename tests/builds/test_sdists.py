@@ -14,6 +14,7 @@ import pytest
 from support.backends import backend_wheels, sdist_of_tree, wheel_of_installed, write_tree
 from support.builders import make_wheel
 from support.cli import freewheel
+from support.waiting import answering_once_served
 
 SETUP_PY = """
 from setuptools import setup
@@ -85,6 +86,21 @@ def test_compile_builds_metadata_once_then_reads_the_build_cache(tmp_path, dists
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
     assert "Building " not in second.stderr
+
+
+def test_an_sdist_the_walk_ahead_reached_first_is_still_built(tmp_path, dists, index_server):
+    """While the target interpreter describes itself, the compile fetches
+    ahead for the running one, and builds nothing: alpha's setup.py is found
+    to need a build then (here the interpreter answers only once alpha's
+    sdist was downloaded). The resolution then builds it."""
+    server = index_server(dists)
+    with answering_once_served(tmp_path / "python", server, lambda path: path.endswith("/alpha-1.0.tar.gz")) as late:
+        done = freewheel("pip", "compile", "-", "--python", late.python, "--default-index", server.url,
+                         "--cache-dir", tmp_path / "cache", "-v", input="alpha\n", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert [line for line in done.stdout.splitlines() if "==" in line] == ["alpha==1.0", "beta==2.0"]
+    assert "Building alpha 1.0 from alpha-1.0.tar.gz to read its metadata" in done.stderr
+    assert not late.late.exists(), "the sdist was fetched only after the interpreter answered"
 
 
 def test_install_builds_wheels_once_and_they_work(tmp_path, dists, index_server):

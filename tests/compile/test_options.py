@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from support.builders import make_wheel
 from support.cli import freewheel, on_a_terminal
+from support.waiting import answering_once_served
 
 
 @pytest.fixture
@@ -248,34 +248,15 @@ def test_a_broken_python_found_on_the_path_gives_way_to_the_running_one(tmp_path
 def test_direct_requirements_pages_are_read_while_the_interpreter_describes_itself(tmp_path, index_server):
     """The pages of the projects named in requirements.in do not depend on
     the target, so they are asked for before the interpreter has answered:
-    here the interpreter answers only once the index has served demo's page
-    (or, failing that, after 20 seconds, and the test then fails)."""
+    here it answers only once the index has served demo's page (or, failing
+    that, after 20 seconds, and the test then fails)."""
     dists = tmp_path / "dists"
     make_wheel(dists, "demo", "1.0")
     server = index_server(dists)
     (tmp_path / "requirements.in").write_text("demo\n")
-    served, late = tmp_path / "served", tmp_path / "late"
-    python = tmp_path / "bin" / "python3"
-    python.parent.mkdir()
-    python.write_text(
-        "#!/bin/sh\n"
-        f"i=0; while [ ! -e '{served}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done\n"
-        f"[ -e '{served}' ] || touch '{late}'\n"
-        f"exec '{sys.executable}' \"$@\"\n"
-    )
-    python.chmod(0o755)
-
-    def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "/simple/demo/" not in page_requests(server):
-            time.sleep(0.05)
-        served.touch()
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    result = freewheel("pip", "compile", "--no-config", "requirements.in", "--no-header", "--python", python,
-                       "--default-index", server.url, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
-    watcher.join()
+    with answering_once_served(tmp_path / "python", server, lambda path: path == "/simple/demo/") as late:
+        result = freewheel("pip", "compile", "--no-config", "requirements.in", "--no-header", "--python", late.python,
+                           "--default-index", server.url, "--cache-dir", tmp_path / "cache", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("demo==1.0\n")
-    assert not late.exists(), "the page was asked for only after the interpreter answered"
+    assert not late.late.exists(), "the page was asked for only after the interpreter answered"

@@ -224,10 +224,13 @@ def build_context(
 class PendingContext(NamedTuple):
     """A command's settings, while the interpreter it targets is described
     (see :func:`start_context`); :attr:`finish` waits for that, and returns
-    the whole context."""
+    the whole context. :attr:`guess` returns at once the context the running
+    interpreter would give, which is usually the target (to start work that
+    a wrong guess only wastes)."""
 
     settings: Settings
     finish: Callable[[], CommandContext]
+    guess: Callable[[], CommandContext]
 
 
 def start_context(
@@ -277,9 +280,9 @@ def start_context(
     settings = resolve_settings(frozen, _existing_locations(indexes, cwd, quiet=args.quiet))
     base = (lambda: interpreter) if interpreter is not None else _start_base_interpreter(settings, cwd)
 
-    def finish() -> CommandContext:
+    def context(interpreter: InterpreterInfo | None) -> CommandContext:
         return CommandContext(
-            cwd=cwd, settings=settings, target=_target(args, base()), quiet=args.quiet, verbose=args.verbose
+            cwd=cwd, settings=settings, target=_target(args, interpreter), quiet=args.quiet, verbose=args.verbose
         )
 
-    return PendingContext(settings, finish)
+    return PendingContext(settings, lambda: context(base()), lambda: context(interpreter))

@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 
 from freewheel.cli import console
 from freewheel.cli.context import CommandContext, prepare_network, start_context, warn
-from freewheel.errors import UsageError
+from freewheel.errors import FreewheelError, UsageError
 from freewheel.inputs.gather import gather
 from freewheel.util.fs import atomic_write_text
 
@@ -104,18 +104,34 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
     prepare_network(pending.settings)
     # Imported while the certificates load and the interpreter describes
     # itself, beside them (a tenth of a second each).
-    from freewheel.cli.resolve import ResolveRequest, open_lookups, run_resolution, run_universal, universal_target
+    from freewheel.cli.resolve import (
+        ResolveRequest,
+        open_lookups,
+        run_resolution,
+        run_universal,
+        universal_target,
+        walk_ahead,
+    )
     from freewheel.lock.requirements_txt import OutputOptions, render
     from freewheel.resolver.resolution import yanked_warnings
 
+    output_path = Path(args.output_file) if args.output_file else None
+    if output_path is not None and output_path.is_dir():
+        raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
     with open_lookups(pending.settings) as lookups:
         # The direct requirements' pages do not depend on the target: they
-        # are read while the interpreter still describes itself.
+        # are read while the interpreter still describes itself, and so is
+        # what the running interpreter, the likely target, would need.
         lookups.prefetch(gathered.requirements)
+        walked = None
+        if not args.universal:
+            try:
+                guess = pending.guess()
+                guessed = ResolveRequest.from_args(args, gathered, guess, existing_output=output_path)
+                walked = walk_ahead(guessed, guess, lookups)
+            except FreewheelError:
+                pass  # said again, in its turn, for the target
         context: CommandContext = pending.finish()
-        output_path = Path(args.output_file) if args.output_file else None
-        if output_path is not None and output_path.is_dir():
-            raise UsageError(f"The output file {args.output_file} is a directory; name a file with -o.")
         if args.universal:
             if args.python_platform:
                 raise UsageError("--universal resolves for every platform; leave out --python-platform.")
@@ -128,7 +144,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
             pins = run_universal(request, context, requires_python, lookups)
         else:
             request = ResolveRequest.from_args(args, gathered, context, existing_output=output_path)
-            pins = run_resolution(request, context, lookups)
+            pins = run_resolution(request, context, lookups, walked)
 
     options = OutputOptions(
         header=not args.no_header,

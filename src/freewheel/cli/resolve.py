@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from freewheel.cache import Cache
     from freewheel.cache.http import CachingFetcher
     from freewheel.dists.direct import Materialized
+    from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
     from freewheel.resolver.pubgrub import Ranges
     from freewheel.resolver.source import AsyncRunner, PackageSource
@@ -275,14 +276,16 @@ def open_cache(settings: Settings) -> Cache:
 
 class Lookups(NamedTuple):
     """The way to the indexes a resolution reads through: its cache, the
-    I/O thread, the fetcher over them, and the index client. It needs only
-    the settings, so a command can open it, and ask for pages, before the
-    interpreter it targets has described itself (see :meth:`prefetch`)."""
+    I/O thread, the fetcher over them, the index client and the metadata
+    source. It needs only the settings, so a command can open it, and ask
+    for pages, before the interpreter it targets has described itself (see
+    :meth:`prefetch` and :func:`walk_ahead`)."""
 
     cache: Cache
     runner: AsyncRunner
     fetcher: CachingFetcher
     client: IndexClient
+    metadata: MetadataSource
 
     def prefetch(self, requirements: Iterable[SourcedRequirement]) -> None:
         """Start reading the pages of the projects *requirements* name, when
@@ -308,6 +311,8 @@ def open_lookups(settings: Settings, cache: Cache | None = None) -> Iterator[Loo
     the ``with`` block); the event loop and the HTTP client live as long as
     the block."""
     from freewheel.cache.http import open_fetcher
+    from freewheel.dists.downloads import DistStore
+    from freewheel.dists.metadata import MetadataSource
     from freewheel.index.client import IndexClient
     from freewheel.resolver.source import AsyncRunner
 
@@ -318,7 +323,8 @@ def open_lookups(settings: Settings, cache: Cache | None = None) -> Iterator[Loo
     try:
         indexes = settings.index
         client = IndexClient(fetcher, indexes.indexes, strategy=indexes.strategy.value, pins=indexes.pins)
-        yield Lookups(cache, runner, fetcher, client)
+        metadata = MetadataSource(fetcher, DistStore(cache.bucket("wheels"), fetcher), cache)
+        yield Lookups(cache, runner, fetcher, client, metadata)
     finally:
         runner.close(fetcher.aclose)
         if own_cache:
@@ -327,56 +333,97 @@ def open_lookups(settings: Settings, cache: Cache | None = None) -> Iterator[Loo
 
 @contextlib.contextmanager
 def resolver_session(
-    request: ResolveRequest, context: CommandContext, cache: Cache | None = None, *, lookups: Lookups | None = None
+    request: ResolveRequest,
+    context: CommandContext,
+    cache: Cache | None = None,
+    *,
+    lookups: Lookups | None = None,
+    walked: Walk | None = None,
 ) -> Iterator[Provider]:
     """A provider wired to the context's indexes, through *lookups* (by
     default ones opened over *cache* for the ``with`` block, see
-    :func:`open_lookups`).
+    :func:`open_lookups`). The walk ahead *walked* is stopped if it was not
+    for this request's candidates.
 
     With ``-v``, what every index answered is reported at the end, also
     when the resolution failed.
     """
     from freewheel.cli.builds import sdist_builds
-    from freewheel.dists.downloads import DistStore
-    from freewheel.dists.metadata import MetadataSource
-    from freewheel.resolver.source import PackageSource
 
     with contextlib.ExitStack() as stack:
         if lookups is None:
             lookups = stack.enter_context(open_lookups(context.settings, cache))
-        store = DistStore(lookups.cache.bucket("wheels"), lookups.fetcher)
-        source = PackageSource(
-            lookups.runner,
-            lookups.client,
-            MetadataSource(lookups.fetcher, store, lookups.cache, sdist_builds(request.build, context, lookups.cache)),
-            request.policy,
-            strategy=context.indexes.strategy.value,
-            sources_table=context.indexes.sources_table,
-            prefetch=not context.settings.network.offline.value,
-            references={n: (m.dist, m.metadata) for n, m in request.references.items()},
-            pinned={url: (m.dist, m.metadata) for url, m in request.pinned.items()},
-        )
-        provider = Provider(
-            source,
-            request.policy,
-            request.requirements,
-            resolution=request.resolution,
-            no_deps=request.no_deps,
-        )
+        lookups.metadata.builds = sdist_builds(request.build, context, lookups.cache)
+        if walked is not None and walked.request.policy != request.policy:
+            walked.source.stop_prefetching()
+        provider = _provider(request, context, lookups)
         try:
             yield provider
-            source.check()
+            provider.source.check()
         finally:
             if context.verbose:
                 _report_indexes(provider)
 
 
-def run_resolution(request: ResolveRequest, context: CommandContext, lookups: Lookups) -> list[PinnedPackage]:
-    """Resolve *request* against the context's indexes, through *lookups*."""
+class Walk(NamedTuple):
+    """A walk ahead (see :func:`walk_ahead`): the request it was made for,
+    and the source walking."""
+
+    request: ResolveRequest
+    source: PackageSource
+
+
+def walk_ahead(request: ResolveRequest, context: CommandContext, lookups: Lookups) -> Walk:
+    """Start fetching what resolving *request* will likely read: the pages
+    and metadata down the dependency tree of its newest versions, as the
+    resolver's own prefetching does once it starts.
+
+    For a *context* guessed while the target interpreter describes itself
+    (see :attr:`~freewheel.cli.context.PendingContext.guess`): what it
+    fetches is kept by *lookups* for the resolution to come, and nothing is
+    built. A resolver session given the walk stops it when the guess was
+    wrong; else the resolution's own prefetching finds its work done or
+    under way.
+    """
+    from freewheel.resolver.provider import ROOT, ROOT_VERSION
+
+    provider = _provider(request, context, lookups)
+    provider.get_dependencies(ROOT, ROOT_VERSION)
+    return Walk(request, provider.source)
+
+
+def _provider(request: ResolveRequest, context: CommandContext, lookups: Lookups) -> Provider:
+    from freewheel.resolver.source import PackageSource
+
+    source = PackageSource(
+        lookups.runner,
+        lookups.client,
+        lookups.metadata,
+        request.policy,
+        strategy=context.indexes.strategy.value,
+        sources_table=context.indexes.sources_table,
+        prefetch=not context.settings.network.offline.value,
+        references={n: (m.dist, m.metadata) for n, m in request.references.items()},
+        pinned={url: (m.dist, m.metadata) for url, m in request.pinned.items()},
+    )
+    return Provider(
+        source,
+        request.policy,
+        request.requirements,
+        resolution=request.resolution,
+        no_deps=request.no_deps,
+    )
+
+
+def run_resolution(
+    request: ResolveRequest, context: CommandContext, lookups: Lookups, walked: Walk | None = None
+) -> list[PinnedPackage]:
+    """Resolve *request* against the context's indexes, through *lookups*
+    (see :func:`resolver_session` for *walked*)."""
     from freewheel.resolver.resolution import resolve, warnings_for
 
     request = with_references(request, context, lookups.cache)
-    with resolver_session(request, context, lookups=lookups) as provider:
+    with resolver_session(request, context, lookups=lookups, walked=walked) as provider:
         pins = [
             msgspec.structs.replace(pin, editable=pin.name in request.editable)
             for pin in resolve(provider, request.via_sources)

@@ -293,11 +293,17 @@ def _record_key(dist: DistFile) -> str | None:
     return f"{strip_credentials(dist.url)}#{dist.hashes.get('sha256', '')}"
 
 
+def _needed_a_build(task: asyncio.Task[CoreMetadata]) -> bool:
+    return task.done() and not task.cancelled() and isinstance(task.exception(), DynamicMetadata)
+
+
 class MetadataSource:
     """Fetches and memoizes :class:`CoreMetadata` per file URL.
 
     Concurrent requests for one file share a single fetch, so the resolver
-    and the prefetcher never download the same thing twice.
+    and the prefetcher never download the same thing twice. :attr:`builds`
+    may be given once the target is known: metadata that only a build could
+    give is then asked for again.
     """
 
     def __init__(
@@ -315,7 +321,7 @@ class MetadataSource:
 
     def get(self, dist: DistFile) -> asyncio.Task[CoreMetadata]:
         task = self._tasks.get(dist.url)
-        if task is None:
+        if task is None or (self.builds is not None and _needed_a_build(task)):
             task = asyncio.ensure_future(self._fetch(dist))
             self._tasks[dist.url] = task
         return task

@@ -296,6 +296,11 @@ class PackageSource:
         if candidates:
             self._spawn(self._prefetch_versions(candidates, bounds))
 
+    def stop_prefetching(self) -> None:
+        """Fetch nothing more ahead: what was asked for still comes, but the
+        walks down the dependency tree go no further."""
+        self._ahead = False
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._runner.spawn(coro).add_done_callback(self._note_failure)
 
@@ -363,7 +368,7 @@ class PackageSource:
         self, name: NormalizedName, range_: Ranges, bounds: Mapping[NormalizedName, Ranges], lowest: bool
     ) -> None:
         # Runs on the loop thread only, so the set needs no lock.
-        if name in self._prefetched:
+        if name in self._prefetched or not self._ahead:
             return
         self._prefetched.add(name)
         candidate = await self._best(name, _within(bounds, name, range_), lowest)
