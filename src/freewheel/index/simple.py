@@ -411,7 +411,7 @@ def _metadata_attr(attrs: Mapping[str, str | None]) -> dict[str, str] | None:
 
 def _html_entries(
     content: bytes, page_url: str, project: NormalizedName | None, errors: str
-) -> Iterator[tuple[str | None, PageEntry]]:
+) -> Iterator[tuple[str, PageEntry]]:
     text = content.decode("utf-8", errors=errors)
     version_text = _FileNames(project).version_text
     for href, attrs in iter_anchors(text, page_url):
