@@ -22,6 +22,7 @@ from packaging.version import Version
 from freewheel.config.indexes import Index
 from freewheel.errors import IndexAccessError
 from freewheel.index.models import DistFile
+from freewheel.index.pages import PageFiles, read_page
 from freewheel.index.simple import (
     JSON_CONTENT_TYPE,
     dist_of,
@@ -31,6 +32,7 @@ from freewheel.index.simple import (
     parse_wheel_name,
     version_entries,
 )
+from freewheel.net.response import Headers, Response
 
 
 def parse_project_page(
@@ -329,3 +331,23 @@ def test_spellings_of_one_version_are_one_version():
         "1.0": ["demo-1.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"],
         "2.0": ["demo-2.0.tar.gz"],
     }
+
+
+def test_a_malformed_file_is_reported_when_its_version_is_read():
+    # Only each file's name and URL are read with the page; the other
+    # versions stay usable, and the one with the malformed file says so once
+    # looked at.
+    page = {
+        "meta": {"api-version": "1.0"},
+        "files": [
+            {"filename": "demo-2.0.tar.gz", "url": "https://files.example.test/demo-2.0.tar.gz", "hashes": 3},
+            {"filename": "demo-1.0.tar.gz", "url": "https://files.example.test/demo-1.0.tar.gz", "hashes": {}},
+        ],
+    }
+    response = Response(PAGE, 200, Headers([("content-type", JSON_CONTENT_TYPE)]), json.dumps(page).encode())
+    files = PageFiles(read_page(response, INDEX, DEMO), INDEX, DEMO)
+    assert [f.filename for f in files.by_version[Version("1.0")]] == ["demo-1.0.tar.gz"]
+    with pytest.raises(IndexAccessError) as caught:
+        list(files.by_version[Version("2.0")])
+    assert "a file of version 2.0 is malformed" in caught.value.message
+    assert "hashes" in caught.value.message and "corp (https://example.test/simple/)" in caught.value.message
