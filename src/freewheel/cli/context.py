@@ -161,32 +161,33 @@ def base_interpreter(settings: Settings, cwd: Path) -> InterpreterInfo | None:
     """The interpreter a resolution starts from: ``--python`` (or
     ``FREEWHEEL_PYTHON``), else the one discovery finds from *cwd*; ``None``
     when none was asked for and none is found (the running one stands in)."""
-    return _start_base_interpreter(settings, cwd)()
+    return _start_base_interpreter(settings, cwd)[0]()
 
 
-def _start_base_interpreter(settings: Settings, cwd: Path) -> Callable[[], InterpreterInfo | None]:
-    """:func:`base_interpreter`, started: the function returned waits for it."""
+def _start_base_interpreter(settings: Settings, cwd: Path) -> tuple[Callable[[], InterpreterInfo | None], bool]:
+    """:func:`base_interpreter`, started: the function returned waits for
+    it, and the flag says whether it is known already (no process runs)."""
     from freewheel.python.interpreters import find_python, start_probe
 
     requested = settings.resolver.python.value
     # With no interpreter asked for and none found (or none that works),
     # resolve for the one running freewheel, as a bare machine would expect.
     try:
-        answer = start_probe(find_python(requested, cwd=cwd))
+        started = start_probe(find_python(requested, cwd=cwd))
     except UsageError:
         if requested is not None:
             raise
-        return lambda: None
+        return (lambda: None), True
 
     def base() -> InterpreterInfo | None:
         try:
-            return answer()
+            return started.wait()
         except UsageError:
             if requested is not None:
                 raise
             return None
 
-    return base
+    return base, started.known
 
 
 def prepare_network(settings: Settings) -> None:
@@ -224,13 +225,14 @@ def build_context(
 class PendingContext(NamedTuple):
     """A command's settings, while the interpreter it targets is described
     (see :func:`start_context`); :attr:`finish` waits for that, and returns
-    the whole context. :attr:`guess` returns at once the context the running
-    interpreter would give, which is usually the target (to start work that
-    a wrong guess only wastes)."""
+    the whole context. While it would wait, :attr:`guess` returns at once
+    the context the running interpreter would give, which is usually the
+    target (to start work that a wrong guess only wastes); it is ``None``
+    when the target is known already."""
 
     settings: Settings
     finish: Callable[[], CommandContext]
-    guess: Callable[[], CommandContext]
+    guess: Callable[[], CommandContext] | None
 
 
 def start_context(
@@ -278,11 +280,11 @@ def start_context(
         sources_table="[tool.uv.sources]" if config.source == "[tool.uv]" else "[tool.freewheel.sources]",
     )
     settings = resolve_settings(frozen, _existing_locations(indexes, cwd, quiet=args.quiet))
-    base = (lambda: interpreter) if interpreter is not None else _start_base_interpreter(settings, cwd)
+    base, known = ((lambda: interpreter), True) if interpreter is not None else _start_base_interpreter(settings, cwd)
 
     def context(interpreter: InterpreterInfo | None) -> CommandContext:
         return CommandContext(
             cwd=cwd, settings=settings, target=_target(args, interpreter), quiet=args.quiet, verbose=args.verbose
         )
 
-    return PendingContext(settings, lambda: context(base()), lambda: context(interpreter))
+    return PendingContext(settings, lambda: context(base()), None if known else (lambda: context(interpreter)))

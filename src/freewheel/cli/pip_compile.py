@@ -124,7 +124,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         # what the running interpreter, the likely target, would need.
         lookups.prefetch(gathered.requirements)
         walked = None
-        if not args.universal:
+        if pending.guess is not None and not args.universal:
             try:
                 guess = pending.guess()
                 guessed = ResolveRequest.from_args(args, gathered, guess, existing_output=output_path)

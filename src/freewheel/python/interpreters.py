@@ -26,6 +26,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 import platformdirs
@@ -257,10 +258,18 @@ def probe(executable: str | Path, *, cache_dir: Path | None = None) -> Interpret
     :raises UsageError: if the file does not exist, cannot be run, is not a
         working Python, or is older than Python 3.8.
     """
-    return start_probe(executable, cache_dir=cache_dir)()
+    return start_probe(executable, cache_dir=cache_dir).wait()
 
 
-def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Callable[[], InterpreterInfo]:
+class StartedProbe(NamedTuple):
+    """A description on its way (see :func:`start_probe`): :attr:`wait`
+    returns it, at once when the cache had it (:attr:`known`)."""
+
+    wait: Callable[[], InterpreterInfo]
+    known: bool
+
+
+def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> StartedProbe:
     """:func:`probe` in two steps: start the interpreter's process (unless
     the cache answers), and return the function that waits for its answer.
     The caller does other work meanwhile: a cold run imports the modules it
@@ -281,7 +290,7 @@ def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Cal
         and (record.path, record.mtime_ns, record.size) == (path, stat.st_mtime_ns, stat.st_size)
     ):
         info = _info_from_facts(record.facts)
-        return lambda: info
+        return StartedProbe(lambda: info, known=True)
     running = _start_probe_process(path)
 
     @functools.cache
@@ -290,7 +299,7 @@ def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Cal
         _write_cache(cache_file, _CacheRecord(path, stat.st_mtime_ns, stat.st_size, facts))
         return _info_from_facts(facts)
 
-    return answer
+    return StartedProbe(answer, known=False)
 
 
 def current_interpreter() -> InterpreterInfo:
