@@ -12,7 +12,7 @@ from packaging.specifiers import SpecifierSet
 
 from freewheel.cli import console
 from freewheel.cli.context import CommandContext, prepare_network, start_context, warn
-from freewheel.errors import FreewheelError, UsageError
+from freewheel.errors import UsageError
 from freewheel.inputs.gather import gather
 from freewheel.util.fs import atomic_write_text
 
@@ -123,14 +123,7 @@ def main(args: argparse.Namespace, argv: list[str]) -> int:
         # are read while the interpreter still describes itself, and so is
         # what the running interpreter, the likely target, would need.
         lookups.prefetch(gathered.requirements)
-        walked = None
-        if pending.guess is not None and not args.universal:
-            try:
-                guess = pending.guess()
-                guessed = ResolveRequest.from_args(args, gathered, guess, existing_output=output_path)
-                walked = walk_ahead(guessed, guess, lookups)
-            except FreewheelError:
-                pass  # said again, in its turn, for the target
+        walked = None if args.universal else walk_ahead(args, gathered, pending, lookups, existing_output=output_path)
         context: CommandContext = pending.finish()
         if args.universal:
             if args.python_platform:

@@ -23,10 +23,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from freewheel.cli.builds import BuildRequest, build_request
-from freewheel.cli.context import CommandContext
+from freewheel.cli.context import CommandContext, PendingContext
 from freewheel.config.settings import PrereleaseMode, Settings
 from freewheel.dists.hashing import sha256_file
-from freewheel.errors import InputError, UsageError
+from freewheel.errors import FreewheelError, InputError, UsageError
 from freewheel.index.models import DistFile
 from freewheel.inputs.gather import Gathered
 from freewheel.inputs.pyproject import ALL_EXTRAS
@@ -373,22 +373,37 @@ class Walk(NamedTuple):
     source: PackageSource
 
 
-def walk_ahead(request: ResolveRequest, context: CommandContext, lookups: Lookups) -> Walk:
-    """Start fetching what resolving *request* will likely read: the pages
-    and metadata down the dependency tree of its newest versions, as the
-    resolver's own prefetching does once it starts.
+def walk_ahead(
+    args: argparse.Namespace,
+    gathered: Gathered,
+    pending: PendingContext,
+    lookups: Lookups,
+    *,
+    existing_output: Path | None,
+) -> Walk | None:
+    """While *pending* waits for the target interpreter, start fetching what
+    resolving for its guess (see :attr:`~freewheel.cli.context.PendingContext.guess`)
+    will likely read: the pages and metadata down the dependency tree of the
+    newest versions, as the resolver's own prefetching does once it starts.
 
-    For a *context* guessed while the target interpreter describes itself
-    (see :attr:`~freewheel.cli.context.PendingContext.guess`): what it
-    fetches is kept by *lookups* for the resolution to come, and nothing is
-    built. A resolver session given the walk stops it when the guess was
-    wrong; else the resolution's own prefetching finds its work done or
-    under way.
+    What the walk fetches is kept by *lookups* for the resolution to come,
+    and nothing is built. A resolver session given the walk stops it when
+    the guess was wrong; else the resolution's own prefetching finds its
+    work done or under way. ``None`` when there is nothing to wait for, or
+    no request can be made for the guess (its error is said again, in its
+    turn, for the target).
     """
     from freewheel.resolver.provider import ROOT, ROOT_VERSION
 
-    provider = _provider(request, context, lookups)
-    provider.get_dependencies(ROOT, ROOT_VERSION)
+    if pending.guess is None:
+        return None
+    try:
+        guess = pending.guess()
+        request = ResolveRequest.from_args(args, gathered, guess, existing_output=existing_output)
+        provider = _provider(request, guess, lookups)
+        provider.get_dependencies(ROOT, ROOT_VERSION)
+    except FreewheelError:
+        return None
     return Walk(request, provider.source)
 
 
