@@ -137,6 +137,8 @@ class DerivedRecord(msgspec.Struct, Generic[_Value], frozen=True):
     headers: list[tuple[str, str]]
     stored_at: float
     value: _Value
+
+
 _Stored = TypeVar("_Stored", StoredResponse, DerivedRecord)
 
 

@@ -338,12 +338,10 @@ def resolver_session(
     cache: Cache | None = None,
     *,
     lookups: Lookups | None = None,
-    walked: Walk | None = None,
 ) -> Iterator[Provider]:
     """A provider wired to the context's indexes, through *lookups* (by
     default ones opened over *cache* for the ``with`` block, see
-    :func:`open_lookups`). The walk ahead *walked* is stopped if it was not
-    for this request's candidates.
+    :func:`open_lookups`).
 
     With ``-v``, what every index answered is reported at the end, also
     when the resolution failed.
@@ -354,8 +352,6 @@ def resolver_session(
         if lookups is None:
             lookups = stack.enter_context(open_lookups(context.settings, cache))
         lookups.metadata.builds = sdist_builds(request.build, context, lookups.cache)
-        if walked is not None and walked.request.policy != request.policy:
-            walked.source.stop_prefetching()
         provider = _provider(request, context, lookups)
         try:
             yield provider
@@ -387,11 +383,11 @@ def walk_ahead(
     newest versions, as the resolver's own prefetching does once it starts.
 
     What the walk fetches is kept by *lookups* for the resolution to come,
-    and nothing is built. A resolver session given the walk stops it when
-    the guess was wrong; else the resolution's own prefetching finds its
-    work done or under way. ``None`` when there is nothing to wait for, or
-    no request can be made for the guess (its error is said again, in its
-    turn, for the target).
+    and nothing is built. The resolution stops it when the guess was wrong;
+    else the resolution's own prefetching finds its work done or under way
+    (see :func:`run_resolution`). ``None`` when there is nothing to wait
+    for, or no request can be made for the guess (its error is said again,
+    in its turn, for the target).
     """
     from freewheel.resolver.provider import ROOT, ROOT_VERSION
 
@@ -433,12 +429,15 @@ def _provider(request: ResolveRequest, context: CommandContext, lookups: Lookups
 def run_resolution(
     request: ResolveRequest, context: CommandContext, lookups: Lookups, walked: Walk | None = None
 ) -> list[PinnedPackage]:
-    """Resolve *request* against the context's indexes, through *lookups*
-    (see :func:`resolver_session` for *walked*)."""
+    """Resolve *request* against the context's indexes, through *lookups*.
+    The walk ahead *walked* goes on if it was for *request*'s candidates,
+    and is stopped otherwise."""
     from freewheel.resolver.resolution import resolve, warnings_for
 
+    if walked is not None and walked.request.policy != request.policy:
+        walked.source.stop_prefetching()
     request = with_references(request, context, lookups.cache)
-    with resolver_session(request, context, lookups=lookups, walked=walked) as provider:
+    with resolver_session(request, context, lookups=lookups) as provider:
         pins = [
             msgspec.structs.replace(pin, editable=pin.name in request.editable)
             for pin in resolve(provider, request.via_sources)
