@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from datetime import UTC, datetime
 
@@ -312,6 +313,59 @@ def test_wheel_urls_read_as_their_files_are_made(parts, tail, escaped):
     except ValueError:
         expected = None
     assert file_version(url) == expected
+
+
+_PAGE_FILES = st.lists(
+    st.tuples(
+        _WHEEL_PARTS | st.tuples(_SDIST_PARTS, _SDIST_PARTS, st.just(None), st.sampled_from([".tar.gz", ".zip"])),
+        st.sampled_from(["https://files.example.test/p/", "/p/", ""]),
+        st.sampled_from(["", "#sha256=00", "?x=1"]),
+        st.booleans(),
+    ),
+    max_size=6,
+)
+
+
+@given(_PAGE_FILES, st.sampled_from(["its name", "the URL's last segment", "another name"]))
+def test_json_pages_group_files_as_each_url_reads(files, said):
+    # A JSON page's files are split by name all at once where the page's
+    # names are its URLs' last segments: the grouping must be the one each
+    # URL alone gives, whatever the page says the files are named.
+    listed, expected = [], collections.Counter()
+    for parts, base, tail, escaped in files:
+        if parts[2] is None:
+            filename = f"demo-{parts[1]}{parts[3]}"
+        else:
+            name, version, build, tags = parts
+            filename = "-".join(["demo" if name == "x-y" else name, version, *build, tags]) + ".whl"
+        url = base + (filename.replace("+", "%2B") if escaped else filename) + tail
+        named = {"its name": filename, "another name": "demo-9.0.tar.gz"}.get(said, url.rpartition("/")[2])
+        listed.append({"filename": named, "url": url, "hashes": {}})
+        version = file_version(url, DEMO)
+        if version is not None:
+            expected[version] += 1
+    page = json.dumps({"meta": {"api-version": "1.0"}, "files": listed}).encode()
+    grouped = page_versions(page, JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert {Version(text): count for text, (count, _) in grouped.items()} == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://files.example.test/p/demo-1.0-py3-none-any.whl#sha256=00",
+        "https://files.example.test/p/demo-1.0-py3-none-any.whl?x=1",
+        "https://files.example.test/p/demo-1.0%2Blocal-py3-none-any.whl",
+        "https://files.example.test/p/demo-1.0.tar.gz#sha256=00",
+        "demo-1.0.tar.gz",
+    ],
+)
+def test_json_file_names_are_their_urls_last_segments(url):
+    # Even where the page names the file by its URL's last segment as it
+    # is written, fragment, query and escapes included.
+    named = url.rpartition("/")[2]
+    page = {"files": [{"filename": named, "url": url, "hashes": {}}] * 2}
+    grouped = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert [(Version(text), count) for text, (count, _) in grouped.items()] == [(file_version(url, DEMO), 2)]
 
 
 def test_spellings_of_one_version_are_one_version():

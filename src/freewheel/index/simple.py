@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -146,16 +147,7 @@ class _FileNames:
         :func:`_grouped`); ``None`` when the file is not a wheel or sdist of
         the project, or its name or wheel tags do not parse."""
         if filename.endswith(".whl"):
-            name, version, tail = _wheel_parts(filename)
-            known = self._wheel_names.get(name)
-            if known is None:
-                known = self._wheel_names[name] = self._is_wheel_name(name)
-            if not known:
-                return None
-            known = self._tails.get(tail)
-            if known is None:
-                known = self._tails[tail] = _is_wheel_tail(tail)
-            return version if known else None
+            return self._wheel_version(*_wheel_parts(filename))
         if filename.endswith(_SDIST_SUFFIXES):
             name, version = _sdist_parts(filename)
             known = self._sdist_names.get(name)
@@ -163,6 +155,33 @@ class _FileNames:
                 known = self._sdist_names[name] = bool(name) and self._is_project(_sdist_name(name))
             return version if known else None
         return None
+
+    def url_versions(self, urls: list[str], names: list[str]) -> list[str | None]:
+        """:meth:`version_text` of the file at each of *urls*, which a page
+        said are named *names*."""
+        # A page lists up to tens of thousands of files, and a call or two
+        # per file cost most of the time spent reading it. Where every URL
+        # plainly ends in the name the page gave, the names are split in
+        # one pass and only a wheel's parts are looked up.
+        joined = "\n".join(urls)
+        if "#" in joined or "?" in joined or "%" in joined or not all(map(str.endswith, urls, map("/".__add__, names))):
+            return [self.version_text(_url_filename(url)) for url in urls]
+        version_text, wheel_version = self.version_text, self._wheel_version
+        return [
+            wheel_version(*parts) if len(parts) == 3 and name.endswith(".whl") else version_text(name)
+            for name, parts in zip(names, map(_split_wheel_name, names))
+        ]
+
+    def _wheel_version(self, name: str, version: str, tail: str) -> str | None:
+        known = self._wheel_names.get(name)
+        if known is None:
+            known = self._wheel_names[name] = self._is_wheel_name(name)
+        if not known:
+            return None
+        known = self._tails.get(tail)
+        if known is None:
+            known = self._tails[tail] = _is_wheel_tail(tail)
+        return version if known else None
 
     def _is_project(self, name: NormalizedName) -> bool:
         return self._project is None or name == self._project
@@ -274,6 +293,10 @@ def parse_wheel_name(filename: str) -> tuple[NormalizedName, Version, frozenset[
     """
     name, version, tail = _wheel_parts(filename)
     return _wheel_name(name), parse_version(version), _wheel_tags(tail)
+
+
+#: A wheel's name split as :func:`_wheel_parts` splits it, when it has two dashes.
+_split_wheel_name = operator.methodcaller("split", "-", 2)
 
 
 def _wheel_parts(filename: str) -> tuple[str, str, str]:
@@ -505,10 +528,10 @@ def _json_page(
             f"it uses version {listing.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    version_text = _FileNames(project).version_text
-    grouped = _grouped(
-        (version_text(_url_filename(file.url)), raw) for file, raw in zip(listing.files, files, strict=True)
+    versions = _FileNames(project).url_versions(
+        [file.url for file in listing.files], [file.filename for file in listing.files]
     )
+    grouped = _grouped(zip(versions, files, strict=True))
     return {text: (len(raws), b"[" + b",".join(raws) + b"]") for text, raws in grouped.items()}
 
 
