@@ -69,6 +69,24 @@ def test_a_record_that_does_not_decode_reads_as_absent_and_is_removed(tmp_path):
     assert cache.read("metadata", "missing", Note) is None
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_record_that_is_not_a_file_reads_as_absent_at_once(tmp_path):
+    # Something else in a record's place (a named pipe would make a plain
+    # read wait for a writer forever) is a miss, as a missing record is.
+    cache = Cache(tmp_path)
+    cache.write("metadata", "piped", Note("some text"), project="demo")
+    cache.write("metadata", "a directory", Note("some text"), project="demo")
+    cache.close()
+    piped = cache.record_path("metadata", "piped", "demo")
+    piped.unlink()
+    os.mkfifo(piped)
+    directory = cache.record_path("metadata", "a directory", "demo")
+    directory.unlink()
+    directory.mkdir()
+    assert cache.read("metadata", "piped", Note, project="demo") is None
+    assert cache.read("metadata", "a directory", Note, project="demo") is None
+
+
 def test_a_killed_writer_breaks_no_reader_and_prune_removes_its_leftovers(dists, index_server, fetch, cache):
     server = index_server(dists, cache_control="max-age=600")
     url = server.files_url + "page.html"

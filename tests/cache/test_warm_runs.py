@@ -1,10 +1,11 @@
 """A run the cache serves whole pays only for what it uses.
 
 Once a compile has filled the cache, compiling again (``--offline``, or
-online while the index's pages are fresh) needs no HTTP stack and no
+online while the index's pages are fresh) needs no network stack (httpx's,
+or asyncio and ssl, which freewheel's own transport runs on) and no
 background thread: it reads the parsed pages and metadata kept in the cache.
 The tests run freewheel where those cannot be had: packages named like the
-HTTP stack that fail to import, and a ``threading`` whose threads refuse to
+network stack that fail to import, and a ``threading`` whose threads refuse to
 start (``sitecustomize``, as a locked-down interpreter might have). Whatever
 freewheel needed from them would fail the run.
 """
@@ -18,7 +19,11 @@ import pytest
 from support.builders import make_wheel
 from support.cli import freewheel
 
-_NETWORK_STACK = ("httpx", "h2", "anyio", "httpcore")
+#: httpx and its stack, which only proxies and hosts whose certificates go
+#: unchecked need.
+_HTTP_STACK = ("httpx", "h2", "anyio", "httpcore")
+#: And what freewheel's own transport runs on.
+_NETWORK_STACK = (*_HTTP_STACK, "asyncio", "ssl")
 
 _NO_THREADS = '''\
 import threading
@@ -32,10 +37,12 @@ threading.Thread.start = _refuse
 '''
 
 
-def _without_network_stack_or_threads(root: Path, *, threads: bool = False) -> dict[str, str]:
-    """Environment variables that put the stubs of *root* first on the path;
-    with *threads*, only the network stack is withheld."""
-    for name in _NETWORK_STACK:
+def _without_network_stack_or_threads(
+    root: Path, *, threads: bool = False, withheld: tuple[str, ...] = _NETWORK_STACK
+) -> dict[str, str]:
+    """Environment variables that put the stubs of *root* first on the path:
+    the *withheld* packages, and with *threads*, threads are not withheld."""
+    for name in withheld:
         package = root / name
         package.mkdir(parents=True)
         (package / "__init__.py").write_text(f"raise ImportError('{name} is not available here')\n")
@@ -90,7 +97,7 @@ def test_a_cold_compile_over_direct_connections_needs_no_http_stack(tmp_path: Pa
     cold = freewheel(
         "pip", "compile", "--no-config", "--cache-dir", tmp_path / "cache", "--default-index", server.url,
         "--no-header", "--no-annotate", "requirements.in", cwd=tmp_path,
-        env=_without_network_stack_or_threads(tmp_path / "stubs", threads=True),
+        env=_without_network_stack_or_threads(tmp_path / "stubs", threads=True, withheld=_HTTP_STACK),
     )
     assert cold.returncode == 0, cold.stderr
     assert cold.stdout == "app==1.0\nlib==1.0\n"

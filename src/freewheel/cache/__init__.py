@@ -48,7 +48,7 @@ import msgspec
 import platformdirs
 
 from freewheel.errors import UsageError
-from freewheel.util.fs import atomic_write_bytes
+from freewheel.util.fs import atomic_write_bytes, read_regular
 from freewheel.util.writer import WriterProcess
 
 # Bucket family -> directory; bump a version when that bucket's format changes.
@@ -130,9 +130,10 @@ def read_record(path: Path, record_type: type[_Record]) -> _Record | None:
     write rather than decoded again by every reader.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError:
-        # Absent, or unreadable (a name too long for this file system): a miss.
+        # Absent, unreadable (a name too long for this file system), or not
+        # a file (a pipe in its place would never end): a miss.
         return None
     try:
         return msgspec.msgpack.decode(data, type=record_type)

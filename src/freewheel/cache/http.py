@@ -38,8 +38,6 @@ entry is served unless it said ``must-revalidate`` or ``no-cache``.
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
 import hashlib
 import os
 import re
@@ -207,6 +205,8 @@ def parse_cache_control(value: str | None) -> dict[str, str | None]:
 def _http_date(value: str | None) -> float | None:
     if value is None:
         return None
+    import email.utils  # only a run that asks whether a response is fresh needs it
+
     try:
         return email.utils.parsedate_to_datetime(value).timestamp()
     except (TypeError, ValueError, IndexError):
@@ -393,6 +393,8 @@ class CachingFetcher(Closing):
         is not stored: the value is what every later run reads, and an index
         page is often megabytes that a cold run would write for nothing.
         """
+        import asyncio  # a run the cache serves whole, through derived(), needs none
+
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         kept = None
@@ -420,6 +422,8 @@ class CachingFetcher(Closing):
 
     async def _get_stored(self, url: str, headers: Mapping[str, str] | None) -> Response:
         """A response through the cache, stored when the rules allow."""
+        import asyncio
+
         self._remember_credentials(url)
         target = describe(url, _header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target) if self._may_hold(target) else None

@@ -8,13 +8,9 @@ PEP 643 says it is static; else what its build backend prepares
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
-import io
 import re
-import tarfile
-import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +33,9 @@ from freewheel.util.requirements import check_versions
 from freewheel.util.urls import strip_credentials
 
 if TYPE_CHECKING:
+    import asyncio
+    import zipfile
+
     from freewheel.cache import Cache
     from freewheel.dists.downloads import DistStore
 
@@ -194,6 +193,11 @@ def _sdist_pkg_info(path: Path, filename: str) -> bytes:
     among its first members: a large sdist is neither decompressed whole
     nor held in memory.
     """
+    # Archives are opened only when the cache has no record of them: a run
+    # it serves whole imports neither module.
+    import tarfile
+    import zipfile
+
     try:
         if filename.endswith(".zip"):
             with zipfile.ZipFile(path) as archive:
@@ -267,6 +271,8 @@ class _WholeFileSpooled(Exception):
 
 
 def _read_wheel_metadata(path: Path, filename: str) -> bytes:
+    import zipfile
+
     try:
         with zipfile.ZipFile(path) as archive:
             return wheel_metadata_bytes(archive, filename)
@@ -320,6 +326,10 @@ class MetadataSource:
         self._tasks: dict[str, asyncio.Task[CoreMetadata]] = {}
 
     def get(self, dist: DistFile) -> asyncio.Task[CoreMetadata]:
+        """The task reading *dist*'s metadata, started on the running loop
+        unless one already is (see :meth:`cached` for a read without one)."""
+        import asyncio  # a run the cache serves whole starts no loop
+
         task = self._tasks.get(dist.url)
         if task is None or (self.builds is not None and _needed_a_build(task)):
             task = asyncio.ensure_future(self._fetch(dist))
@@ -434,6 +444,9 @@ class MetadataSource:
                 )
             return response.status, response.content, response.headers.get("content-range")
 
+        import io
+        import zipfile
+
         try:
             try:
                 result = await read_member(fetch, wanted, hint)
@@ -476,6 +489,8 @@ class MetadataSource:
             if self.builds is None:
                 raise
             # Kept by the build cache, per config settings, not as a record.
+            import asyncio
+
             built = await asyncio.to_thread(self.builds.metadata, Buildable.of(dist, await self._sdist(dist)))
             return _checked(parse_core_metadata(built, source=dist.filename), dist)
         fields = header_fields(raw)

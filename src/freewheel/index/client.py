@@ -8,12 +8,11 @@ Each project is looked up once per client, however many callers ask.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -34,6 +33,9 @@ from freewheel.index.strategy import (
 )
 from freewheel.net.response import FetchError, Getter
 from freewheel.util.fs import file_url_path
+
+if TYPE_CHECKING:
+    import asyncio
 
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
 
@@ -146,6 +148,8 @@ class _Memo(Generic[_T]):
         self._tasks: dict[object, asyncio.Task[_T]] = {}
 
     async def get(self, key: object, make: Callable[[], Awaitable[_T]]) -> _T:
+        import asyncio  # here: a run the cache serves whole (see cached()) needs none
+
         task = self._tasks.get(key)
         if task is None:
             task = self._tasks[key] = asyncio.ensure_future(make())
@@ -246,6 +250,8 @@ class IndexClient:
         For hints such as "the version you need is on another index"; the
         answers never become candidates.
         """
+        import asyncio
+
         project = canonicalize_name(name)
 
         async def ask_skipped() -> tuple[IndexOutcome, ...]:
@@ -280,6 +286,8 @@ class IndexClient:
         return [index for index in self._indexes if eligible(index)]
 
     async def _lookup(self, project: NormalizedName, pinned: Index | None) -> ProjectListing:
+        import asyncio
+
         eligible = self._eligible(pinned)
         simple = [index for index in eligible if index.format == "simple"]
         flat = [index for index in eligible if index.format == "flat"]
@@ -329,6 +337,8 @@ class IndexClient:
 
     async def _read_flat(self, index: Index) -> FlatListing | IndexOutcome:
         """Read a whole flat location once; an outcome stands for a failure."""
+        import asyncio
+
         local = await asyncio.to_thread(_local_flat, index)
         if local is not None:
             return local

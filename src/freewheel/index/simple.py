@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -380,6 +379,8 @@ def parsed_specifier(text: str | None) -> SpecifierSet | None:
 
 
 def _attributes(text: str) -> dict[str, str | None]:
+    import html  # only HTML pages have entities to read
+
     attrs: dict[str, str | None] = {}
     for match in _ATTR_RE.finditer(text):
         key, double, single, bare = match.groups()

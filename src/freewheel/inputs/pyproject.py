@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -232,6 +231,8 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise InputError(f"`{path}` does not exist.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"`{path}` cannot be read: {exc}.") from None
+    import tomllib  # only a run that reads TOML needs it
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -12,9 +12,9 @@ stands for them.
 
 from __future__ import annotations
 
-import configparser
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,6 +30,9 @@ from freewheel.inputs.pyproject import ProjectRequirements, built_requirements
 from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 from freewheel.util.fs import display_path
 
+if TYPE_CHECKING:
+    import configparser
+
 
 def read_setup_cfg(
     path: str | Path, *, extras: Sequence[str] = (), all_extras: bool = False
@@ -38,6 +41,8 @@ def read_setup_cfg(
 
     With *all_extras*, every extra in ``[options.extras_require]`` is included.
     """
+    import configparser  # only a setup.cfg input needs it
+
     shown = display_path(path, Path.cwd())
     parser = configparser.ConfigParser(interpolation=None)
     # setuptools keeps option names as written; extras are case-preserving.

@@ -17,19 +17,22 @@ entry for any other host, as curl and pip read it), and, when enabled, the
 
 from __future__ import annotations
 
-import asyncio
 import netrc
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import msgspec
 
 from freewheel.config.indexes import Index
 from freewheel.errors import UsageError
-from freewheel.net.transport import DEFAULT_PORTS
+from freewheel.net.response import DEFAULT_PORTS
+
+if TYPE_CHECKING:
+    import asyncio
 
 Origin = tuple[str, str, int | None]
 
@@ -232,6 +235,8 @@ class CredentialStore:
         for indexes that always authenticate. Whatever is found is kept
         for the scope.
         """
+        import asyncio  # only once asked: a run the cache serves whole needs none
+
         scope = self._scope_for(url) or scope_of(url)
         if scope not in self._keyring_asked:
             service = self._services.get(scope, url)
@@ -255,6 +260,8 @@ class CredentialStore:
 
 async def _run_keyring(*args: str) -> str | None:
     """The output of ``keyring <args>``, or ``None`` if it found nothing."""
+    import asyncio
+
     try:
         process = await asyncio.create_subprocess_exec(
             "keyring",

@@ -5,20 +5,20 @@ concurrency, retries what is worth retrying, and attaches credentials from a
 :class:`~freewheel.net.auth.CredentialStore` to each request, redirects
 included, by the URL each hop goes to. Caching and range reads belong to
 later layers.
+
+Making a :class:`Fetcher` loads nothing of the network: asyncio, ssl and the
+transports are imported by the first request that needs them, so a run the
+cache serves whole never pays for them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import email.utils
 import functools
 import mimetypes
 import os
 import random
 import re
-import socket
-import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
@@ -30,17 +30,20 @@ from freewheel import __version__
 from freewheel.config.settings import KEYRING_PROVIDERS
 from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
-from freewheel.net.response import Closing, FetchError, Headers, Response
-from freewheel.net.tls import trust_store
-from freewheel.net.transport import DEFAULT_PORTS, Http11Transport, Reply, TransportError, TransportTimeout
+from freewheel.net.response import DEFAULT_PORTS, Closing, FetchError, Headers, Response
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
 if TYPE_CHECKING:
+    import asyncio
+    import ssl
+
     # Imported only for proxies and unchecked hosts, which freewheel's own
     # transport does not serve, and URLs that need rewriting: other runs
     # never load httpx and its stack.
     import httpx
+
+    from freewheel.net.transport import Http11Transport, Reply
 
 DEFAULT_USER_AGENT = f"freewheel/{__version__}"
 DEFAULT_TIMEOUT = 30.0
@@ -64,6 +67,8 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _no_answer(exc: Exception) -> bool:
     """Whether *exc* says no whole answer came, from either transport."""
+    from freewheel.net.transport import TransportError
+
     if isinstance(exc, TransportError):
         return True
     # httpx is only loaded once its client served a request.
@@ -73,6 +78,11 @@ def _no_answer(exc: Exception) -> bool:
 
 def _describe(exc: Exception) -> str:
     """A short phrase for why no response came; the root cause says most."""
+    import socket
+    import ssl
+
+    from freewheel.net.transport import TransportTimeout
+
     httpx = sys.modules.get("httpx")
     if isinstance(exc, TransportTimeout) or (httpx is not None and isinstance(exc, httpx.TimeoutException)):
         return "timed out"
@@ -102,6 +112,8 @@ def retry_after(value: str | None, now: float) -> float | None:
     if value.isdigit():
         delay = float(value)
     else:
+        import email.utils
+
         try:
             delay = email.utils.parsedate_to_datetime(value).timestamp() - now
         except (TypeError, ValueError):
@@ -357,7 +369,8 @@ class Fetcher(Closing):
         self._context: ssl.SSLContext | None = None
         self._direct: Http11Transport | None = None
         self._client: httpx.AsyncClient | None = None
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._max_concurrency = max_concurrency
+        self._semaphore: asyncio.Semaphore | None = None
 
     def _http(self) -> httpx.AsyncClient:
         """httpx's client, for what freewheel's transport does not serve."""
@@ -392,12 +405,16 @@ class Fetcher(Closing):
                 ):
                     return None
         if self._direct is None:
+            from freewheel.net.transport import Http11Transport
+
             self._direct = Http11Transport(self._trust())
         return self._direct
 
     def _trust(self) -> ssl.SSLContext:
         """The certificates both transports trust, loaded once."""
         if self._context is None:
+            from freewheel.net.tls import trust_store
+
             self._context = trust_store(os.environ, self._cert)
         return self._context
 
@@ -430,6 +447,8 @@ class Fetcher(Closing):
         Raises :class:`FetchError` when no response could be obtained, or a
         retried status lasted through every try.
         """
+        import asyncio
+
         local = file_url_path(url)
         if local is not None:
             return await asyncio.to_thread(_read_file_url, url, local)
@@ -475,6 +494,11 @@ class Fetcher(Closing):
         spool_to: Path | None,
         until: Callable[[bytes], bytes | None] | None = None,
     ) -> tuple[Reply | httpx.Response, bytes]:
+        import asyncio
+        import ssl
+
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self._max_concurrency)
         tries = self._retries + 1
         attempt = 0
         while True:

@@ -2,8 +2,9 @@
 client: responses, their headers, the error for no response, and the one
 fetching interface.
 
-Importing this module costs no HTTP library, so a run served from the cache
-alone never loads one (:mod:`freewheel.net.fetcher` does, on first use).
+Importing this module costs no HTTP library, nor asyncio or ssl, so a run
+served from the cache alone never loads them (:mod:`freewheel.net.fetcher`
+does, on first use).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from typing import Protocol, Self
 import msgspec
 
 from freewheel.util.urls import strip_credentials
+
+#: The port a URL of each scheme freewheel fetches over HTTP means when it names none.
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Headers(Mapping[str, str]):

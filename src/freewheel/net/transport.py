@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from freewheel.net.response import Headers
+from freewheel.net.response import DEFAULT_PORTS, Headers
 
 #: Connections kept open to one origin at most, and so requests in flight
 #: to it at once. A cold resolution asks one index for pages and metadata
@@ -45,8 +45,6 @@ _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 _Origin = tuple[str, str, int]
-#: The port a URL of each scheme this transport speaks means when it names none.
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class TransportError(Exception):

@@ -10,7 +10,6 @@ parallel while the solver keeps deciding.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import (
     Awaitable,
@@ -23,7 +22,7 @@ from collections.abc import (
 )
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -35,6 +34,9 @@ from freewheel.index.client import IndexClient, ProjectListing
 from freewheel.index.models import DistFile
 from freewheel.resolver.candidates import Candidate, CandidatePolicy, ProjectCandidates
 from freewheel.resolver.pubgrub import Ranges, VersionKey, from_specifiers, version_key
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -49,7 +51,9 @@ _BUGS = (TypeError, AttributeError, NameError, AssertionError)
 
 class AsyncRunner:
     """An event loop running in a daemon thread, started by the first
-    coroutine given to it: a run the cache serves whole needs neither."""
+    coroutine given to it: a run the cache serves whole needs neither, nor
+    imports asyncio (this module imports it where a loop already runs, or
+    is being made)."""
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -59,6 +63,8 @@ class AsyncRunner:
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The loop, started in its thread if it was not yet."""
+        import asyncio
+
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
@@ -75,10 +81,14 @@ class AsyncRunner:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run *coro* on the loop and wait for its result."""
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     def spawn(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         """Start *coro* on the loop without waiting for it."""
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def close(self, finalizer: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -93,6 +103,7 @@ class AsyncRunner:
         """
         if self._loop is None or self._thread is None:
             return
+        import asyncio
 
         async def shutdown() -> None:
             current = asyncio.current_task()
@@ -250,6 +261,8 @@ class PackageSource:
             return path
 
         async def fetch_all() -> list[Path]:
+            import asyncio
+
             return list(await asyncio.gather(*(fetch_one(d, h) for d, h in wanted)))
 
         return self._runner.run(fetch_all())
@@ -342,6 +355,8 @@ class PackageSource:
         # each version's dependencies right after the version itself, and
         # would wait for them behind the requests of every later version if
         # all the versions were asked for at once.
+        import asyncio
+
         window = asyncio.Semaphore(WALK_AHEAD)
 
         async def best(name: NormalizedName, range_: Ranges) -> None:
@@ -367,6 +382,8 @@ class PackageSource:
     async def _prefetch(
         self, name: NormalizedName, range_: Ranges, bounds: Mapping[NormalizedName, Ranges], lowest: bool
     ) -> None:
+        import asyncio
+
         # Runs on the loop thread only, so the set needs no lock.
         if name in self._prefetched or not self._ahead:
             return

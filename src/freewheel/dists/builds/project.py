@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +53,8 @@ def check_project(path: Path) -> Path:
 
 
 def _pyproject(tree: Path) -> dict[str, Any] | None:
+    import tomllib  # only a build reads a project: resolving from pages needs none
+
     path = tree / "pyproject.toml"
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

@@ -14,14 +14,10 @@ so a second resolution or install of the same file builds nothing, and
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import json
 import os
 import shutil
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -47,6 +43,11 @@ def unpack_sdist(path: Path, into: Path) -> Path:
     pointing out, device files) make the archive invalid rather than
     being skipped.
     """
+    # Imported here, as json below: resolving needs this module, but only
+    # building unpacks or keys anything.
+    import tarfile
+    import zipfile
+
     invalid = f"{path.name} is not a valid source distribution"
     try:
         if path.name.endswith(".zip"):
@@ -138,6 +139,8 @@ class SdistBuilds:
             key = f"tree-{tree_fingerprint(what.path)}"
         else:
             key = (what.sha256 or sha256_file(what.path)).lower()
+        import json
+
         options = self.frontend.options
         settings = json.dumps(options.settings_for(what.name), sort_keys=True)
         if options.environment_key:
@@ -209,4 +212,6 @@ async def fetch_wheel(
         raise BuildError(
             f"{dist.name} {dist.version} has only a source distribution ({dist.filename}), and building is disabled."
         )
+    import asyncio  # here: resolving from the cache alone imports none
+
     return await asyncio.to_thread(builds.wheel, Buildable.of(dist, path))
