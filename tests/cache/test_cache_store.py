@@ -85,6 +85,8 @@ def test_a_record_that_is_not_a_file_reads_as_absent_at_once(tmp_path):
     directory.mkdir()
     assert cache.read("metadata", "piped", Note, project="demo") is None
     assert cache.read("metadata", "a directory", Note, project="demo") is None
+    assert cache.read_bytes(piped) is None
+    assert cache.read_bytes(directory) is None
 
 
 def test_a_killed_writer_breaks_no_reader_and_prune_removes_its_leftovers(dists, index_server, fetch, cache):

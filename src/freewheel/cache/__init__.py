@@ -48,7 +48,7 @@ import msgspec
 import platformdirs
 
 from freewheel.errors import UsageError
-from freewheel.util.fs import atomic_write_bytes, read_regular
+from freewheel.util.fs import NotARegularFile, atomic_write_bytes, read_regular
 from freewheel.util.writer import WriterProcess
 
 # Bucket family -> directory; bump a version when that bucket's format changes.
@@ -338,12 +338,12 @@ class Cache:
 
     def read_bytes(self, path: Path) -> bytes | None:
         """The content of the file *path*, counting what is queued for it;
-        ``None`` when it is absent."""
+        ``None`` when it is absent, or not a regular file."""
         pending = self._writer.pending(path)
         if pending is None:
             try:
-                return path.read_bytes()
-            except (FileNotFoundError, NotADirectoryError):
+                return read_regular(path)
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError, NotARegularFile):
                 return None
         return None if isinstance(pending, _Removal) else pending
 

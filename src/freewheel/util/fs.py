@@ -83,6 +83,11 @@ def _keep_mode(path: Path, temporary: Path) -> None:
     os.chmod(temporary, existing)
 
 
+class NotARegularFile(OSError):
+    """What :func:`read_regular` raises for a path that is something else
+    than a file or directory: a named pipe, a device, a socket."""
+
+
 def read_regular(path: Path) -> bytes:
     """The content of the regular file *path*.
 
@@ -90,7 +95,8 @@ def read_regular(path: Path) -> bytes:
     are read through here: a named pipe or device in their place would make
     a plain read wait forever, or never end.
 
-    :raises OSError: when *path* cannot be read or is not a regular file.
+    :raises OSError: when *path* cannot be read or is not a regular file
+        (:class:`IsADirectoryError`, :class:`NotARegularFile`).
     """
     # Non-blocking, so that opening a named pipe returns at once (POSIX);
     # Windows has neither the flag nor the pipes. Plain descriptors: a warm
@@ -102,7 +108,7 @@ def read_regular(path: Path) -> bytes:
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(status.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+            raise NotARegularFile(errno.EINVAL, "not a regular file", str(path))
         # One read for the whole file as it stood, then until the end, in
         # case it grew meanwhile.
         chunks = [os.read(fd, status.st_size + 1)]
