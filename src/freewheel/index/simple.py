@@ -163,7 +163,8 @@ class _FileNames:
         # plainly ends in the name the page gave, the names are split in
         # one pass and only a wheel's parts are looked up.
         joined = "\n".join(urls)
-        if "#" in joined or "?" in joined or "%" in joined or not all(map(str.endswith, urls, map("/".__add__, names))):
+        plain = not ("#" in joined or "?" in joined or "%" in joined)
+        if not (plain and all(map(str.endswith, urls, map("/".__add__, names)))):
             return [self.version_text(_url_filename(url)) for url in urls]
         version_text, wheel_version = self.version_text, self._wheel_version
         return [
@@ -379,13 +380,17 @@ def parsed_specifier(text: str | None) -> SpecifierSet | None:
 
 
 def _attributes(text: str) -> dict[str, str | None]:
-    import html  # only HTML pages have entities to read
-
     attrs: dict[str, str | None] = {}
     for match in _ATTR_RE.finditer(text):
         key, double, single, bare = match.groups()
         value = next((v for v in (double, single, bare) if v is not None), None)
-        attrs.setdefault(key.lower(), None if value is None else html.unescape(value))
+        if value is not None and "&" in value:
+            # Imported here: only a value with an entity needs it, and JSON
+            # pages none.
+            import html
+
+            value = html.unescape(value)
+        attrs.setdefault(key.lower(), value)
     return attrs
 
 
