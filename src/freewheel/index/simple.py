@@ -12,7 +12,7 @@ import functools
 import hashlib
 import operator
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TypeVar
 from urllib.parse import unquote, urljoin
@@ -130,16 +130,20 @@ class _FileNames:
 
     A page lists thousands of files but repeats a few spellings of the
     project's name and a few dozen wheel tag sets: each distinct one is
-    checked once, in a dictionary, not parsed again per file.
+    checked once, and remembered in a set of those that pass or of those
+    that fail, not parsed again per file.
     """
 
-    __slots__ = ("_project", "_sdist_names", "_tails", "_wheel_names")
+    __slots__ = ("_bad", "_good_names", "_good_sdist_names", "_good_tails", "_project")
 
     def __init__(self, project: NormalizedName | None) -> None:
         self._project = project
-        self._wheel_names: dict[str, bool] = {}
-        self._tails: dict[str, bool] = {}
-        self._sdist_names: dict[str, bool] = {}
+        self._good_names: set[str] = set()
+        self._good_tails: set[str] = set()
+        self._good_sdist_names: set[str] = set()
+        # What failed, of each kind ("wheel", "tail", "sdist"): few, and
+        # looked up only by what did not pass.
+        self._bad: set[tuple[str, str]] = set()
 
     def version_text(self, filename: str) -> str | None:
         """The version *filename* spells, not yet checked (see
@@ -149,10 +153,7 @@ class _FileNames:
             return self._wheel_version(*_wheel_parts(filename))
         if filename.endswith(_SDIST_SUFFIXES):
             name, version = _sdist_parts(filename)
-            known = self._sdist_names.get(name)
-            if known is None:
-                known = self._sdist_names[name] = bool(name) and self._is_project(_sdist_name(name))
-            return version if known else None
+            return version if self._passes("sdist", name, self._good_sdist_names, self._is_sdist_name) else None
         return None
 
     def url_versions(self, urls: list[str], names: list[str]) -> list[str | None]:
@@ -161,27 +162,36 @@ class _FileNames:
         # A page lists up to tens of thousands of files, and a call or two
         # per file cost most of the time spent reading it. Where every URL
         # plainly ends in the name the page gave, the names are split in
-        # one pass and only a wheel's parts are looked up.
+        # one pass, and a wheel whose name and tags passed already costs
+        # two set lookups.
         joined = "\n".join(urls)
         plain = not ("#" in joined or "?" in joined or "%" in joined)
         if not (plain and all(map(str.endswith, urls, map("/".__add__, names)))):
             return [self.version_text(_url_filename(url)) for url in urls]
-        version_text, wheel_version = self.version_text, self._wheel_version
+        version_text, good_names, good_tails = self.version_text, self._good_names, self._good_tails
+        # A tail that passed ends in ".whl": so does the name.
         return [
-            wheel_version(*parts) if len(parts) == 3 and name.endswith(".whl") else version_text(name)
+            parts[1] if len(parts) == 3 and parts[2] in good_tails and parts[0] in good_names else version_text(name)
             for name, parts in zip(names, map(_split_wheel_name, names))
         ]
 
     def _wheel_version(self, name: str, version: str, tail: str) -> str | None:
-        known = self._wheel_names.get(name)
-        if known is None:
-            known = self._wheel_names[name] = self._is_wheel_name(name)
-        if not known:
-            return None
-        known = self._tails.get(tail)
-        if known is None:
-            known = self._tails[tail] = _is_wheel_tail(tail)
-        return version if known else None
+        passes = self._passes("wheel", name, self._good_names, self._is_wheel_name) and self._passes(
+            "tail", tail, self._good_tails, _is_wheel_tail
+        )
+        return version if passes else None
+
+    def _passes(self, kind: str, text: str, good: set[str], check: Callable[[str], bool]) -> bool:
+        """``check(text)``, asked once per distinct *text* of a *kind*."""
+        if text in good:
+            return True
+        if (kind, text) in self._bad:
+            return False
+        if check(text):
+            good.add(text)
+            return True
+        self._bad.add((kind, text))
+        return False
 
     def _is_project(self, name: NormalizedName) -> bool:
         return self._project is None or name == self._project
@@ -191,6 +201,9 @@ class _FileNames:
             return self._is_project(_wheel_name(text))
         except InvalidWheelFilename:
             return False
+
+    def _is_sdist_name(self, text: str) -> bool:
+        return bool(text) and self._is_project(_sdist_name(text))
 
 
 def _is_wheel_tail(tail: str) -> bool:
