@@ -119,9 +119,35 @@ def _url_filename(url: str) -> str:
     """The name of the file at *url*: its last path segment."""
     # Most URLs have no fragment, query or escape, and their name is all
     # after the last slash.
-    if "#" in url or "?" in url or "%" in url:
+    if not _is_plain(url):
         return _split_url(url)[2]
     return url[url.rfind("/") + 1 :]
+
+
+def _is_plain(text: str) -> bool:
+    """Whether *text* (URLs) holds no fragment, query or escape."""
+    return not ("#" in text or "?" in text or "%" in text)
+
+
+class _Verdicts:
+    """What *check* says of each distinct text, asked once per text; the
+    texts that passed are :attr:`good`."""
+
+    __slots__ = ("_bad", "_check", "good")
+
+    def __init__(self, check: Callable[[str], bool]) -> None:
+        self._check = check
+        self.good: set[str] = set()
+        self._bad: set[str] = set()
+
+    def __call__(self, text: str) -> bool:
+        if text in self.good:
+            return True
+        if text in self._bad:
+            return False
+        passed = self._check(text)
+        (self.good if passed else self._bad).add(text)
+        return passed
 
 
 class _FileNames:
@@ -130,30 +156,26 @@ class _FileNames:
 
     A page lists thousands of files but repeats a few spellings of the
     project's name and a few dozen wheel tag sets: each distinct one is
-    checked once, and remembered in a set of those that pass or of those
-    that fail, not parsed again per file.
+    checked once (see :class:`_Verdicts`), not parsed again per file.
     """
 
-    __slots__ = ("_bad", "_good_names", "_good_sdist_names", "_good_tails", "_project")
+    __slots__ = ("_names", "_sdist_names", "_tails")
 
     def __init__(self, project: NormalizedName | None) -> None:
-        self._project = project
-        self._good_names: set[str] = set()
-        self._good_tails: set[str] = set()
-        self._good_sdist_names: set[str] = set()
-        # What failed, of each kind ("wheel", "tail", "sdist"): few, and
-        # looked up only by what did not pass.
-        self._bad: set[tuple[str, str]] = set()
+        self._names = _Verdicts(functools.partial(_is_wheel_name, project=project))
+        self._tails = _Verdicts(_is_wheel_tail)
+        self._sdist_names = _Verdicts(functools.partial(_is_sdist_name, project=project))
 
     def version_text(self, filename: str) -> str | None:
         """The version *filename* spells, not yet checked (see
         :func:`_grouped`); ``None`` when the file is not a wheel or sdist of
         the project, or its name or wheel tags do not parse."""
         if filename.endswith(".whl"):
-            return self._wheel_version(*_wheel_parts(filename))
+            name, version, tail = _wheel_parts(filename)
+            return version if self._names(name) and self._tails(tail) else None
         if filename.endswith(_SDIST_SUFFIXES):
             name, version = _sdist_parts(filename)
-            return version if self._passes("sdist", name, self._good_sdist_names, self._is_sdist_name) else None
+            return version if self._sdist_names(name) else None
         return None
 
     def url_versions(self, urls: list[str], names: list[str]) -> list[str | None]:
@@ -164,46 +186,26 @@ class _FileNames:
         # plainly ends in the name the page gave, the names are split in
         # one pass, and a wheel whose name and tags passed already costs
         # two set lookups.
-        joined = "\n".join(urls)
-        plain = not ("#" in joined or "?" in joined or "%" in joined)
-        if not (plain and all(map(str.endswith, urls, map("/".__add__, names)))):
+        if not (_is_plain("\n".join(urls)) and all(map(str.endswith, urls, map("/".__add__, names)))):
             return [self.version_text(_url_filename(url)) for url in urls]
-        version_text, good_names, good_tails = self.version_text, self._good_names, self._good_tails
+        version_text, good_names, good_tails = self.version_text, self._names.good, self._tails.good
         # A tail that passed ends in ".whl": so does the name.
         return [
             parts[1] if len(parts) == 3 and parts[2] in good_tails and parts[0] in good_names else version_text(name)
             for name, parts in zip(names, map(_split_wheel_name, names))
         ]
 
-    def _wheel_version(self, name: str, version: str, tail: str) -> str | None:
-        passes = self._passes("wheel", name, self._good_names, self._is_wheel_name) and self._passes(
-            "tail", tail, self._good_tails, _is_wheel_tail
-        )
-        return version if passes else None
 
-    def _passes(self, kind: str, text: str, good: set[str], check: Callable[[str], bool]) -> bool:
-        """``check(text)``, asked once per distinct *text* of a *kind*."""
-        if text in good:
-            return True
-        if (kind, text) in self._bad:
-            return False
-        if check(text):
-            good.add(text)
-            return True
-        self._bad.add((kind, text))
+def _is_wheel_name(text: str, project: NormalizedName | None) -> bool:
+    try:
+        name = _wheel_name(text)
+    except InvalidWheelFilename:
         return False
+    return project is None or name == project
 
-    def _is_project(self, name: NormalizedName) -> bool:
-        return self._project is None or name == self._project
 
-    def _is_wheel_name(self, text: str) -> bool:
-        try:
-            return self._is_project(_wheel_name(text))
-        except InvalidWheelFilename:
-            return False
-
-    def _is_sdist_name(self, text: str) -> bool:
-        return bool(text) and self._is_project(_sdist_name(text))
+def _is_sdist_name(text: str, project: NormalizedName | None) -> bool:
+    return bool(text) and (project is None or _sdist_name(text) == project)
 
 
 def _is_wheel_tail(tail: str) -> bool:
