@@ -4,6 +4,7 @@ reuse and its limits, and short errors for answers that are not HTTP."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import threading
 import time
@@ -153,6 +154,78 @@ def test_every_framing_of_a_body_arrives_whole(raw, payload, body):
     # second answer on a reused connection.
     server = raw(lambda index, head: (payload, payload.startswith(b"HTTP/1.0")))
     assert fetch_in_turn([server.url + "a", server.url + "b"]) == [body, body]
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked", "until-closed"])
+def test_large_bodies_arrive_whole_in_every_framing(raw, framing):
+    # Megabytes, as index pages are: received across many reads, into
+    # buffers that grow, and past the point where reading pauses.
+    body = bytes(range(256)) * 12_289
+    if framing == "length":
+        payload = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    elif framing == "chunked":
+        pieces = [body[i : i + 100_000] for i in range(0, len(body), 100_000)]
+        payload = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"".join(
+            b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces
+        ) + b"0\r\n\r\n"
+    else:
+        payload = b"HTTP/1.0 200 OK\r\n\r\n" + body
+    server = raw(lambda index, head: (payload, framing == "until-closed"))
+    assert fetch_in_turn([server.url + "a", server.url + "b"]) == [body, body]
+
+
+class _PausableTransport:
+    """What :class:`~freewheel.net.transport._Incoming` asks of a transport."""
+
+    def __init__(self) -> None:
+        self.paused = False
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+
+def test_bytes_received_before_they_are_read_are_kept_in_order():
+    # The transport writes into what get_buffer lends, in pieces of any size,
+    # while nothing is read: the buffer must grow without losing a byte, and
+    # reading must pause the sender past a limit and resume it after.
+    from freewheel.net.transport import _Incoming
+
+    incoming, transport = _Incoming(), _PausableTransport()
+    incoming.connection_made(transport)  # type: ignore[arg-type]
+    sent = bytes(range(251)) * 4000
+    position = 0
+    for size in itertools.cycle([1, 7000, 40_000, 65_536, 3]):
+        if position == len(sent):
+            break
+        view = incoming.get_buffer(-1)
+        piece = sent[position : position + min(size, len(view))]
+        view[: len(piece)] = piece
+        incoming.buffer_updated(len(piece))
+        position += len(piece)
+    assert transport.paused
+    incoming.eof_received()
+
+    async def read_all() -> bytes:
+        head = await incoming.readuntil(sent[10:13])
+        rest = await incoming.readexactly(len(sent) - len(head) - 5)
+        return head + rest + await incoming.read(100)
+
+    assert asyncio.run(read_all()) == sent
+    assert not transport.paused
+    assert incoming.at_eof()
+
+
+def test_a_body_that_stops_coming_times_out(raw):
+    # The head and part of the body, then nothing, on a connection kept open.
+    server = raw(lambda index, head: (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", False))
+    started = time.monotonic()
+    with pytest.raises(FetchError) as caught:
+        fetch_in_turn([server.url], timeout=0.3)
+    assert caught.value.reason == "timed out"
+    assert time.monotonic() - started < 5
 
 
 def test_one_connection_serves_requests_in_turn(raw):

@@ -264,20 +264,33 @@ class _TooSlow(Exception):
     """A response came in slower than :data:`MIN_RATE`."""
 
 
-async def _paced(response: Reply | httpx.Response, timeout: float) -> AsyncIterator[bytes]:
-    """*response*'s body, failing once it falls behind its overall deadline.
+class _Pace:
+    """A body's overall deadline, from now: raises :class:`_TooSlow` when
+    called with the bytes received so far once it passed.
 
     The client's timeout bounds each read, so a server that sends one byte a
     second would hold a run forever. The deadline grows with what arrives:
     *timeout* seconds, plus one for every :data:`MIN_RATE` bytes received,
     so a large download on a slow but working link is never cut short.
     """
-    started = time.monotonic()
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._started = time.monotonic()
+
+    def __call__(self, received: int) -> None:
+        elapsed = time.monotonic() - self._started
+        if elapsed > self._timeout + received / MIN_RATE:
+            raise _TooSlow(f"the server sent {received} bytes in {elapsed:.0f} s")
+
+
+async def _paced(response: Reply | httpx.Response, timeout: float) -> AsyncIterator[bytes]:
+    """*response*'s body, failing once it falls behind its :class:`_Pace`."""
+    pace = _Pace(timeout)
     received = 0
     async for chunk in response.aiter_bytes():
         received += len(chunk)
-        if time.monotonic() - started > timeout + received / MIN_RATE:
-            raise _TooSlow(f"the server sent {received} bytes in {time.monotonic() - started:.0f} s")
+        pace(received)
         yield chunk
 
 
@@ -508,8 +521,9 @@ class Fetcher(Closing):
                     fields = self._fields(headers, credentials)
                     direct = self._direct_for(url)
                     response: Reply | httpx.Response
+                    reply: Reply | None = None
                     if direct is not None:
-                        response = await direct.get(url, fields, self._timeout)
+                        response = reply = await direct.get(url, fields, self._timeout)
                     else:
                         import httpx
 
@@ -519,6 +533,8 @@ class Fetcher(Closing):
                     try:
                         if spool_to is not None and response.status_code == 200:
                             content = await _spool(response, spool_to, self._timeout, until) or b""
+                        elif reply is not None:
+                            content = await reply.aread(_Pace(self._timeout))
                         else:
                             content = b"".join([c async for c in _paced(response, self._timeout)])
                     finally:

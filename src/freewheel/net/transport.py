@@ -1,4 +1,4 @@
-"""HTTP/1.1 over asyncio's own streams, for every direct connection.
+"""HTTP/1.1 over asyncio's own transports, for every direct connection.
 
 httpx's default transport (httpcore, h2 and anyio's TLS layer) costs
 several times the CPU of asyncio's streams for the same bytes: against
@@ -21,13 +21,14 @@ its request and response objects (about 50 microseconds a request).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +42,13 @@ MAX_CONNECTIONS = 16
 KEEPALIVE = 5.0
 #: Longest response head accepted, and the size of each read of a body.
 _LIMIT = 256 * 1024
+#: Room made for what a connection receives next, at least half of it free.
+_ROOM = 64 * 1024
+#: Largest body received whole into a buffer of its declared size: past it,
+#: in pieces (a Content-Length is the server's word, not memory to set aside).
+_WHOLE_MAX = 64 * 1024 * 1024
+#: Seconds between looks at a body that is received whole.
+_TICK = 1.0
 _NO_BODY_STATUSES = frozenset({204, 304})
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
@@ -61,26 +69,192 @@ class _Stale(Exception):
     """A reused connection ended before its answer began."""
 
 
+class _Incoming(asyncio.BufferedProtocol):
+    """What one connection received and was not read yet.
+
+    Read as asyncio's ``StreamReader`` is read, but received into buffers
+    this protocol owns: TLS decrypts straight into them, not into a chunk
+    that a stream then copies twice (into its buffer, and out of it). A body
+    of known length (:meth:`read_whole`) is received into a buffer of its
+    own, and its reader wakes once, when it is whole: a cold resolution
+    reads tens of megabytes of index pages, on the one thread that holds
+    the GIL.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.BaseTransport | None = None
+        self._buffer = bytearray(_ROOM)
+        self._start = 0  # the first byte not read yet
+        self._end = 0  # the end of what was received
+        self._target: bytearray | None = None
+        self._filled = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._eof = False
+        self._error: OSError | None = None
+        self._paused = False
+
+    # -- the protocol, called by the transport --------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        if isinstance(exc, OSError):
+            self._error = exc
+        elif exc is not None:
+            self._error = ConnectionError(str(exc) or type(exc).__name__)
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        target = self._target
+        if target is not None and self._filled < len(target):
+            return memoryview(target)[self._filled :]
+        if len(self._buffer) - self._end < _ROOM // 2:
+            # A new buffer rather than a resized one: the transport may
+            # still hold a view of the old one.
+            unread = self._end - self._start
+            buffer = bytearray(max(_ROOM, 2 * unread))
+            buffer[:unread] = memoryview(self._buffer)[self._start : self._end]
+            self._buffer, self._start, self._end = buffer, 0, unread
+        return memoryview(self._buffer)[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        target = self._target
+        if target is not None and self._filled < len(target):
+            self._filled += nbytes
+            if self._filled == len(target):
+                self._wake()
+            return
+        self._end += nbytes
+        if not self._paused and self._end - self._start > 2 * _LIMIT:
+            # Nobody reads what comes: let the server wait, as a stream would.
+            self._paused = True
+            self.transport.pause_reading()  # type: ignore[union-attr]
+        self._wake()
+
+    # -- reading, on the loop -----------------------------------------------------
+
+    def at_eof(self) -> bool:
+        """Whether the connection ended and everything it brought was read."""
+        return self._eof and self._start == self._end
+
+    async def readuntil(self, separator: bytes) -> bytes:
+        """The bytes up to and including *separator*.
+
+        :raises asyncio.LimitOverrunError: past :data:`_LIMIT` bytes without it.
+        :raises asyncio.IncompleteReadError: the connection ended first.
+        """
+        scanned = 0
+        while True:
+            index = self._buffer.find(separator, self._start + scanned, self._end)
+            size = index + len(separator) - self._start if index >= 0 else self._end - self._start
+            if size > _LIMIT:
+                raise asyncio.LimitOverrunError("no separator within the limit", 0)
+            if index >= 0:
+                return self._take(size)
+            scanned = max(0, self._end - self._start - len(separator) + 1)
+            await self._more(None)
+
+    async def readexactly(self, size: int) -> bytes:
+        """The next *size* bytes; raises :class:`asyncio.IncompleteReadError`
+        when the connection ends first."""
+        while self._end - self._start < size:
+            await self._more(size)
+        return self._take(size)
+
+    async def read(self, size: int) -> bytes:
+        """Up to *size* bytes, once any came; ``b""`` at the end."""
+        while self._start == self._end:
+            if self._eof and self._error is None:
+                return b""
+            await self._more(None)
+        return self._take(min(size, self._end - self._start))
+
+    async def read_whole(self, size: int, idle: float | None, check: Callable[[int], None]) -> bytes:
+        """The next *size* bytes, received straight into one buffer.
+
+        :raises TimeoutError: nothing came for *idle* seconds.
+        :raises asyncio.IncompleteReadError: the connection ended first.
+
+        *check* is told how many bytes came, at least once a second while
+        they come, and raises to give up.
+        """
+        unread = self._end - self._start
+        if unread >= size:
+            return self._take(size)
+        target = bytearray(size)
+        target[:unread] = memoryview(self._buffer)[self._start : self._end]
+        self._take(unread)
+        self._target, self._filled = target, unread
+        tick = _TICK if idle is None else min(_TICK, idle)
+        try:
+            quiet = 0.0
+            while self._filled < size:
+                before = self._filled
+                try:
+                    async with asyncio.timeout(tick):
+                        await self._more(size)
+                except TimeoutError:
+                    quiet = quiet + tick if self._filled == before else 0.0
+                    if idle is not None and quiet >= idle:
+                        raise
+                check(self._filled)
+        finally:
+            self._target = None
+        return bytes(target)
+
+    def _take(self, size: int) -> bytes:
+        start = self._start
+        self._start += size
+        if self._paused and self._end - self._start <= _LIMIT:
+            self._paused = False
+            self.transport.resume_reading()  # type: ignore[union-attr]
+        return bytes(memoryview(self._buffer)[start : start + size])
+
+    async def _more(self, expected: int | None) -> None:
+        """Wait for bytes to come (or, reading whole, for the last of them)."""
+        if self._error is not None:
+            raise self._error
+        if self._eof:
+            partial = self._take(self._end - self._start) if self._target is None else b""
+            raise asyncio.IncompleteReadError(partial, expected)
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
 class _Connection:
-    """One open connection: its streams and when it was last idle."""
+    """One open connection: its transport, what it received, and when it was last idle."""
 
-    __slots__ = ("idle_since", "reader", "writer")
+    __slots__ = ("idle_since", "incoming", "transport")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    def __init__(self, transport: asyncio.BaseTransport, incoming: _Incoming) -> None:
+        self.transport = transport
+        self.incoming = incoming
         self.idle_since = 0.0
 
     def usable(self, now: float) -> bool:
-        return (
-            now - self.idle_since < KEEPALIVE
-            and not self.reader.at_eof()
-            and not self.writer.transport.is_closing()
-        )
+        return now - self.idle_since < KEEPALIVE and not self.incoming.at_eof() and not self.transport.is_closing()
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         # abort, not close: a TLS close would wait for the server's reply.
-        self.writer.transport.abort()
+        self.transport.abort()  # type: ignore[attr-defined]
 
 
 def _head(target: str, host: str, fields: Mapping[str, str]) -> bytes:
@@ -225,8 +399,42 @@ class Reply:
         if data:
             yield data
 
+    async def aread(self, check: Callable[[int], None]) -> bytes:
+        """The whole body, decoded from its ``Content-Encoding``. *check* is
+        told how many bytes came so far, at least once a second while they
+        come, and raises to give up."""
+        if not self._decoders:
+            return await self._body.read_whole(check)
+        return await _gathered(self.aiter_bytes(), check)
+
     async def aclose(self) -> None:
         await self._body.aclose()
+
+
+async def _gathered(chunks: AsyncIterator[bytes], check: Callable[[int], None]) -> bytes:
+    """*chunks* joined, *check* told the count received after each."""
+    received: list[bytes] = []
+    count = 0
+    async for chunk in chunks:
+        count += len(chunk)
+        check(count)
+        received.append(chunk)
+    return b"".join(received)
+
+
+@contextlib.contextmanager
+def _reading_errors() -> Iterator[None]:
+    """What reading an answer raises, as this transport's errors."""
+    try:
+        yield
+    except TimeoutError:
+        raise TransportTimeout("timed out reading the response") from None
+    except asyncio.IncompleteReadError:
+        raise TransportError("the server closed the connection mid-response") from None
+    except asyncio.LimitOverrunError:
+        raise TransportError("a chunk header is too long") from None
+    except OSError as exc:
+        raise TransportError(str(exc) or type(exc).__name__) from exc
 
 
 class _Body:
@@ -248,21 +456,25 @@ class _Body:
         self._reusable = reusable and length is not None
         self._read_timeout = read_timeout
 
-    async def _read(self, read: Any) -> bytes:
-        try:
+    async def _read(self, read: Awaitable[bytes]) -> bytes:
+        with _reading_errors():
             async with asyncio.timeout(self._read_timeout):
-                data: bytes = await read
-        except TimeoutError:
-            raise TransportTimeout("timed out reading the response") from None
-        except asyncio.IncompleteReadError:
-            raise TransportError("the server closed the connection mid-response") from None
-        except asyncio.LimitOverrunError:
-            raise TransportError("a chunk header is too long") from None
-        except OSError as exc:
-            raise TransportError(str(exc) or type(exc).__name__) from exc
+                return await read
+
+    async def read_whole(self, check: Callable[[int], None]) -> bytes:
+        """The whole body, as sent (see :meth:`Reply.aread`): of a declared
+        length, received into one buffer; else gathered as it is iterated."""
+        connection, length = self._connection, self._length
+        if connection is None:
+            return b""
+        if not isinstance(length, int) or length > _WHOLE_MAX:
+            return await _gathered(self.__aiter__(), check)
+        with _reading_errors():
+            data = await connection.incoming.read_whole(length, self._read_timeout, check)
+        self._finish(complete=True)
         return data
 
-    async def _chunks(self, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    async def _chunks(self, reader: _Incoming) -> AsyncIterator[bytes]:
         length = self._length
         if length is None:
             while data := await self._read(reader.read(_LIMIT)):
@@ -286,7 +498,7 @@ class _Body:
             async for data in self._exactly(reader, length):
                 yield data
 
-    async def _exactly(self, reader: asyncio.StreamReader, size: int) -> AsyncIterator[bytes]:
+    async def _exactly(self, reader: _Incoming, size: int) -> AsyncIterator[bytes]:
         """The next *size* bytes of the body, as they arrive."""
         while size:
             data = await self._read(reader.read(min(size, _LIMIT)))
@@ -299,7 +511,7 @@ class _Body:
         connection = self._connection
         if connection is None:
             return
-        async for data in self._chunks(connection.reader):
+        async for data in self._chunks(connection.incoming):
             yield data
         self._finish(complete=True)
 
@@ -375,11 +587,11 @@ class Http11Transport:
     async def _answer(
         self, connection: _Connection, message: bytes, read_timeout: float | None, reused: bool
     ) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
-        connection.writer.write(message)
+        connection.write(message)
         try:
             async with asyncio.timeout(read_timeout):
                 while True:
-                    head = await connection.reader.readuntil(b"\r\n\r\n")
+                    head = await connection.incoming.readuntil(b"\r\n\r\n")
                     status, reason, version, headers = _parse_head(head)
                     if not 100 <= status < 200:  # informational answers precede the real one
                         return status, reason, version, headers
@@ -409,21 +621,22 @@ class Http11Transport:
     async def _connect(self, origin: _Origin, timeout: float | None) -> _Connection:
         scheme, host, port = origin
         tls = self._context if scheme == "https" else None
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
                 addresses = await self._resolve(host, port)
                 error: OSError | None = None
                 for address in addresses:
                     try:
-                        reader, writer = await asyncio.open_connection(
-                            address, port, ssl=tls, server_hostname=host if tls else None, limit=_LIMIT
+                        transport, incoming = await loop.create_connection(
+                            _Incoming, address, port, ssl=tls, server_hostname=host if tls else None
                         )
                     except ssl.SSLError:
                         raise  # the same certificate comes from every address
                     except OSError as exc:
                         error = exc
                         continue
-                    return _Connection(reader, writer)
+                    return _Connection(transport, incoming)
                 assert error is not None
                 raise error
         except TimeoutError:
