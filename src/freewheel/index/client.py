@@ -8,13 +8,13 @@ Each project is looked up once per client, however many callers ask.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import msgspec
 from packaging.utils import NormalizedName, canonicalize_name
 
 from freewheel.cache.http import CachingFetcher
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
 _STOPPING: frozenset[OutcomeStatus] = frozenset(("unauthorized", "forbidden", "unreachable", "error"))
 
 
-@dataclasses.dataclass(frozen=True)
-class ProjectListing:
+class ProjectListing(msgspec.Struct, frozen=True):
     """Everything the indexes offer for one project, ordered by the strategy.
 
     ``versions`` are candidates in preference order (for resolving to the

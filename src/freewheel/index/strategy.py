@@ -21,10 +21,10 @@ flat files come first.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal, get_args
 
+import msgspec
 from packaging.version import Version
 
 from freewheel.config.indexes import Index
@@ -39,8 +39,7 @@ OutcomeStatus = Literal["found", "not-found", "unauthorized", "forbidden", "unre
 Candidates = tuple[tuple[Version, Sequence[DistFile]], ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class IndexOutcome:
+class IndexOutcome(msgspec.Struct, frozen=True):
     """What asking one index about one project gave.
 
     ``detail`` is a short phrase for verbose output and hints (``"HTTP

@@ -190,7 +190,7 @@ class _Incoming(asyncio.BufferedProtocol):
             return self._take(size)
         target = bytearray(size)
         target[:unread] = memoryview(self._buffer)[self._start : self._end]
-        self._take(unread)
+        self._start = self._end
         self._target, self._filled = target, unread
         tick = _TICK if idle is None else min(_TICK, idle)
         try:

@@ -101,7 +101,6 @@ import re
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from packaging.markers import InvalidMarker, Marker, default_environment
@@ -1006,8 +1005,7 @@ def _fill_unreached(children: list[MarkerTree | None]) -> list[MarkerTree]:
 # -- atoms -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Opaque:
+class _Opaque(NamedTuple):
     """An atom evaluated by ``packaging`` itself."""
 
     marker: Marker

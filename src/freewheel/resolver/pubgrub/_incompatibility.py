@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from packaging.version import Version
 
@@ -14,24 +13,21 @@ from ._term import Term
 P = TypeVar("P", bound=Hashable)
 
 
-@dataclass(frozen=True, slots=True)
-class NotRoot(Generic[P]):
+class NotRoot(NamedTuple, Generic[P]):
     """The root package must be selected at its one version."""
 
     package: P
     version: Version
 
 
-@dataclass(frozen=True, slots=True)
-class NoVersions(Generic[P]):
+class NoVersions(NamedTuple, Generic[P]):
     """The provider has no version of ``package`` inside ``range``."""
 
     package: P
     range: Ranges
 
 
-@dataclass(frozen=True, slots=True)
-class UnavailableVersions(Generic[P]):
+class UnavailableVersions(NamedTuple, Generic[P]):
     """The versions of ``package`` in ``version_range`` cannot be used, for ``reason``."""
 
     package: P
@@ -39,8 +35,7 @@ class UnavailableVersions(Generic[P]):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class FromDependency(Generic[P]):
+class FromDependency(NamedTuple, Generic[P]):
     """``package`` at versions in ``range`` depends on ``dependency`` in ``dep_range``."""
 
     package: P
@@ -49,8 +44,7 @@ class FromDependency(Generic[P]):
     dep_range: Ranges
 
 
-@dataclass(frozen=True, slots=True)
-class SameVersion(Generic[P]):
+class SameVersion(NamedTuple, Generic[P]):
     """``package`` is always selected at the same version as each of ``twins``
     (``foo[bar]`` and ``foo``), and no version of ``package`` in ``range`` lies in
     all of the twins' ranges, so those terms cannot hold together."""
@@ -60,8 +54,7 @@ class SameVersion(Generic[P]):
     twins: tuple[tuple[P, Ranges], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Derived(Generic[P]):
+class Derived(NamedTuple, Generic[P]):
     """The incompatibility was learned from two earlier ones by conflict resolution."""
 
     cause1: Incompatibility[P]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from enum import Enum, auto
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from packaging.version import Version
 
@@ -31,8 +30,7 @@ class Relation(Enum):
     INCONCLUSIVE = auto()
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment(Generic[P]):
+class Assignment(NamedTuple, Generic[P]):
     """One decision or derivation, with the package's accumulated term after it."""
 
     package: P

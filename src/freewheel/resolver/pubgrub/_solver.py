@@ -6,8 +6,7 @@ import bisect
 import functools
 import itertools
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from packaging.version import Version
 
@@ -37,8 +36,7 @@ class SupportsLessThan(Protocol):
     def __lt__(self, other: Any, /) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Unavailable:
+class Unavailable(NamedTuple):
     """Returned by :meth:`DependencyProvider.get_dependencies` for a version that cannot be used."""
 
     reason: str

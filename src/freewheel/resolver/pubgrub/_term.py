@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._ranges import EMPTY, FULL, Ranges
 
 __all__ = ["EMPTY", "FULL", "Term"]
 
 
-@dataclass(frozen=True, slots=True)
-class Term:
+class Term(NamedTuple):
     """A positive term ``package in range`` or a negative term ``package not in range``.
 
     A positive term requires the package to be selected at a version in
