@@ -12,7 +12,6 @@ environment variables override both. Empty values are ignored.
 
 from __future__ import annotations
 
-import configparser
 import functools
 import hashlib
 import importlib.util
@@ -199,6 +198,8 @@ def _normalize(option: str) -> str:
 
 def _read_file(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     """Map ``(section, normalized option)`` to ``(value, option as written)`` for *path*."""
+    import configparser  # only where a file is read: most runs name none
+
     parser = configparser.RawConfigParser()
     # Keep the option names as written, for origins.
     parser.optionxform = str  # type: ignore[assignment,method-assign]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import mimetypes
 import os
 import random
 import re
@@ -250,6 +249,8 @@ def _read_file_url(url: str, path: Path) -> Response:
         return Response(url=url, status=404, headers=Headers(), content=b"")
     except OSError as exc:
         raise FetchError(url, exc.strerror or str(exc)) from None
+    import mimetypes  # only for file:// URLs
+
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     headers = Headers({"Content-Type": content_type, "Content-Length": str(len(content))})
     return Response(url=url, status=200, headers=headers, content=content)
