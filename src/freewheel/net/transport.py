@@ -459,7 +459,8 @@ class _Body:
     async def _read(self, read: Awaitable[bytes]) -> bytes:
         with _reading_errors():
             async with asyncio.timeout(self._read_timeout):
-                return await read
+                data = await read
+        return data
 
     async def read_whole(self, check: Callable[[int], None]) -> bytes:
         """The whole body, as sent (see :meth:`Reply.aread`): of a declared

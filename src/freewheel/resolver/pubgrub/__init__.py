@@ -6,6 +6,10 @@ Synchronous and free of I/O: everything it knows about packages comes from a
 :class:`Ranges`, built from PEP 440 specifiers by :func:`from_specifiers`.
 It imports nothing from the rest of freewheel, and nothing but public API
 from ``packaging``.
+
+Its value types (terms, assignments, causes) are named tuples: every
+command that resolves imports them, and defining a frozen dataclass costs
+Python about 0.7 ms, a named tuple less than a tenth of that.
 """
 
 from ._incompatibility import (
