@@ -261,6 +261,8 @@ def test_a_server_that_never_answers_is_an_error_not_a_loop(raw):
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "malformed status line b'SSH-2.0-OpenSSH_9.6'"),
         (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "malformed header line b'no colon here'"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", "the server closed the connection mid-response"),
+        # A length is the server's word: memory is taken as the body comes.
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999999\r\n\r\nshort", "the server closed the connection mid-response"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", "invalid Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", "invalid Content-Length"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size b'zz'"),
@@ -270,7 +272,7 @@ def test_a_server_that_never_answers_is_an_error_not_a_loop(raw):
         (b"HTTP/1.1 200 OK\r\n" + b"X: " + b"y" * 300_000 + b"\r\n\r\n", "the response head is too long"),
     ],
     ids=[
-        "not-http", "bad-header", "truncated", "bad-length", "huge-length",
+        "not-http", "bad-header", "truncated", "vast-length", "bad-length", "huge-length",
         "bad-chunk", "negative-chunk", "prefixed-chunk", "huge-head",
     ],
 )

@@ -44,9 +44,11 @@ KEEPALIVE = 5.0
 _LIMIT = 256 * 1024
 #: Room made for what a connection receives next, at least half of it free.
 _ROOM = 64 * 1024
-#: Largest body received whole into a buffer of its declared size: past it,
-#: in pieces (a Content-Length is the server's word, not memory to set aside).
-_WHOLE_MAX = 64 * 1024 * 1024
+#: The pieces a body of declared length is received into, each of this size
+#: (the last one shorter): memory is taken as the body comes, not all at
+#: once for what the server declares, and sixteen pages in flight at once
+#: hold only what came of them.
+_PIECE = 256 * 1024
 #: Seconds between looks at a body that is received whole.
 _TICK = 1.0
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -75,19 +77,23 @@ class _Incoming(asyncio.BufferedProtocol):
     Read as asyncio's ``StreamReader`` is read, but received into buffers
     this protocol owns: TLS decrypts straight into them, not into a chunk
     that a stream then copies twice (into its buffer, and out of it). A body
-    of known length (:meth:`read_whole`) is received into a buffer of its
-    own, and its reader wakes once, when it is whole: a cold resolution
-    reads tens of megabytes of index pages, on the one thread that holds
-    the GIL.
+    of known length (:meth:`read_whole`) is received into pieces of its
+    own, joined once, and its reader wakes once, when it is whole: a cold
+    resolution reads tens of megabytes of index pages, on the one thread
+    that holds the GIL.
     """
 
     def __init__(self) -> None:
-        self.transport: asyncio.BaseTransport | None = None
+        self.transport: asyncio.ReadTransport | None = None
         self._buffer = bytearray(_ROOM)
         self._start = 0  # the first byte not read yet
         self._end = 0  # the end of what was received
-        self._target: bytearray | None = None
+        # Reading a body whole: its pieces, how much of the last is filled,
+        # how many bytes came, and how many are expected.
+        self._pieces: list[bytes | bytearray] | None = None
         self._filled = 0
+        self._received = 0
+        self._size = 0
         self._waiter: asyncio.Future[None] | None = None
         self._eof = False
         self._error: OSError | None = None
@@ -96,9 +102,13 @@ class _Incoming(asyncio.BufferedProtocol):
     # -- the protocol, called by the transport --------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]
 
     def connection_lost(self, exc: Exception | None) -> None:
+        # The transport points here, and this back: a cycle that only the
+        # collector, which runs rarely (see freewheel.__main__), would free,
+        # buffers and all.
+        self.transport = None
         self._eof = True
         if isinstance(exc, OSError):
             self._error = exc
@@ -112,30 +122,35 @@ class _Incoming(asyncio.BufferedProtocol):
         return False
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        target = self._target
-        if target is not None and self._filled < len(target):
-            return memoryview(target)[self._filled :]
+        pieces = self._pieces
+        if pieces is not None and self._received < self._size:
+            if self._filled == len(pieces[-1]):
+                pieces.append(bytearray(min(_PIECE, self._size - self._received)))
+                self._filled = 0
+            return memoryview(pieces[-1])[self._filled :]
         if len(self._buffer) - self._end < _ROOM // 2:
             # A new buffer rather than a resized one: the transport may
-            # still hold a view of the old one.
+            # still hold a view of the old one. Made to fit, not doubled: it
+            # is zero-filled, so all of it counts as memory in use, and
+            # reading pauses before it holds much.
             unread = self._end - self._start
-            buffer = bytearray(max(_ROOM, 2 * unread))
+            buffer = bytearray(unread + _ROOM)
             buffer[:unread] = memoryview(self._buffer)[self._start : self._end]
             self._buffer, self._start, self._end = buffer, 0, unread
         return memoryview(self._buffer)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
-        target = self._target
-        if target is not None and self._filled < len(target):
+        if self._pieces is not None and self._received < self._size:
             self._filled += nbytes
-            if self._filled == len(target):
+            self._received += nbytes
+            if self._received == self._size:
                 self._wake()
             return
         self._end += nbytes
-        if not self._paused and self._end - self._start > 2 * _LIMIT:
+        if not self._paused and self._end - self._start > 2 * _LIMIT and self.transport is not None:
             # Nobody reads what comes: let the server wait, as a stream would.
             self._paused = True
-            self.transport.pause_reading()  # type: ignore[union-attr]
+            self.transport.pause_reading()
         self._wake()
 
     # -- reading, on the loop -----------------------------------------------------
@@ -177,7 +192,7 @@ class _Incoming(asyncio.BufferedProtocol):
         return self._take(min(size, self._end - self._start))
 
     async def read_whole(self, size: int, idle: float | None, check: Callable[[int], None]) -> bytes:
-        """The next *size* bytes, received straight into one buffer.
+        """The next *size* bytes, received straight into pieces joined at the end.
 
         :raises TimeoutError: nothing came for *idle* seconds.
         :raises asyncio.IncompleteReadError: the connection ended first.
@@ -188,41 +203,44 @@ class _Incoming(asyncio.BufferedProtocol):
         unread = self._end - self._start
         if unread >= size:
             return self._take(size)
-        target = bytearray(size)
-        target[:unread] = memoryview(self._buffer)[self._start : self._end]
-        self._start = self._end
-        self._target, self._filled = target, unread
+        first = self._take(unread)
+        self._pieces, self._filled, self._received, self._size = [first], len(first), unread, size
         tick = _TICK if idle is None else min(_TICK, idle)
         try:
             quiet = 0.0
-            while self._filled < size:
-                before = self._filled
+            while self._received < size:
+                before = self._received
                 try:
                     async with asyncio.timeout(tick):
                         await self._more(size)
                 except TimeoutError:
-                    quiet = quiet + tick if self._filled == before else 0.0
+                    quiet = quiet + tick if self._received == before else 0.0
                     if idle is not None and quiet >= idle:
                         raise
-                check(self._filled)
+                check(self._received)
+            return b"".join(self._pieces)
         finally:
-            self._target = None
-        return bytes(target)
+            self._pieces = None
 
     def _take(self, size: int) -> bytes:
         start = self._start
         self._start += size
-        if self._paused and self._end - self._start <= _LIMIT:
+        data = bytes(memoryview(self._buffer)[start : start + size])
+        if self._start == self._end and len(self._buffer) > _ROOM:
+            # Read out: a pooled connection keeps no more than its usual
+            # room, whatever a large answer that came at once made it grow to.
+            self._buffer, self._start, self._end = bytearray(_ROOM), 0, 0
+        if self._paused and self._end - self._start <= _LIMIT and self.transport is not None:
             self._paused = False
-            self.transport.resume_reading()  # type: ignore[union-attr]
-        return bytes(memoryview(self._buffer)[start : start + size])
+            self.transport.resume_reading()
+        return data
 
     async def _more(self, expected: int | None) -> None:
         """Wait for bytes to come (or, reading whole, for the last of them)."""
         if self._error is not None:
             raise self._error
         if self._eof:
-            partial = self._take(self._end - self._start) if self._target is None else b""
+            partial = self._take(self._end - self._start) if self._pieces is None else b""
             raise asyncio.IncompleteReadError(partial, expected)
         self._waiter = asyncio.get_running_loop().create_future()
         try:
@@ -468,7 +486,7 @@ class _Body:
         connection, length = self._connection, self._length
         if connection is None:
             return b""
-        if not isinstance(length, int) or length > _WHOLE_MAX:
+        if not isinstance(length, int):
             return await _gathered(self.__aiter__(), check)
         with _reading_errors():
             data = await connection.incoming.read_whole(length, self._read_timeout, check)
