@@ -13,7 +13,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from freewheel.net import Fetcher, FetchError
-from freewheel.net.transport import MAX_CONNECTIONS
+from freewheel.net.transport import (
+    MAX_CONNECTIONS,
+    MAX_SMALL_REQUESTS,
+    WARM_CONNECTIONS,
+)
 
 #: What a raw server sends for a request: (bytes to send, whether to close
 #: the connection afterwards). ``None`` closes it without an answer.
@@ -24,14 +28,15 @@ class RawServer:
     """A TCP server that answers each request head with scripted bytes.
 
     *answer* gets the request's number on its connection (from 0) and its
-    head. ``connections`` counts accepted connections, ``requests`` the
-    request heads read, ``most_at_once`` the most connections open together.
+    head. ``connections`` counts accepted connections, ``used`` those that
+    carried a request, ``requests`` the request heads read,
+    ``most_at_once`` the most requests in progress together.
     """
 
     def __init__(self, answer: Answer, delay: float = 0.0) -> None:
         self.answer = answer
         self.delay = delay
-        self.connections = self.requests = self.open = self.most_at_once = 0
+        self.connections = self.used = self.requests = self.in_progress = self.most_at_once = 0
         self._lock = threading.Lock()
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._socket.settimeout(0.05)
@@ -51,8 +56,6 @@ class RawServer:
                 continue
             with self._lock:
                 self.connections += 1
-                self.open += 1
-                self.most_at_once = max(self.most_at_once, self.open)
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
     def _serve(self, connection: socket.socket) -> None:
@@ -69,9 +72,14 @@ class RawServer:
                     head, _, buffer = buffer.partition(b"\r\n\r\n")
                     with self._lock:
                         self.requests += 1
+                        self.used += index == 0
+                        self.in_progress += 1
+                        self.most_at_once = max(self.most_at_once, self.in_progress)
                     time.sleep(self.delay)
                     reply = self.answer(index, head)
                     index += 1
+                    with self._lock:
+                        self.in_progress -= 1
                     if reply is None:
                         return
                     payload, close = reply
@@ -80,9 +88,6 @@ class RawServer:
                         return
         except OSError:
             pass
-        finally:
-            with self._lock:
-                self.open -= 1
 
     def stop(self) -> None:
         self._stopped.set()
@@ -232,7 +237,7 @@ def test_one_connection_serves_requests_in_turn(raw):
     server = raw(lambda index, head: _ok(head.split(b" ")[1]))
     urls = [server.url + f"page/{n}" for n in range(5)]
     assert fetch_in_turn(urls) == [f"/page/{n}".encode() for n in range(5)]
-    assert server.connections == 1
+    assert server.used == 1
 
 
 def test_a_connection_the_server_dropped_is_replaced_unseen(raw):
@@ -241,7 +246,7 @@ def test_a_connection_the_server_dropped_is_replaced_unseen(raw):
     # request goes again on a new connection, and is not counted as a try.
     server = raw(lambda index, head: _ok(b"fine") if index == 0 else None)
     assert fetch_in_turn([server.url + "a", server.url + "b", server.url + "c"]) == [b"fine"] * 3
-    assert server.connections == 3
+    assert server.used == 3
     assert server.requests == 5
 
 
@@ -283,13 +288,43 @@ def test_answers_that_are_not_http_are_short_errors(raw, payload, reason):
     assert caught.value.reason == reason
 
 
-def test_connections_to_one_origin_are_bounded(raw):
+def test_requests_to_one_origin_are_bounded(raw):
     server = raw(lambda index, head: _ok(b"x"), delay=0.05)
     count = 3 * MAX_CONNECTIONS
     assert fetch_all([server.url + f"{n}" for n in range(count)]) == [b"x"] * count
     assert server.requests == count
-    # All of them in use at once, and no more: the rest waited their turn.
+    # As many in progress at once as allowed, and no more: the rest waited
+    # their turn, on the connections opened first.
+    assert server.most_at_once == MAX_SMALL_REQUESTS
+    assert server.connections == MAX_SMALL_REQUESTS
+
+
+def test_downloads_may_use_more_connections(raw, tmp_path):
+    server = raw(lambda index, head: _ok(b"x"), delay=0.05)
+    count = 3 * MAX_CONNECTIONS
+
+    async def run() -> list[bytes]:
+        async with Fetcher(timeout=5, retries=0) as fetcher:
+            downloads = [fetcher.get(server.url + f"{n}", spool_to=tmp_path / f"{n}") for n in range(count)]
+            return [response.path.read_bytes() for response in await asyncio.gather(*downloads)]
+
+    assert asyncio.run(run()) == [b"x"] * count
     assert server.most_at_once == MAX_CONNECTIONS
+
+
+def test_the_first_request_to_an_origin_opens_the_connections_the_next_need(raw):
+    # Opened while the first answer is awaited, they spare the requests it
+    # leads to (a page's dependencies) a burst of connections of their own.
+    server = raw(lambda index, head: _ok(b"x"), delay=0.05)
+
+    async def run() -> None:
+        async with Fetcher(timeout=5, retries=0) as fetcher:
+            await fetcher.get(server.url)
+            await asyncio.gather(*(fetcher.get(server.url + f"{n}") for n in range(MAX_SMALL_REQUESTS)))
+
+    asyncio.run(run())
+    assert server.requests == 1 + MAX_SMALL_REQUESTS
+    assert server.connections == WARM_CONNECTIONS == MAX_SMALL_REQUESTS
 
 
 def test_a_connection_the_server_says_it_closes_is_not_reused(raw):
@@ -297,7 +332,7 @@ def test_a_connection_the_server_says_it_closes_is_not_reused(raw):
     closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
     server = raw(lambda index, head: (closing, False))
     assert fetch_in_turn([server.url + "a", server.url + "b"]) == [b"ok", b"ok"]
-    assert server.connections == 2
+    assert server.used == 2
 
 
 @pytest.mark.parametrize("coding", ["gzip", "deflate"])

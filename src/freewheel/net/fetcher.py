@@ -513,6 +513,8 @@ class Fetcher(Closing):
 
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max_concurrency)
+        # A whole file streamed to disk, not a page or a range of metadata.
+        download = spool_to is not None and not any(name.lower() == "range" for name in headers or ())
         tries = self._retries + 1
         attempt = 0
         while True:
@@ -524,7 +526,7 @@ class Fetcher(Closing):
                     response: Reply | httpx.Response
                     reply: Reply | None = None
                     if direct is not None:
-                        response = reply = await direct.get(url, fields, self._timeout)
+                        response = reply = await direct.get(url, fields, self._timeout, download=download)
                     else:
                         import httpx
 

@@ -28,16 +28,32 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import Any
 from urllib.parse import urlsplit
 
 from freewheel.net.response import DEFAULT_PORTS, Headers
 
 #: Connections kept open to one origin at most, and so requests in flight
-#: to it at once. A cold resolution asks one index for pages and metadata
-#: in parallel; beyond 16 the TLS handshakes cost more than they save.
+#: to it at once: downloads, which a file host may limit per connection.
 MAX_CONNECTIONS = 16
+#: Requests other than downloads (pages, metadata) in flight to one origin
+#: at once. A cold resolution sends them by the dozen, each small: beyond
+#: 8 the TLS handshakes of more connections cost more than they save.
+MAX_SMALL_REQUESTS = 8
+#: Connections opened to an origin as soon as its first request goes out.
+#: That request takes the first ready; the others wait in the pool for the
+#: requests a resolution sends next, which would otherwise each open one
+#: when it needs it: a burst of handshakes contending for the CPU with the
+#: pages they bring, on the critical path of every cold resolution.
+WARM_CONNECTIONS = MAX_SMALL_REQUESTS
 #: Seconds an idle connection is kept for reuse (httpx's default).
 KEEPALIVE = 5.0
 #: Longest response head accepted, and the size of each read of a body.
@@ -255,14 +271,16 @@ class _Incoming(asyncio.BufferedProtocol):
 
 
 class _Connection:
-    """One open connection: its transport, what it received, and when it was last idle."""
+    """One open connection: its transport, what it received, when it was
+    last idle, and whether it *served* a request already."""
 
-    __slots__ = ("idle_since", "incoming", "transport")
+    __slots__ = ("idle_since", "incoming", "served", "transport")
 
     def __init__(self, transport: asyncio.BaseTransport, incoming: _Incoming) -> None:
         self.transport = transport
         self.incoming = incoming
         self.idle_since = 0.0
+        self.served = False
 
     def usable(self, now: float) -> bool:
         return now - self.idle_since < KEEPALIVE and not self.incoming.at_eof() and not self.transport.is_closing()
@@ -273,6 +291,11 @@ class _Connection:
     def close(self) -> None:
         # abort, not close: a TLS close would wait for the server's reply.
         self.transport.abort()  # type: ignore[attr-defined]
+
+
+def _release_all(slots: Iterable[asyncio.Semaphore]) -> None:
+    for slot in slots:
+        slot.release()
 
 
 def _head(target: str, host: str, fields: Mapping[str, str]) -> bytes:
@@ -549,19 +572,24 @@ class _Body:
 
 class Http11Transport:
     """Keep-alive HTTP/1.1 connections, at most :data:`MAX_CONNECTIONS` per
-    origin, TLS by *context* for ``https`` URLs."""
+    origin (and :data:`MAX_SMALL_REQUESTS` for what is not a download), TLS
+    by *context* for ``https`` URLs."""
 
     def __init__(self, context: ssl.SSLContext) -> None:
         self._context = context
         self._idle: dict[_Origin, list[_Connection]] = {}
-        self._slots: dict[_Origin, asyncio.Semaphore] = {}
+        self._slots: dict[_Origin, tuple[asyncio.Semaphore, asyncio.Semaphore]] = {}
+        self._warming: dict[_Origin, list[asyncio.Task[_Connection]]] = {}
         self._addresses: dict[tuple[str, int], asyncio.Future[list[Any]]] = {}
 
-    async def get(self, url: str, fields: Mapping[str, str], timeout: float | None) -> Reply:
+    async def get(
+        self, url: str, fields: Mapping[str, str], timeout: float | None, *, download: bool = False
+    ) -> Reply:
         """Send ``GET`` for *url* (as :func:`~freewheel.net.fetcher.request_url`
         spells it) with the header *fields*, and return the answer once its
         head has come; *timeout* bounds the wait for a connection, the
-        connecting, and each read."""
+        connecting, and each read. A *download* (a whole file, to disk) may
+        use every connection of the origin."""
         parts = urlsplit(url)
         scheme = parts.scheme
         if scheme not in DEFAULT_PORTS:
@@ -571,22 +599,36 @@ class Http11Transport:
         # The target is the URL after its authority, as sent: not re-joined
         # from the parts, which would lose an empty query's "?".
         target = url[len(scheme) + 3 + len(parts.netloc) :].partition("#")[0] or "/"
-        slot = self._slots.setdefault(origin, asyncio.Semaphore(MAX_CONNECTIONS))
+        slots = self._slots.get(origin)
+        if slots is None:
+            slots = self._slots[origin] = (asyncio.Semaphore(MAX_SMALL_REQUESTS), asyncio.Semaphore(MAX_CONNECTIONS))
+            self._warm(origin, timeout)
+        held = slots[1:] if download else slots
+        taken: list[asyncio.Semaphore] = []
         try:
             async with asyncio.timeout(timeout):
-                await slot.acquire()
-        except TimeoutError:
-            raise TransportTimeout("timed out waiting for a connection") from None
+                for slot in held:
+                    await slot.acquire()
+                    taken.append(slot)
+        except BaseException as exc:
+            _release_all(taken)
+            if isinstance(exc, TimeoutError):
+                raise TransportTimeout("timed out waiting for a connection") from None
+            raise
         try:
-            return await self._exchange(url, _head(target, host, fields), origin, timeout)
+            return await self._exchange(url, _head(target, host, fields), origin, held, timeout)
         except BaseException:
-            slot.release()
+            _release_all(held)
             raise
 
-    async def _exchange(self, url: str, message: bytes, origin: _Origin, timeout: float | None) -> Reply:
+    async def _exchange(
+        self, url: str, message: bytes, origin: _Origin, held: tuple[asyncio.Semaphore, ...], timeout: float | None
+    ) -> Reply:
         while True:
-            connection = self._pooled(origin)
-            reused = connection is not None
+            connection = self._pooled(origin) or await self._warmed(origin)
+            # One that served before may have been closed by the server since,
+            # unseen: the request then goes again on another.
+            reused = connection is not None and connection.served
             if connection is None:
                 connection = await self._connect(origin, timeout)
             try:
@@ -599,7 +641,7 @@ class Http11Transport:
                 raise
             break
         length = _body_length(status, headers)
-        release = functools.partial(self._release, origin)
+        release = functools.partial(self._release, origin, held)
         body = _Body(release, connection, length, _reusable(version, headers), timeout)
         return Reply(url, status, reason, headers, body)
 
@@ -636,6 +678,32 @@ class Http11Transport:
                 return connection
             connection.close()
         return None
+
+    def _warm(self, origin: _Origin, timeout: float | None) -> None:
+        """Start opening :data:`WARM_CONNECTIONS` to *origin* in the background."""
+        warming = self._warming[origin] = []
+        for _ in range(WARM_CONNECTIONS):
+            task = asyncio.ensure_future(self._connect(origin, timeout))
+            task.add_done_callback(functools.partial(self._warmed_up, origin))
+            warming.append(task)
+
+    def _warmed_up(self, origin: _Origin, task: asyncio.Task[_Connection]) -> None:
+        """A warming connection is open, or failed: pool it unless a request took it."""
+        warming = self._warming.get(origin, [])
+        if task not in warming:
+            return  # taken: the request that awaits it has it, or its error
+        warming.remove(task)
+        if not task.cancelled() and task.exception() is None:
+            # A failure is dropped: a request that needs a connection later
+            # opens its own, and reports that one's error.
+            self._release_idle(origin, task.result())
+
+    async def _warmed(self, origin: _Origin) -> _Connection | None:
+        """A connection still being opened by :meth:`_warm`, once open, or
+        its error; ``None`` when none is left. (Connecting again after it
+        failed would double the wait for a host that does not answer.)"""
+        warming = self._warming.get(origin)
+        return await warming.pop(0) if warming else None
 
     async def _connect(self, origin: _Origin, timeout: float | None) -> _Connection:
         scheme, host, port = origin
@@ -679,14 +747,23 @@ class Http11Transport:
             raise
         return list(dict.fromkeys(info[4][0] for info in infos))
 
-    def _release(self, origin: _Origin, connection: _Connection | None) -> None:
-        """A request to *origin* ended; keep its *connection* for reuse if given."""
+    def _release(self, origin: _Origin, held: tuple[asyncio.Semaphore, ...], connection: _Connection | None) -> None:
+        """A request to *origin*, which *held* its slots, ended; keep its
+        *connection* for reuse if given."""
         if connection is not None:
-            connection.idle_since = time.monotonic()
-            self._idle.setdefault(origin, []).append(connection)
-        self._slots[origin].release()
+            connection.served = True
+            self._release_idle(origin, connection)
+        _release_all(held)
+
+    def _release_idle(self, origin: _Origin, connection: _Connection) -> None:
+        connection.idle_since = time.monotonic()
+        self._idle.setdefault(origin, []).append(connection)
 
     async def aclose(self) -> None:
+        for warming in self._warming.values():
+            for task in warming:
+                task.cancel()
+        await asyncio.gather(*(t for w in self._warming.values() for t in w), return_exceptions=True)
         for idle in self._idle.values():
             for connection in idle:
                 connection.close()
