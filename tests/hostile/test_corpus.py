@@ -75,7 +75,6 @@ PAGES = {
     "json not json": (JSON, b"{not json"),
     "json files not a list": _json(3),
     "json file not an object": _json([3]),
-    "json filename not a string": _json([{"filename": 1, "url": "x", "hashes": {}}]),
     "json page not an object": (JSON, b"[1, 2, 3]"),
     "json nested too deep": (JSON, DEEP.encode()),
     "html not text": (HTML, b"\xff\xfe<a href='\x00'>\x80</a>" * 100),
@@ -86,6 +85,7 @@ PAGES = {
 PAGES["json hashes not an object"] = _json(
     [{"filename": f"page_{len(PAGES)}-1.0.tar.gz", "url": f"page_{len(PAGES)}-1.0.tar.gz", "hashes": "sha256"}]
 )
+PAGES["json filename not a string"] = _json([{"filename": 1, "url": f"page_{len(PAGES)}-1.0.tar.gz", "hashes": {}}])
 
 
 def _wheel_bytes(members: dict[str, bytes]) -> bytes:

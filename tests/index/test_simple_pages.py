@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pytest
@@ -26,8 +27,10 @@ from freewheel.index.models import DistFile
 from freewheel.index.pages import PageFiles, read_page
 from freewheel.index.simple import (
     JSON_CONTENT_TYPE,
+    PageEntry,
     dist_of,
     file_version,
+    page_files,
     page_versions,
     parse_sdist_name,
     parse_wheel_name,
@@ -40,8 +43,13 @@ def parse_project_page(
     content: bytes, content_type: str | None, page_url: str, index: Index, project: str
 ) -> list[DistFile]:
     """The files a project page lists, as the resolver gets them."""
-    grouped = page_versions(content, content_type, page_url, index, project)
-    return [dist_of(entry, index) for _, files in grouped.values() for entry in version_entries(files, page_url)]
+    grouped, files = page_versions(content, content_type, page_url, index, project)
+    return [dist_of(entry, index) for entry in _version_entries(files, grouped.values(), page_url)]
+
+
+def _version_entries(files: bytes, versions: Iterable[list[int]], page_url: str) -> list[PageEntry]:
+    encoded = page_files(files)
+    return [entry for positions in versions for entry in version_entries([encoded[p] for p in positions], page_url)]
 
 
 def parse_html_page(content: bytes, page_url: str, index: Index, project: str) -> list[DistFile]:
@@ -214,7 +222,6 @@ def test_unquoted_greater_than_in_attribute_and_escaped_entities():
     [
         (b"{not json", "application/vnd.pypi.simple.v1+json", "not valid JSON"),
         (b'{"meta": {}, "name": "demo"}', "application/vnd.pypi.simple.v1+json", "files"),
-        (b'{"files": [{"url": "x"}]}', "application/vnd.pypi.simple.v1+json", "filename"),
         (
             b'{"meta": {"api-version": "2.0"}, "files": []}',
             "application/vnd.pypi.simple.v1+json",
@@ -345,8 +352,8 @@ def test_json_pages_group_files_as_each_url_reads(files, said):
         if version is not None:
             expected[version] += 1
     page = json.dumps({"meta": {"api-version": "1.0"}, "files": listed}).encode()
-    grouped = page_versions(page, JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
-    assert {Version(text): count for text, (count, _) in grouped.items()} == expected
+    grouped, _ = page_versions(page, JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert {Version(text): len(positions) for text, positions in grouped.items()} == expected
 
 
 @pytest.mark.parametrize(
@@ -364,8 +371,8 @@ def test_json_file_names_are_their_urls_last_segments(url):
     # is written, fragment, query and escapes included.
     named = url.rpartition("/")[2]
     page = {"files": [{"filename": named, "url": url, "hashes": {}}] * 2}
-    grouped = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
-    assert [(Version(text), count) for text, (count, _) in grouped.items()] == [(file_version(url, DEMO), 2)]
+    grouped, _ = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    assert [(Version(text), len(positions)) for text, positions in grouped.items()] == [(file_version(url, DEMO), 2)]
 
 
 def test_spellings_of_one_version_are_one_version():
@@ -378,23 +385,27 @@ def test_spellings_of_one_version_are_one_version():
             for f in ["demo-1.0.tar.gz", "demo-2.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"]
         ],
     }
-    grouped = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
+    grouped, files = page_versions(json.dumps(page).encode(), JSON_CONTENT_TYPE, PAGE, INDEX, DEMO)
     assert {
-        text: [e.url.rpartition("/")[2] for e in version_entries(files, PAGE)] for text, (_, files) in grouped.items()
+        text: [e.url.rpartition("/")[2] for e in _version_entries(files, [positions], PAGE)]
+        for text, positions in grouped.items()
     } == {
         "1.0": ["demo-1.0.tar.gz", "demo-1.0.0-py3-none-any.whl", "demo-1.0.0.zip"],
         "2.0": ["demo-2.0.tar.gz"],
     }
 
 
-def test_a_malformed_file_is_reported_when_its_version_is_read():
-    # Only each file's name and URL are read with the page; the other
-    # versions stay usable, and the one with the malformed file says so once
-    # looked at.
+@pytest.mark.parametrize(
+    ("malformed", "reason"),
+    [({"filename": "demo-2.0.tar.gz", "hashes": 3}, "hashes"), ({"hashes": {}}, "filename")],
+)
+def test_a_malformed_file_is_reported_when_its_version_is_read(malformed, reason):
+    # Only each file's URL is read with the page; the other versions stay
+    # usable, and the one with the malformed file says so once looked at.
     page = {
         "meta": {"api-version": "1.0"},
         "files": [
-            {"filename": "demo-2.0.tar.gz", "url": "https://files.example.test/demo-2.0.tar.gz", "hashes": 3},
+            {"url": "https://files.example.test/demo-2.0.tar.gz", **malformed},
             {"filename": "demo-1.0.tar.gz", "url": "https://files.example.test/demo-1.0.tar.gz", "hashes": {}},
         ],
     }
@@ -404,4 +415,4 @@ def test_a_malformed_file_is_reported_when_its_version_is_read():
     with pytest.raises(IndexAccessError) as caught:
         list(files.by_version[Version("2.0")])
     assert "a file of version 2.0 is malformed" in caught.value.message
-    assert "hashes" in caught.value.message and "corp (https://example.test/simple/)" in caught.value.message
+    assert reason in caught.value.message and "corp (https://example.test/simple/)" in caught.value.message

@@ -8,9 +8,9 @@ Layout::
     <root>/wheels-v1/<project>/<sha256>/<filename>  whole distribution files, by content hash
     <root>/archive-v1/<project>/...                 unpacked wheels (the installer's)
     <root>/metadata-v1/<project>/<key>.rec          small records keyed by a string
-    <root>/derived-v4/<project>/<key>.rec           values derived from HTTP responses (parsed index pages),
+    <root>/derived-v5/<project>/<key>.rec           values derived from HTTP responses (parsed index pages),
                                                     kept instead of the responses
-    <root>/derived-v4/<project>/<key>.offline.rec   the same, from no-store responses, for --offline only
+    <root>/derived-v5/<project>/<key>.offline.rec   the same, from no-store responses, for --offline only
     <root>/builds-v1/<project>/<sha256>/<settings>/ what building an sdist produced (freewheel.dists.builds.sdist)
 
 The first level of every bucket is a project's canonical name, or
@@ -57,7 +57,7 @@ BUCKETS: Mapping[str, str] = {
     "wheels": "wheels-v1",
     "archive": "archive-v1",
     "metadata": "metadata-v1",
-    "derived": "derived-v4",
+    "derived": "derived-v5",
     "builds": "builds-v1",
 }
 

@@ -25,6 +25,7 @@ from freewheel.index.simple import (
     PageEntry,
     UnreadablePage,
     dist_of,
+    page_files,
     page_versions,
     parse_version,
     version_entries,
@@ -34,19 +35,19 @@ from freewheel.net.response import Response
 
 class ProjectPage(msgspec.Struct, array_like=True, frozen=True):
     """What an index answered for a project page: its HTTP *status*, and for
-    a 200 the usable files grouped by version, newest first (the version, the
-    number of its files, and the files), or why the page could not be read
-    (*unreadable*). *url* is the page's, which relative file URLs resolve
-    against.
+    a 200 the usable files grouped by version, newest first (each version
+    with the positions of its files in *files*), or why the page could not
+    be read (*unreadable*). *url* is the page's, which relative file URLs
+    resolve against.
 
-    Each version's files stay encoded (see
-    :func:`~freewheel.index.simple.version_entries`) until that version is
-    looked at: decoding every file of every page a resolution reads cost
-    more than the rest of a warm resolution.
+    The files stay encoded, as :attr:`~freewheel.index.simple.PageVersions.files`,
+    until a version of theirs is looked at: decoding every file of every page
+    a resolution reads cost more than the rest of a warm resolution.
     """
 
     status: int
-    versions: list[tuple[str, int, bytes]] = []
+    versions: list[tuple[str, list[int]]] = []
+    files: bytes = b""
     unreadable: str | None = None
     url: str = ""
 
@@ -56,14 +57,15 @@ def read_page(response: Response, index: Index, project: NormalizedName) -> Proj
     if response.status != 200:
         return ProjectPage(response.status)
     try:
-        grouped = page_versions(
+        grouped, files = page_versions(
             response.content, response.headers.get("content-type"), response.url, index, project
         )
     except UnreadablePage as exc:
         return ProjectPage(200, unreadable=exc.reason)
     return ProjectPage(
         200,
-        [(text, *grouped[text]) for text in sorted(grouped, key=parse_version, reverse=True)],
+        [(text, grouped[text]) for text in sorted(grouped, key=parse_version, reverse=True)],
+        files,
         url=response.url,
     )
 
@@ -105,19 +107,20 @@ class _Lazy(Sequence[DistFile]):
 class VersionFiles(_Lazy):
     """The files of one version of a kept page."""
 
-    __slots__ = ("_count", "_entries", "_page", "_text")
+    __slots__ = ("_entries", "_page", "_positions", "_text")
 
-    def __init__(self, count: int, entries: bytes, text: str, page: PageFiles) -> None:
+    def __init__(self, positions: list[int], text: str, page: PageFiles) -> None:
         super().__init__()
-        self._count = count
-        self._entries: bytes | list[PageEntry] = entries
+        self._positions = positions
+        self._entries: list[PageEntry] | None = None
         self._text = text
         self._page = page
 
     def _decoded(self) -> list[PageEntry]:
-        if isinstance(self._entries, bytes):
+        if self._entries is None:
+            files = self._page.encoded()
             try:
-                self._entries = version_entries(self._entries, self._page.url)
+                self._entries = version_entries(map(files.__getitem__, self._positions), self._page.url)
             except msgspec.DecodeError as exc:
                 raise UnreadablePage(
                     self._page.index, self._page.project, f"a file of version {self._text} is malformed ({exc})"
@@ -128,24 +131,36 @@ class VersionFiles(_Lazy):
         return tuple(dist_of(e, self._page.index) for e in self._decoded())
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._positions)
 
 
 class PageFiles(_Lazy):
     """Every file of a kept page, newest version first; :attr:`by_version`
     reaches one version's files without making the others'."""
 
-    __slots__ = ("by_version", "index", "project", "url")
+    __slots__ = ("_document", "_encoded", "by_version", "index", "project", "url")
 
     def __init__(self, page: ProjectPage, index: Index, project: NormalizedName) -> None:
         super().__init__()
         self.index = index
         self.project = project
         self.url = page.url
+        self._document = page.files
+        self._encoded: list[msgspec.Raw] | None = None
         self.by_version: dict[Version, VersionFiles] = {}
-        for text, count, entries in page.versions:
+        for text, positions in page.versions:
             version = parse_version(text)
-            self.by_version[version] = VersionFiles(count, entries, text, self)
+            self.by_version[version] = VersionFiles(positions, text, self)
+
+    def encoded(self) -> list[msgspec.Raw]:
+        """Each file of the page, as it wrote it (read once, when a version
+        is first looked at)."""
+        if self._encoded is None:
+            try:
+                self._encoded = page_files(self._document)
+            except msgspec.DecodeError as exc:
+                raise UnreadablePage(self.index, self.project, f"its files are malformed ({exc})") from None
+        return self._encoded
 
     def _make(self) -> tuple[DistFile, ...]:
         return tuple(dist for files in self.by_version.values() for dist in files)

@@ -12,9 +12,9 @@ import functools
 import hashlib
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urljoin
 
 import msgspec
@@ -178,17 +178,16 @@ class _FileNames:
             return version if self._sdist_names(name) else None
         return None
 
-    def url_versions(self, urls: list[str], names: list[str]) -> list[str | None]:
-        """:meth:`version_text` of the file at each of *urls*, which a page
-        said are named *names*."""
+    def url_versions(self, urls: list[str]) -> list[str | None]:
+        """:meth:`version_text` of the file at each of *urls*."""
         # A page lists up to tens of thousands of files, and a call or two
-        # per file cost most of the time spent reading it. Where every URL
-        # plainly ends in the name the page gave, the names are split in
-        # one pass, and a wheel whose name and tags passed already costs
-        # two set lookups.
-        if not (_is_plain("\n".join(urls)) and all(map(str.endswith, urls, map("/".__add__, names)))):
+        # per file cost most of the time spent reading it. Where no URL has
+        # a fragment, query or escape, the names are split in one pass, and
+        # a wheel whose name and tags passed already costs two set lookups.
+        if not _is_plain("\n".join(urls)):
             return [self.version_text(_url_filename(url)) for url in urls]
         version_text, good_names, good_tails = self.version_text, self._names.good, self._tails.good
+        names = [url.rpartition("/")[2] for url in urls]
         # A tail that passed ends in ".whl": so does the name.
         return [
             parts[1] if len(parts) == 3 and parts[2] in good_tails and parts[0] in good_names else version_text(name)
@@ -480,18 +479,17 @@ def html_files(content: bytes, page_url: str, index: Index) -> Iterator[DistFile
             yield dist_of(entry, index)
 
 
-def _html_page(
-    content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[str, tuple[int, bytes]]:
+def _html_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> PageVersions:
     # PEP 503 pages are UTF-8; one that is not is an unusable answer, as it
     # is to uv, rather than a page listing nothing.
     try:
-        grouped = _grouped(_html_entries(content, page_url, project, "strict"))
+        listed = list(_html_entries(content, page_url, project, "strict"))
     except UnicodeDecodeError as exc:
         raise UnreadablePage(
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
         ) from None
-    return {text: (len(entries), _JSON_ENCODER.encode(entries)) for text, entries in grouped.items()}
+    grouped = _grouped((version, position) for position, (version, _) in enumerate(listed))
+    return PageVersions(grouped, _JSON_ENCODER.encode(_PageFiles([entry for _, entry in listed])))
 
 
 class _JsonMeta(msgspec.Struct, rename="kebab"):
@@ -499,11 +497,15 @@ class _JsonMeta(msgspec.Struct, rename="kebab"):
 
 
 class _JsonFile(msgspec.Struct, gc=False):
-    """What grouping reads of a file: the two keys PEP 691 requires.
-    Strings only, so never in a cycle: the collector need not track the
-    tens of thousands a page makes (a seventh of decoding them)."""
+    """What grouping reads of a file: its URL, whose last segment names it.
+    A string only, so never in a cycle: the collector need not track the
+    tens of thousands a page makes (a seventh of decoding them).
 
-    filename: str
+    The rest of the file, ``filename`` included, is checked when its
+    version is looked at (see :func:`version_entries`): decoding each
+    file's name as well cost a sixth of reading a page.
+    """
+
     url: str
 
 
@@ -516,10 +518,25 @@ class _JsonFiles(msgspec.Struct):
     files: list[msgspec.Raw]
 
 
+class _PageFiles(msgspec.Struct):
+    files: Sequence[PageEntry]
+
+
 _JSON_LISTING = msgspec.json.Decoder(_JsonListing)
 _JSON_FILES = msgspec.json.Decoder(_JsonFiles)
 _JSON_ENCODER = msgspec.json.Encoder()
-_ENTRIES = msgspec.json.Decoder(list[PageEntry])
+_ENTRY = msgspec.json.Decoder(PageEntry)
+
+
+class PageVersions(NamedTuple):
+    """A project page read by :func:`page_versions`."""
+
+    #: The text of each version, in the order the page first lists it, with
+    #: the positions of its files in :attr:`files`, in the page's order.
+    versions: dict[str, list[int]]
+    #: A JSON object whose ``files`` are the page's, as PEP 691 writes them
+    #: (the page itself, when it is JSON); see :func:`page_files`.
+    files: bytes
 
 
 def json_time(text: str | None) -> datetime | None:
@@ -532,15 +549,13 @@ def json_time(text: str | None) -> datetime | None:
         return None
 
 
-def _json_page(
-    content: bytes, page_url: str, index: Index, project: NormalizedName
-) -> dict[str, tuple[int, bytes]]:
-    # Each file is kept as the page wrote it, and read whole only when its
+def _json_page(content: bytes, page_url: str, index: Index, project: NormalizedName) -> PageVersions:
+    # The page is kept as it came, and each file read whole only when its
     # version is looked at (see version_entries): making an object of every
-    # file of every page cost more than the rest of reading them.
+    # file of every page, or even copying each out, cost more than the rest
+    # of reading them.
     try:
         listing = _JSON_LISTING.decode(content)
-        files = _JSON_FILES.decode(content).files
     except msgspec.DecodeError as exc:
         raise UnreadablePage(index, project, f"the page is not valid JSON ({exc})") from None
     # PEP 691: a client must refuse a major version of the API it does not know.
@@ -551,25 +566,31 @@ def _json_page(
             f"it uses version {listing.meta.api_version} of the simple API, which freewheel does "
             "not support",
         )
-    versions = _FileNames(project).url_versions(
-        [file.url for file in listing.files], [file.filename for file in listing.files]
-    )
-    grouped = _grouped(zip(versions, files, strict=True))
-    return {text: (len(raws), b"[" + b",".join(raws) + b"]") for text, raws in grouped.items()}
+    versions = _FileNames(project).url_versions([file.url for file in listing.files])
+    return PageVersions(_grouped(zip(versions, range(len(versions)))), content)
 
 
-def version_entries(files: bytes, page_url: str) -> list[PageEntry]:
-    """The files of one version, as :func:`page_versions` encoded them, with
-    their URLs resolved against *page_url*.
+def page_files(files: bytes) -> list[msgspec.Raw]:
+    """The files of :attr:`PageVersions.files`, each as the page wrote it.
+
+    :raises msgspec.DecodeError: when *files* is not a JSON object with a
+        list of ``files``.
+    """
+    return _JSON_FILES.decode(files).files
+
+
+def version_entries(files: Iterable[msgspec.Raw], page_url: str) -> list[PageEntry]:
+    """*files* (some of :func:`page_files`) read whole, with their URLs
+    resolved against *page_url*.
 
     :raises msgspec.DecodeError: when one is not a PEP 691 file (a page's
         files are checked only this far when read).
     """
-    entries = _ENTRIES.decode(files)
-    for position, entry in enumerate(entries):
+    entries = []
+    for raw in files:
+        entry = _ENTRY.decode(raw)
         url = _resolve(page_url, entry.url)
-        if url is not entry.url:
-            entries[position] = msgspec.structs.replace(entry, url=url)
+        entries.append(entry if url is entry.url else msgspec.structs.replace(entry, url=url))
     return entries
 
 
@@ -599,12 +620,10 @@ def page_versions(
     page_url: str,
     index: Index,
     project: NormalizedName,
-) -> dict[str, tuple[int, bytes]]:
+) -> PageVersions:
     """Read a project page of *index* in whichever format it answered with:
     the files of *project* it lists, grouped by version (versions and files
-    in the order the page first lists them), each version's as the number of
-    its files and a JSON array of PEP 691 file objects (see
-    :func:`version_entries`).
+    in the order the page first lists them; see :class:`PageVersions`).
 
     Raises :class:`UnreadablePage` when the page is not an index page at
     all, or not one freewheel can read.
