@@ -241,6 +241,29 @@ def test_removals_take_their_turn_among_the_writes(tmp_path):
     assert not dropped.exists() and kept.is_file()
 
 
+def test_large_records_and_small_ones_keep_the_order_they_were_stored_in(tmp_path):
+    # Large records (index pages) are sent to the writing process by a
+    # thread of their own, and the small ones stored after them wait their
+    # turn: a small record rewriting or removing a large one wins.
+    cache = Cache(tmp_path / "cache")
+    large = "x" * 300_000
+    paths = {key: cache.record_path("derived", key, "demo") for key in ("a", "b", "c")}
+    for round_ in range(20):
+        cache.write_path(paths["a"], msgspec.msgpack.encode(Note(large + str(round_))))
+        cache.write_path(paths["a"], msgspec.msgpack.encode(Note(f"a{round_}")))
+        cache.write_path(paths["b"], msgspec.msgpack.encode(Note(large + str(round_))))
+        cache.remove_path(paths["b"])
+        cache.write_path(paths["c"], msgspec.msgpack.encode(Note(f"c{round_}")))
+        cache.write_path(paths["c"], msgspec.msgpack.encode(Note(large + str(round_))))
+        assert cache.read_path(paths["a"], Note) == Note(f"a{round_}")
+        assert cache.read_path(paths["b"], Note) is None
+        assert cache.read_path(paths["c"], Note) == Note(large + str(round_))
+    cache.close()
+    assert read_record(paths["a"], Note) == Note("a19")
+    assert not paths["b"].exists()
+    assert read_record(paths["c"], Note) == Note(large + "19")
+
+
 def test_records_are_their_owners_alone(tmp_path):
     # A cache may hold what an index answered behind credentials.
     cache = Cache(tmp_path / "cache")
@@ -323,6 +346,7 @@ def writing_processes():
 
 
 cache = Cache(Path(sys.argv[1]))
+padding = "x" * int(sys.argv[2])
 for n in range(100):
     cache.write("metadata", f"key{n}", Note(f"first {n}"), project="demo")
 writers = writing_processes()
@@ -330,8 +354,8 @@ if len(writers) != 1:
     sys.exit(f"expected one writing process, found {writers}")
 os.kill(writers.pop(), 9)
 for n in range(100):
-    cache.write("metadata", f"key{n}", Note(f"second {n}"), project="demo")
-    if cache.read("metadata", f"key{n}", Note, project="demo") != Note(f"second {n}"):
+    cache.write("metadata", f"key{n}", Note(f"second {n}" + padding * (n % 2)), project="demo")
+    if cache.read("metadata", f"key{n}", Note, project="demo") != Note(f"second {n}" + padding * (n % 2)):
         sys.exit(f"key{n} does not read back")
 cache.close()
 if writing_processes():
@@ -340,16 +364,19 @@ if writing_processes():
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="finds the writing process in /proc")
-def test_records_outlive_their_writing_process(tmp_path):
+@pytest.mark.parametrize("padding", [0, 300_000], ids=["small records", "large ones among them"])
+def test_records_outlive_their_writing_process(tmp_path, padding):
     """Killed (by an out-of-memory killer, say), the process that writes
     records loses none: what it had not confirmed, and what comes after, is
     written by the cache's own process, in the order it was stored. (Run in
     a process of its own, whose only children are the cache's.)"""
-    done = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(tmp_path / "cache")], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_WRITER, str(tmp_path / "cache"), str(padding)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     reopened = Cache(tmp_path / "cache")
     assert [read_record(reopened.record_path("metadata", f"key{n}", "demo"), Note) for n in range(100)] == [
-        Note(f"second {n}") for n in range(100)
+        Note(f"second {n}" + "x" * padding * (n % 2)) for n in range(100)
     ]
 
 

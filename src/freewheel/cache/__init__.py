@@ -157,8 +157,12 @@ class _RecordWriter:
     confirms it done on disk. A write that fails (a full or read-only disk)
     only costs a later miss. :meth:`close`, or the end of the run, waits for
     the rest. Where no process can be started, or the one started is gone,
-    the work it did not confirm, and all later work, is done on the
-    caller's thread instead.
+    the work it did not confirm, and all later work, is done here instead.
+
+    Requests are sent on the caller's thread, except :data:`_LARGE` ones and
+    any behind them: copying megabytes into the pipe, and waiting for room
+    in it, would hold up the thread that fetches (a cold resolution keeps
+    its index pages, 20 MB for scrapy), so a thread of its own sends those.
 
     :meth:`pending` takes no lock, only a single dictionary look-up (atomic
     under the GIL): a reader never waits behind a :meth:`put` whose request
@@ -169,11 +173,16 @@ class _RecordWriter:
     # unconfirmed: often enough to let go of what was written, seldom
     # enough not to cost a call per record.
     _CONFIRM_EVERY = 16
+    _LARGE = 256 * 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._queued: dict[Path, bytes | _Removal] = {}
         self._sent: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
+        # What the sending thread has to send, the one it is sending first.
+        self._outbox: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
+        self._sender: threading.Thread | None = None
         self._process: WriterProcess | None = None
         self._owner = os.getpid()
         self._use_process = True
@@ -183,24 +192,31 @@ class _RecordWriter:
         with self._lock:
             if self._owner != os.getpid():
                 # A forked child: its parent's requests and its own would
-                # interleave in one pipe. It starts afresh.
-                self._queued, self._sent, self._process = {}, collections.deque(), None
+                # interleave in one pipe, and its parent's threads are gone.
+                # It starts afresh.
+                self._queued, self._sent, self._outbox = {}, collections.deque(), collections.deque()
+                self._process, self._sender = None, None
                 self._owner = os.getpid()
-            if self._use_process:
-                try:
-                    if self._process is None:
-                        self._process = WriterProcess.start()
-                        atexit.register(self.close)
-                    self._process.send(path, None if isinstance(data, _Removal) else data)
-                except OSError:
-                    self._write_here()
-                else:
+            if not self._use_process:
+                _carry_out(path, data)
+                return
+            try:
+                if self._process is None:
+                    self._process = WriterProcess.start()
+                    atexit.register(self.close)
+                if self._outbox or (not isinstance(data, _Removal) and len(data) >= self._LARGE):
                     self._queued[path] = data
-                    self._sent.append((path, data))
-                    if len(self._sent) >= self._CONFIRM_EVERY:
-                        self._confirmed(self._process.done())
+                    self._outbox.append((path, data))
+                    self._send_later()
                     return
-            _carry_out(path, data)
+                self._process.send(path, None if isinstance(data, _Removal) else data)
+            except OSError:
+                self._write_here()
+                _carry_out(path, data)
+            else:
+                self._queued[path] = data
+                self._sent.append((path, data))
+                self._confirm_some(self._process)
 
     def pending(self, path: Path) -> bytes | _Removal | None:
         """What is put for *path* and not yet done; ``None`` when nothing is (the disk tells)."""
@@ -210,6 +226,8 @@ class _RecordWriter:
 
     def close(self) -> None:
         with self._lock:
+            while self._outbox:
+                self._changed.wait()
             process, self._process = self._process, None
             if process is None:
                 return
@@ -221,6 +239,42 @@ class _RecordWriter:
             # Anything left unconfirmed, the process did not do.
             self._write_here(keep_using_process=True)
 
+    def _send_later(self) -> None:
+        """Have the sending thread send the outbox (the lock held)."""
+        if self._sender is None:
+            # A daemon: it only ever waits between requests once close()
+            # (run at exit) has seen the outbox empty.
+            self._sender = threading.Thread(target=self._send_outbox, name="freewheel-cache-sender", daemon=True)
+            self._sender.start()
+        self._changed.notify_all()
+
+    def _send_outbox(self) -> None:
+        while True:
+            with self._lock:
+                while not self._outbox:
+                    self._changed.wait()
+                path, data = self._outbox[0]
+                # Not None: close() waits for the outbox to be empty.
+                process = self._process
+            try:
+                process.send(path, None if isinstance(data, _Removal) else data)  # type: ignore[union-attr]
+            except Exception:  # not only OSError: a sender gone would leave close() waiting forever
+                sent = False
+            else:
+                sent = True
+            with self._lock:
+                self._outbox.popleft()
+                self._sent.append((path, data))
+                if sent:
+                    self._confirm_some(process)  # type: ignore[arg-type]
+                else:
+                    self._write_here()
+                self._changed.notify_all()
+
+    def _confirm_some(self, process: WriterProcess) -> None:
+        if len(self._sent) >= self._CONFIRM_EVERY:
+            self._confirmed(process.done())
+
     def _confirmed(self, count: int) -> None:
         for _ in range(count):
             path, data = self._sent.popleft()
@@ -228,14 +282,16 @@ class _RecordWriter:
                 del self._queued[path]
 
     def _write_here(self, *, keep_using_process: bool = False) -> None:
-        """Do on this thread the work sent and not confirmed; unless
-        *keep_using_process*, all later work too, the process being unusable."""
+        """Do here the work sent and not confirmed, and the work not sent;
+        unless *keep_using_process*, all later work too, the process being
+        unusable."""
         self._use_process = keep_using_process
-        while self._sent:
-            path, data = self._sent.popleft()
-            if self._queued.get(path) is data:
-                _carry_out(path, data)
-                del self._queued[path]
+        for work in (self._sent, self._outbox):
+            while work:
+                path, data = work.popleft()
+                if self._queued.get(path) is data:
+                    _carry_out(path, data)
+                    del self._queued[path]
 
 
 def _carry_out(path: Path, data: bytes | _Removal) -> None:
