@@ -39,6 +39,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -159,23 +160,25 @@ class _RecordWriter:
     the rest. Where no process can be started, or the one started is gone,
     the work it did not confirm, and all later work, is done here instead.
 
-    Requests are sent on the caller's thread, except :data:`_LARGE` ones and
-    any behind them: copying megabytes into the pipe, and waiting for room
-    in it, would hold up the thread that fetches (a cold resolution keeps
-    its index pages, 20 MB for scrapy), so a thread of its own sends those.
+    Requests are sent by a thread of its own, not the caller's: copying
+    megabytes into the pipe (a cold resolution keeps its index pages, 20 MB
+    for scrapy), and waiting for room in it, would hold up the thread that
+    fetches.
 
     :meth:`pending` takes no lock, only a single dictionary look-up (atomic
     under the GIL): a reader never waits behind a :meth:`put` whose request
     waits for room in the pipe.
     """
 
-    # Confirmations are read (one system call) once this many requests are
-    # unconfirmed: often enough to let go of what was written, seldom
-    # enough not to cost a call per record.
-    _CONFIRM_EVERY = 16
-    _LARGE = 256 * 1024
-
     def __init__(self) -> None:
+        self._start_afresh()
+        _writers.add(self)
+
+    def _start_afresh(self) -> None:
+        """Start with nothing queued, no process and no thread; also in a
+        forked child, whose parent's requests and its own would interleave
+        in one pipe, and whose copy of the lock may be held by a thread of
+        the parent's that the child does not have."""
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._queued: dict[Path, bytes | _Removal] = {}
@@ -184,39 +187,29 @@ class _RecordWriter:
         self._outbox: collections.deque[tuple[Path, bytes | _Removal]] = collections.deque()
         self._sender: threading.Thread | None = None
         self._process: WriterProcess | None = None
-        self._owner = os.getpid()
         self._use_process = True
 
     def put(self, path: Path, data: bytes | _Removal) -> None:
         """Have *data* written to *path*, or *path* removed (:data:`_REMOVAL`)."""
         with self._lock:
-            if self._owner != os.getpid():
-                # A forked child: its parent's requests and its own would
-                # interleave in one pipe, and its parent's threads are gone.
-                # It starts afresh.
-                self._queued, self._sent, self._outbox = {}, collections.deque(), collections.deque()
-                self._process, self._sender = None, None
-                self._owner = os.getpid()
+            if self._use_process and self._process is None:
+                try:
+                    self._process = WriterProcess.start()
+                except OSError:
+                    self._use_process = False
+                else:
+                    atexit.register(self.close)
             if not self._use_process:
                 _carry_out(path, data)
                 return
-            try:
-                if self._process is None:
-                    self._process = WriterProcess.start()
-                    atexit.register(self.close)
-                if self._outbox or (not isinstance(data, _Removal) and len(data) >= self._LARGE):
-                    self._queued[path] = data
-                    self._outbox.append((path, data))
-                    self._send_later()
-                    return
-                self._process.send(path, None if isinstance(data, _Removal) else data)
-            except OSError:
-                self._write_here()
-                _carry_out(path, data)
-            else:
-                self._queued[path] = data
-                self._sent.append((path, data))
-                self._confirm_some(self._process)
+            self._queued[path] = data
+            self._outbox.append((path, data))
+            if self._sender is None:
+                # A daemon: it only ever waits between requests once close()
+                # (run at exit) has seen the outbox empty.
+                self._sender = threading.Thread(target=self._send_outbox, name="freewheel-cache-sender", daemon=True)
+                self._sender.start()
+            self._changed.notify_all()
 
     def pending(self, path: Path) -> bytes | _Removal | None:
         """What is put for *path* and not yet done; ``None`` when nothing is (the disk tells)."""
@@ -239,15 +232,6 @@ class _RecordWriter:
             # Anything left unconfirmed, the process did not do.
             self._write_here(keep_using_process=True)
 
-    def _send_later(self) -> None:
-        """Have the sending thread send the outbox (the lock held)."""
-        if self._sender is None:
-            # A daemon: it only ever waits between requests once close()
-            # (run at exit) has seen the outbox empty.
-            self._sender = threading.Thread(target=self._send_outbox, name="freewheel-cache-sender", daemon=True)
-            self._sender.start()
-        self._changed.notify_all()
-
     def _send_outbox(self) -> None:
         while True:
             with self._lock:
@@ -256,24 +240,20 @@ class _RecordWriter:
                 path, data = self._outbox[0]
                 # Not None: close() waits for the outbox to be empty.
                 process = self._process
+            done: int | None
             try:
                 process.send(path, None if isinstance(data, _Removal) else data)  # type: ignore[union-attr]
+                done = process.done()  # type: ignore[union-attr]
             except Exception:  # not only OSError: a sender gone would leave close() waiting forever
-                sent = False
-            else:
-                sent = True
+                done = None
             with self._lock:
                 self._outbox.popleft()
                 self._sent.append((path, data))
-                if sent:
-                    self._confirm_some(process)  # type: ignore[arg-type]
-                else:
+                if done is None:
                     self._write_here()
+                else:
+                    self._confirmed(done)
                 self._changed.notify_all()
-
-    def _confirm_some(self, process: WriterProcess) -> None:
-        if len(self._sent) >= self._CONFIRM_EVERY:
-            self._confirmed(process.done())
 
     def _confirmed(self, count: int) -> None:
         for _ in range(count):
@@ -292,6 +272,18 @@ class _RecordWriter:
                 if self._queued.get(path) is data:
                     _carry_out(path, data)
                     del self._queued[path]
+
+
+_writers: weakref.WeakSet[_RecordWriter] = weakref.WeakSet()
+
+
+def _start_writers_afresh() -> None:
+    for writer in _writers:
+        writer._start_afresh()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_start_writers_afresh)
 
 
 def _carry_out(path: Path, data: bytes | _Removal) -> None:
