@@ -11,6 +11,7 @@ import stat
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -262,6 +263,20 @@ def test_large_records_and_small_ones_keep_the_order_they_were_stored_in(tmp_pat
     assert read_record(paths["a"], Note) == Note("a19")
     assert not paths["b"].exists()
     assert read_record(paths["c"], Note) == Note(large + "19")
+
+
+def test_records_are_written_where_no_thread_can_be_started(tmp_path, monkeypatch):
+    # A limit on processes, say: the caller writes them itself.
+    def refuse(thread: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    cache = Cache(tmp_path / "cache")
+    for n in range(3):
+        cache.write("metadata", f"key{n}", Note(str(n)), project="demo")
+    assert cache.read("metadata", "key2", Note, project="demo") == Note("2")
+    cache.close()
+    assert all(read_record(cache.record_path("metadata", f"key{n}", "demo"), Note) == Note(str(n)) for n in range(3))
 
 
 def test_records_are_their_owners_alone(tmp_path):

@@ -207,8 +207,13 @@ class _RecordWriter:
             if self._sender is None:
                 # A daemon: it only ever waits between requests once close()
                 # (run at exit) has seen the outbox empty.
-                self._sender = threading.Thread(target=self._send_outbox, name="freewheel-cache-sender", daemon=True)
-                self._sender.start()
+                sender = threading.Thread(target=self._send_outbox, name="freewheel-cache-sender", daemon=True)
+                try:
+                    sender.start()
+                except RuntimeError:  # no thread to be had (a limit on processes)
+                    self._write_here()
+                    return
+                self._sender = sender
             self._changed.notify_all()
 
     def pending(self, path: Path) -> bytes | _Removal | None:
