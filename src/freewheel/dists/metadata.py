@@ -95,6 +95,9 @@ def _core_metadata(fields: Mapping[str, list[str]], *, source: str) -> CoreMetad
 # The line ends of RFC 822, not str.splitlines()'s, which also breaks at
 # U+2028 and other characters a summary may contain.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Where the header ends: an empty line (atomic groups, so that one CRLF is
+# not taken for a CR and a LF).
+_HEADER_END = re.compile(rb"(?>\r\n|\r|\n)(?>\r\n|\r|\n)")
 _WANTED = frozenset({"name", "version", "requires-dist", "requires-python", "provides-extra"})
 
 
@@ -109,7 +112,10 @@ def header_fields(data: bytes, wanted: frozenset[str] = _WANTED) -> dict[str, li
     agree with ``parse_email`` (checked by a property test). A value folded
     over several lines is unfolded with single spaces.
     """
-    text = data.decode("utf-8", "replace")
+    # The description after the header, often most of the file, is neither
+    # decoded nor split.
+    end = _HEADER_END.search(data)
+    text = (data if end is None else data[: end.start()]).decode("utf-8", "replace")
     fields: dict[str, list[str]] = {}
     key: str | None = None
     for line in _LINE_BREAK.split(text):
