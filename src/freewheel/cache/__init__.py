@@ -166,8 +166,7 @@ class _RecordWriter:
     fetches.
 
     :meth:`pending` takes no lock, only a single dictionary look-up (atomic
-    under the GIL): a reader never waits behind a :meth:`put` whose request
-    waits for room in the pipe.
+    under the GIL): a reader never waits behind the sending thread.
     """
 
     def __init__(self) -> None:

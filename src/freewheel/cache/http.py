@@ -64,7 +64,7 @@ from freewheel.config.settings import Settings
 from freewheel.errors import UsageError
 from freewheel.net.auth import CredentialStore
 from freewheel.net.fetcher import Fetcher
-from freewheel.net.response import Closing, FetchError, Headers, Response
+from freewheel.net.response import Closing, FetchError, Headers, Response, request_header
 from freewheel.util.urls import strip_credentials
 
 OFFLINE_MISS = "not in the cache, and --offline forbids the network"
@@ -261,10 +261,6 @@ def _revalidated(record: _Stored, headers: Mapping[str, str], now: float) -> _St
     return msgspec.structs.replace(record, headers=kept + list(updates.items()), stored_at=now)
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    return next((value for key, value in (headers or {}).items() if key.lower() == name), None)
-
-
 class _Entry(msgspec.Struct, frozen=True):
     """A stored response found for a request.
 
@@ -396,7 +392,7 @@ class CachingFetcher(Closing):
         import asyncio  # a run the cache serves whole, through derived(), needs none
 
         self._remember_credentials(url)
-        target = describe(url, _header(headers, "accept"))
+        target = describe(url, request_header(headers, "accept"))
         kept = None
         if self._holds(self._derived_path, target):
             kept = await asyncio.to_thread(self._kept, target, value_type)
@@ -425,7 +421,7 @@ class CachingFetcher(Closing):
         import asyncio
 
         self._remember_credentials(url)
-        target = describe(url, _header(headers, "accept"))
+        target = describe(url, request_header(headers, "accept"))
         entry = await asyncio.to_thread(self._load, target) if self._may_hold(target) else None
         if self._offline:
             if entry is None:
@@ -433,7 +429,7 @@ class CachingFetcher(Closing):
             return entry.response
         if entry is not None and self._reusable(target, entry):
             return entry.response
-        if _header(headers, "range") is not None:
+        if request_header(headers, "range") is not None:
             # Partial content is not stored: the metadata layer keeps what it
             # extracts from it.
             return await self._fetcher.get(self._network_url(url), headers=headers)

@@ -12,7 +12,7 @@ import functools
 import hashlib
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import NamedTuple, TypeVar
 from urllib.parse import unquote, urljoin
@@ -489,7 +489,7 @@ def _html_page(content: bytes, page_url: str, index: Index, project: NormalizedN
             index, project, f"the page is not UTF-8 text (byte {exc.start} is {content[exc.start]:#04x})"
         ) from None
     grouped = _grouped((version, position) for position, (version, _) in enumerate(listed))
-    return PageVersions(grouped, _JSON_ENCODER.encode(_PageFiles([entry for _, entry in listed])))
+    return PageVersions(grouped, _JSON_ENCODER.encode({"files": [entry for _, entry in listed]}))
 
 
 class _JsonMeta(msgspec.Struct, rename="kebab"):
@@ -516,10 +516,6 @@ class _JsonListing(msgspec.Struct):
 
 class _JsonFiles(msgspec.Struct):
     files: list[msgspec.Raw]
-
-
-class _PageFiles(msgspec.Struct):
-    files: Sequence[PageEntry]
 
 
 _JSON_LISTING = msgspec.json.Decoder(_JsonListing)

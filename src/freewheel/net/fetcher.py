@@ -29,7 +29,7 @@ from freewheel import __version__
 from freewheel.config.settings import KEYRING_PROVIDERS
 from freewheel.errors import UsageError
 from freewheel.net.auth import Credentials, CredentialStore
-from freewheel.net.response import DEFAULT_PORTS, Closing, FetchError, Headers, Response
+from freewheel.net.response import DEFAULT_PORTS, Closing, FetchError, Headers, Response, request_header
 from freewheel.util.fs import file_url_path
 from freewheel.util.urls import strip_credentials
 
@@ -514,7 +514,7 @@ class Fetcher(Closing):
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self._max_concurrency)
         # A whole file streamed to disk, not a page or a range of metadata.
-        download = spool_to is not None and not any(name.lower() == "range" for name in headers or ())
+        download = spool_to is not None and request_header(headers, "range") is None
         tries = self._retries + 1
         attempt = 0
         while True:

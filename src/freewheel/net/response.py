@@ -22,6 +22,12 @@ from freewheel.util.urls import strip_credentials
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def request_header(fields: Mapping[str, str] | None, name: str) -> str | None:
+    """The value of the request header *name* (lower case) in *fields*,
+    written in any case; ``None`` when absent."""
+    return next((value for key, value in (fields or {}).items() if key.lower() == name), None)
+
+
 class Headers(Mapping[str, str]):
     """Response header fields, looked up by name in any case.
 
