@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import os
 import platform
 import sys
 from pathlib import Path
 
+import msgspec
 import platformdirs
 import pytest
 from packaging.tags import sys_tags
@@ -79,20 +79,45 @@ def test_probe_of_a_virtualenv_agrees_with_packaging(tmp_path):
     assert current_interpreter() == info
 
 
+def linked(path: Path, target: Path | str) -> Path:
+    """A symlink at ``path`` to ``target``: an interpreter that runs as ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target)
+    return path
+
+
 def test_second_probe_is_served_from_cache(tmp_path):
-    runs = tmp_path / "runs.log"
-    executable = write_script(tmp_path / "bin" / "python", f'echo run >> "{runs}"\nexec "{sys.executable}" "$@"')
-    first = probe(executable, cache_dir=tmp_path / "cache")
-    assert probe(executable, cache_dir=tmp_path / "cache") == first
-    assert runs.read_text().count("run") == 1
-    # A changed executable (new mtime) is probed again.
-    os.utime(executable, ns=(0, 1_000_000_000))
-    assert probe(executable, cache_dir=tmp_path / "cache") == first
-    assert runs.read_text().count("run") == 2
+    executable = linked(tmp_path / "bin" / "python", BASE_PYTHON)
+    cache = tmp_path / "cache"
+    first = probe(executable, cache_dir=cache)
+    (record,) = cache.rglob("*.json")
+    cached = msgspec.json.decode(record.read_bytes())
+    # What the record says is what the next probe answers...
+    cached["facts"]["sys_prefix"] = "/from/the/cache"
+    record.write_bytes(msgspec.json.encode(cached))
+    assert probe(executable, cache_dir=cache).sys_prefix == "/from/the/cache"
+    # ...while the executable is the file it was made for: an interpreter
+    # replaced since (another modification time) is probed again.
+    cached["mtime_ns"] += 1
+    record.write_bytes(msgspec.json.encode(cached))
+    assert probe(executable, cache_dir=cache) == first
+
+
+def test_wrapper_is_probed_on_every_run(tmp_path):
+    """A pyenv shim runs the interpreter its settings name at each run, and
+    stays the same file when they change: what it ran last time is no
+    answer for this time."""
+    choice = tmp_path / "choice"
+    shim = write_script(tmp_path / "shims" / "python", f'exec "$(cat "{choice}")" "$@"')
+    cache = tmp_path / "cache"
+    for chosen in (linked(tmp_path / "a" / "python", BASE_PYTHON), linked(tmp_path / "b" / "python", BASE_PYTHON)):
+        choice.write_text(str(chosen))
+        assert probe(shim, cache_dir=cache).executable == str(chosen)
+    assert not list(cache.rglob("*.json"))
 
 
 def test_damaged_cache_record_is_replaced(tmp_path):
-    executable = wrapper(tmp_path / "python", sys.executable)
+    executable = linked(tmp_path / "python", BASE_PYTHON)
     cache = tmp_path / "cache"
     first = probe(executable, cache_dir=cache)
     (record,) = cache.rglob("*.json")
@@ -103,8 +128,7 @@ def test_damaged_cache_record_is_replaced(tmp_path):
 
 
 def test_default_cache_lives_in_user_cache_dir(tmp_path):
-    executable = wrapper(tmp_path / "python", sys.executable)
-    probe(executable)
+    probe(linked(tmp_path / "python", BASE_PYTHON))
     cache = Path(platformdirs.user_cache_dir("freewheel")) / "interpreters"
     assert cache.is_relative_to(tmp_path)
     assert list(cache.rglob("*.json"))

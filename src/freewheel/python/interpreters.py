@@ -3,7 +3,8 @@
 :func:`probe` runs an interpreter once with a small self-contained script
 (:data:`PROBE_SCRIPT`) and returns an :class:`InterpreterInfo`: its version,
 PEP 508 marker environment, install paths and the wheel tags it accepts. The
-answer is cached on disk, so later runs cost a ``stat`` instead of a process.
+answer is cached on disk, so later runs cost a ``stat`` instead of a process
+(unless the interpreter is a wrapper, such as a pyenv shim, that starts another).
 
 The script reports raw facts only (libc and macOS versions, ABI flags,
 ``sysconfig`` values). Wheel tags are computed here from those facts with
@@ -253,7 +254,10 @@ def probe(executable: str | Path, *, cache_dir: Path | None = None) -> Interpret
     directory) and reused while the executable's absolute path, modification
     time and size are unchanged. The path is made absolute, not resolved:
     a virtual environment's ``python`` is a symlink to its base interpreter,
-    yet reports a different ``sys.prefix``.
+    yet reports a different ``sys.prefix``. Only an interpreter that runs as
+    the file it was found at is cached: a wrapper (a pyenv shim) that starts
+    another one picks it anew on each run, by its settings and directory,
+    while the wrapper itself stays unchanged.
 
     :raises UsageError: if the file does not exist, cannot be run, is not a
         working Python, or is older than Python 3.8.
@@ -296,7 +300,8 @@ def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Sta
     @functools.cache
     def answer() -> InterpreterInfo:
         facts = _probe_facts(path, running)
-        _write_cache(cache_file, _CacheRecord(path, stat.st_mtime_ns, stat.st_size, facts))
+        if _runs_as(path, facts.executable):
+            _write_cache(cache_file, _CacheRecord(path, stat.st_mtime_ns, stat.st_size, facts))
         return _info_from_facts(facts)
 
     return StartedProbe(answer, known=False)
@@ -308,6 +313,15 @@ def current_interpreter() -> InterpreterInfo:
     exec(compile(PROBE_SCRIPT, "<freewheel probe>", "exec"), namespace)
     raw = namespace["collect"]()  # type: ignore[operator]
     return _info_from_facts(msgspec.convert(raw, _Facts))
+
+
+def _runs_as(path: str, executable: str) -> bool:
+    """Whether the interpreter found at *path* says it runs as that file
+    (*executable*, its ``sys.executable``), not as one a wrapper started."""
+    try:
+        return os.path.samefile(path, executable)
+    except (OSError, ValueError):  # an empty or vanished sys.executable
+        return False
 
 
 def _cache_dir(cache_dir: Path | None) -> Path:
