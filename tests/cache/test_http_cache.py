@@ -191,6 +191,30 @@ def test_no_store_is_fetched_every_time_online_yet_served_offline(dists, index_s
     assert offline_wheel.content == (dists / DEMO).read_bytes()
 
 
+def test_a_no_store_answer_ends_the_reuse_of_an_earlier_fresh_copy(dists, index_server, fetch, page):
+    server = index_server(dists, cache_control="max-age=600")
+    url = server.files_url + "page.html"
+    fetch(url)
+    server.configure(cache_control="no-store")
+    [refreshed] = fetch(url, refresh=True)
+    # The copy from before is fresh for ten minutes more, yet the server has
+    # since forbidden keeping its answer: the next run asks again.
+    [again] = fetch(url)
+    assert refreshed.content == again.content == page
+    assert len(requests_for(server, "/files/page.html")) == 3
+
+
+def test_offline_serves_the_newer_of_an_offline_copy_and_a_later_fresh_one(dists, index_server, fetch):
+    server = index_server(dists, cache_control="no-store", served_bytes={"page.html": b"kept aside"})
+    url = server.files_url + "page.html"
+    fetch(url)
+    server.configure(cache_control="max-age=600", served_bytes={"page.html": b"stored"})
+    fetch(url)
+    server.stop()
+    [offline] = fetch(url, offline=True)
+    assert offline.content == b"stored"
+
+
 def test_offline_without_a_stored_copy_fails_clearly(dists, index_server, fetch):
     server = index_server(dists)
     with pytest.raises(FetchError) as caught:

@@ -613,12 +613,21 @@ class CachingFetcher(Closing):
     def _keep(self, path_of: Callable[[Target, str], Path], target: Target, data: bytes, *, no_store: bool) -> None:
         """Write *data* as *target*'s record in the files *path_of* names:
         the regular one, or, for a response that forbids storing
-        (*no_store*), the one for ``--offline`` only. The other is removed."""
-        regular, offline_only = path_of(target, RECORD_SUFFIX), path_of(target, OFFLINE_SUFFIX)
-        kept, other = (offline_only, regular) if no_store else (regular, offline_only)
-        self._cache.write_path(kept, data)
-        if self._cache.exists(other):
-            self._cache.remove_path(other)
+        (*no_store*), the one for ``--offline`` only, and then the regular
+        one is removed, so that no later run reuses it online.
+
+        An offline-only copy is left beside the regular record that
+        follows it: ``--offline`` reads the newer of the two, and ``cache
+        prune`` removes old copies. Looking for one would cost every record
+        of a cold run a look at the disk, on the thread that fetches.
+        """
+        if not no_store:
+            self._cache.write_path(path_of(target, RECORD_SUFFIX), data)
+            return
+        self._cache.write_path(path_of(target, OFFLINE_SUFFIX), data)
+        regular = path_of(target, RECORD_SUFFIX)
+        if self._cache.exists(regular):
+            self._cache.remove_path(regular)
 
     def _forbids_storing(self, target: Target, response: Response) -> bool:
         return "no-store" in self._directives(target, response.headers)
