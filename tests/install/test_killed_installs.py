@@ -88,12 +88,17 @@ def _run_killed(args: list[str], restore: Callable[[], None], tmp_path: Path, po
         raise AssertionError("the chosen call was never made")
     shutil.rmtree(traces)
     restore()
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     killed = subprocess.run(
         [STRACE, "-f", "-qq", "-o", os.devnull, "-e", f"trace={name}",
          "-e", f"inject={name}:signal=SIGKILL:when={seen[name]}", str(FREEWHEEL), *args],
-        capture_output=True, text=True, env=os.environ,
+        capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temporary)},
     )
     assert killed.returncode == -signal.SIGKILL or killed.returncode == 128 + signal.SIGKILL, killed.stderr
+    # Nothing a later command could not find is left: the lock directory
+    # is shared by every run, and kept.
+    assert [p.name for p in temporary.iterdir()] in ([], ["freewheel-locks"])
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ or not at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -108,12 +109,14 @@ def install_seed(args: argparse.Namespace, python: Path, packages: Sequence[str]
 
 
 def install(args: argparse.Namespace, *, sync: bool) -> int:
-    # Editable wheels are built here; nothing is left behind, whatever happens.
-    with tempfile.TemporaryDirectory(prefix="freewheel-editable-") as build_dir:
-        return _install(args, sync=sync, build_dir=Path(build_dir))
+    # The directory editable wheels are built in is removed whatever
+    # happens; it is made only for them, so that an install killed midway
+    # (which cannot remove it) leaves none behind otherwise.
+    with contextlib.ExitStack() as scratch:
+        return _install(args, sync=sync, scratch=scratch)
 
 
-def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
+def _install(args: argparse.Namespace, *, sync: bool, scratch: contextlib.ExitStack) -> int:
     from freewheel.cli.context import build_context, prepare_network, warn
     from freewheel.cli.builds import build_request, sdist_builds
     from freewheel.cli.environments import changing, environment_from_args
@@ -167,7 +170,7 @@ def _install(args: argparse.Namespace, *, sync: bool, build_dir: Path) -> int:
             _say(quiet, f"Audited {console.packages(len(audited))} in {console.duration(time.monotonic() - started)}")
             return 0
         build = msgspec.structs.replace(build_request(args, context), python=lambda: environment.interpreter)
-        editables = _build_editables(projects, build_dir, sdist_builds(build, context, cache))
+        editables = _build_editables(projects, scratch, sdist_builds(build, context, cache))
         # An editable project's own requirements are resolved with the rest.
         request = ResolveRequest.from_args(
             args,
@@ -280,16 +283,22 @@ class Editable(msgspec.Struct, frozen=True):
     requirements: tuple[SourcedRequirement, ...]
 
 
-def _build_editables(projects: Sequence[Path], build_dir: Path, builds: SdistBuilds | None) -> list[Editable]:
+def _build_editables(
+    projects: Sequence[Path], scratch: contextlib.ExitStack, builds: SdistBuilds | None
+) -> list[Editable]:
+    """Build *projects* as editable wheels, in a temporary directory that
+    lasts as long as *scratch*."""
     from freewheel.dists.builds.frontend import Source
     from freewheel.dists.metadata import parse_core_metadata, wheel_metadata_bytes
     from freewheel.inputs.requirements_txt import RequirementSource, SourcedRequirement
 
-    if projects and builds is None:
+    if not projects:
+        return []
+    if builds is None:
         raise UsageError("An editable install builds the project, and --no-build forbids building.")
+    build_dir = Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="freewheel-editable-")))
     editables = []
     for project in projects:
-        assert builds is not None
         wheel = builds.frontend.build(Source(project, str(project)), "editable", build_dir)
         with zipfile.ZipFile(wheel) as archive:
             metadata = parse_core_metadata(wheel_metadata_bytes(archive, wheel.name), source=wheel.name)
