@@ -198,7 +198,9 @@ class Provider:
             # Counted in distinct versions: a package decided again at the
             # same version after a backjump is not walking anywhere.
             self._tried.setdefault(package.name, set()).add(candidate.version)
-        window = _lookahead(len(self._tried.get(package.name, ())))
+        # Offline nothing is fetched ahead, and looking for what to fetch
+        # (a universal resolution decides 100,000 times) would be wasted.
+        window = _lookahead(len(self._tried.get(package.name, ()))) if self.source.fetches_ahead else 0
         if window and candidate is not None:
             # The solver rejected this package's earlier choices and walks
             # down its versions, each a round trip for metadata: fetch the

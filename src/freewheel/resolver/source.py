@@ -280,6 +280,13 @@ class PackageSource:
         self._ready[dist.url] = metadata
         return metadata
 
+    @property
+    def fetches_ahead(self) -> bool:
+        """Whether :meth:`prefetch` and :meth:`prefetch_versions` fetch
+        anything (not offline, nor stopped): a caller may skip choosing
+        what to ask for."""
+        return self._ahead
+
     def prefetch(
         self, name: NormalizedName, range_: Ranges, bounds: Mapping[NormalizedName, Ranges], *, lowest: bool
     ) -> None:
