@@ -255,6 +255,9 @@ class ProjectCandidates:
         """Take *policy*, with nothing evaluated under it yet."""
         self.policy = policy
         self._evaluated: dict[Version, Candidate] = {}
+        #: best() per range: a resolution that backjumps decides the same
+        #: packages again in the same ranges (a universal one, 100,000 times).
+        self._best: dict[Ranges, Candidate | None] = {}
         #: Per run: the position of each unusable version walked past ->
         #: the first position after its stretch of unusable versions.
         self._stretches: list[dict[int, int]] = [{} for _ in self._runs]
@@ -279,7 +282,11 @@ class ProjectCandidates:
 
     def best(self, ranges: Ranges) -> Candidate | None:
         """The first usable candidate in *ranges*, in preference order."""
-        return next(self.preferred(ranges), None)
+        try:
+            return self._best[ranges]
+        except KeyError:
+            best = self._best[ranges] = next(self.preferred(ranges), None)
+            return best
 
     def preferred(self, ranges: Ranges) -> Iterator[Candidate]:
         """The usable candidates in *ranges*, in preference order.
