@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import platform
 import sys
 from pathlib import Path
@@ -114,6 +115,17 @@ def test_wrapper_is_probed_on_every_run(tmp_path):
         choice.write_text(str(chosen))
         assert probe(shim, cache_dir=cache).executable == str(chosen)
     assert not list(cache.rglob("*.json"))
+    # Nor is a description kept by an earlier freewheel, which cached
+    # wrappers: here a plain interpreter's record, made over into the shim's.
+    plain = linked(tmp_path / "c" / "python", BASE_PYTHON)
+    probe(plain, cache_dir=cache)
+    (record,) = cache.rglob("*.json")
+    kept = msgspec.json.decode(record.read_bytes())
+    status = shim.stat()
+    kept.update(path=str(shim), mtime_ns=status.st_mtime_ns, size=status.st_size)
+    record.unlink()
+    (record.parent / f"{hashlib.sha256(str(shim).encode()).hexdigest()[:32]}.json").write_bytes(msgspec.json.encode(kept))
+    assert probe(shim, cache_dir=cache).executable == str(chosen)
 
 
 def test_damaged_cache_record_is_replaced(tmp_path):

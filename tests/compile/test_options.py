@@ -245,6 +245,29 @@ def test_a_broken_python_found_on_the_path_gives_way_to_the_running_one(tmp_path
     assert result.stdout.startswith("demo==1.0\n")
 
 
+def test_the_interpreter_found_is_asked_once_per_run(tmp_path, index_server):
+    """pip compile starts asking the interpreter it will find to describe
+    itself before its own modules are imported (a pyenv shim takes a tenth
+    of a second), then takes that answer: one run of the interpreter, not
+    two. A wrapper such as a shim is asked again on the next compile, as it
+    may start another Python by then."""
+    dists = tmp_path / "dists"
+    make_wheel(dists, "demo", "1.0")
+    (tmp_path / "requirements.in").write_text("demo\n")
+    runs = tmp_path / "runs.log"
+    shim = tmp_path / "shims" / "python3"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{sys.executable}" "$@"\n')
+    shim.chmod(0o755)
+    env = {"PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": ""}
+    for count in (1, 2):
+        result = freewheel("pip", "compile", "--no-config", "requirements.in", "--no-header", "--default-index",
+                           index_server(dists).url, "--cache-dir", tmp_path / "cache", cwd=tmp_path, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("demo==1.0\n")
+        assert runs.read_text().count("run") == count
+
+
 def test_direct_requirements_pages_are_read_while_the_interpreter_describes_itself(tmp_path, index_server):
     """The pages of the projects named in requirements.in do not depend on
     the target, so they are asked for before the interpreter has answered:

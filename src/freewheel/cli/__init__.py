@@ -101,6 +101,29 @@ def build_parser(
     return parser, chosen_parser
 
 
+def _describe_interpreter_ahead(argv: list[str]) -> None:
+    """Start describing the interpreter ``pip compile`` will likely resolve
+    for, the one discovery finds, while the command's modules import: a
+    pyenv shim is run anew each time (its choice depends on the directory
+    and pyenv's settings), and takes a tenth of a second, as the imports do.
+    A command line that may name another interpreter (``--python``, or
+    ``--directory``, from which discovery would start) is left alone;
+    settings that name one only cost the guess's process."""
+    if argv[:2] != ["pip", "compile"] or os.environ.get("FREEWHEEL_PYTHON"):
+        return
+    for arg in argv[2:]:
+        if arg.partition("=")[0] in ("--python", "--directory", "--help") or arg.startswith(("-p", "-h")):
+            return
+    from pathlib import Path
+
+    from freewheel.python.interpreters import find_python, probe_ahead
+
+    try:
+        probe_ahead(find_python(None, cwd=Path.cwd()))
+    except UsageError:
+        pass  # said again, if it matters, when the command looks for one
+
+
 def run(argv: Sequence[str]) -> int:
     """Run the command line *argv*; return the process exit code."""
     argv = list(argv)
@@ -109,6 +132,7 @@ def run(argv: Sequence[str]) -> int:
         # the whole parser.
         print(f"freewheel {__version__}")
         return 0
+    _describe_interpreter_ahead(argv)
     parser, command = build_parser(argv)
     words = selected(argv) or ()
     if command is not None and tuple(argv[: len(words)]) == words:

@@ -273,16 +273,38 @@ class StartedProbe(NamedTuple):
     known: bool
 
 
+#: Probes :func:`probe_ahead` started, by interpreter path and cache
+#: directory, until :func:`start_probe` takes them.
+_ahead: dict[tuple[str, Path | None], StartedProbe] = {}
+
+
+def probe_ahead(executable: str | Path, *, cache_dir: Path | None = None) -> None:
+    """Start describing the interpreter at *executable* before knowing that
+    it will be asked for: the next :func:`start_probe` for it takes this
+    one over. Errors are left for that call to raise."""
+    try:
+        started = start_probe(executable, cache_dir=cache_dir)
+    except UsageError:
+        return
+    _ahead[(os.path.abspath(os.fspath(executable)), cache_dir)] = started
+
+
 def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> StartedProbe:
     """:func:`probe` in two steps: start the interpreter's process (unless
-    the cache answers), and return the function that waits for its answer.
-    The caller does other work meanwhile: a cold run imports the modules it
-    resolves with while a pyenv shim starts Python (a tenth of a second).
+    the cache answers, or :func:`probe_ahead` started it), and return the
+    function that waits for its answer. The caller does other work
+    meanwhile: a cold run imports the modules it resolves with while a
+    pyenv shim starts Python (a tenth of a second).
 
     Raises :class:`UsageError` as :func:`probe` does: here when the file is
     missing or cannot be run, from the function returned for the rest.
     """
     path = os.path.abspath(os.fspath(executable))
+    ahead = _ahead.pop((path, cache_dir), None)
+    # A guess that did not come true is not kept for a later call.
+    _ahead.clear()
+    if ahead is not None:
+        return ahead
     try:
         stat = os.stat(path)
     except OSError:
@@ -292,6 +314,8 @@ def start_probe(executable: str | Path, *, cache_dir: Path | None = None) -> Sta
     if (
         record is not None
         and (record.path, record.mtime_ns, record.size) == (path, stat.st_mtime_ns, stat.st_size)
+        # Also for a record kept before wrappers were left out.
+        and _runs_as(path, record.facts.executable)
     ):
         info = _info_from_facts(record.facts)
         return StartedProbe(lambda: info, known=True)
