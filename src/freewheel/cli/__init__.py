@@ -107,8 +107,8 @@ def _describe_interpreter_ahead(argv: list[str]) -> None:
     pyenv shim is run anew each time (its choice depends on the directory
     and pyenv's settings), and takes a tenth of a second, as the imports do.
     A command line that may name another interpreter (``--python``, or
-    ``--directory``, from which discovery would start) is left alone;
-    settings that name one only cost the guess's process."""
+    ``--directory``, from which discovery would start), or asks for help,
+    is left alone; settings that name one only cost the guess's process."""
     if argv[:2] != ["pip", "compile"] or os.environ.get("FREEWHEEL_PYTHON"):
         return
     for arg in argv[2:]:
@@ -120,8 +120,8 @@ def _describe_interpreter_ahead(argv: list[str]) -> None:
 
     try:
         probe_ahead(find_python(None, cwd=Path.cwd()))
-    except UsageError:
-        pass  # said again, if it matters, when the command looks for one
+    except Exception:  # only a guess: the command meets the same error where it is reported
+        pass
 
 
 def run(argv: Sequence[str]) -> int:
