@@ -43,7 +43,7 @@ import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import msgspec
 import platformdirs
@@ -169,9 +169,17 @@ class _RecordWriter:
     under the GIL): a reader never waits behind the sending thread.
     """
 
+    #: Every writer made, to start afresh in a forked child.
+    _every: ClassVar[weakref.WeakSet[_RecordWriter]] = weakref.WeakSet()
+
     def __init__(self) -> None:
         self._start_afresh()
-        _writers.add(self)
+        self._every.add(self)
+
+    @classmethod
+    def _start_every_one_afresh(cls) -> None:
+        for writer in cls._every:
+            writer._start_afresh()
 
     def _start_afresh(self) -> None:
         """Start with nothing queued, no process and no thread; also in a
@@ -278,16 +286,8 @@ class _RecordWriter:
                     del self._queued[path]
 
 
-_writers: weakref.WeakSet[_RecordWriter] = weakref.WeakSet()
-
-
-def _start_writers_afresh() -> None:
-    for writer in _writers:
-        writer._start_afresh()
-
-
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
-    os.register_at_fork(after_in_child=_start_writers_afresh)
+    os.register_at_fork(after_in_child=_RecordWriter._start_every_one_afresh)
 
 
 def _carry_out(path: Path, data: bytes | _Removal) -> None:
